@@ -1,0 +1,154 @@
+/**
+ * The persistence contract between the engine and a checkpoint store.
+ *
+ * Core declares it; `@cairn/pg-store` (Postgres, PGlite) and the in-memory store from
+ * `@cairn/core/testing` implement it, and every implementation proves itself with
+ * `describeStoreContract`. Each method is one atomic transition and, on a SQL store, one round
+ * trip. Values cross this boundary already serialized (`SerializedValue`): encoding is core's job.
+ * Timestamps are milliseconds since the epoch.
+ */
+
+/** A value encoded by core's serializer. Stores keep it byte-for-byte (Postgres: a `text` column). */
+export type SerializedValue = string;
+
+/**
+ * Where a workflow is in its life.
+ * - `PENDING`: started and not finished; recovered after a crash.
+ * - `SUCCESS` / `ERROR`: finished with an output or an error.
+ * - `CANCELLED`: stopped on request.
+ * - `DEAD_LETTER`: crashed its process more than `maxRecoveryAttempts` times without progress;
+ *   it is no longer recovered automatically.
+ */
+export type WorkflowStatus = "PENDING" | "SUCCESS" | "ERROR" | "CANCELLED" | "DEAD_LETTER";
+
+/** One workflow as the store holds it. */
+export interface WorkflowRecord {
+  readonly workflowId: string;
+  readonly name: string;
+  readonly status: WorkflowStatus;
+  readonly input: SerializedValue;
+  /** Set when `status` is `SUCCESS`. */
+  readonly output: SerializedValue | undefined;
+  /** Set when `status` is `ERROR` (also `DEAD_LETTER`, `CANCELLED` when a reason was recorded). */
+  readonly error: SerializedValue | undefined;
+  /** The engine that owns (runs, or last ran) the workflow. */
+  readonly executorId: string;
+  readonly parentWorkflowId: string | undefined;
+  /** How many times recovery has restarted this workflow since it last made progress. */
+  readonly recoveryAttempts: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What the engine writes to start a workflow. The store sets status `PENDING` and timestamps. */
+export interface NewWorkflow {
+  readonly workflowId: string;
+  readonly name: string;
+  readonly input: SerializedValue;
+  readonly executorId: string;
+  readonly parentWorkflowId?: string | undefined;
+}
+
+/** What the store answers to `createWorkflow`. `created: false` means the ID was taken. */
+export interface CreateWorkflowResult {
+  readonly created: boolean;
+  /** The new row, or the existing one untouched when `created` is false. */
+  readonly workflow: WorkflowRecord;
+}
+
+/**
+ * One checkpoint: the recorded outcome of the durable operation at `position` in a workflow.
+ * Steps, sleeps, `ctx.now()`, child starts... each take one position, in call order.
+ */
+export interface StepRecord {
+  readonly workflowId: string;
+  /** 0-based call order within the workflow. (workflowId, position) is unique. */
+  readonly position: number;
+  /** The step's name, or an internal name such as `cairn.sleep`; replay compares it. */
+  readonly name: string;
+  /** Exactly one of `output` and `error` is set. */
+  readonly output: SerializedValue | undefined;
+  readonly error: SerializedValue | undefined;
+  /** For a child-workflow start: the child's workflow ID. */
+  readonly childWorkflowId: string | undefined;
+  /** How many attempts the step took (1 for internal operations). */
+  readonly attempts: number;
+  readonly startedAt: number;
+  readonly completedAt: number;
+}
+
+/** What the engine writes when a workflow finishes. */
+export interface WorkflowOutcome {
+  readonly workflowId: string;
+  readonly executorId: string;
+  readonly status: "SUCCESS" | "ERROR";
+  readonly output?: SerializedValue | undefined;
+  readonly error?: SerializedValue | undefined;
+}
+
+/** What launch-time recovery asks of the store. */
+export interface RecoveryClaim {
+  /** Only workflows owned by this executor are recovered. */
+  readonly executorId: string;
+  /** Only workflows with one of these names are claimed; others are reported as `unknown`. */
+  readonly names: readonly string[];
+  /**
+   * A claimed workflow whose recovery attempts (after this claim) exceed its limit moves to
+   * `DEAD_LETTER` instead of being returned for running. Keyed by workflow name.
+   */
+  readonly maxRecoveryAttempts: Readonly<Record<string, number>>;
+}
+
+/** What launch-time recovery gets back. */
+export interface RecoveryResult {
+  /** PENDING workflows to run again, with `recoveryAttempts` already incremented. */
+  readonly recovered: readonly WorkflowRecord[];
+  /** Workflows moved to `DEAD_LETTER` by this claim. */
+  readonly deadLettered: readonly WorkflowRecord[];
+  /** PENDING workflows of this executor whose name is not in `names`; left untouched. */
+  readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
+}
+
+/** What the engine needs from persistence. */
+export interface WorkflowStore {
+  /** Creates or upgrades the store's schema. Safe to call from many processes at once. */
+  migrate(): Promise<void>;
+
+  /**
+   * Inserts a `PENDING` workflow, or returns the existing row if `workflowId` is taken (whatever
+   * its name or status). Never overwrites. One round trip.
+   */
+  createWorkflow(workflow: NewWorkflow): Promise<CreateWorkflowResult>;
+
+  /** The workflow with this ID, or `undefined`. */
+  getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined>;
+
+  /** Every checkpoint of the workflow, ordered by position. Read only when replaying. */
+  listSteps(workflowId: string): Promise<StepRecord[]>;
+
+  /**
+   * Records a checkpoint. First write wins: returns `true` if this call stored it, `false` if a
+   * checkpoint already existed at (workflowId, position), which is left unchanged. One write and
+   * no read on the happy path; a store may batch concurrent calls into one statement, but must
+   * not resolve before the checkpoint is durable.
+   */
+  recordStep(step: StepRecord): Promise<boolean>;
+
+  /**
+   * Records the final outcome of a `PENDING` workflow. Returns `false` (and changes nothing) if
+   * the workflow is not `PENDING` any more. One write.
+   */
+  finishWorkflow(outcome: WorkflowOutcome): Promise<boolean>;
+
+  /**
+   * At launch: claims this executor's `PENDING` workflows for re-execution. Each claimed row's
+   * `recoveryAttempts` is incremented, or reset to 1 if the workflow recorded new checkpoints
+   * since its previous recovery (it made progress, so it is not crash-looping). A row whose new
+   * count exceeds its limit moves to `DEAD_LETTER` instead (no error value is written: the engine
+   * reports dead letters from the status and attempt count). All in one transaction.
+   */
+  claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult>;
+
+  /** Releases connections and files. Calls after `close()` reject. */
+  close(): Promise<void>;
+}
