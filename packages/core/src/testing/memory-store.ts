@@ -65,14 +65,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   return {
     calls,
-    migrate() {
+    async migrate() {
       enter("migrate");
-      return Promise.resolve();
     },
-    createWorkflow(workflow: NewWorkflow): Promise<CreateWorkflowResult> {
+    async createWorkflow(workflow: NewWorkflow): Promise<CreateWorkflowResult> {
       enter("createWorkflow");
       const existing = workflows.get(workflow.workflowId);
-      if (existing) return Promise.resolve({ created: false, workflow: existing.record });
+      if (existing) return { created: false, workflow: existing.record };
       const at = now();
       const record: WorkflowRecord = {
         workflowId: workflow.workflowId,
@@ -88,37 +87,37 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         updatedAt: at,
       };
       workflows.set(workflow.workflowId, { record, recoveryProgress: 0 });
-      return Promise.resolve({ created: true, workflow: record });
+      return { created: true, workflow: record };
     },
-    getWorkflow(workflowId) {
+    async getWorkflow(workflowId) {
       enter("getWorkflow");
-      return Promise.resolve(workflows.get(workflowId)?.record);
+      return workflows.get(workflowId)?.record;
     },
-    listSteps(workflowId) {
+    async listSteps(workflowId) {
       enter("listSteps");
       const list = [...(steps.get(workflowId)?.values() ?? [])];
-      return Promise.resolve(list.sort((a, b) => a.position - b.position));
+      return list.sort((a, b) => a.position - b.position);
     },
-    recordStep(step) {
+    async recordStep(step) {
       enter("recordStep");
       const map = stepsOf(step.workflowId);
-      if (map.has(step.position)) return Promise.resolve(false);
+      if (map.has(step.position)) return false;
       map.set(step.position, { ...step });
-      return Promise.resolve(true);
+      return true;
     },
-    finishWorkflow(outcome: WorkflowOutcome) {
+    async finishWorkflow(outcome: WorkflowOutcome) {
       enter("finishWorkflow");
       const stored = workflows.get(outcome.workflowId);
-      if (!stored || stored.record.status !== "PENDING") return Promise.resolve(false);
+      if (!stored || stored.record.status !== "PENDING") return false;
       update(stored, {
         status: outcome.status,
         output: outcome.output,
         error: outcome.error,
         executorId: outcome.executorId,
       });
-      return Promise.resolve(true);
+      return true;
     },
-    claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult> {
+    async claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult> {
       enter("claimRecoverable");
       const recovered: WorkflowRecord[] = [];
       const deadLettered: WorkflowRecord[] = [];
@@ -140,12 +139,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           recovered.push(update(stored, { recoveryAttempts: attempts }));
         }
       }
-      return Promise.resolve({ recovered, deadLettered, unknown });
+      return { recovered, deadLettered, unknown };
     },
-    close() {
+    async close() {
       calls.close += 1;
       closed = true;
-      return Promise.resolve();
     },
   };
 }

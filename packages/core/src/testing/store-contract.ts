@@ -49,7 +49,11 @@ const newWorkflow = (workflowId: string, patch: Partial<NewWorkflow> = {}): NewW
   ...patch,
 });
 
-const stepAt = (workflowId: string, position: number, patch: Partial<StepRecord> = {}): StepRecord => ({
+const stepAt = (
+  workflowId: string,
+  position: number,
+  patch: Partial<StepRecord> = {},
+): StepRecord => ({
   workflowId,
   position,
   name: `step-${position}`,
@@ -76,7 +80,8 @@ const claimFor = (patch: Partial<RecoveryClaim> = {}): RecoveryClaim => ({
   ...patch,
 });
 
-const ids = (rows: readonly { workflowId: string }[]): string[] => rows.map((r) => r.workflowId).sort();
+const ids = (rows: readonly { workflowId: string }[]): string[] =>
+  rows.map((r) => r.workflowId).sort();
 
 /**
  * Registers the store contract tests under `describe(name)`.
@@ -86,7 +91,11 @@ const ids = (rows: readonly { workflowId: string }[]): string[] => rows.map((r) 
  */
 export function describeStoreContract(name: string, factory: StoreContractFactory): void {
   describe(`${name} store contract`, () => {
-    const fx: Fixture = { store: undefined as unknown as WorkflowStore, closed: false, cleanup: undefined };
+    const fx: Fixture = {
+      store: undefined as unknown as WorkflowStore,
+      closed: false,
+      cleanup: undefined,
+    };
 
     beforeEach(async () => {
       const made = await factory();
@@ -119,7 +128,9 @@ function describeCreateAndGet(fx: Fixture): void {
 
     it("inserts a PENDING workflow with the given fields and reports created: true", async () => {
       const before = Date.now();
-      const result = await fx.store.createWorkflow(newWorkflow("wf-1", { parentWorkflowId: "wf-0" }));
+      const result = await fx.store.createWorkflow(
+        newWorkflow("wf-1", { parentWorkflowId: "wf-0" }),
+      );
       expect(result.created).toBe(true);
       expect(result.workflow).toMatchObject({
         workflowId: "wf-1",
@@ -153,7 +164,12 @@ function describeCreateAndGet(fx: Fixture): void {
     it("returns the existing row even when the second call has another name, input and executor", async () => {
       const first = await fx.store.createWorkflow(newWorkflow("wf-1"));
       const second = await fx.store.createWorkflow(
-        newWorkflow("wf-1", { name: "refund", input: '"other"', executorId: "executor-b", parentWorkflowId: "p" }),
+        newWorkflow("wf-1", {
+          name: "refund",
+          input: '"other"',
+          executorId: "executor-b",
+          parentWorkflowId: "p",
+        }),
       );
       expect(second).toEqual({ created: false, workflow: first.workflow });
       expect(await fx.store.getWorkflow("wf-1")).toEqual(first.workflow);
@@ -169,7 +185,9 @@ function describeCreateAndGet(fx: Fixture): void {
 
     it("lets exactly one of many concurrent creates with the same ID win", async () => {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => fx.store.createWorkflow(newWorkflow("wf-1", { input: `${i}` }))),
+        Array.from({ length: 20 }, (_, i) =>
+          fx.store.createWorkflow(newWorkflow("wf-1", { input: `${i}` })),
+        ),
       );
       const winners = results.filter((r) => r.created);
       expect(winners).toHaveLength(1);
@@ -204,7 +222,9 @@ function describeSteps(fx: Fixture): void {
     it("keeps the first checkpoint and returns false when a second write targets the same position", async () => {
       const first = stepAt("wf-1", 0, { output: '"first"' });
       expect(await fx.store.recordStep(first)).toBe(true);
-      expect(await fx.store.recordStep(stepAt("wf-1", 0, { name: "other", output: '"second"' }))).toBe(false);
+      expect(
+        await fx.store.recordStep(stepAt("wf-1", 0, { name: "other", output: '"second"' })),
+      ).toBe(false);
       expect(await fx.store.listSteps("wf-1")).toEqual([first]);
     });
 
@@ -231,7 +251,10 @@ function describeSteps(fx: Fixture): void {
       await fx.store.recordStep(stepAt("wf-2", 0, { output: '"other"' }));
       await fx.store.recordStep(stepAt("wf-2", 1));
       expect(await fx.store.listSteps("wf-1")).toEqual([stepAt("wf-1", 0)]);
-      expect((await fx.store.listSteps("wf-2")).map((s) => s.output)).toEqual(['"other"', '"out-1"']);
+      expect((await fx.store.listSteps("wf-2")).map((s) => s.output)).toEqual([
+        '"other"',
+        '"out-1"',
+      ]);
     });
   });
 }
@@ -246,7 +269,12 @@ function describeSerializedValues(fx: Fixture): void {
         await fx.store.finishWorkflow(success("wf-ok", value));
         expect((await fx.store.getWorkflow("wf-ok"))?.output).toBe(value);
         await fx.store.createWorkflow(newWorkflow("wf-err"));
-        await fx.store.finishWorkflow({ workflowId: "wf-err", executorId: "executor-a", status: "ERROR", error: value });
+        await fx.store.finishWorkflow({
+          workflowId: "wf-err",
+          executorId: "executor-a",
+          status: "ERROR",
+          error: value,
+        });
         expect((await fx.store.getWorkflow("wf-err"))?.error).toBe(value);
       });
 
@@ -278,7 +306,12 @@ function describeFinish(fx: Fixture): void {
     });
 
     it("finishes a PENDING workflow with ERROR and its error", async () => {
-      const outcome: WorkflowOutcome = { workflowId: "wf-1", executorId: "executor-a", status: "ERROR", error: '"bad"' };
+      const outcome: WorkflowOutcome = {
+        workflowId: "wf-1",
+        executorId: "executor-a",
+        status: "ERROR",
+        error: '"bad"',
+      };
       expect(await fx.store.finishWorkflow(outcome)).toBe(true);
       const row = await fx.store.getWorkflow("wf-1");
       expect(row).toMatchObject({ status: "ERROR", error: '"bad"' });
@@ -293,7 +326,12 @@ function describeFinish(fx: Fixture): void {
     it("returns false and keeps the first outcome when the workflow is already finished", async () => {
       await fx.store.finishWorkflow(success("wf-1", '"first"'));
       const before = await fx.store.getWorkflow("wf-1");
-      const again = { workflowId: "wf-1", executorId: "executor-b", status: "ERROR", error: '"late"' } as const;
+      const again = {
+        workflowId: "wf-1",
+        executorId: "executor-b",
+        status: "ERROR",
+        error: '"late"',
+      } as const;
       expect(await fx.store.finishWorkflow(again)).toBe(false);
       expect(await fx.store.finishWorkflow(success("wf-1", '"second"'))).toBe(false);
       expect(await fx.store.getWorkflow("wf-1")).toEqual(before);
@@ -303,7 +341,9 @@ function describeFinish(fx: Fixture): void {
       const outcomes = Array.from({ length: 10 }, (_, i) => success("wf-1", `"${i}"`));
       const results = await Promise.all(outcomes.map((o) => fx.store.finishWorkflow(o)));
       expect(results.filter(Boolean)).toHaveLength(1);
-      expect((await fx.store.getWorkflow("wf-1"))?.output).toBe(outcomes[results.indexOf(true)]?.output);
+      expect((await fx.store.getWorkflow("wf-1"))?.output).toBe(
+        outcomes[results.indexOf(true)]?.output,
+      );
     });
 
     it("returns false for an unknown workflow and creates nothing", async () => {
@@ -316,7 +356,11 @@ function describeFinish(fx: Fixture): void {
 function describeRecovery(fx: Fixture): void {
   describe("claimRecoverable", () => {
     it("returns empty lists when nothing is pending", async () => {
-      expect(await fx.store.claimRecoverable(claimFor())).toEqual({ recovered: [], deadLettered: [], unknown: [] });
+      expect(await fx.store.claimRecoverable(claimFor())).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
     });
 
     it("claims only this executor's PENDING workflows and increments recoveryAttempts", async () => {
@@ -325,7 +369,8 @@ function describeRecovery(fx: Fixture): void {
       await fx.store.createWorkflow(newWorkflow("theirs", { executorId: "executor-b" }));
       const result = await fx.store.claimRecoverable(claimFor());
       expect(ids(result.recovered)).toEqual(["mine-1", "mine-2"]);
-      for (const row of result.recovered) expect(row).toMatchObject({ status: "PENDING", recoveryAttempts: 1 });
+      for (const row of result.recovered)
+        expect(row).toMatchObject({ status: "PENDING", recoveryAttempts: 1 });
       expect(result.deadLettered).toEqual([]);
       expect((await fx.store.getWorkflow("mine-1"))?.recoveryAttempts).toBe(1);
       expect((await fx.store.getWorkflow("theirs"))?.recoveryAttempts).toBe(0);
@@ -333,7 +378,9 @@ function describeRecovery(fx: Fixture): void {
 
     it("reports PENDING workflows with unregistered names as unknown and leaves them untouched", async () => {
       await fx.store.createWorkflow(newWorkflow("known"));
-      const { workflow: before } = await fx.store.createWorkflow(newWorkflow("stranger", { name: "legacy" }));
+      const { workflow: before } = await fx.store.createWorkflow(
+        newWorkflow("stranger", { name: "legacy" }),
+      );
       const result = await fx.store.claimRecoverable(claimFor());
       expect(result.unknown).toEqual([{ workflowId: "stranger", name: "legacy" }]);
       expect(ids(result.recovered)).toEqual(["known"]);
@@ -344,10 +391,21 @@ function describeRecovery(fx: Fixture): void {
       await fx.store.createWorkflow(newWorkflow("ok"));
       await fx.store.finishWorkflow(success("ok"));
       await fx.store.createWorkflow(newWorkflow("failed", { name: "legacy" }));
-      await fx.store.finishWorkflow({ workflowId: "failed", executorId: "executor-a", status: "ERROR", error: "1" });
+      await fx.store.finishWorkflow({
+        workflowId: "failed",
+        executorId: "executor-a",
+        status: "ERROR",
+        error: "1",
+      });
       const before = [await fx.store.getWorkflow("ok"), await fx.store.getWorkflow("failed")];
-      expect(await fx.store.claimRecoverable(claimFor())).toEqual({ recovered: [], deadLettered: [], unknown: [] });
-      expect([await fx.store.getWorkflow("ok"), await fx.store.getWorkflow("failed")]).toEqual(before);
+      expect(await fx.store.claimRecoverable(claimFor())).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
+      expect([await fx.store.getWorkflow("ok"), await fx.store.getWorkflow("failed")]).toEqual(
+        before,
+      );
     });
 
     it("increments recoveryAttempts on every claim without new checkpoints", async () => {
@@ -355,7 +413,9 @@ function describeRecovery(fx: Fixture): void {
       await fx.store.recordStep(stepAt("wf-1", 0));
       const attempts: number[] = [];
       for (let i = 0; i < 3; i++) {
-        attempts.push((await fx.store.claimRecoverable(claimFor())).recovered[0]?.recoveryAttempts ?? -1);
+        attempts.push(
+          (await fx.store.claimRecoverable(claimFor())).recovered[0]?.recoveryAttempts ?? -1,
+        );
       }
       expect(attempts).toEqual([1, 2, 3]);
     });
@@ -379,10 +439,18 @@ function describeRecovery(fx: Fixture): void {
       const third = await fx.store.claimRecoverable(claim);
       expect(third.recovered).toEqual([]);
       expect(third.deadLettered).toHaveLength(1);
-      expect(third.deadLettered[0]).toMatchObject({ workflowId: "wf-1", status: "DEAD_LETTER", recoveryAttempts: 3 });
+      expect(third.deadLettered[0]).toMatchObject({
+        workflowId: "wf-1",
+        status: "DEAD_LETTER",
+        recoveryAttempts: 3,
+      });
       expect(third.deadLettered[0]?.error).toBeUndefined();
       expect(await fx.store.getWorkflow("wf-1")).toEqual(third.deadLettered[0]);
-      expect(await fx.store.claimRecoverable(claim)).toEqual({ recovered: [], deadLettered: [], unknown: [] });
+      expect(await fx.store.claimRecoverable(claim)).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
       expect(await fx.store.finishWorkflow(success("wf-1"))).toBe(false);
     });
 
@@ -390,7 +458,10 @@ function describeRecovery(fx: Fixture): void {
       await fx.store.createWorkflow(newWorkflow("strict", { name: "strict" }));
       await fx.store.createWorkflow(newWorkflow("lenient", { name: "lenient" }));
       await fx.store.createWorkflow(newWorkflow("unlimited", { name: "unlimited" }));
-      const claim = claimFor({ names: ["strict", "lenient", "unlimited"], maxRecoveryAttempts: { strict: 0, lenient: 5 } });
+      const claim = claimFor({
+        names: ["strict", "lenient", "unlimited"],
+        maxRecoveryAttempts: { strict: 0, lenient: 5 },
+      });
       const first = await fx.store.claimRecoverable(claim);
       expect(ids(first.deadLettered)).toEqual(["strict"]);
       expect(ids(first.recovered)).toEqual(["lenient", "unlimited"]);
@@ -407,7 +478,9 @@ function describeConcurrencyAndClose(fx: Fixture): void {
     it("lands every one of 200 concurrent checkpoints over 20 workflows", async () => {
       const workflowIds = Array.from({ length: 20 }, (_, i) => `wf-${i}`);
       await Promise.all(workflowIds.map((id) => fx.store.createWorkflow(newWorkflow(id))));
-      const steps = workflowIds.flatMap((id) => Array.from({ length: 10 }, (_, p) => stepAt(id, p)));
+      const steps = workflowIds.flatMap((id) =>
+        Array.from({ length: 10 }, (_, p) => stepAt(id, p)),
+      );
       const results = await Promise.all(steps.map((s) => fx.store.recordStep(s)));
       expect(results.every(Boolean)).toBe(true);
       for (const id of workflowIds) {

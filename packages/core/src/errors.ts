@@ -1,0 +1,308 @@
+/**
+ * Every error Cairn throws on purpose. Each has an explicit `name`, a string `code`, its data in
+ * fields, and a static `is()` that recognises it across duplicate installs of the package (it
+ * checks a global symbol and the code, never `instanceof`). `NonRetryableError` is the one a user
+ * throws, to stop a step's retries.
+ */
+import type { z } from "zod";
+
+/** The string codes of Cairn's errors. */
+export type CairnErrorCode =
+  | "VALIDATION_FAILED"
+  | "SERIALIZATION_FAILED"
+  | "NON_DETERMINISM"
+  | "WORKFLOW_CONFLICT"
+  | "WORKFLOW_NOT_FOUND"
+  | "WORKFLOW_NOT_REGISTERED"
+  | "WORKFLOW_DEAD_LETTERED"
+  | "WORKFLOW_CANCELLED"
+  | "WORKFLOW_INTERRUPTED"
+  | "NOT_IN_WORKFLOW"
+  | "ENGINE_NOT_LAUNCHED"
+  | "ENGINE_CLOSED"
+  | "STEP_TIMEOUT"
+  | "INVALID_OPTION";
+
+const marker = Symbol.for("@cairn/core/CairnError");
+
+/** Base class of the errors Cairn throws. Check with `CairnError.is(e)` or `XError.is(e)`. */
+export class CairnError extends Error {
+  override name = "CairnError";
+  readonly code: CairnErrorCode;
+
+  constructor(code: CairnErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True for any Cairn error, or for one with the given code. */
+  static is(value: unknown, code?: CairnErrorCode): value is CairnError {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      marker in value &&
+      (code === undefined || (value as { code?: unknown }).code === code)
+    );
+  }
+}
+
+/** Builds the `is()` of a subclass: recognises its code across installs. */
+function isCode<T extends CairnError>(code: CairnErrorCode) {
+  return (value: unknown): value is T => CairnError.is(value, code);
+}
+
+/** A workflow input, output or option did not match its schema. Nothing was written. */
+export class ValidationError extends CairnError {
+  override name = "ValidationError";
+  /** zod's issues, as zod reported them. */
+  readonly issues: readonly z.core.$ZodIssue[];
+  /** What was being validated, e.g. `input of workflow "order"`. */
+  readonly subject: string;
+  static override is = isCode<ValidationError>("VALIDATION_FAILED");
+
+  constructor(subject: string, issues: readonly z.core.$ZodIssue[]) {
+    const detail = issues
+      .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`)
+      .join("; ");
+    super("VALIDATION_FAILED", `Invalid ${subject}: ${detail}`);
+    this.subject = subject;
+    this.issues = issues;
+  }
+}
+
+/** A value could not be serialized (a function, a class instance, a symbol...). */
+export class SerializationError extends CairnError {
+  override name = "SerializationError";
+  /** What was being serialized, e.g. `output of step "charge"`. */
+  readonly subject: string;
+  /** Where in the value the problem sits, e.g. `.customer.callback`. */
+  readonly path: string;
+  static override is = isCode<SerializationError>("SERIALIZATION_FAILED");
+
+  constructor(subject: string, path: string, options?: ErrorOptions) {
+    const where = path === "" ? "" : ` at ${path}`;
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super("SERIALIZATION_FAILED", `Cannot serialize ${subject}${where}${reason}`, options);
+    this.subject = subject;
+    this.path = path;
+  }
+}
+
+/** Replay reached a position where the code calls a different operation than history recorded. */
+export class NonDeterminismError extends CairnError {
+  override name = "NonDeterminismError";
+  readonly workflowId: string;
+  readonly position: number;
+  readonly recordedName: string;
+  readonly calledName: string;
+  static override is = isCode<NonDeterminismError>("NON_DETERMINISM");
+
+  constructor(fields: {
+    workflowId: string;
+    position: number;
+    recordedName: string;
+    calledName: string;
+  }) {
+    super(
+      "NON_DETERMINISM",
+      `Workflow ${fields.workflowId} replayed "${fields.calledName}" at position ${fields.position}, ` +
+        `but its history recorded "${fields.recordedName}" there. Workflow code changed in a way ` +
+        `that does not match in-flight runs (see docs/determinism.md).`,
+    );
+    this.workflowId = fields.workflowId;
+    this.position = fields.position;
+    this.recordedName = fields.recordedName;
+    this.calledName = fields.calledName;
+  }
+}
+
+/** A workflow ID is already used by a workflow of another name. */
+export class WorkflowConflictError extends CairnError {
+  override name = "WorkflowConflictError";
+  readonly workflowId: string;
+  readonly existingName: string;
+  readonly requestedName: string;
+  static override is = isCode<WorkflowConflictError>("WORKFLOW_CONFLICT");
+
+  constructor(workflowId: string, existingName: string, requestedName: string) {
+    super(
+      "WORKFLOW_CONFLICT",
+      `Workflow ID "${workflowId}" belongs to workflow "${existingName}"; ` +
+        `it cannot be started as "${requestedName}"`,
+    );
+    this.workflowId = workflowId;
+    this.existingName = existingName;
+    this.requestedName = requestedName;
+  }
+}
+
+/** No workflow has this ID. */
+export class WorkflowNotFoundError extends CairnError {
+  override name = "WorkflowNotFoundError";
+  readonly workflowId: string;
+  static override is = isCode<WorkflowNotFoundError>("WORKFLOW_NOT_FOUND");
+
+  constructor(workflowId: string) {
+    super("WORKFLOW_NOT_FOUND", `No workflow with ID "${workflowId}"`);
+    this.workflowId = workflowId;
+  }
+}
+
+/** A workflow definition is not registered with this engine. */
+export class WorkflowNotRegisteredError extends CairnError {
+  override name = "WorkflowNotRegisteredError";
+  readonly workflowName: string;
+  static override is = isCode<WorkflowNotRegisteredError>("WORKFLOW_NOT_REGISTERED");
+
+  constructor(workflowName: string, detail = "") {
+    super(
+      "WORKFLOW_NOT_REGISTERED",
+      `Workflow "${workflowName}" is not registered with this engine` +
+        (detail ? `: ${detail}` : "; pass it in createEngine({ workflows })"),
+    );
+    this.workflowName = workflowName;
+  }
+}
+
+/** The workflow crashed its process too often and is no longer recovered automatically. */
+export class WorkflowDeadLetteredError extends CairnError {
+  override name = "WorkflowDeadLetteredError";
+  readonly workflowId: string;
+  readonly recoveryAttempts: number;
+  static override is = isCode<WorkflowDeadLetteredError>("WORKFLOW_DEAD_LETTERED");
+
+  constructor(workflowId: string, recoveryAttempts: number) {
+    super(
+      "WORKFLOW_DEAD_LETTERED",
+      `Workflow ${workflowId} was moved to DEAD_LETTER after ${recoveryAttempts} recovery ` +
+        `attempts without progress`,
+    );
+    this.workflowId = workflowId;
+    this.recoveryAttempts = recoveryAttempts;
+  }
+}
+
+/** The workflow was cancelled. */
+export class WorkflowCancelledError extends CairnError {
+  override name = "WorkflowCancelledError";
+  readonly workflowId: string;
+  static override is = isCode<WorkflowCancelledError>("WORKFLOW_CANCELLED");
+
+  constructor(workflowId: string) {
+    super("WORKFLOW_CANCELLED", `Workflow ${workflowId} was cancelled`);
+    this.workflowId = workflowId;
+  }
+}
+
+/**
+ * The workflow stopped running in this process before it finished: the engine shut down, or the
+ * store could not record a checkpoint. Nothing is lost: it stays `PENDING` and resumes from its
+ * last checkpoint when an engine with its executor ID launches again.
+ */
+export class WorkflowInterruptedError extends CairnError {
+  override name = "WorkflowInterruptedError";
+  readonly workflowId: string;
+  static override is = isCode<WorkflowInterruptedError>("WORKFLOW_INTERRUPTED");
+
+  constructor(workflowId: string, reason: string, options?: ErrorOptions) {
+    super("WORKFLOW_INTERRUPTED", `Workflow ${workflowId} was interrupted: ${reason}`, options);
+    this.workflowId = workflowId;
+  }
+}
+
+/** A step or child workflow was called without a live workflow context. */
+export class NotInWorkflowError extends CairnError {
+  override name = "NotInWorkflowError";
+  static override is = isCode<NotInWorkflowError>("NOT_IN_WORKFLOW");
+
+  constructor(what: string, reason = "its first argument is not a workflow context") {
+    super("NOT_IN_WORKFLOW", `${what} must be called from inside a workflow: ${reason}`);
+  }
+}
+
+/** The engine was used before `launch()` finished. */
+export class EngineNotLaunchedError extends CairnError {
+  override name = "EngineNotLaunchedError";
+  static override is = isCode<EngineNotLaunchedError>("ENGINE_NOT_LAUNCHED");
+
+  constructor(operation: string) {
+    super("ENGINE_NOT_LAUNCHED", `engine.${operation}() needs "await engine.launch()" first`);
+  }
+}
+
+/** The engine was used after `shutdown()`. */
+export class EngineClosedError extends CairnError {
+  override name = "EngineClosedError";
+  static override is = isCode<EngineClosedError>("ENGINE_CLOSED");
+
+  constructor(operation: string) {
+    super("ENGINE_CLOSED", `engine.${operation}() was called after engine.shutdown()`);
+  }
+}
+
+/** A step attempt ran longer than its `timeoutMs`; its `AbortSignal` was aborted. */
+export class StepTimeoutError extends CairnError {
+  override name = "StepTimeoutError";
+  readonly stepName: string;
+  readonly timeoutMs: number;
+  static override is = isCode<StepTimeoutError>("STEP_TIMEOUT");
+
+  constructor(stepName: string, timeoutMs: number) {
+    super("STEP_TIMEOUT", `Step "${stepName}" timed out after ${timeoutMs} ms`);
+    this.stepName = stepName;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** An option passed to Cairn is out of range or malformed. */
+export class InvalidOptionError extends CairnError {
+  override name = "InvalidOptionError";
+  readonly option: string;
+  static override is = isCode<InvalidOptionError>("INVALID_OPTION");
+
+  constructor(option: string, problem: string) {
+    super("INVALID_OPTION", `Invalid option ${option}: ${problem}`);
+    this.option = option;
+  }
+}
+
+const nonRetryableMarker = Symbol.for("@cairn/core/NonRetryableError");
+
+/**
+ * Throw this from a step to fail it at once, skipping its remaining retries. The error is
+ * checkpointed and thrown into the workflow like any final step error.
+ *
+ * @example
+ * if (card.declined) throw new NonRetryableError("card declined", { cause: response });
+ */
+export class NonRetryableError extends Error {
+  override name = "NonRetryableError";
+
+  static is(value: unknown): value is NonRetryableError {
+    return typeof value === "object" && value !== null && nonRetryableMarker in value;
+  }
+}
+
+// Markers live on the prototypes, so errors revived with Object.create(prototype) carry them too.
+Object.defineProperty(CairnError.prototype, marker, { value: true });
+Object.defineProperty(NonRetryableError.prototype, nonRetryableMarker, { value: true });
+
+/** Cairn's error classes by name, so deserialized errors come back as the right class. */
+export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) => Error>> = {
+  CairnError,
+  ValidationError,
+  SerializationError,
+  NonDeterminismError,
+  WorkflowConflictError,
+  WorkflowNotFoundError,
+  WorkflowNotRegisteredError,
+  WorkflowDeadLetteredError,
+  WorkflowCancelledError,
+  WorkflowInterruptedError,
+  NotInWorkflowError,
+  EngineNotLaunchedError,
+  EngineClosedError,
+  StepTimeoutError,
+  InvalidOptionError,
+  NonRetryableError,
+};

@@ -1,0 +1,120 @@
+/**
+ * `workflow()`: turns a plain async function into a durable workflow definition. The definition
+ * is registered with an engine (`createEngine({ workflows })`), started with `engine.start()` or
+ * `engine.run()`, and, when called with a context from inside another workflow, runs as a
+ * durable child: `await order(ctx, input)`.
+ */
+import type { z } from "zod";
+import type { ChildOptions, WorkflowContext } from "./context.js";
+import { InvalidOptionError, NotInWorkflowError } from "./errors.js";
+import { operationsOf } from "./execution/operations.js";
+
+/** Options of {@link workflow}. Only `name` is required. */
+export interface WorkflowOptions<S extends z.ZodType | undefined = undefined> {
+  /** The name stored with every run; recovery finds the code by it. Keep it stable. */
+  readonly name: string;
+  /** Validates (and may transform) the input before anything is written. */
+  readonly input?: S;
+  /** Validates the output before it is recorded; a mismatch fails the workflow. */
+  readonly output?: z.ZodType;
+  /**
+   * How many times recovery may restart this workflow without it making progress (recording a
+   * new checkpoint) before it moves to `DEAD_LETTER`. Default 10.
+   */
+  readonly maxRecoveryAttempts?: number;
+}
+
+/** Everything the engine needs to run a workflow. Internal to Cairn; do not rely on it. */
+export interface WorkflowDefinition {
+  readonly name: string;
+  readonly inputSchema: z.ZodType | undefined;
+  readonly outputSchema: z.ZodType | undefined;
+  readonly maxRecoveryAttempts: number;
+  readonly body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>;
+}
+
+/**
+ * A durable workflow. Call it with a context from inside another workflow to run it as a child
+ * and wait for its output; pass it to `engine.start()` / `engine.run()` from anywhere else.
+ */
+export interface Workflow<In, Out> {
+  (ctx: WorkflowContext, input: In, options?: ChildOptions): Promise<Out>;
+  /** The workflow's registered name. */
+  readonly name: string;
+  /** Internal definition; also carries the input and output types. */
+  readonly "~cairn": WorkflowDefinition & { readonly types?: { in: In; out: Out } };
+}
+
+/** Any workflow, whatever its types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyWorkflow = Workflow<any, any>;
+/** The input a caller passes to a workflow. */
+export type WorkflowInput<W> = W extends Workflow<infer In, unknown> ? In : never;
+/** What a workflow returns. */
+export type WorkflowOutput<W> = W extends Workflow<never, infer Out> ? Out : never;
+
+const DEFAULT_MAX_RECOVERY_ATTEMPTS = 10;
+
+/**
+ * Defines a durable workflow.
+ *
+ * @example
+ * const order = workflow(
+ *   { name: "order", input: z.object({ id: z.string() }) },
+ *   async (ctx, { id }) => {
+ *     const receipt = await charge(ctx, id);
+ *     await ship(ctx, id);
+ *     return receipt;
+ *   });
+ */
+export function workflow<S extends z.ZodType, Out>(
+  options: WorkflowOptions<S> & { readonly input: S },
+  body: (ctx: WorkflowContext, input: z.output<S>) => Promise<Out>,
+): Workflow<z.input<S>, Out>;
+export function workflow<In, Out>(
+  nameOrOptions: string | WorkflowOptions,
+  body: (ctx: WorkflowContext, input: In) => Promise<Out>,
+): Workflow<In, Out>;
+export function workflow(
+  nameOrOptions: string | WorkflowOptions<z.ZodType | undefined>,
+  body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>,
+): AnyWorkflow {
+  const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
+  const definition = defineWorkflow(options, body);
+  const call = (ctx: WorkflowContext, input: unknown, childOptions?: ChildOptions) => {
+    const operations = operationsOf(ctx);
+    if (!operations) {
+      return Promise.reject(new NotInWorkflowError(`workflow "${definition.name}"`));
+    }
+    return operations.runChild(definition, input, childOptions);
+  };
+  Object.defineProperty(call, "name", { value: definition.name });
+  Object.defineProperty(call, "~cairn", { value: definition });
+  return call as unknown as AnyWorkflow;
+}
+
+function defineWorkflow(
+  options: WorkflowOptions<z.ZodType | undefined>,
+  body: WorkflowDefinition["body"],
+): WorkflowDefinition {
+  if (typeof options.name !== "string" || options.name.trim() === "") {
+    throw new InvalidOptionError("workflow name", "expected a non-empty string");
+  }
+  if (typeof body !== "function") {
+    throw new InvalidOptionError(`workflow "${options.name}"`, "expected an async function body");
+  }
+  const maxRecoveryAttempts = options.maxRecoveryAttempts ?? DEFAULT_MAX_RECOVERY_ATTEMPTS;
+  if (!Number.isInteger(maxRecoveryAttempts) || maxRecoveryAttempts < 1) {
+    throw new InvalidOptionError(
+      `workflow "${options.name}".maxRecoveryAttempts`,
+      "expected an integer >= 1",
+    );
+  }
+  return {
+    name: options.name,
+    inputSchema: options.input,
+    outputSchema: options.output,
+    maxRecoveryAttempts,
+    body,
+  };
+}
