@@ -1,0 +1,88 @@
+/**
+ * The errors `@cairn/pg-store` throws on purpose. Each has a string `code`, an explicit `name`,
+ * its data in fields, and a static `is()` that checks the code, so it still recognises errors
+ * thrown by a second copy of this package. Database errors we do not classify pass through as
+ * postgres.js or PGlite raised them.
+ */
+
+const hasCode = (error: unknown, code: string): boolean =>
+  error instanceof Error && (error as { code?: unknown }).code === code;
+
+/** Another live process (or another store in this one) has the PGlite data directory open. */
+export class DataDirLockedError extends Error {
+  override readonly name = "DataDirLockedError";
+  readonly code = "CAIRN_DATA_DIR_LOCKED";
+
+  /** The data directory, as an absolute path. */
+  readonly dataDir: string;
+  /** The process that holds the lock. */
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
+    super(
+      `PGlite data directory ${dataDir} is in use by process ${pid}` +
+        (pid === process.pid ? " (this process: close the other store first)" : "") +
+        `. PGlite allows one process per data directory; use Postgres to share a database.`,
+    );
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+
+  static is(error: unknown): error is DataDirLockedError {
+    return hasCode(error, "CAIRN_DATA_DIR_LOCKED");
+  }
+}
+
+/** The schema name is not a plain SQL identifier. */
+export class SchemaNameInvalidError extends Error {
+  override readonly name = "SchemaNameInvalidError";
+  readonly code = "CAIRN_SCHEMA_NAME_INVALID";
+
+  /** The rejected name. */
+  readonly schema: string;
+
+  constructor(schema: string) {
+    super(
+      `invalid schema name ${JSON.stringify(schema)}: use 1 to 63 letters, digits and ` +
+        `underscores, not starting with a digit`,
+    );
+    this.schema = schema;
+  }
+
+  static is(error: unknown): error is SchemaNameInvalidError {
+    return hasCode(error, "CAIRN_SCHEMA_NAME_INVALID");
+  }
+}
+
+/** The database could not be reached, or the connection broke mid-call. `cause` has the detail. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = "DatabaseUnavailableError";
+  readonly code = "CAIRN_DATABASE_UNAVAILABLE";
+
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? cause.message || (cause as { code?: string }).code : "";
+    super(`database unavailable: ${String(detail)}`, { cause });
+  }
+
+  static is(error: unknown): error is DatabaseUnavailableError {
+    return hasCode(error, "CAIRN_DATABASE_UNAVAILABLE");
+  }
+}
+
+/** A store method was called after `close()`. */
+export class StoreClosedError extends Error {
+  override readonly name = "StoreClosedError";
+  readonly code = "CAIRN_STORE_CLOSED";
+
+  /** The method that was called. */
+  readonly method: string;
+
+  constructor(method: string) {
+    super(`store is closed: ${method}() called after close()`);
+    this.method = method;
+  }
+
+  static is(error: unknown): error is StoreClosedError {
+    return hasCode(error, "CAIRN_STORE_CLOSED");
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `SqlExecutor` on PGlite, in process: `db.query(text, params).rows`, `db.exec` for scripts and
+ * `db.transaction`. PGlite runs one statement at a time, so transactions simply queue.
+ * The database is opened on first use, so creating a store never blocks or starts WASM.
+ */
+import type { PGliteInterface, Transaction } from "@electric-sql/pglite";
+import type { SqlExecutor, SqlQueryable } from "./sql-executor.js";
+
+function queryable(db: PGliteInterface | Transaction): SqlQueryable {
+  return {
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      return (await db.query<R>(text, params as unknown[])).rows;
+    },
+    async script(text: string): Promise<void> {
+      await db.exec(text);
+    },
+  };
+}
+
+/**
+ * Wraps the PGlite instance that `open` resolves (called once, on first use). `close()` closes
+ * it when `owned`, then always runs `release` (e.g. drops the data directory lock).
+ */
+export function pgliteExecutor(
+  open: () => Promise<PGliteInterface>,
+  owned: boolean,
+  release: () => void,
+): SqlExecutor {
+  let opening: Promise<PGliteInterface> | undefined;
+  const db = (): Promise<PGliteInterface> => (opening ??= open());
+  return {
+    async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+      return queryable(await db()).query<R>(text, params);
+    },
+    async script(text: string): Promise<void> {
+      await queryable(await db()).script(text);
+    },
+    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      return (await db()).transaction((tx) => fn(queryable(tx)));
+    },
+    async close(): Promise<void> {
+      try {
+        if (owned && opening) await (await opening.catch(() => undefined))?.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

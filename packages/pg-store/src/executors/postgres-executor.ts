@@ -1,0 +1,79 @@
+/**
+ * `SqlExecutor` on postgres.js. Statements go through `sql.unsafe(text, params, { prepare: true })`
+ * (prepared once per connection, then one round trip each), transactions through `sql.begin`.
+ * Errors that mean "the database is not there" become `DatabaseUnavailableError`; every other
+ * error passes through untouched.
+ */
+import type postgres from "postgres";
+import { DatabaseUnavailableError } from "../errors.js";
+import type { SqlExecutor, SqlQueryable } from "./sql-executor.js";
+
+type Client = postgres.Sql | postgres.TransactionSql;
+type Params = postgres.ParameterOrJSON<never>[];
+
+/** Driver codes of a refused, lost or timed-out connection. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/** SQLSTATEs of the same kind: class 08, server shutting down or starting, too many clients. */
+const isConnectionState = (code: string): boolean =>
+  code.startsWith("08") || ["57P01", "57P02", "57P03", "53300"].includes(code);
+
+/** True when `error` says the database cannot be reached, rather than that a statement failed. */
+export function isConnectionError(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some(isConnectionError);
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && (CONNECTION_CODES.has(code) || isConnectionState(code));
+}
+
+const mapError = (error: unknown): unknown =>
+  isConnectionError(error) ? new DatabaseUnavailableError(error) : error;
+
+function queryable(client: Client): SqlQueryable {
+  return {
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      try {
+        return (await client.unsafe(text, params as Params, { prepare: true })) as unknown as R[];
+      } catch (error) {
+        throw mapError(error);
+      }
+    },
+    async script(text: string): Promise<void> {
+      try {
+        await client.unsafe(text); // no parameters: the simple protocol allows many statements
+      } catch (error) {
+        throw mapError(error);
+      }
+    },
+  };
+}
+
+/** Wraps a postgres.js client; `owned` clients are ended by `close()`. */
+export function postgresExecutor(sql: postgres.Sql, owned: boolean): SqlExecutor {
+  return {
+    ...queryable(sql),
+    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      try {
+        return (await sql.begin((tx) => fn(queryable(tx)))) as T;
+      } catch (error) {
+        throw mapError(error);
+      }
+    },
+    async close(): Promise<void> {
+      if (owned) await sql.end({ timeout: 5 });
+    },
+  };
+}

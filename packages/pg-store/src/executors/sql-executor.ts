@@ -1,0 +1,21 @@
+/**
+ * The seam between the store and a driver. postgres.js and PGlite take parameterized SQL text
+ * the same way once wrapped in this interface, so every query runs unchanged on both. It carries
+ * text and parameters only: no tagged templates, no driver types.
+ */
+
+/** Runs statements on a connection or inside a transaction. */
+export interface SqlQueryable {
+  /** One statement with `$1...` parameters; resolves to its rows (or its `returning` rows). */
+  query<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Several statements without parameters, e.g. a migration file. */
+  script(text: string): Promise<void>;
+}
+
+/** A driver handle: statements, transactions, and shutting down what the store owns. */
+export interface SqlExecutor extends SqlQueryable {
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Closes the connection(s) if the store opened them; leaves a caller's client open. */
+  close(): Promise<void>;
+}

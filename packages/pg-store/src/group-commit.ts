@@ -1,0 +1,87 @@
+/**
+ * Group commit without timers. The first call runs at once, alone. Calls that arrive while a
+ * statement is in flight wait in a queue, and the whole queue goes out as ONE statement the
+ * moment the previous one finishes. At low load nothing waits; under load each round trip
+ * carries many rows. A caller's promise settles only after its own statement committed.
+ */
+
+/** Batches calls into one `flush` at a time. */
+export interface GroupCommit<I, O> {
+  /** Queues `item`; resolves with its result once the statement that carried it committed. */
+  submit(item: I): Promise<O>;
+  /** Resolves once nothing is queued or in flight. */
+  idle(): Promise<void>;
+}
+
+/** How to batch. */
+export interface GroupCommitOptions<I, O> {
+  /** Writes a batch in one statement; returns one result per item, in order. */
+  readonly flush: (items: readonly I[]) => Promise<readonly O[]>;
+  /** Items with equal keys never share a batch (a later one waits for the next flush). */
+  readonly key: (item: I) => string;
+  /** Most items in one statement. */
+  readonly maxBatch: number;
+  /**
+   * Whether a failed batch should be retried item by item, so one bad item fails only its own
+   * caller. Connection errors should answer false: retrying would fail the same way.
+   */
+  readonly retryAlone: (error: unknown) => boolean;
+}
+
+interface Waiter<I, O> {
+  readonly item: I;
+  readonly resolve: (result: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): GroupCommit<I, O> {
+  let queue: Waiter<I, O>[] = [];
+  let running: Promise<void> | undefined;
+
+  const takeBatch = (): Waiter<I, O>[] => {
+    const keys = new Set<string>();
+    const batch: Waiter<I, O>[] = [];
+    const rest: Waiter<I, O>[] = [];
+    for (const waiter of queue) {
+      const key = options.key(waiter.item);
+      if (batch.length < options.maxBatch && !keys.has(key)) {
+        keys.add(key);
+        batch.push(waiter);
+      } else {
+        rest.push(waiter);
+      }
+    }
+    queue = rest;
+    return batch;
+  };
+
+  const settle = async (batch: readonly Waiter<I, O>[]): Promise<void> => {
+    try {
+      const results = await options.flush(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i] as O));
+    } catch (error) {
+      if (batch.length > 1 && options.retryAlone(error)) {
+        for (const waiter of batch) await settle([waiter]);
+      } else {
+        for (const waiter of batch) waiter.reject(error);
+      }
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) await settle(takeBatch());
+    running = undefined;
+  };
+
+  return {
+    submit(item) {
+      return new Promise<O>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        running ??= drain(); // starts the statement now if none is in flight
+      });
+    },
+    async idle() {
+      while (running) await running;
+    },
+  };
+}

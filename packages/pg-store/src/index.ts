@@ -1,0 +1,13 @@
+/**
+ * `@cairn/pg-store`: Cairn's checkpoint store on Postgres (postgres.js) and on embedded PGlite.
+ * This barrel is the package's whole public surface.
+ */
+export { createPgStore, type PgStoreOptions } from "./pg-store.js";
+export { createPgliteStore, type PgliteStoreOptions } from "./pglite-store.js";
+export type { PgStore } from "./sql-store.js";
+export {
+  DataDirLockedError,
+  DatabaseUnavailableError,
+  SchemaNameInvalidError,
+  StoreClosedError,
+} from "./errors.js";

@@ -1,0 +1,81 @@
+/**
+ * Applies the embedded migrations, each once, in version order. Every migration runs in its own
+ * transaction holding a transaction-scoped advisory lock derived from the schema name, so any
+ * number of processes can call `migrate()` at the same time: one applies, the others wait and
+ * then find nothing to do. Applied versions are recorded in `<schema>.migrations`.
+ * A database migrated by newer code (a version we do not know) is left alone.
+ */
+import type { SqlExecutor, SqlQueryable } from "./executors/sql-executor.js";
+import type { EmbeddedMigration } from "./migrations/embedded-migration.js";
+import { embeddedMigrations } from "./migrations/embedded.js";
+import { NOW_MS } from "./queries/now-ms.js";
+import type { SchemaNames } from "./schema-names.js";
+
+/** First key of every Cairn advisory lock: "cair" in ASCII. */
+const LOCK_CLASS = 0x63616972;
+
+/** A stable signed 32-bit hash (FNV-1a) of the schema name: the second advisory lock key. */
+export function migrationLockKey(schema: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(`migrate:${schema}`)) {
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  return hash | 0;
+}
+
+/** Brings the schema up to the newest embedded migration. */
+export async function migrate(
+  db: SqlExecutor,
+  names: SchemaNames,
+  migrations: readonly EmbeddedMigration[] = embeddedMigrations,
+): Promise<void> {
+  while (await applyNext(db, names, migrations)) {
+    // one migration per transaction, until none is pending
+  }
+}
+
+/** Applies the next pending migration; false when there was none. */
+async function applyNext(
+  db: SqlExecutor,
+  names: SchemaNames,
+  migrations: readonly EmbeddedMigration[],
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock($1::int, $2::int)", [
+      LOCK_CLASS,
+      migrationLockKey(names.schema),
+    ]);
+    const applied = await appliedVersion(tx, names);
+    const next = migrations.find((m) => m.version === applied + 1);
+    if (!next) return false;
+    await tx.script(next.sql.replaceAll("{{schema}}", () => names.quoted));
+    await tx.query(
+      `insert into ${names.migrations} (version, name, applied_at) values ($1, $2, ${NOW_MS})`,
+      [next.version, next.name],
+    );
+    return true;
+  });
+}
+
+/** The newest applied version; creates the schema and the migrations table when missing. */
+async function appliedVersion(tx: SqlQueryable, names: SchemaNames): Promise<number> {
+  // Catalog checks rather than "if not exists", which would raise notices on every launch.
+  const [state] = await tx.query<{ has_schema: boolean; has_table: boolean }>(
+    `select exists (select 1 from pg_namespace where nspname = $1) as has_schema,
+            to_regclass($2) is not null as has_table`,
+    [names.schema, names.migrations],
+  );
+  if (!state?.has_schema) await tx.script(`create schema ${names.quoted}`);
+  if (!state?.has_table) {
+    await tx.script(`create table ${names.migrations} (
+      version int primary key,
+      name text not null,
+      applied_at bigint not null
+    )`);
+    return 0;
+  }
+  const [row] = await tx.query<{ version: number }>(
+    `select coalesce(max(version), 0)::int as version from ${names.migrations}`,
+  );
+  return row?.version ?? 0;
+}

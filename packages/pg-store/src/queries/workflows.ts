@@ -1,0 +1,143 @@
+/**
+ * The statements on `workflows`, one function each. Statement texts are built once per schema by
+ * `workflowStatements`; the functions bind values and map rows. Nothing here decides policy:
+ * the store chooses when to call what.
+ */
+import type {
+  CreateWorkflowResult,
+  NewWorkflow,
+  RecoveryClaim,
+  WorkflowOutcome,
+  WorkflowRecord,
+} from "@cairn/core";
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import { WORKFLOW_COLUMNS, toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
+import type { SchemaNames } from "../schema-names.js";
+import { NOW_MS } from "./now-ms.js";
+
+export type WorkflowStatements = ReturnType<typeof workflowStatements>;
+
+/** The SQL text of every `workflows` statement for one schema. */
+export function workflowStatements({ workflows, steps }: SchemaNames) {
+  return {
+    // Inserts, or returns the row that holds the ID: one statement either way.
+    create: `
+      with inserted as (
+        insert into ${workflows} (workflow_id, name, status, input, executor_id,
+                                  parent_workflow_id, created_at, updated_at)
+        values ($1, $2, 'PENDING', $3, $4, $5, ${NOW_MS}, ${NOW_MS})
+        on conflict (workflow_id) do nothing
+        returning ${WORKFLOW_COLUMNS}
+      )
+      select true as created, ${WORKFLOW_COLUMNS} from inserted
+      union all
+      select false as created, ${WORKFLOW_COLUMNS} from ${workflows}
+      where workflow_id = $1 and not exists (select 1 from inserted)`,
+    get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
+    // Many outcomes in one statement; the caller never puts one workflow twice in a batch.
+    finish: `
+      update ${workflows} w
+      set status = o.status, output = o.output, error = o.error,
+          executor_id = o.executor_id, updated_at = ${NOW_MS}
+      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+           as o(workflow_id, executor_id, status, output, error)
+      where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+      returning w.workflow_id`,
+    // Attempts reset to 1 when the checkpoint count grew since the last claim (progress).
+    claim: `
+      update ${workflows} w
+      set recovery_attempts = c.attempts,
+          recovery_progress = c.progress,
+          status = case when c.attempts > c.max_attempts then 'DEAD_LETTER' else 'PENDING' end,
+          updated_at = ${NOW_MS}
+      from (
+        select p.workflow_id, s.progress, l.max_attempts,
+               case when s.progress > p.recovery_progress then 1
+                    else p.recovery_attempts + 1 end as attempts
+        from ${workflows} p
+        cross join lateral (
+          select count(*)::int as progress from ${steps} st where st.workflow_id = p.workflow_id
+        ) s
+        left join unnest($3::text[], $4::int[]) as l(name, max_attempts) on l.name = p.name
+        where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
+      ) c
+      where w.workflow_id = c.workflow_id and w.status = 'PENDING'
+      returning ${workflowColumnsOf("w")}`,
+    unknown: `
+      select workflow_id, name from ${workflows}
+      where executor_id = $1 and status = 'PENDING' and name <> all($2::text[])
+      order by created_at, workflow_id`,
+  };
+}
+
+/**
+ * Inserts a PENDING workflow or reads the one holding its ID. `undefined` only in the rare race
+ * where a concurrent insert committed after this statement's snapshot: call again.
+ */
+export async function createWorkflow(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  w: NewWorkflow,
+): Promise<CreateWorkflowResult | undefined> {
+  const params = [w.workflowId, w.name, w.input, w.executorId, w.parentWorkflowId ?? null];
+  const [row] = await db.query<WorkflowRow & { created: boolean }>(q.create, params);
+  return row && { created: row.created, workflow: toWorkflowRecord(row) };
+}
+
+export async function getWorkflow(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  workflowId: string,
+): Promise<WorkflowRecord | undefined> {
+  const [row] = await db.query<WorkflowRow>(q.get, [workflowId]);
+  return row && toWorkflowRecord(row);
+}
+
+/** Finishes every still-PENDING workflow of the batch; returns, per outcome, whether it did. */
+export async function finishWorkflows(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  outcomes: readonly WorkflowOutcome[],
+): Promise<boolean[]> {
+  const column = (pick: (o: WorkflowOutcome) => string | undefined) =>
+    outcomes.map((o) => pick(o) ?? null);
+  const rows = await db.query<{ workflow_id: string }>(q.finish, [
+    column((o) => o.workflowId),
+    column((o) => o.executorId),
+    column((o) => o.status),
+    column((o) => o.output),
+    column((o) => o.error),
+  ]);
+  const finished = new Set(rows.map((r) => r.workflow_id));
+  return outcomes.map((o) => finished.has(o.workflowId));
+}
+
+/** Claims this executor's recoverable workflows; the rows come back updated. */
+export async function claimWorkflows(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  claim: RecoveryClaim,
+): Promise<WorkflowRecord[]> {
+  // A limit that is not a finite count means "no limit"; int4 holds every sensible one.
+  const limits = Object.entries(claim.maxRecoveryAttempts).filter(([, n]) => Number.isFinite(n));
+  const rows = await db.query<WorkflowRow>(q.claim, [
+    claim.executorId,
+    claim.names,
+    limits.map(([name]) => name),
+    limits.map(([, n]) => Math.max(-1, Math.min(2 ** 31 - 1, Math.floor(n)))),
+  ]);
+  return rows.map(toWorkflowRecord);
+}
+
+/** This executor's PENDING workflows whose names are not in `names`. */
+export async function listUnknownWorkflows(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  claim: RecoveryClaim,
+): Promise<{ workflowId: string; name: string }[]> {
+  const rows = await db.query<{ workflow_id: string; name: string }>(q.unknown, [
+    claim.executorId,
+    claim.names,
+  ]);
+  return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
+}

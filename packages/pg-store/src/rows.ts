@@ -1,0 +1,83 @@
+/**
+ * The one place where database rows become core records: snake_case to camelCase, `null` to
+ * `undefined`, and int8 values (strings from postgres.js, numbers or bigints from PGlite) to
+ * numbers. Queries select exactly the columns listed here.
+ */
+import type { StepRecord, WorkflowRecord, WorkflowStatus } from "@cairn/core";
+
+type Int8 = string | number | bigint;
+
+/** Columns of `workflows` that make a `WorkflowRecord`, for `select` and `returning` lists. */
+export const WORKFLOW_COLUMNS =
+  "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
+  "recovery_attempts, created_at, updated_at";
+
+/** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
+export const workflowColumnsOf = (alias: string): string =>
+  WORKFLOW_COLUMNS.split(", ")
+    .map((column) => `${alias}.${column}`)
+    .join(", ");
+
+/** Columns of `steps` that make a `StepRecord`. */
+export const STEP_COLUMNS =
+  "workflow_id, position, name, output, error, child_workflow_id, attempts, started_at, completed_at";
+
+/** A `workflows` row as the drivers return it. */
+export interface WorkflowRow {
+  workflow_id: string;
+  name: string;
+  status: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  executor_id: string;
+  parent_workflow_id: string | null;
+  recovery_attempts: number;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+/** A `steps` row as the drivers return it. */
+export interface StepRow {
+  workflow_id: string;
+  position: number;
+  name: string;
+  output: string | null;
+  error: string | null;
+  child_workflow_id: string | null;
+  attempts: number;
+  started_at: Int8;
+  completed_at: Int8;
+}
+
+const optional = (value: string | null): string | undefined => value ?? undefined;
+
+export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
+  return {
+    workflowId: row.workflow_id,
+    name: row.name,
+    status: row.status as WorkflowStatus, // the table's check constraint admits nothing else
+    input: row.input,
+    output: optional(row.output),
+    error: optional(row.error),
+    executorId: row.executor_id,
+    parentWorkflowId: optional(row.parent_workflow_id),
+    recoveryAttempts: row.recovery_attempts,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function toStepRecord(row: StepRow): StepRecord {
+  return {
+    workflowId: row.workflow_id,
+    position: row.position,
+    name: row.name,
+    output: optional(row.output),
+    error: optional(row.error),
+    childWorkflowId: optional(row.child_workflow_id),
+    attempts: row.attempts,
+    startedAt: Number(row.started_at),
+    completedAt: Number(row.completed_at),
+  };
+}
