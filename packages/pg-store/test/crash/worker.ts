@@ -1,0 +1,141 @@
+/**
+ * The process the crash tests kill. Run as `node --import tsx worker.ts` with a `WorkerConfig`
+ * in `CAIRN_CRASH_CONFIG`, it builds an engine on the configured store (Postgres or a PGlite data
+ * directory), then either starts a workflow or only launches (recovering what a killed process
+ * left PENDING), and prints markers on stdout: every durable checkpoint, every step body, every
+ * hold point, and a final report. It never decides when it dies; the test, or a poison step, does.
+ */
+import {
+  createEngine,
+  deserialize,
+  type StepRecord,
+  type WorkflowHandle,
+  type WorkflowStore,
+} from "@cairn/core";
+import { createPgStore, createPgliteStore } from "../../src/index.js";
+import { openEffectLog } from "./effects.js";
+import {
+  CONFIG_ENV,
+  formatMarker,
+  type Marker,
+  type ReportedStep,
+  type ReportedWorkflow,
+  type StoreConfig,
+  type WorkerConfig,
+} from "./protocol.js";
+import { crashWorkflows } from "./workflows.js";
+
+/** Writes a marker; stdout on a pipe is synchronous, so it is out before any kill that follows. */
+const mark = (marker: Marker): void => {
+  process.stdout.write(formatMarker(marker));
+};
+
+function openStore(config: StoreConfig): WorkflowStore {
+  return config.kind === "postgres"
+    ? createPgStore({ url: config.url, schema: config.schema, max: 4 })
+    : createPgliteStore({ dataDir: config.dataDir, schema: config.schema });
+}
+
+/** Delegates to `store`, marking each checkpoint once the store reports it durable. */
+function markingCheckpoints(store: WorkflowStore): WorkflowStore {
+  return {
+    migrate: () => store.migrate(),
+    createWorkflow: (workflow) => store.createWorkflow(workflow),
+    getWorkflow: (workflowId) => store.getWorkflow(workflowId),
+    listSteps: (workflowId) => store.listSteps(workflowId),
+    async recordStep(record) {
+      const stored = await store.recordStep(record);
+      if (stored) {
+        const { workflowId, position, name } = record;
+        mark({ kind: "CHECKPOINT", workflowId, position, name, output: decode(record.output) });
+      }
+      return stored;
+    },
+    finishWorkflow: (outcome) => store.finishWorkflow(outcome),
+    claimRecoverable: (claim) => store.claimRecoverable(claim),
+    close: () => store.close(),
+  };
+}
+
+const decode = (value: string | undefined): unknown =>
+  value === undefined ? undefined : deserialize(value);
+
+function describeError(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "unknown", message: String(error) };
+}
+
+function reportStep(record: StepRecord): ReportedStep {
+  const error = record.error === undefined ? undefined : describeError(decode(record.error));
+  return {
+    position: record.position,
+    name: record.name,
+    output: decode(record.output),
+    error,
+    childWorkflowId: record.childWorkflowId,
+    startedAt: record.startedAt,
+    completedAt: record.completedAt,
+  };
+}
+
+/** Waits for the workflow to settle (or not), then reads its state and checkpoints. */
+async function report(
+  handle: WorkflowHandle<unknown>,
+  store: WorkflowStore,
+): Promise<ReportedWorkflow> {
+  let outcome: { result: unknown } | { error: { name: string; message: string } };
+  try {
+    outcome = { result: await handle.result() };
+  } catch (error) {
+    outcome = { error: describeError(error) };
+  }
+  const status = await handle.status();
+  const steps = await store.listSteps(handle.workflowId);
+  return {
+    workflowId: handle.workflowId,
+    status: status.status,
+    parentWorkflowId: status.parentWorkflowId,
+    recoveryAttempts: status.recoveryAttempts,
+    ...outcome,
+    steps: steps.map(reportStep),
+  };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env[CONFIG_ENV] ?? "null") as WorkerConfig | null;
+  if (!config) throw new Error(`${CONFIG_ENV} is not set`);
+  const effects = await openEffectLog(config.store);
+  const workflows = crashWorkflows({ effects, mark, hold: config.hold });
+  const store = openStore(config.store);
+  const engine = createEngine({
+    store: markingCheckpoints(store),
+    workflows,
+    executorId: config.executorId,
+  });
+
+  mark({ kind: "LAUNCHING", at: Date.now(), pid: process.pid });
+  const launched = await engine.launch();
+  mark({ kind: "LAUNCHED", recovered: launched.recovered, deadLettered: launched.deadLettered });
+  if (config.mode === "start") {
+    const definition = workflows.find((w) => w.name === config.workflow);
+    if (!definition) throw new Error(`unknown workflow ${config.workflow}`);
+    await engine.start(definition, config.input, { id: config.workflowId });
+    mark({ kind: "STARTED", workflowId: config.workflowId });
+  }
+
+  const workflow = await report(engine.retrieve(config.workflowId), store);
+  const childIds = workflow.steps.flatMap((s) => (s.childWorkflowId ? [s.childWorkflowId] : []));
+  const children = await Promise.all(childIds.map((id) => report(engine.retrieve(id), store)));
+  mark({ kind: "REPORT", workflow, children });
+  await engine.shutdown();
+  await effects.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

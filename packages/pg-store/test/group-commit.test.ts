@@ -1,0 +1,159 @@
+import type { StepRecord } from "@cairn/core";
+import postgres from "postgres";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createGroupCommit } from "../src/group-commit.js";
+import { createPgStore, type PgStore } from "../src/index.js";
+import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
+
+const stepAt = (workflowId: string, position: number, patch: Partial<StepRecord> = {}): StepRecord => ({
+  workflowId,
+  position,
+  name: `step-${position}`,
+  output: `${position}`,
+  error: undefined,
+  childWorkflowId: undefined,
+  attempts: 1,
+  startedAt: 1_700_000_000_000,
+  completedAt: 1_700_000_000_001,
+  ...patch,
+});
+
+describe("group commit", () => {
+  const recorder = (fail: (item: number) => boolean = () => false) => {
+    const batches: number[][] = [];
+    const commit = createGroupCommit<number, number>({
+      flush: async (items) => {
+        batches.push([...items]);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (items.some(fail)) throw new Error(`bad batch ${items.join(",")}`);
+        return items.map((i) => i * 10);
+      },
+      key: (item) => String(item % 100),
+      maxBatch: 50,
+      retryAlone: () => true,
+    });
+    return { batches, commit };
+  };
+
+  it("sends a lone call at once, in a batch of its own", async () => {
+    const { batches, commit } = recorder();
+    const result = commit.submit(1);
+    expect(batches).toEqual([[1]]);
+    expect(await result).toBe(10);
+  });
+
+  it("sends every call that arrived during a flush as one batch when it finishes", async () => {
+    const { batches, commit } = recorder();
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => commit.submit(i)));
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i * 10));
+    expect(batches.map((b) => b.length)).toEqual([1, 29]);
+  });
+
+  it("caps a batch at maxBatch and never puts two equal keys in one batch", async () => {
+    const { batches, commit } = recorder();
+    await Promise.all([0, 1, 101, 2, ...Array.from({ length: 60 }, (_, i) => 3 + i)].map((i) => commit.submit(i)));
+    expect(batches[1]).toEqual([1, 2, ...Array.from({ length: 48 }, (_, i) => 3 + i)]);
+    expect(batches.slice(2).flat()).toContain(101);
+    expect(batches.every((b) => b.length <= 50)).toBe(true);
+  });
+
+  it("fails only the bad item's caller when a batch fails", async () => {
+    const { commit } = recorder((item) => item === 7);
+    const results = await Promise.allSettled([0, 5, 6, 7, 8].map((i) => commit.submit(i)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("is idle once every queued call settled", async () => {
+    const { commit } = recorder();
+    const all = Promise.all([1, 2, 3].map((i) => commit.submit(i)));
+    await commit.idle();
+    await expect(Promise.race([all, Promise.resolve("pending")])).resolves.not.toBe("pending");
+  });
+});
+
+describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
+  let admin: postgres.Sql;
+  let client: postgres.Sql;
+  let store: PgStore;
+  let drop: () => Promise<void>;
+  let statements: string[] = [];
+
+  const newWorkflow = (workflowId: string) => ({ workflowId, name: "n", input: "1", executorId: "e" });
+  /** Statements the store sends while `fn` runs. */
+  const count = async (fn: () => Promise<unknown>): Promise<string[]> => {
+    statements = [];
+    await fn();
+    return statements.map((s) => s.trim().split(/\s+/)[0]?.toLowerCase() ?? "");
+  };
+
+  beforeAll(() => {
+    admin = adminSql();
+  });
+  afterAll(() => admin.end());
+
+  beforeEach(async () => {
+    const fresh = freshSchema(admin);
+    drop = fresh.drop;
+    // One connection, so "prepared" means prepared once; the debug hook sees every statement.
+    client = postgres(databaseUrl ?? "", { max: 1, onnotice: () => {}, debug: (_c, q) => statements.push(q) });
+    store = createPgStore({ sql: client, schema: fresh.schema });
+    await store.migrate();
+    // Warm up: postgres.js describes each statement once per connection before it is prepared.
+    await store.createWorkflow(newWorkflow("warm"));
+    await store.recordStep(stepAt("warm", 0));
+    await store.finishWorkflow({ workflowId: "warm", executorId: "e", status: "SUCCESS", output: "1" });
+  });
+  afterEach(async () => {
+    await store.close();
+    await client.end();
+    await drop();
+  });
+
+  it("records one checkpoint with exactly one insert and no read", async () => {
+    await store.createWorkflow(newWorkflow("wf"));
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
+  });
+
+  it("records 100 concurrent checkpoints with far fewer than 100 statements", async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))));
+    const steps = Array.from({ length: 100 }, (_, i) => stepAt(`wf-${i % 10}`, Math.floor(i / 10)));
+    const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s))));
+    expect(sent.every((s) => s === "insert")).toBe(true);
+    expect(sent.length).toBeLessThanOrEqual(3);
+    const [row] = await admin.unsafe(`select count(*)::int as n from "${store.schema}".steps`);
+    expect(row?.["n"]).toBe(101);
+  });
+
+  it("creates a workflow with one statement, whether or not the ID is taken", async () => {
+    expect(await count(() => store.createWorkflow(newWorkflow("wf")))).toEqual(["with"]);
+    expect(await count(() => store.createWorkflow(newWorkflow("wf")))).toEqual(["with"]);
+  });
+
+  it("finishes a workflow with one update, and 50 concurrent ones with far fewer", async () => {
+    await Promise.all(Array.from({ length: 51 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))));
+    const finish = (id: string) => store.finishWorkflow({ workflowId: id, executorId: "e", status: "SUCCESS", output: "2" });
+    expect(await count(() => finish("wf-50"))).toEqual(["update"]);
+    const sent = await count(() => Promise.all(Array.from({ length: 50 }, (_, i) => finish(`wf-${i}`))));
+    expect(sent.length).toBeLessThanOrEqual(3);
+  });
+
+  it("shows a checkpoint to other connections as soon as recordStep resolves", async () => {
+    await store.createWorkflow(newWorkflow("wf"));
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, async (_, p) => {
+        await store.recordStep(stepAt("wf", p));
+        return admin.unsafe(`select 1 from "${store.schema}".steps where workflow_id = 'wf' and position = $1`, [p]);
+      }),
+    );
+    expect(seen.every((rows) => rows.length === 1)).toBe(true);
+  });
+
+  it("fails only the bad checkpoint of a batch", async () => {
+    await store.createWorkflow(newWorkflow("wf"));
+    const steps = Array.from({ length: 10 }, (_, p) => stepAt("wf", p, p === 4 ? { attempts: 1.5 } : {}));
+    const results = await Promise.allSettled(steps.map((s) => store.recordStep(s)));
+    expect(results.map((r) => r.status === "fulfilled")).toEqual(steps.map((s) => s.position !== 4));
+    expect((await store.listSteps("wf")).map((s) => s.position)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+  });
+});

@@ -1,0 +1,153 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type postgres from "postgres";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createPgStore, createPgliteStore, SchemaNameInvalidError } from "../src/index.js";
+import { embeddedMigrations } from "../src/migrations/embedded.js";
+import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
+
+describe("embedded migrations", () => {
+  it("match the .sql files in migrations/ (run scripts/embed-migrations.mjs after editing one)", () => {
+    const script = fileURLToPath(new URL("../scripts/embed-migrations.mjs", import.meta.url));
+    expect(() => execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" })).not.toThrow();
+  });
+
+  it("are numbered 1, 2, 3... in order", () => {
+    expect(embeddedMigrations.map((m) => m.version)).toEqual(
+      embeddedMigrations.map((_, i) => i + 1),
+    );
+  });
+});
+
+describe("schema names", () => {
+  const bad = ["", "1abc", "bad-name", 'x"; drop table users; --', "with space", "x".repeat(64), "é"];
+
+  it.each(bad)("rejects %j with SchemaNameInvalidError before connecting", (schema) => {
+    for (const create of [() => createPgStore({ schema }), () => createPgliteStore({ schema })]) {
+      expect(create).toThrow(SchemaNameInvalidError);
+      try {
+        create();
+      } catch (error) {
+        expect(error).toMatchObject({ code: "CAIRN_SCHEMA_NAME_INVALID", schema });
+      }
+    }
+  });
+
+  it("accepts letters, digits and underscores up to 63 characters", () => {
+    for (const schema of ["cairn", "_x", "Tenant_42", "x".repeat(63)]) {
+      expect(createPgliteStore({ dataDir: "memory://", schema }).schema).toBe(schema);
+    }
+  });
+});
+
+describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
+  let admin: postgres.Sql;
+  const drops: (() => Promise<void>)[] = [];
+  const schemaForTest = (): string => {
+    const { schema, drop } = freshSchema(admin);
+    drops.push(drop);
+    return schema;
+  };
+  const migrations = async (schema: string) =>
+    admin.unsafe<{ version: number; name: string }[]>(
+      `select version, name from "${schema}".migrations order by version`,
+    );
+
+  beforeAll(() => {
+    admin = adminSql();
+  });
+  afterEach(async () => {
+    await Promise.all(drops.splice(0).map((drop) => drop()));
+  });
+  afterAll(() => admin.end());
+
+  it("applies each migration once when five stores migrate one fresh schema at the same time", async () => {
+    const schema = schemaForTest();
+    const stores = Array.from({ length: 5 }, () => createPgStore({ url: databaseUrl, schema, max: 2 }));
+    try {
+      await Promise.all(stores.map((store) => store.migrate()));
+      expect(await migrations(schema)).toEqual(
+        embeddedMigrations.map(({ version, name }) => ({ version, name })),
+      );
+      const created = await Promise.all(
+        stores.map((store, i) =>
+          store.createWorkflow({ workflowId: "wf", name: "n", input: `${i}`, executorId: "e" }),
+        ),
+      );
+      expect(created.filter((r) => r.created)).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it("records each migration once however often migrate runs", async () => {
+    const schema = schemaForTest();
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      await store.migrate();
+      await store.migrate();
+      expect(await migrations(schema)).toHaveLength(embeddedMigrations.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("works in a custom schema and keeps schemas apart", async () => {
+    const [a, b] = [schemaForTest(), schemaForTest()];
+    const storeA = createPgStore({ url: databaseUrl, schema: a });
+    const storeB = createPgStore({ url: databaseUrl, schema: b });
+    try {
+      await Promise.all([storeA.migrate(), storeB.migrate()]);
+      await storeA.createWorkflow({ workflowId: "wf", name: "n", input: "1", executorId: "e" });
+      expect(await storeB.getWorkflow("wf")).toBeUndefined();
+      expect((await storeA.getWorkflow("wf"))?.input).toBe("1");
+      const tables = await admin<{ tablename: string }[]>`
+        select tablename from pg_tables where schemaname = ${a} order by tablename`;
+      expect(tables.map((t) => t.tablename)).toEqual(["migrations", "steps", "workflows"]);
+    } finally {
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it("migrates into a schema that already exists without touching its other tables", async () => {
+    const schema = schemaForTest();
+    await admin.unsafe(`create schema "${schema}"; create table "${schema}".mine (x int)`);
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      expect(await admin.unsafe(`select count(*)::int as n from "${schema}".mine`)).toEqual([{ n: 0 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("leaves alone a database that newer code migrated further", async () => {
+    const schema = schemaForTest();
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      await admin.unsafe(
+        `insert into "${schema}".migrations values (999, 'from_the_future', 0)`,
+      );
+      await store.migrate();
+      expect((await migrations(schema)).map((m) => m.version)).toContain(999);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("indexes PENDING workflows by executor for recovery", async () => {
+    const schema = schemaForTest();
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      const [index] = await admin<{ indexdef: string }[]>`
+        select indexdef from pg_indexes
+        where schemaname = ${schema} and indexname = 'workflows_recovery_idx'`;
+      expect(index?.indexdef).toMatch(/\(executor_id\) WHERE \(status = 'PENDING'::text\)/);
+    } finally {
+      await store.close();
+    }
+  });
+});
