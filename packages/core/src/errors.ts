@@ -79,10 +79,9 @@ export class SerializationError extends CairnError {
   readonly path: string;
   static override is = isCode<SerializationError>("SERIALIZATION_FAILED");
 
-  constructor(subject: string, path: string, options?: ErrorOptions) {
+  constructor(subject: string, path: string, reason: string) {
     const where = path === "" ? "" : ` at ${path}`;
-    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
-    super("SERIALIZATION_FAILED", `Cannot serialize ${subject}${where}${reason}`, options);
+    super("SERIALIZATION_FAILED", `Cannot serialize ${subject}${where}: ${reason}`);
     this.subject = subject;
     this.path = path;
   }

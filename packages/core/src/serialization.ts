@@ -73,7 +73,8 @@ export function serialize(value: unknown, subject: string): SerializedValue {
     return stringify(value, reducers);
   } catch (error) {
     const path = (error as { path?: unknown }).path;
-    throw new SerializationError(subject, typeof path === "string" ? path : "", { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SerializationError(subject, typeof path === "string" ? path : "", reason);
   }
 }
 
@@ -82,17 +83,45 @@ export function deserialize<T = unknown>(text: SerializedValue): T {
   return parse(text, revivers) as T;
 }
 
-/** Encodes an error, falling back to a plain description if the error itself cannot be encoded. */
+/**
+ * Encodes an error. If some of its fields (or its cause) cannot be encoded, they are replaced by
+ * a description, so the error's name, message and stack are never lost.
+ */
 export function serializeError(error: unknown, subject: string): SerializedValue {
   try {
     return serialize(error, subject);
-  } catch (failure) {
-    const described = new Error(error instanceof Error ? error.message : String(error));
-    if (error instanceof Error) {
-      described.name = error.name;
-      described.stack = error.stack ?? "";
-    }
-    described.cause = failure instanceof Error ? failure.message : String(failure);
-    return serialize(described, subject);
+  } catch {
+    return serialize(encodable(error, subject), subject);
   }
+}
+
+function encodable(error: unknown, subject: string): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
+  const describe = (value: unknown) => {
+    try {
+      serialize(value, subject);
+      return value;
+    } catch {
+      return value instanceof Error
+        ? encodable(value, subject)
+        : `[unserializable ${typeof value}]`;
+    }
+  };
+  for (const key of Object.keys(error)) {
+    (copy as unknown as Record<string, unknown>)[key] = describe(
+      (error as unknown as Record<string, unknown>)[key],
+    );
+  }
+  for (const key of ["name", "message", "stack"] as const) {
+    Object.defineProperty(copy, key, { value: error[key], writable: true, configurable: true });
+  }
+  if ("cause" in error) {
+    Object.defineProperty(copy, "cause", {
+      value: describe(error.cause),
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
 }

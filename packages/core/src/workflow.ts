@@ -78,7 +78,7 @@ export function workflow<In, Out>(
 export function workflow(
   nameOrOptions: string | WorkflowOptions<z.ZodType | undefined>,
   body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>,
-): AnyWorkflow {
+): Workflow<unknown, unknown> {
   const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   const definition = defineWorkflow(options, body);
   const call = (ctx: WorkflowContext, input: unknown, childOptions?: ChildOptions) => {
@@ -90,7 +90,7 @@ export function workflow(
   };
   Object.defineProperty(call, "name", { value: definition.name });
   Object.defineProperty(call, "~cairn", { value: definition });
-  return call as unknown as AnyWorkflow;
+  return call as unknown as Workflow<unknown, unknown>;
 }
 
 function defineWorkflow(

@@ -11,6 +11,7 @@ import {
   WorkflowConflictError,
   WorkflowNotFoundError,
   WorkflowNotRegisteredError,
+  type AnyWorkflow,
 } from "../src/index.js";
 import { createMemoryStore } from "../src/testing/index.js";
 import { recordingLogger } from "./support.js";
@@ -23,7 +24,7 @@ const arithmetic = workflow(
   async (ctx, { n }) => addOne(ctx, await double(ctx, n)),
 );
 
-async function launched(workflows = [arithmetic], store = createMemoryStore()) {
+async function launched(workflows: AnyWorkflow[] = [arithmetic], store = createMemoryStore()) {
   const engine = createEngine({ store, workflows, logger: recordingLogger() });
   await engine.launch();
   return { engine, store };

@@ -33,7 +33,7 @@ export async function executeWorkflow(
       executorId: host.executorId,
       ...outcome,
     });
-    if (finished) return { kind: "finished", ...outcome } as RunOutcome;
+    if (finished) return { kind: "finished", ...outcome };
     return { kind: "superseded", record: await host.store.getWorkflow(execution.workflowId) };
   } catch (error) {
     execution.stop("could not record the workflow's outcome", error);

@@ -67,7 +67,7 @@ async function runAttempt(
           definition.timeoutMs,
         );
   const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
       once: true,
     });
   });

@@ -55,7 +55,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   };
   const stepsOf = (workflowId: string): Map<number, StepRecord> => {
     let map = steps.get(workflowId);
-    if (!map) steps.set(workflowId, (map = new Map()));
+    if (!map) steps.set(workflowId, (map = new Map<number, StepRecord>()));
     return map;
   };
   const update = (stored: StoredWorkflow, patch: Partial<WorkflowRecord>): WorkflowRecord => {
