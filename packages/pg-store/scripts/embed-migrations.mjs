@@ -3,6 +3,7 @@
 // when it is stale. Usage: node scripts/embed-migrations.mjs [--check]
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -11,12 +12,15 @@ const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
 /** Renders the TypeScript module for the .sql files in `dir`. */
 export function renderEmbedded(dir = join(root, "migrations")) {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   const entries = files.map((file, index) => {
     const match = FILE.exec(file);
     if (!match) throw new Error(`migration file name must be NNNN_<intent>.sql: ${file}`);
     const version = Number(match[1]);
-    if (version !== index + 1) throw new Error(`migrations must be numbered 1, 2, 3... without gaps: ${file}`);
+    if (version !== index + 1)
+      throw new Error(`migrations must be numbered 1, 2, 3... without gaps: ${file}`);
     const sql = readFileSync(join(dir, file), "utf8");
     if (!sql.includes("{{schema}}")) throw new Error(`${file} never mentions {{schema}}`);
     // One field per line, the layout prettier keeps, so formatting never makes the file stale.
@@ -44,7 +48,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = renderEmbedded();
   if (process.argv.includes("--check")) {
     if (readFileSync(outputPath, "utf8") !== text) {
-      console.error("src/migrations/embedded.ts is stale: run node scripts/embed-migrations.mjs");
+      process.stderr.write(
+        "src/migrations/embedded.ts is stale: run node scripts/embed-migrations.mjs\n",
+      );
       process.exit(1);
     }
   } else {

@@ -41,16 +41,28 @@ export function createPgliteStore(options: PgliteStoreOptions = {}): PgStore {
     throw new TypeError("createPgliteStore: pass either `dataDir` or `db`, not both");
   }
   const db = given
-    ? pgliteExecutor(() => Promise.resolve(given), false, () => {})
+    ? pgliteExecutor(
+        () => Promise.resolve(given),
+        false,
+        () => {},
+      )
     : openOwned(options.dataDir ?? "./.cairn");
   return createSqlStore({ db, names, retryAlone: () => true });
 }
 
 function openOwned(dataDir: string) {
   if (dataDir.startsWith("memory://")) {
-    return pgliteExecutor(() => PGlite.create({ dataDir }), true, () => {});
+    return pgliteExecutor(
+      () => PGlite.create({ dataDir }),
+      true,
+      () => {},
+    );
   }
   const path = resolve(dataDir);
   const lock = lockDataDir(path);
-  return pgliteExecutor(() => PGlite.create({ dataDir: path }), true, () => lock.release());
+  return pgliteExecutor(
+    () => PGlite.create({ dataDir: path }),
+    true,
+    () => lock.release(),
+  );
 }

@@ -5,7 +5,11 @@ import { createGroupCommit } from "../src/group-commit.js";
 import { createPgStore, type PgStore } from "../src/index.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 
-const stepAt = (workflowId: string, position: number, patch: Partial<StepRecord> = {}): StepRecord => ({
+const stepAt = (
+  workflowId: string,
+  position: number,
+  patch: Partial<StepRecord> = {},
+): StepRecord => ({
   workflowId,
   position,
   name: `step-${position}`,
@@ -51,7 +55,9 @@ describe("group commit", () => {
 
   it("caps a batch at maxBatch and never puts two equal keys in one batch", async () => {
     const { batches, commit } = recorder();
-    await Promise.all([0, 1, 101, 2, ...Array.from({ length: 60 }, (_, i) => 3 + i)].map((i) => commit.submit(i)));
+    await Promise.all(
+      [0, 1, 101, 2, ...Array.from({ length: 60 }, (_, i) => 3 + i)].map((i) => commit.submit(i)),
+    );
     expect(batches[1]).toEqual([1, 2, ...Array.from({ length: 48 }, (_, i) => 3 + i)]);
     expect(batches.slice(2).flat()).toContain(101);
     expect(batches.every((b) => b.length <= 50)).toBe(true);
@@ -60,7 +66,13 @@ describe("group commit", () => {
   it("fails only the bad item's caller when a batch fails", async () => {
     const { commit } = recorder((item) => item === 7);
     const results = await Promise.allSettled([0, 5, 6, 7, 8].map((i) => commit.submit(i)));
-    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
   });
 
   it("is idle once every queued call settled", async () => {
@@ -78,7 +90,12 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
   let drop: () => Promise<void>;
   let statements: string[] = [];
 
-  const newWorkflow = (workflowId: string) => ({ workflowId, name: "n", input: "1", executorId: "e" });
+  const newWorkflow = (workflowId: string) => ({
+    workflowId,
+    name: "n",
+    input: "1",
+    executorId: "e",
+  });
   /** Statements the store sends while `fn` runs. */
   const count = async (fn: () => Promise<unknown>): Promise<string[]> => {
     statements = [];
@@ -95,13 +112,22 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     const fresh = freshSchema(admin);
     drop = fresh.drop;
     // One connection, so "prepared" means prepared once; the debug hook sees every statement.
-    client = postgres(databaseUrl ?? "", { max: 1, onnotice: () => {}, debug: (_c, q) => statements.push(q) });
+    client = postgres(databaseUrl ?? "", {
+      max: 1,
+      onnotice: () => {},
+      debug: (_c, q) => statements.push(q),
+    });
     store = createPgStore({ sql: client, schema: fresh.schema });
     await store.migrate();
     // Warm up: postgres.js describes each statement once per connection before it is prepared.
     await store.createWorkflow(newWorkflow("warm"));
     await store.recordStep(stepAt("warm", 0));
-    await store.finishWorkflow({ workflowId: "warm", executorId: "e", status: "SUCCESS", output: "1" });
+    await store.finishWorkflow({
+      workflowId: "warm",
+      executorId: "e",
+      status: "SUCCESS",
+      output: "1",
+    });
   });
   afterEach(async () => {
     await store.close();
@@ -116,7 +142,9 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
   });
 
   it("records 100 concurrent checkpoints with far fewer than 100 statements", async () => {
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))),
+    );
     const steps = Array.from({ length: 100 }, (_, i) => stepAt(`wf-${i % 10}`, Math.floor(i / 10)));
     const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s))));
     expect(sent.every((s) => s === "insert")).toBe(true);
@@ -131,10 +159,15 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
   });
 
   it("finishes a workflow with one update, and 50 concurrent ones with far fewer", async () => {
-    await Promise.all(Array.from({ length: 51 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))));
-    const finish = (id: string) => store.finishWorkflow({ workflowId: id, executorId: "e", status: "SUCCESS", output: "2" });
+    await Promise.all(
+      Array.from({ length: 51 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))),
+    );
+    const finish = (id: string) =>
+      store.finishWorkflow({ workflowId: id, executorId: "e", status: "SUCCESS", output: "2" });
     expect(await count(() => finish("wf-50"))).toEqual(["update"]);
-    const sent = await count(() => Promise.all(Array.from({ length: 50 }, (_, i) => finish(`wf-${i}`))));
+    const sent = await count(() =>
+      Promise.all(Array.from({ length: 50 }, (_, i) => finish(`wf-${i}`))),
+    );
     expect(sent.length).toBeLessThanOrEqual(3);
   });
 
@@ -143,7 +176,10 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     const seen = await Promise.all(
       Array.from({ length: 20 }, async (_, p) => {
         await store.recordStep(stepAt("wf", p));
-        return admin.unsafe(`select 1 from "${store.schema}".steps where workflow_id = 'wf' and position = $1`, [p]);
+        return admin.unsafe(
+          `select 1 from "${store.schema}".steps where workflow_id = 'wf' and position = $1`,
+          [p],
+        );
       }),
     );
     expect(seen.every((rows) => rows.length === 1)).toBe(true);
@@ -151,9 +187,15 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
 
   it("fails only the bad checkpoint of a batch", async () => {
     await store.createWorkflow(newWorkflow("wf"));
-    const steps = Array.from({ length: 10 }, (_, p) => stepAt("wf", p, p === 4 ? { attempts: 1.5 } : {}));
+    const steps = Array.from({ length: 10 }, (_, p) =>
+      stepAt("wf", p, p === 4 ? { attempts: 1.5 } : {}),
+    );
     const results = await Promise.allSettled(steps.map((s) => store.recordStep(s)));
-    expect(results.map((r) => r.status === "fulfilled")).toEqual(steps.map((s) => s.position !== 4));
-    expect((await store.listSteps("wf")).map((s) => s.position)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    expect(results.map((r) => r.status === "fulfilled")).toEqual(
+      steps.map((s) => s.position !== 4),
+    );
+    expect((await store.listSteps("wf")).map((s) => s.position)).toEqual([
+      0, 1, 2, 3, 5, 6, 7, 8, 9,
+    ]);
   });
 });

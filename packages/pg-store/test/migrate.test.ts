@@ -9,7 +9,9 @@ import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 describe("embedded migrations", () => {
   it("match the .sql files in migrations/ (run scripts/embed-migrations.mjs after editing one)", () => {
     const script = fileURLToPath(new URL("../scripts/embed-migrations.mjs", import.meta.url));
-    expect(() => execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" }),
+    ).not.toThrow();
   });
 
   it("are numbered 1, 2, 3... in order", () => {
@@ -20,7 +22,15 @@ describe("embedded migrations", () => {
 });
 
 describe("schema names", () => {
-  const bad = ["", "1abc", "bad-name", 'x"; drop table users; --', "with space", "x".repeat(64), "é"];
+  const bad = [
+    "",
+    "1abc",
+    "bad-name",
+    'x"; drop table users; --',
+    "with space",
+    "x".repeat(64),
+    "é",
+  ];
 
   it.each(bad)("rejects %j with SchemaNameInvalidError before connecting", (schema) => {
     for (const create of [() => createPgStore({ schema }), () => createPgliteStore({ schema })]) {
@@ -63,7 +73,9 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
 
   it("applies each migration once when five stores migrate one fresh schema at the same time", async () => {
     const schema = schemaForTest();
-    const stores = Array.from({ length: 5 }, () => createPgStore({ url: databaseUrl, schema, max: 2 }));
+    const stores = Array.from({ length: 5 }, () =>
+      createPgStore({ url: databaseUrl, schema, max: 2 }),
+    );
     try {
       await Promise.all(stores.map((store) => store.migrate()));
       expect(await migrations(schema)).toEqual(
@@ -116,7 +128,9 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
     const store = createPgStore({ url: databaseUrl, schema, max: 1 });
     try {
       await store.migrate();
-      expect(await admin.unsafe(`select count(*)::int as n from "${schema}".mine`)).toEqual([{ n: 0 }]);
+      expect(await admin.unsafe(`select count(*)::int as n from "${schema}".mine`)).toEqual([
+        { n: 0 },
+      ]);
     } finally {
       await store.close();
     }
@@ -127,9 +141,7 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
     const store = createPgStore({ url: databaseUrl, schema, max: 1 });
     try {
       await store.migrate();
-      await admin.unsafe(
-        `insert into "${schema}".migrations values (999, 'from_the_future', 0)`,
-      );
+      await admin.unsafe(`insert into "${schema}".migrations values (999, 'from_the_future', 0)`);
       await store.migrate();
       expect((await migrations(schema)).map((m) => m.version)).toContain(999);
     } finally {

@@ -42,7 +42,9 @@ async function lockInChild(dataDir: string): Promise<ChildProcess> {
 }
 
 const exited = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once("exit", () => resolve())));
+  new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode ? resolve() : child.once("exit", () => resolve()),
+  );
 
 /** The pid of a process that has already exited. */
 function deadPid(): number {

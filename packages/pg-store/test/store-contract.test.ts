@@ -20,7 +20,10 @@ describe.skipIf(!databaseUrl)("on Postgres", () => {
 
   describeStoreContract("postgres", () => {
     const { schema, drop } = freshSchema(admin);
-    return Promise.resolve({ store: createPgStore({ url: databaseUrl, schema, max: 4 }), cleanup: drop });
+    return Promise.resolve({
+      store: createPgStore({ url: databaseUrl, schema, max: 4 }),
+      cleanup: drop,
+    });
   });
 });
 

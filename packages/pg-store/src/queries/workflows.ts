@@ -11,7 +11,12 @@ import type {
   WorkflowRecord,
 } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
-import { WORKFLOW_COLUMNS, toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
+import {
+  WORKFLOW_COLUMNS,
+  toWorkflowRecord,
+  workflowColumnsOf,
+  type WorkflowRow,
+} from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { NOW_MS } from "./now-ms.js";
 

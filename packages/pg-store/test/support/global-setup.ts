@@ -22,13 +22,14 @@ declare module "vitest" {
 
 const LOCAL_URL = "postgres://postgres@127.0.0.1:5432/test";
 
-async function probe(url: string): Promise<unknown> {
+/** Why `url` cannot be queried, or undefined when it can. */
+async function probe(url: string): Promise<string | undefined> {
   const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {
     await sql`select 1`;
     return undefined;
   } catch (error) {
-    return error;
+    return error instanceof Error ? error.message || error.name : JSON.stringify(error);
   } finally {
     await sql.end({ timeout: 1 });
   }
@@ -38,14 +39,14 @@ async function findPostgres(): Promise<string | undefined> {
   const given = process.env["DATABASE_URL"];
   if (given) {
     const error = await probe(given);
-    if (error) throw new Error(`DATABASE_URL is set but unreachable: ${String(error)}`);
+    if (error) throw new Error(`DATABASE_URL is set but unreachable: ${error}`);
     return given;
   }
   const error = await probe(LOCAL_URL);
   if (!error) return LOCAL_URL;
   if (process.env["CAIRN_REQUIRE_POSTGRES"] === "1") {
     throw new Error(
-      `CAIRN_REQUIRE_POSTGRES=1 but no Postgres at ${LOCAL_URL} (${String(error)}); set DATABASE_URL`,
+      `CAIRN_REQUIRE_POSTGRES=1 but no Postgres at ${LOCAL_URL} (${error}); set DATABASE_URL`,
     );
   }
   console.warn(`pg-store: no Postgres at ${LOCAL_URL}; Postgres suites are skipped`);
