@@ -36,7 +36,11 @@ export function crashWorkflows(env: CrashEnvironment): AnyWorkflow[] {
     });
 
   /** Runs `s` and may hold after its checkpoint, before the next operation begins. */
-  const then = async <T>(ctx: WorkflowContext, s: (ctx: WorkflowContext) => Promise<T>, name: string) => {
+  const then = async <T>(
+    ctx: WorkflowContext,
+    s: (ctx: WorkflowContext) => Promise<T>,
+    name: string,
+  ) => {
     const value = await s(ctx);
     env.mark({ kind: "AFTER_STEP", workflowId: ctx.workflowId, step: name });
     await holdAt(`after:${name}`);
