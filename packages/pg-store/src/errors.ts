@@ -11,7 +11,7 @@ const hasCode = (error: unknown, code: string): boolean =>
 /** Another live process (or another store in this one) has the PGlite data directory open. */
 export class DataDirLockedError extends Error {
   override readonly name = "DataDirLockedError";
-  readonly code = "CAIRN_DATA_DIR_LOCKED";
+  readonly code = "DATA_DIR_LOCKED";
 
   /** The data directory, as an absolute path. */
   readonly dataDir: string;
@@ -29,14 +29,14 @@ export class DataDirLockedError extends Error {
   }
 
   static is(error: unknown): error is DataDirLockedError {
-    return hasCode(error, "CAIRN_DATA_DIR_LOCKED");
+    return hasCode(error, "DATA_DIR_LOCKED");
   }
 }
 
 /** The schema name is not a plain SQL identifier. */
 export class SchemaNameInvalidError extends Error {
   override readonly name = "SchemaNameInvalidError";
-  readonly code = "CAIRN_SCHEMA_NAME_INVALID";
+  readonly code = "SCHEMA_NAME_INVALID";
 
   /** The rejected name. */
   readonly schema: string;
@@ -50,14 +50,14 @@ export class SchemaNameInvalidError extends Error {
   }
 
   static is(error: unknown): error is SchemaNameInvalidError {
-    return hasCode(error, "CAIRN_SCHEMA_NAME_INVALID");
+    return hasCode(error, "SCHEMA_NAME_INVALID");
   }
 }
 
 /** The database could not be reached, or the connection broke mid-call. `cause` has the detail. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = "DatabaseUnavailableError";
-  readonly code = "CAIRN_DATABASE_UNAVAILABLE";
+  readonly code = "DATABASE_UNAVAILABLE";
 
   constructor(cause: unknown) {
     const detail = cause instanceof Error ? cause.message || (cause as { code?: string }).code : "";
@@ -65,14 +65,14 @@ export class DatabaseUnavailableError extends Error {
   }
 
   static is(error: unknown): error is DatabaseUnavailableError {
-    return hasCode(error, "CAIRN_DATABASE_UNAVAILABLE");
+    return hasCode(error, "DATABASE_UNAVAILABLE");
   }
 }
 
 /** A store method was called after `close()`. */
 export class StoreClosedError extends Error {
   override readonly name = "StoreClosedError";
-  readonly code = "CAIRN_STORE_CLOSED";
+  readonly code = "STORE_CLOSED";
 
   /** The method that was called. */
   readonly method: string;
@@ -83,6 +83,6 @@ export class StoreClosedError extends Error {
   }
 
   static is(error: unknown): error is StoreClosedError {
-    return hasCode(error, "CAIRN_STORE_CLOSED");
+    return hasCode(error, "STORE_CLOSED");
   }
 }

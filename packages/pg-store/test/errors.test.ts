@@ -16,7 +16,7 @@ describe("errors", () => {
     try {
       const failure: unknown = await store.migrate().catch((error: unknown) => error);
       expect(DatabaseUnavailableError.is(failure)).toBe(true);
-      expect(failure).toMatchObject({ code: "CAIRN_DATABASE_UNAVAILABLE" });
+      expect(failure).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
       expect((failure as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
       await expect(store.createWorkflow(newWorkflow)).rejects.toBeInstanceOf(
         DatabaseUnavailableError,
@@ -31,7 +31,7 @@ describe("errors", () => {
     await store.close();
     await expect(store.getWorkflow("wf")).rejects.toMatchObject({
       name: "StoreClosedError",
-      code: "CAIRN_STORE_CLOSED",
+      code: "STORE_CLOSED",
       method: "getWorkflow",
     });
     expect(StoreClosedError.is(await store.migrate().catch((error: unknown) => error))).toBe(true);

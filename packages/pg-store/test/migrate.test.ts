@@ -38,7 +38,7 @@ describe("schema names", () => {
       try {
         create();
       } catch (error) {
-        expect(error).toMatchObject({ code: "CAIRN_SCHEMA_NAME_INVALID", schema });
+        expect(error).toMatchObject({ code: "SCHEMA_NAME_INVALID", schema });
       }
     }
   });

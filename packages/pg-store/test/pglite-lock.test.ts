@@ -61,7 +61,7 @@ describe("PGlite data directory lock", () => {
       createPgliteStore({ dataDir: `${dataDir}/` });
     } catch (error) {
       expect(DataDirLockedError.is(error)).toBe(true);
-      expect(error).toMatchObject({ code: "CAIRN_DATA_DIR_LOCKED", dataDir, pid: process.pid });
+      expect(error).toMatchObject({ code: "DATA_DIR_LOCKED", dataDir, pid: process.pid });
     }
   });
 
