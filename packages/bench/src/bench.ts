@@ -1,0 +1,90 @@
+/**
+ * `pnpm bench`: measures what a step costs on each backend (statements on the wire and
+ * milliseconds), one workflow at a time and with many in flight, and prints one JSON object
+ * beside DESIGN.md's targets. It is a measurement, not a test: nothing here fails on a slow run.
+ * Progress goes to stderr so stdout stays pure JSON.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { createEngine } from "@cairn/core";
+import { openBackend } from "./backends.js";
+import { runConcurrent } from "./concurrent.js";
+import { countingStore } from "./counting-store.js";
+import { parseOptions, type BackendName, type BenchOptions } from "./options.js";
+import { runSequential } from "./sequential.js";
+import { TARGETS, concurrentVsTargets, sequentialVsTargets } from "./targets.js";
+import { benchWorkflows, workflowList, type StepTimer } from "./workflows.js";
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function runBackend(name: BackendName, options: BenchOptions) {
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  progress(`${name}: opening (schema ${schema})`);
+  const backend = await openBackend(name, options.url, schema);
+  const timer: StepTimer = { samples: [] };
+  const workflows = benchWorkflows(timer);
+  const store = countingStore(backend.store);
+  const engine = createEngine({ store: store.store, workflows: workflowList(workflows) });
+  const env = { engine, workflows, timer, statements: backend.statements, store };
+  try {
+    await engine.launch();
+    progress(`${name}: (a) ${options.runs} sequential 20-step runs`);
+    const sequential = await runSequential(env, options.runs, options.warmup);
+    progress(`${name}: (b) ${options.workflows} 3-step workflows, ${options.inflight} in flight`);
+    const concurrent = await runConcurrent(env, options.workflows, options.inflight);
+    if (backend.floor) progress(`${name}: floor (bare round trip and one-row commit)`);
+    const floor = await backend.floor?.();
+    const compare = name === "postgres";
+    return {
+      note: backend.note,
+      serverVersion: backend.serverVersion,
+      ...(backend.openMs === undefined ? {} : { openMs: backend.openMs }),
+      ...(floor === undefined ? {} : { floor }),
+      sequential: compare
+        ? { ...sequential, vsTarget: sequentialVsTargets(sequential) }
+        : sequential,
+      concurrent: compare
+        ? { ...concurrent, vsTarget: concurrentVsTargets(concurrent) }
+        : concurrent,
+    };
+  } finally {
+    await engine.shutdown();
+    await backend.close();
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+  const results: Record<string, unknown> = {};
+  for (const name of options.backends) {
+    try {
+      results[name] = await runBackend(name, options);
+    } catch (error) {
+      progress(`${name}: failed: ${String(error)}`);
+      results[name] = { error: error instanceof Error ? error.message : String(error) };
+      process.exitCode = 1;
+    }
+  }
+  const { url: _url, out, ...shown } = options; // the URL may hold a password
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    options: shown,
+    targets: TARGETS,
+    results,
+  };
+  const json = JSON.stringify(report, null, 2);
+  console.log(json);
+  if (out !== undefined) await writeFile(out, `${json}\n`);
+}
+
+await main();

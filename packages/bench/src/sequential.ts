@@ -1,0 +1,54 @@
+/**
+ * Scenario (a): one 20-step workflow at a time, many times. Nothing runs concurrently, so no
+ * write can share a commit: this is the cost of a step on first execution, in statements and in
+ * milliseconds.
+ */
+import { measure, perWorkflow, statementsPerStep, type ScenarioEnv } from "./measure.js";
+import { distribution, perSecond, round } from "./stats.js";
+
+const STEPS = 20;
+
+export async function runSequential(env: ScenarioEnv, runs: number, warmup: number) {
+  const { engine, workflows, timer } = env;
+  for (let i = 0; i < warmup; i++) {
+    await engine.run(workflows.twentySteps, 0);
+    await engine.run(workflows.noSteps, 0);
+  }
+
+  const emptyMs: number[] = [];
+  const baseline = await measure(env, async () => {
+    for (let i = 0; i < runs; i++)
+      emptyMs.push(await timed(() => engine.run(workflows.noSteps, 0)));
+  });
+
+  const workflowMs: number[] = [];
+  timer.samples = [];
+  const phase = await measure(env, async () => {
+    for (let i = 0; i < runs; i++) {
+      workflowMs.push(await timed(() => engine.run(workflows.twentySteps, 0)));
+    }
+  });
+
+  return {
+    shape: `${runs} runs of one ${STEPS}-step workflow, one at a time, after ${warmup} warm-up runs`,
+    workflowsPerSecond: perSecond(runs, phase.ms),
+    stepsPerSecond: perSecond(runs * STEPS, phase.ms),
+    msPerStep: distribution(workflowMs, STEPS),
+    stepLatencyMs: distribution(timer.samples),
+    workflowMs: distribution(workflowMs),
+    startFinishOnlyMs: distribution(emptyMs),
+    statementsPerWorkflow: phase.statements ? round(phase.statements.total / runs) : null,
+    startFinishStatementsPerWorkflow: baseline.statements
+      ? round(baseline.statements.total / runs)
+      : null,
+    statementsPerStep: statementsPerStep(phase, baseline, runs, STEPS),
+    statementsPerWorkflowByText: phase.statements && perWorkflow(phase.statements.byText, runs),
+    storeCallsPerWorkflow: perWorkflow(phase.calls, runs),
+  };
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}

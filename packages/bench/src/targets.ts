@@ -1,0 +1,55 @@
+/**
+ * The cost targets from DESIGN.md ("Cost is part of the design"), and the comparison of a
+ * Postgres run against them. Targets are for a 2-core machine with a local Postgres.
+ */
+import type { runConcurrent } from "./concurrent.js";
+import type { runSequential } from "./sequential.js";
+
+export const TARGETS = {
+  source: "DESIGN.md, The database: cost targets on 2 cores and a local Postgres",
+  statementsPerStep: "<= 1",
+  msPerStep: "<= 0.3",
+  threeStepWorkflowsPerSecondAt100InFlight: ">= 2000",
+  measuredPeer: {
+    name: "DBOS Transact TS, same machine class and server",
+    statementsPerStep: 7,
+    msPerStep: 2.1,
+    threeStepWorkflowsPerSecondAt100InFlight: 260,
+  },
+} as const;
+
+interface Comparison {
+  readonly measured: number | null;
+  readonly target: string;
+  readonly met: boolean | null;
+}
+
+const atMost = (measured: number | null, limit: number): Comparison => ({
+  measured,
+  target: `<= ${limit}`,
+  met: measured === null ? null : measured <= limit,
+});
+
+const atLeast = (measured: number, floor: number): Comparison => ({
+  measured,
+  target: `>= ${floor}`,
+  met: measured >= floor,
+});
+
+type Sequential = Awaited<ReturnType<typeof runSequential>>;
+type Concurrent = Awaited<ReturnType<typeof runConcurrent>>;
+
+export function sequentialVsTargets(result: Sequential) {
+  return {
+    statementsPerStep: atMost(result.statementsPerStep, 1),
+    medianMsPerStep: atMost(result.msPerStep.median, 0.3),
+    medianStepLatencyMs: atMost(result.stepLatencyMs.median, 0.3),
+  };
+}
+
+export function concurrentVsTargets(result: Concurrent) {
+  return {
+    workflowsPerSecond: atLeast(result.workflowsPerSecond, 2000),
+    statementsPerStep: atMost(result.statementsPerStep, 1),
+  };
+}
