@@ -135,8 +135,9 @@ export interface WorkflowStore {
   recordStep(step: StepRecord): Promise<boolean>;
 
   /**
-   * Records the final outcome of a `PENDING` workflow. Returns `false` (and changes nothing) if
-   * the workflow is not `PENDING` any more. One write.
+   * Records the final outcome of a `PENDING` workflow, and `executorId` as the executor that
+   * finished it. Returns `false` (and changes nothing) if the workflow is not `PENDING` any more.
+   * One write.
    */
   finishWorkflow(outcome: WorkflowOutcome): Promise<boolean>;
 
