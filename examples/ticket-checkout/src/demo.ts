@@ -19,7 +19,9 @@ import {
   type CheckoutServices,
 } from "./services.js";
 
-const dataDir = fileURLToPath(new URL("../.cairn-demo", import.meta.url));
+/** `CAIRN_DEMO_DATA_DIR` lets the smoke test use a temporary directory. */
+const dataDir =
+  process.env["CAIRN_DEMO_DATA_DIR"] ?? fileURLToPath(new URL("../.cairn-demo", import.meta.url));
 const orderId = "order-1";
 const order = { ticketId: "A12", cardToken: cards.ok, cents: 4200 };
 const say = (line = "") => console.log(line);
