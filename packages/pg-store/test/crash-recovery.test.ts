@@ -118,11 +118,18 @@ for (const { name, skip, open } of backends) {
     const pidsOf = (effects: readonly Effect[], step: string) =>
       effects.filter((e) => e.step === step).map((e) => e.pid);
 
+    /** The checkpoints a worker saw become durable, by name, in order. */
+    const checkpointed = (worker: WorkerProcess, workflowId: string) =>
+      worker.markers.flatMap((m) =>
+        m.kind === "CHECKPOINT" && m.workflowId === workflowId ? [m.name] : [],
+      );
+
     it("does not run again the steps checkpointed before a kill between steps", async () => {
       const run = scenario("between-steps", { workflow: "crash.steps" });
       const first = spawnWorker(run.start("after:s2"));
       await first.waitFor("HOLD", (m) => m.point === "after:s2");
       await kill(first);
+      expect(checkpointed(first, "between-steps")).toEqual(["s1", "s2"]);
       expect(countByStep(await backend.effects("between-steps"))).toEqual({ s1: 1, s2: 1 });
 
       const { worker: second, launched, report } = await recover(run.recover());
@@ -141,6 +148,7 @@ for (const { name, skip, open } of backends) {
       const first = spawnWorker(run.start("inside:s3"));
       await first.waitFor("HOLD", (m) => m.point === "inside:s3");
       await kill(first);
+      expect(checkpointed(first, "inside-step")).toEqual(["s1", "s2"]);
       // s3's effect happened, but its body never returned, so it has no checkpoint.
       expect(countByStep(await backend.effects("inside-step"))).toEqual({ s1: 1, s2: 1, s3: 1 });
 
@@ -171,8 +179,9 @@ for (const { name, skip, open } of backends) {
       const { sleptAt, wokeAt } = report.workflow.result as { sleptAt: number; wokeAt: number };
       expect(report.workflow.status).toBe("SUCCESS");
       // The wake-up time recorded before the kill is still the one on record: not re-armed.
-      const recorded = report.workflow.steps.filter((s) => s.name === "cairn.sleep");
-      expect(recorded.map((s) => s.output)).toEqual([wakeAt]);
+      const names = report.workflow.steps.map((s) => s.name);
+      expect(names).toEqual(["beforeSleep", "cairn.sleep", "afterSleep"]);
+      expect(report.workflow.steps[1]?.output).toBe(wakeAt);
       expect(wakeAt - sleptAt).toBeGreaterThanOrEqual(sleepMs);
       // Not woken early, and not made to sleep the full duration again after the relaunch.
       expect(wokeAt).toBeGreaterThanOrEqual(wakeAt);
@@ -189,6 +198,7 @@ for (const { name, skip, open } of backends) {
       const { childId } = await first.waitFor("CHILD_STARTED");
       await first.waitFor("HOLD", (m) => m.point === "after:c1");
       await kill(first);
+      expect(checkpointed(first, childId)).toEqual(["c1"]);
 
       const { launched, report } = await recover(run.recover());
 
@@ -203,6 +213,7 @@ for (const { name, skip, open } of backends) {
         status: "SUCCESS",
         parentWorkflowId: "parent",
       });
+      expect(report.children[0]?.steps.map((s) => s.name)).toEqual(["c1", "c2"]);
       expect(countByStep(await backend.effects("parent"))).toEqual({ p1: 1 });
       expect(countByStep(await backend.effects(childId))).toEqual({ c1: 1, c2: 1 });
     });
