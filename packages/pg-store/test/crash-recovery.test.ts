@@ -90,12 +90,13 @@ for (const { name, skip, open } of backends) {
         ...rest,
         ...(hold === undefined ? {} : { hold }),
       }),
-      recover: (): WorkerConfig => ({
+      recover: (hold?: string): WorkerConfig => ({
         store: backend.store,
         executorId: `executor-${workflowId}`,
         workflowId,
         mode: "recover",
         ...rest,
+        ...(hold === undefined ? {} : { hold }),
       }),
     });
 
@@ -238,6 +239,33 @@ for (const { name, skip, open } of backends) {
         error: { name: "WorkflowDeadLetteredError" },
       });
       expect(countByStep(await backend.effects("poison"))).toEqual({ killSelf: 3 });
+    });
+
+    it("keeps recovering a workflow that makes progress between crashes", async () => {
+      // maxRecoveryAttempts is 1, and the run crashes three times: each time after a new step.
+      const run = scenario("progress", { workflow: "crash.progress" });
+      const started = await runWorker(run.start("one-step-per-process"));
+      expect(started.exit.signal, started.worker.output()).toBe("SIGKILL");
+      for (let crash = 2; crash <= 3; crash++) {
+        const { worker, exit } = await runWorker(run.recover("one-step-per-process"));
+        expect(exit.signal, worker.output()).toBe("SIGKILL");
+      }
+
+      const { launched, report } = await recover(run.recover("one-step-per-process"));
+
+      expect(launched).toMatchObject({ recovered: ["progress"], deadLettered: [] });
+      expect(report.workflow).toMatchObject({
+        status: "SUCCESS",
+        result: ["q1", "q2", "q3", "q4"],
+        recoveryAttempts: 1,
+      });
+      // Each crash interrupted one step body, which ran again in the next process.
+      expect(countByStep(await backend.effects("progress"))).toEqual({
+        q1: 1,
+        q2: 2,
+        q3: 2,
+        q4: 2,
+      });
     });
   });
 }

@@ -20,7 +20,8 @@ export type StoreConfig =
     };
 
 /** The workflows the worker registers (see `workflows.ts`). */
-export type CrashWorkflowName = "crash.steps" | "crash.sleep" | "crash.parent" | "crash.poison";
+export type CrashWorkflowName =
+  "crash.steps" | "crash.sleep" | "crash.parent" | "crash.poison" | "crash.progress";
 
 /** What one worker process does. */
 export interface WorkerConfig {
@@ -32,7 +33,10 @@ export interface WorkerConfig {
   readonly workflow: CrashWorkflowName;
   readonly workflowId: string;
   readonly input?: unknown;
-  /** A point where this process blocks forever so the test can kill it: `after:s2`, `inside:s3`. */
+  /**
+   * Where this process stops: a point where it blocks forever so the test can kill it
+   * (`after:s2`, `inside:s3`), or `one-step-per-process` (it kills itself in its second step).
+   */
   readonly hold?: string;
 }
 

@@ -92,5 +92,24 @@ export function crashWorkflows(env: CrashEnvironment): AnyWorkflow[] {
     return "unreachable";
   });
 
-  return [steps, sleep, parent, child, poison];
+  // Each process completes one new step, then dies inside the next: crashes with progress.
+  let completedHere = 0;
+  const progressStep = (name: string) =>
+    step.withContext(name, async ({ workflowId }) => {
+      env.mark({ kind: "STEP_START", workflowId, step: name });
+      await env.effects.record(workflowId, name);
+      if (env.hold === "one-step-per-process" && completedHere >= 1) {
+        process.kill(process.pid, "SIGKILL");
+      }
+      completedHere++;
+      return name;
+    });
+  const progressSteps = ["q1", "q2", "q3", "q4"].map(progressStep);
+  const progress = workflow({ name: "crash.progress", maxRecoveryAttempts: 1 }, async (ctx) => {
+    const done: string[] = [];
+    for (const q of progressSteps) done.push(await q(ctx));
+    return done;
+  });
+
+  return [steps, sleep, parent, child, poison, progress];
 }
