@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { createEngine } from "@cairn/core";
 import { openBackend } from "./backends.js";
+import { runCeilings } from "./ceilings.js";
 import { runConcurrent } from "./concurrent.js";
 import { countingStore } from "./counting-store.js";
 import { parseOptions, type BackendName, type BenchOptions } from "./options.js";
@@ -33,6 +34,8 @@ async function runBackend(name: BackendName, options: BenchOptions) {
     const sequential = await runSequential(env, options.runs, options.warmup);
     progress(`${name}: (b) ${options.workflows} 3-step workflows, ${options.inflight} in flight`);
     const concurrent = await runConcurrent(env, options.workflows, options.inflight);
+    progress(`${name}: (d) store calls alone, ${options.inflight} in flight`);
+    const storeCallsAlone = await runCeilings(env, options.workflows, options.inflight);
     if (backend.floor) progress(`${name}: floor (bare round trip and one-row commit)`);
     const floor = await backend.floor?.();
     const compare = name === "postgres";
@@ -47,6 +50,7 @@ async function runBackend(name: BackendName, options: BenchOptions) {
       concurrent: compare
         ? { ...concurrent, vsTarget: concurrentVsTargets(concurrent) }
         : concurrent,
+      storeCallsAlone,
     };
   } finally {
     await engine.shutdown();

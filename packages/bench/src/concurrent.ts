@@ -3,7 +3,13 @@
  * `engine.run` settles, the next starts). Concurrent checkpoints may share a commit, so
  * statements per step can fall below one; latency shows what the sharing costs each workflow.
  */
-import { measure, perWorkflow, statementsPerStep, type ScenarioEnv } from "./measure.js";
+import {
+  measure,
+  perWorkflow,
+  slidingWindow,
+  statementsPerStep,
+  type ScenarioEnv,
+} from "./measure.js";
 import { distribution, perSecond, round } from "./stats.js";
 
 const STEPS = 3;
@@ -12,16 +18,16 @@ export async function runConcurrent(env: ScenarioEnv, workflows: number, infligh
   const { engine, timer } = env;
   const { threeSteps, noSteps } = env.workflows;
   const warmup = Math.min(workflows, Math.max(200, inflight * 2));
-  await window(warmup, inflight, () => engine.run(threeSteps, 0));
+  await slidingWindow(warmup, inflight, () => engine.run(threeSteps, 0));
 
   const baseline = await measure(env, async () => {
-    await window(workflows, inflight, () => engine.run(noSteps, 0));
+    await slidingWindow(workflows, inflight, () => engine.run(noSteps, 0));
   });
 
   let latencies: number[] = [];
   timer.samples = [];
   const phase = await measure(env, async () => {
-    latencies = await window(workflows, inflight, () => engine.run(threeSteps, 0));
+    latencies = await slidingWindow(workflows, inflight, () => engine.run(threeSteps, 0));
   });
 
   return {
@@ -39,20 +45,4 @@ export async function runConcurrent(env: ScenarioEnv, workflows: number, infligh
       phase.statements && perWorkflow(phase.statements.byText, workflows),
     storeCallsPerWorkflow: perWorkflow(phase.calls, workflows),
   };
-}
-
-/** Runs `run` `total` times, `width` at a time; returns each call's milliseconds. */
-async function window(total: number, width: number, run: () => Promise<unknown>) {
-  const latencies: number[] = [];
-  let started = 0;
-  const lane = async () => {
-    while (started < total) {
-      started++;
-      const before = performance.now();
-      await run();
-      latencies.push(performance.now() - before);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, total) }, lane));
-  return latencies;
 }

@@ -52,3 +52,23 @@ export function statementsPerStep(
   const startFinish = baseline.statements.total / workflows;
   return Number(((perRun - startFinish) / steps).toFixed(3));
 }
+
+/** Runs `run` `total` times, `width` at a time; returns each call's milliseconds. */
+export async function slidingWindow(
+  total: number,
+  width: number,
+  run: (index: number) => Promise<unknown>,
+) {
+  const latencies: number[] = [];
+  let started = 0;
+  const lane = async () => {
+    while (started < total) {
+      const index = started++;
+      const before = performance.now();
+      await run(index);
+      latencies.push(performance.now() - before);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, total) }, lane));
+  return latencies;
+}
