@@ -78,27 +78,20 @@ for (const { name, skip, open } of backends) {
     afterAll(() => backend.cleanup());
 
     /** Config of one scenario; its own executor ID keeps the others' workflows out of it. */
-    const scenario = (
-      workflowId: string,
-      rest: Omit<WorkerConfig, "store" | "executorId" | "workflowId" | "mode">,
-    ) => ({
-      start: (hold?: string): WorkerConfig => ({
+    const scenario = (workflowId: string, rest: Pick<WorkerConfig, "workflow" | "input">) => {
+      const config = (mode: WorkerConfig["mode"], hold: string | undefined): WorkerConfig => ({
         store: backend.store,
         executorId: `executor-${workflowId}`,
         workflowId,
-        mode: "start",
+        mode,
         ...rest,
         ...(hold === undefined ? {} : { hold }),
-      }),
-      recover: (hold?: string): WorkerConfig => ({
-        store: backend.store,
-        executorId: `executor-${workflowId}`,
-        workflowId,
-        mode: "recover",
-        ...rest,
-        ...(hold === undefined ? {} : { hold }),
-      }),
-    });
+      });
+      return {
+        start: (hold?: string) => config("start", hold),
+        recover: (hold?: string) => config("recover", hold),
+      };
+    };
 
     /** SIGKILLs the worker and checks it died of it. */
     const kill = async (worker: WorkerProcess): Promise<void> => {
