@@ -62,4 +62,9 @@ export type {
   RecoveryClaim,
   RecoveryResult,
   SerializedValue,
+  NewMessage,
+  SendResult,
+  StreamEntry,
+  WorkflowFilter,
+  StoreNotification,
 } from "./store/workflow-store.js";

@@ -36,6 +36,10 @@ export interface WorkflowRecord {
   readonly parentWorkflowId: string | undefined;
   /** How many times recovery has restarted this workflow since it last made progress. */
   readonly recoveryAttempts: number;
+  /** Epoch ms past which the workflow is cancelled; `undefined` for none. */
+  readonly deadlineAt: number | undefined;
+  /** For a fork: the workflow it was forked from. */
+  readonly forkedFrom: string | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -47,6 +51,13 @@ export interface NewWorkflow {
   readonly input: SerializedValue;
   readonly executorId: string;
   readonly parentWorkflowId?: string | undefined;
+  /** Epoch ms past which the workflow is cancelled. */
+  readonly deadlineAt?: number | undefined;
+  /**
+   * Notify `status` when created, so the owning engine picks the workflow up at once. Clients
+   * set it; an engine starting its own workflow does not (it runs it directly).
+   */
+  readonly notify?: boolean | undefined;
 }
 
 /** What the store answers to `createWorkflow`. `created: false` means the ID was taken. */
@@ -109,6 +120,66 @@ export interface RecoveryResult {
   readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
 }
 
+/** A message on its way to a workflow. */
+export interface NewMessage {
+  readonly destinationId: string;
+  readonly topic: string;
+  readonly message: SerializedValue;
+  /**
+   * Unique per message: sending the same ID twice stores it once. The engine derives it from the
+   * sender's workflow ID and position (so replay never sends twice) or from the caller's
+   * idempotency key; otherwise a random UUID.
+   */
+  readonly messageId: string;
+}
+
+/** What `sendMessage` did. */
+export type SendResult = "sent" | "duplicate" | "workflow-not-found";
+
+/** One entry of a workflow's stream, as readers see it. */
+export interface StreamEntry {
+  /** 0-based index in the stream. */
+  readonly offset: number;
+  /** The value written; `undefined` for the closing entry. */
+  readonly value: SerializedValue | undefined;
+  /** True for the entry written by `closeStream`; nothing follows it. */
+  readonly closed: boolean;
+}
+
+/** Filters of `listWorkflows`. Every field is optional; they combine with AND. */
+export interface WorkflowFilter {
+  readonly status?: WorkflowStatus | readonly WorkflowStatus[];
+  readonly name?: string;
+  readonly executorId?: string;
+  readonly parentWorkflowId?: string;
+  readonly workflowIds?: readonly string[];
+  /** Created at or after this epoch ms. */
+  readonly createdAfter?: number;
+  /** Created strictly before this epoch ms. */
+  readonly createdBefore?: number;
+  /** Default 100. */
+  readonly limit?: number;
+  readonly offset?: number;
+  /** By `createdAt` (then `workflowId`). Default `"asc"`. */
+  readonly order?: "asc" | "desc";
+}
+
+/**
+ * A change another party may be waiting for. Stores that can push these (Postgres LISTEN/NOTIFY,
+ * PGlite in process, the memory store) let waiters wake at once; the engine polls as a fallback.
+ */
+export type StoreNotification =
+  | { readonly kind: "message"; readonly workflowId: string; readonly topic: string }
+  | { readonly kind: "event"; readonly workflowId: string; readonly key: string }
+  | { readonly kind: "stream"; readonly workflowId: string; readonly key: string }
+  /** A workflow was created (by a client), cancelled, resumed, forked or timed out. */
+  | {
+      readonly kind: "status";
+      readonly workflowId: string;
+      readonly status: WorkflowStatus;
+      readonly executorId: string;
+    };
+
 /** What the engine needs from persistence. */
 export interface WorkflowStore {
   /** Creates or upgrades the store's schema. Safe to call from many processes at once. */
@@ -149,6 +220,99 @@ export interface WorkflowStore {
    * reports dead letters from the status and attempt count). All in one transaction.
    */
   claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult>;
+
+  // ---- Messages, events and streams -------------------------------------------------------
+
+  /** Stores a message for a workflow (notifying `message`). Idempotent on `messageId`. */
+  sendMessage(message: NewMessage): Promise<SendResult>;
+
+  /**
+   * In ONE transaction: takes the oldest unconsumed message on `topic` for `step.workflowId`,
+   * consumes it, and records `step` with the message as its output. Returns the recorded
+   * checkpoint, or `undefined` (and writes nothing) if no message is waiting. If a checkpoint
+   * already exists at `step.position`, returns it and consumes nothing. A message is consumed
+   * by exactly one caller.
+   */
+  consumeMessage(topic: string, step: StepRecord): Promise<StepRecord | undefined>;
+
+  /**
+   * Sets an event's value, last write wins (notifying `event`). With `step`, records that
+   * checkpoint in the same transaction (first write wins for the checkpoint; the value is set
+   * either way).
+   */
+  setEvent(
+    workflowId: string,
+    key: string,
+    value: SerializedValue,
+    step?: StepRecord,
+  ): Promise<void>;
+
+  /** An event's current value, or `undefined` if it was never set. */
+  getEvent(workflowId: string, key: string): Promise<SerializedValue | undefined>;
+
+  /**
+   * Appends to a stream (notifying `stream`) and records `step` in the same transaction. The
+   * entry is keyed by (workflowId, key, step.position): a replayed write appends nothing.
+   * `value: undefined, closed: true` closes the stream.
+   */
+  writeStream(
+    entry: {
+      readonly workflowId: string;
+      readonly key: string;
+      readonly value: SerializedValue | undefined;
+      readonly closed: boolean;
+    },
+    step: StepRecord,
+  ): Promise<void>;
+
+  /** Up to `limit` entries from `offset` on, in write order. */
+  readStream(
+    workflowId: string,
+    key: string,
+    offset: number,
+    limit: number,
+  ): Promise<StreamEntry[]>;
+
+  // ---- Control ------------------------------------------------------------------------------
+
+  /**
+   * Moves `PENDING` workflows to `CANCELLED` (notifying `status` for each): this one, and with
+   * `children`, every `PENDING` descendant. Returns the IDs it cancelled.
+   */
+  cancelWorkflow(workflowId: string, options: { readonly children: boolean }): Promise<string[]>;
+
+  /**
+   * Makes a `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `PENDING` again, owned by
+   * `executorId`, with its outcome cleared and recovery attempts at 0 (notifying `status`).
+   * Checkpoints that recorded errors at the end of its history are deleted so those steps run
+   * again. Returns the updated row; `undefined` if no such workflow. A `PENDING` or `SUCCESS`
+   * workflow is returned unchanged.
+   */
+  resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
+
+  /**
+   * Creates workflow `newId` with the name and input of `sourceId` and copies of its checkpoints
+   * at positions below `fromPosition` (notifying `status`). One transaction.
+   * Returns `created: false` with the existing row if `newId` is taken;
+   * `undefined` if `sourceId` does not exist.
+   */
+  forkWorkflow(fork: {
+    readonly sourceId: string;
+    readonly newId: string;
+    readonly fromPosition: number;
+    readonly executorId: string;
+  }): Promise<CreateWorkflowResult | undefined>;
+
+  // ---- Inspection and wake-ups --------------------------------------------------------------
+
+  /** Workflows matching `filter`. */
+  listWorkflows(filter: WorkflowFilter): Promise<WorkflowRecord[]>;
+
+  /**
+   * Subscribes to change notifications, if this store can push them. Resolves once listening
+   * (so nothing written after that is missed) with a function that unsubscribes.
+   */
+  subscribe?(listener: (notification: StoreNotification) => void): Promise<() => Promise<void>>;
 
   /** Releases connections and files. Calls after `close()` reject. */
   close(): Promise<void>;
