@@ -19,6 +19,13 @@ export {
   type StepContext,
   type StepDefinition,
 } from "./step.js";
+export {
+  pipeline,
+  type Pipeline,
+  type PipelineOptions,
+  type PipelineStage,
+  type PipelineStageMismatch,
+} from "./pipeline.js";
 export type { WorkflowContext, ChildOptions } from "./context.js";
 export {
   createEngine,
