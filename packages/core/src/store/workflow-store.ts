@@ -265,7 +265,7 @@ export interface WorkflowStore {
     step: StepRecord,
   ): Promise<void>;
 
-  /** Up to `limit` entries from `offset` on, in write order. */
+  /** Up to `limit` entries from `offset` on, in write order (ascending `step.position`). */
   readStream(
     workflowId: string,
     key: string,
@@ -277,22 +277,25 @@ export interface WorkflowStore {
 
   /**
    * Moves `PENDING` workflows to `CANCELLED` (notifying `status` for each): this one, and with
-   * `children`, every `PENDING` descendant. Returns the IDs it cancelled.
+   * `children`, every `PENDING` descendant (also below a finished child, and even when this one
+   * is finished). Returns the IDs it cancelled; `[]` for an unknown workflow.
    */
   cancelWorkflow(workflowId: string, options: { readonly children: boolean }): Promise<string[]>;
 
   /**
    * Makes a `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `PENDING` again, owned by
-   * `executorId`, with its outcome cleared and recovery attempts at 0 (notifying `status`).
-   * Checkpoints that recorded errors at the end of its history are deleted so those steps run
-   * again. Returns the updated row; `undefined` if no such workflow. A `PENDING` or `SUCCESS`
+   * `executorId`, with its outcome cleared, recovery attempts at 0 and `deadlineAt` cleared (a
+   * timed-out workflow could not run otherwise) (notifying `status`).
+   * Checkpoints that recorded errors at the end of its history (after its last successful
+   * checkpoint) are deleted so those steps run again. Returns the updated row; `undefined` if no such workflow. A `PENDING` or `SUCCESS`
    * workflow is returned unchanged.
    */
   resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
 
   /**
    * Creates workflow `newId` with the name and input of `sourceId` and copies of its checkpoints
-   * at positions below `fromPosition` (notifying `status`). One transaction.
+   * at positions below `fromPosition` (notifying `status`). One transaction. The fork is a
+   * top-level workflow: no parent, no deadline, `forkedFrom: sourceId`.
    * Returns `created: false` with the existing row if `newId` is taken;
    * `undefined` if `sourceId` does not exist.
    */

@@ -3,4 +3,4 @@
  * contract suite every `WorkflowStore` must pass.
  */
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
-export { describeStoreContract, type StoreContractFactory } from "./store-contract.js";
+export { describeStoreContract, type StoreContractFactory } from "./store-contract/index.js";

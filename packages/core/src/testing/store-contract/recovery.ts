@@ -1,0 +1,118 @@
+/** Contract tests for `claimRecoverable`: launch-time recovery and dead letters. */
+import { describe, expect, it } from "vitest";
+import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "./fixtures.js";
+
+export function describeRecovery(fx: Fixture): void {
+  describe("claimRecoverable", () => {
+    it("returns empty lists when nothing is pending", async () => {
+      expect(await fx.store.claimRecoverable(claimFor())).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
+    });
+
+    it("claims only this executor's PENDING workflows and increments recoveryAttempts", async () => {
+      await fx.store.createWorkflow(newWorkflow("mine-1"));
+      await fx.store.createWorkflow(newWorkflow("mine-2"));
+      await fx.store.createWorkflow(newWorkflow("theirs", { executorId: "executor-b" }));
+      const result = await fx.store.claimRecoverable(claimFor());
+      expect(ids(result.recovered)).toEqual(["mine-1", "mine-2"]);
+      for (const row of result.recovered)
+        expect(row).toMatchObject({ status: "PENDING", recoveryAttempts: 1 });
+      expect(result.deadLettered).toEqual([]);
+      expect((await fx.store.getWorkflow("mine-1"))?.recoveryAttempts).toBe(1);
+      expect((await fx.store.getWorkflow("theirs"))?.recoveryAttempts).toBe(0);
+    });
+
+    it("reports PENDING workflows with unregistered names as unknown and leaves them untouched", async () => {
+      await fx.store.createWorkflow(newWorkflow("known"));
+      const { workflow: before } = await fx.store.createWorkflow(
+        newWorkflow("stranger", { name: "legacy" }),
+      );
+      const result = await fx.store.claimRecoverable(claimFor());
+      expect(result.unknown).toEqual([{ workflowId: "stranger", name: "legacy" }]);
+      expect(ids(result.recovered)).toEqual(["known"]);
+      expect(await fx.store.getWorkflow("stranger")).toEqual(before);
+    });
+
+    it("does not touch finished workflows", async () => {
+      await fx.store.createWorkflow(newWorkflow("ok"));
+      await fx.store.finishWorkflow(success("ok"));
+      await fx.store.createWorkflow(newWorkflow("failed", { name: "legacy" }));
+      await fx.store.finishWorkflow(failure("failed", "1"));
+      const before = [await fx.store.getWorkflow("ok"), await fx.store.getWorkflow("failed")];
+      expect(await fx.store.claimRecoverable(claimFor())).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
+      expect([await fx.store.getWorkflow("ok"), await fx.store.getWorkflow("failed")]).toEqual(
+        before,
+      );
+    });
+
+    it("increments recoveryAttempts on every claim without new checkpoints", async () => {
+      await fx.store.createWorkflow(newWorkflow("wf-1"));
+      await fx.store.recordStep(stepAt("wf-1", 0));
+      const attempts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        attempts.push(
+          (await fx.store.claimRecoverable(claimFor())).recovered[0]?.recoveryAttempts ?? -1,
+        );
+      }
+      expect(attempts).toEqual([1, 2, 3]);
+    });
+
+    it("resets recoveryAttempts to 1 when checkpoints were recorded since the previous claim", async () => {
+      await fx.store.createWorkflow(newWorkflow("wf-1"));
+      await fx.store.claimRecoverable(claimFor());
+      await fx.store.claimRecoverable(claimFor());
+      await fx.store.recordStep(stepAt("wf-1", 0));
+      const afterProgress = await fx.store.claimRecoverable(claimFor());
+      expect(afterProgress.recovered[0]?.recoveryAttempts).toBe(1);
+      const noProgress = await fx.store.claimRecoverable(claimFor());
+      expect(noProgress.recovered[0]?.recoveryAttempts).toBe(2);
+    });
+
+    it("dead-letters a workflow whose attempts exceed its name's limit, and never claims it again", async () => {
+      await fx.store.createWorkflow(newWorkflow("wf-1"));
+      const claim = claimFor({ maxRecoveryAttempts: { checkout: 2 } });
+      expect((await fx.store.claimRecoverable(claim)).recovered).toHaveLength(1);
+      expect((await fx.store.claimRecoverable(claim)).recovered).toHaveLength(1);
+      const third = await fx.store.claimRecoverable(claim);
+      expect(third.recovered).toEqual([]);
+      expect(third.deadLettered).toHaveLength(1);
+      expect(third.deadLettered[0]).toMatchObject({
+        workflowId: "wf-1",
+        status: "DEAD_LETTER",
+        recoveryAttempts: 3,
+      });
+      expect(third.deadLettered[0]?.error).toBeUndefined();
+      expect(await fx.store.getWorkflow("wf-1")).toEqual(third.deadLettered[0]);
+      expect(await fx.store.claimRecoverable(claim)).toEqual({
+        recovered: [],
+        deadLettered: [],
+        unknown: [],
+      });
+      expect(await fx.store.finishWorkflow(success("wf-1"))).toBe(false);
+    });
+
+    it("applies each name's own limit and leaves names without a limit unlimited", async () => {
+      await fx.store.createWorkflow(newWorkflow("strict", { name: "strict" }));
+      await fx.store.createWorkflow(newWorkflow("lenient", { name: "lenient" }));
+      await fx.store.createWorkflow(newWorkflow("unlimited", { name: "unlimited" }));
+      const claim = claimFor({
+        names: ["strict", "lenient", "unlimited"],
+        maxRecoveryAttempts: { strict: 0, lenient: 5 },
+      });
+      const first = await fx.store.claimRecoverable(claim);
+      expect(ids(first.deadLettered)).toEqual(["strict"]);
+      expect(ids(first.recovered)).toEqual(["lenient", "unlimited"]);
+      for (let i = 0; i < 5; i++) await fx.store.claimRecoverable(claim);
+      const seventh = await fx.store.claimRecoverable(claim);
+      expect(ids(seventh.recovered)).toEqual(["unlimited"]);
+      expect(seventh.recovered[0]?.recoveryAttempts).toBe(7);
+    });
+  });
+}
