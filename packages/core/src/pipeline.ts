@@ -35,8 +35,11 @@ export type PipelineStage<In = any, Out = any> = Workflow<In, Out> | Step<[In], 
  * A pipeline: a regular workflow that also lists its stages, and every workflow an engine must
  * register to run it (`createEngine({ store, workflows: [...p.workflows] })`).
  */
-export interface Pipeline<In, Out, Stages extends readonly unknown[] = readonly PipelineStage[]>
-  extends Workflow<In, Out> {
+export interface Pipeline<
+  In,
+  Out,
+  Stages extends readonly unknown[] = readonly PipelineStage[],
+> extends Workflow<In, Out> {
   /** The stages, in order: `stages[i]` runs at position `i` of the pipeline's history. */
   readonly stages: Stages;
   /** The pipeline itself, its workflow stages and those of nested pipelines, without repeats. */
@@ -100,7 +103,7 @@ type CheckStage<Stage, Feed, K> =
         : PipelineStageMismatch<
             K extends "0"
               ? `stage 1 cannot take the pipeline's parsed input`
-              : `stage ${StageNumber<K>} cannot take the output of stage ${K}`,
+              : `stage ${StageNumber<K>} cannot take the output of stage ${K & string}`,
             { output: Feed; input: StageInput<Stage> }
           >;
 
@@ -258,8 +261,8 @@ function workflowsOf(self: AnyWorkflow, stages: readonly PlannedStage[]): AnyWor
   const found = new Set<AnyWorkflow>([self]);
   for (const { workflow: stage } of stages) {
     if (!stage) continue;
-    const nested = (stage as Partial<Pipeline<unknown, unknown>>).workflows;
-    for (const each of Array.isArray(nested) ? nested : [stage]) found.add(each);
+    const nested = (stage as Partial<Pipeline<unknown, unknown>>).workflows ?? [stage];
+    for (const each of nested) found.add(each);
   }
   return [...found];
 }
