@@ -1,9 +1,11 @@
 /**
  * The context handle a workflow body receives as its first argument. Everything durable goes
  * through it: steps and child workflows take it as their first argument, and its own methods
- * (`sleep`, `now`, `random`, `uuid`, `start`) are checkpointed so a replay sees the same values.
- * There is no ambient state: two engines can run in one process.
+ * (`sleep`, `now`, `random`, `uuid`, `start`, messages, events, streams, `race`) are checkpointed
+ * so a replay sees the same values and takes the same branches. There is no ambient state: two
+ * engines can run in one process.
  */
+import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { Duration } from "./duration.js";
 import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
@@ -13,10 +15,45 @@ import type { Workflow } from "./workflow.js";
 export interface ChildOptions {
   /** The child's workflow ID. Default: derived from the parent's ID and the call position. */
   readonly id?: string;
+  /** The child's own timeout. Default: it inherits the parent's deadline. */
+  readonly timeoutMs?: number;
 }
 
-/** The handle a workflow body gets. */
-export interface WorkflowContext {
+/** Options of waits that may time out (`recv`, `getEvent`). */
+export interface WaitOptions {
+  /** Give up after this long and return `undefined`. The deadline is checkpointed. */
+  readonly timeoutMs?: Duration;
+}
+
+/** Anything with a workflow ID and a result: a handle from `ctx.start`, `engine.start`... */
+export interface ResultSource<Out> {
+  readonly workflowId: string;
+  result(): Promise<Out>;
+}
+
+/** A branch of `ctx.race`: a message, a timer, or a workflow's result. */
+export type RaceBranch =
+  { readonly message: string } | { readonly timer: Duration } | ResultSource<unknown>;
+
+/** What `ctx.race` resolves to: the winning branch's key and value. */
+export type RaceResult<
+  B extends Record<string, RaceBranch>,
+  C extends ChannelSchemas = ChannelSchemas,
+> = {
+  [K in keyof B & string]: {
+    readonly key: K;
+    readonly value: B[K] extends { readonly message: infer T }
+      ? ChannelOutput<C, "messages", T>
+      : B[K] extends { readonly timer: Duration }
+        ? undefined
+        : B[K] extends ResultSource<infer Out>
+          ? Out
+          : never;
+  };
+}[keyof B & string];
+
+/** The handle a workflow body gets. `C` are the workflow's declared channels, if any. */
+export interface WorkflowContext<C extends ChannelSchemas = ChannelSchemas> {
   /** This workflow's ID. */
   readonly workflowId: string;
   /** This workflow's registered name. */
@@ -38,9 +75,56 @@ export interface WorkflowContext {
    * Starts a durable child workflow and returns its handle without waiting for it. Replay finds
    * the same child: its ID is derived from this workflow's ID and the call position.
    */
-  start<In, Out>(
-    child: Workflow<In, Out>,
+  start<In, Out, CC extends ChannelSchemas>(
+    child: Workflow<In, Out, CC>,
     input: In,
     options?: ChildOptions,
-  ): Promise<WorkflowHandle<Out>>;
+  ): Promise<WorkflowHandle<Out, CC>>;
+  /**
+   * Sends a message to another workflow, exactly once: the send is checkpointed and carries an
+   * ID derived from this call, so a replay never sends it again.
+   * @throws WorkflowNotFoundError (recorded) when no workflow has that ID.
+   */
+  send(
+    destination: string | { readonly workflowId: string },
+    topic: string,
+    message: unknown,
+  ): Promise<void>;
+  /**
+   * Takes the oldest unconsumed message on `topic` sent to this workflow, exactly once, waiting
+   * for one if needed. Resolves `undefined` after `timeoutMs`. Messages sent before the workflow
+   * reached `recv` are kept for it.
+   */
+  recv<T extends ChannelName<C, "messages">>(
+    topic: T,
+    options?: WaitOptions,
+  ): Promise<ChannelOutput<C, "messages", T> | undefined>;
+  /** Sets this workflow's event `key` (last write wins); waiting readers wake. */
+  setEvent<K extends ChannelName<C, "events">>(
+    key: K,
+    value: ChannelInput<C, "events", K>,
+  ): Promise<void>;
+  /** Reads another workflow's event, waiting up to `timeoutMs` for it to be set; checkpointed. */
+  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
+  /** Appends a value to this workflow's stream `key`. */
+  writeStream<K extends ChannelName<C, "streams">>(
+    key: K,
+    value: ChannelInput<C, "streams", K>,
+  ): Promise<void>;
+  /** Closes this workflow's stream `key`: readers end after the values written so far. */
+  closeStream(key: ChannelName<C, "streams">): Promise<void>;
+  /**
+   * Waits for the first of several branches — a message (`{ message: topic }`), a timer
+   * (`{ timer: "1h" }`), a workflow handle's result — and records which one won, so a replay
+   * takes the same branch. A message branch consumes its message only if it wins.
+   *
+   * @example
+   * const first = await ctx.race({ decision: { message: "decision" }, timeout: { timer: "24h" } });
+   * if (first.key === "timeout") return "expired";
+   */
+  race<B extends Record<string, RaceBranch>>(branches: B): Promise<RaceResult<B, C>>;
 }
+
+/** A context of any workflow, whatever its channels: what steps and child calls accept. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyWorkflowContext = WorkflowContext<any>;

@@ -1,27 +1,40 @@
 /**
  * The engine: the one object that runs workflows in this process. It migrates the store and
- * recovers unfinished workflows at `launch()`, starts new ones (one round trip, no read), hands
- * out handles, and stops cleanly at `shutdown()`. It holds no global state; two engines may live
- * in one process, each with its own store and executor ID.
+ * recovers unfinished workflows at `launch()`, starts new ones (one round trip, no read), picks
+ * up work that clients, resumes and forks assign to it, cancels runs on request or at their
+ * deadline, and stops cleanly at `shutdown()`. Outside operations it shares with the client
+ * (messages, events, streams, listing) come from `execution/operator.ts`. No global state: two
+ * engines may live in one process, each with its own store and executor ID.
  */
 import { randomUUID } from "node:crypto";
+import type { ChannelSchemas } from "./channels.js";
+import type { WaitOptions } from "./context.js";
+import { toMs } from "./duration.js";
 import {
   EngineClosedError,
   EngineNotLaunchedError,
   InvalidOptionError,
-  ValidationError,
   WorkflowConflictError,
+  WorkflowNotFoundError,
   WorkflowNotRegisteredError,
 } from "./errors.js";
-import { executeWorkflow, type RunOutcome } from "./execution/execute-workflow.js";
 import { Execution, type ExecutionHost } from "./execution/execution.js";
 import { createHandle } from "./execution/handles.js";
-import { delay } from "./execution/run-attempts.js";
-import type { WorkflowHandle } from "./handle.js";
+import { createOperator } from "./execution/operator.js";
+import { Registry } from "./execution/registry.js";
+import { RunSet } from "./execution/run-set.js";
+import { Wakeups } from "./execution/wakeups.js";
+import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
+import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
-import { deserialize, serialize } from "./serialization.js";
-import type { StepRecord, WorkflowRecord, WorkflowStore } from "./store/workflow-store.js";
-import type { AnyWorkflow, Workflow, WorkflowDefinition } from "./workflow.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
+import type {
+  AnyWorkflow,
+  Workflow,
+  WorkflowChannels,
+  WorkflowDefinition,
+  WorkflowOutput,
+} from "./workflow.js";
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -38,11 +51,26 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms. */
   readonly shutdownGraceMs?: number;
+  /**
+   * The polling fallback: how often waits re-read the store and the engine looks for work and
+   * cancellations it was not notified of. Default 1,000 ms.
+   */
+  readonly pollIntervalMs?: number;
 }
 
 /** Options of `engine.start()` and `engine.run()`. */
 export interface StartOptions {
   /** The workflow ID; starting an ID that exists returns that workflow. Default: a random UUID. */
+  readonly id?: string;
+  /** Cancel the workflow (and its children) if it has not finished this long after starting. */
+  readonly timeoutMs?: number;
+}
+
+/** Options of `engine.fork()`. */
+export interface ForkOptions {
+  /** The position from which the fork runs again; checkpoints before it are copied. */
+  readonly fromStep: number;
+  /** The fork's workflow ID. Default: a random UUID. */
   readonly id?: string;
 }
 
@@ -56,10 +84,16 @@ export interface LaunchReport {
   readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
 }
 
+/** The typed handle of a workflow definition. */
+export type HandleOf<W> = WorkflowHandle<WorkflowOutput<W>, WorkflowChannels<W>>;
+
 /** Runs durable workflows. Create with {@link createEngine}. */
 export interface Engine {
   readonly executorId: string;
-  /** Migrates the store and resumes this executor's unfinished workflows. Call once. */
+  /**
+   * Migrates the store and resumes this executor's unfinished workflows. Recovered workflows
+   * start running before `launch()` resolves. Call once.
+   */
   launch(): Promise<LaunchReport>;
   /**
    * Starts a workflow and returns its handle once the start is durable. If the ID exists, returns
@@ -67,15 +101,42 @@ export interface Engine {
    * @throws ValidationError when the input does not match the workflow's schema (nothing written).
    * @throws WorkflowConflictError when the ID belongs to a workflow of another name.
    */
-  start<In, Out>(
-    workflow: Workflow<In, Out>,
+  start<In, Out, C extends ChannelSchemas>(
+    workflow: Workflow<In, Out, C>,
     input: In,
     options?: StartOptions,
-  ): Promise<WorkflowHandle<Out>>;
+  ): Promise<WorkflowHandle<Out, C>>;
   /** `start()` and wait for the result. */
-  run<In, Out>(workflow: Workflow<In, Out>, input: In, options?: StartOptions): Promise<Out>;
-  /** A handle on an existing workflow, by ID. No I/O until you use it. */
+  run<In, Out, C extends ChannelSchemas>(
+    workflow: Workflow<In, Out, C>,
+    input: In,
+    options?: StartOptions,
+  ): Promise<Out>;
+  /** A handle on an existing workflow; typed (and validating) when given its definition. */
+  retrieve<W extends AnyWorkflow>(workflow: W, workflowId: string): HandleOf<W>;
   retrieve<Out = unknown>(workflowId: string): WorkflowHandle<Out>;
+  /** Sends a message to a workflow. @throws WorkflowNotFoundError for an unknown ID. */
+  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
+  /** A workflow's event, waiting up to `timeoutMs` (default 0: don't wait) for it to be set. */
+  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
+  /** A workflow's stream, until it is closed or the workflow ends; resumable from `offset`. */
+  readStream(
+    workflowId: string,
+    key: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterableIterator<unknown>;
+  /**
+   * Cancels a PENDING workflow and, unless `children: false`, its PENDING descendants. Each stops
+   * at its next durable operation with `WorkflowCancelledError`; running steps' signals fire.
+   * Resolves with the IDs cancelled.
+   */
+  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /** Runs a cancelled, failed or dead-lettered workflow again from its last completed step. */
+  resume<Out = unknown>(workflowId: string): Promise<WorkflowHandle<Out>>;
+  /** Starts a copy of a workflow that keeps the checkpoints before `fromStep` and runs from there. */
+  fork<Out = unknown>(workflowId: string, options: ForkOptions): Promise<WorkflowHandle<Out>>;
+  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
+  listSteps(workflowId: string): Promise<StepInfo[]>;
   /**
    * Stops taking work, lets running steps finish (up to `shutdownGraceMs`), leaves unfinished
    * workflows PENDING for the next launch, and closes the store.
@@ -84,11 +145,6 @@ export interface Engine {
 }
 
 type EngineState = "created" | "launching" | "running" | "closing" | "closed";
-
-interface Run {
-  readonly execution: Execution;
-  readonly done: Promise<RunOutcome>;
-}
 
 /**
  * Creates an engine.
@@ -104,11 +160,15 @@ export function createEngine(options: EngineOptions): Engine {
   const executorId = options.executorId ?? "local";
   const logger = options.logger ?? consoleLogger();
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   if (typeof executorId !== "string" || executorId === "") {
     throw new InvalidOptionError("executorId", "expected a non-empty string");
   }
-  const registry = registerWorkflows(options.workflows);
-  const running = new Map<string, Run>();
+  if (!(pollIntervalMs > 0))
+    throw new InvalidOptionError("pollIntervalMs", "expected a positive number");
+  const registry = new Registry(options.workflows);
+  const wakeups = new Wakeups(store, logger, pollIntervalMs);
+  const closing = new AbortController();
   let state: EngineState = "created";
 
   const assertRunning = (operation: string): void => {
@@ -116,113 +176,81 @@ export function createEngine(options: EngineOptions): Engine {
     if (state !== "running") throw new EngineNotLaunchedError(operation);
   };
 
-  const definitionOf = (workflow: AnyWorkflow | WorkflowDefinition): WorkflowDefinition => {
-    const definition = "~cairn" in workflow ? workflow["~cairn"] : workflow;
-    if (registry.get(definition.name) !== definition) {
-      const detail = registry.has(definition.name) ? "another definition has this name" : "";
-      throw new WorkflowNotRegisteredError(definition.name, detail);
-    }
-    return definition;
+  const operator = createOperator({
+    store,
+    wakeups,
+    closeSignal: closing.signal,
+    assertOpen: assertRunning,
+    onCancelled: (ids) => runs.cancel(ids),
+  });
+
+  const handle = (workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown> =>
+    createHandle(
+      workflowId,
+      {
+        store,
+        wakeups,
+        operator,
+        localRun: (id) => runs.get(id)?.done,
+        assertOpen: () => {
+          if (state === "closing" || state === "closed") throw new EngineClosedError("result");
+        },
+      },
+      definition?.channels,
+    );
+
+  const host: ExecutionHost & { readonly executorId: string } = {
+    store,
+    logger,
+    wakeups,
+    executorId,
+    startChild: async (child) => {
+      assertRunning("start");
+      await create(registry.definitionOf(child.definition), child.input, child.workflowId, {
+        parentWorkflowId: child.parentWorkflowId,
+        deadlineAt: child.deadlineAt,
+      });
+    },
+    handle,
   };
 
-  const spawn = (
-    definition: WorkflowDefinition,
-    record: WorkflowRecord,
-    history: readonly StepRecord[],
-  ) => {
-    const execution = new Execution({
-      host,
-      workflowId: record.workflowId,
-      workflowName: definition.name,
-      history,
-    });
-    const input = deserialize(record.input);
-    const done = executeWorkflow(host, definition, execution, input).then((outcome) => {
-      running.delete(record.workflowId);
-      if (outcome.kind === "interrupted") {
-        logger.warn(`workflow ${record.workflowId} left PENDING: ${outcome.error.message}`);
-      }
-      return outcome;
-    });
-    running.set(record.workflowId, { execution, done });
-  };
+  const runs = new RunSet({
+    host,
+    store,
+    logger,
+    wakeups,
+    registry,
+    executorId,
+    pollIntervalMs,
+    isRunning: () => state === "running",
+    createExecution: (definition, record, history) =>
+      new Execution({
+        host,
+        workflowId: record.workflowId,
+        definition,
+        history,
+        deadlineAt: record.deadlineAt,
+      }),
+  });
 
   /** Validates, serializes and creates a workflow; runs it here if it is new. */
   const create = async (
     definition: WorkflowDefinition,
     rawInput: unknown,
     workflowId: string,
-    parentWorkflowId?: string,
+    extra: { parentWorkflowId?: string; deadlineAt?: number | undefined } = {},
   ): Promise<void> => {
-    const input = await parseInput(definition, rawInput);
-    const serialized = serialize(input, `input of workflow "${definition.name}"`);
-    const { created, workflow } = await store.createWorkflow({
+    const input = await registry.serializeInput(definition, rawInput);
+    const { created, workflow } = await runs.createAndRun(
       workflowId,
-      name: definition.name,
-      input: serialized,
-      executorId,
-      parentWorkflowId,
-    });
-    if (created) spawn(definition, workflow, []);
-    else if (workflow.name !== definition.name) {
+      definition,
+      () =>
+        store.createWorkflow({ workflowId, name: definition.name, input, executorId, ...extra }),
+      { loadHistory: false },
+    );
+    if (!created && workflow.name !== definition.name) {
       throw new WorkflowConflictError(workflowId, workflow.name, definition.name);
     }
-  };
-
-  const host: ExecutionHost & { readonly executorId: string } = {
-    store,
-    logger,
-    executorId,
-    startChild: (definition, input, workflowId, parentWorkflowId) => {
-      assertRunning("start");
-      return create(definitionOf(definition), input, workflowId, parentWorkflowId);
-    },
-    handle: (workflowId) => handle(workflowId),
-  };
-
-  const handle = <Out>(workflowId: string): WorkflowHandle<Out> =>
-    createHandle<Out>(workflowId, {
-      store,
-      localRun: (id) => running.get(id)?.done,
-      assertOpen: () => {
-        if (state === "closing" || state === "closed") throw new EngineClosedError("result");
-      },
-    });
-
-  const recover = async (): Promise<LaunchReport> => {
-    const maxRecoveryAttempts: Record<string, number> = {};
-    for (const definition of registry.values()) {
-      maxRecoveryAttempts[definition.name] = definition.maxRecoveryAttempts;
-    }
-    const claim = await store.claimRecoverable({
-      executorId,
-      names: [...registry.keys()],
-      maxRecoveryAttempts,
-    });
-    // Load every history before starting any run, so recovered parents find recovered children.
-    const histories = await Promise.all(claim.recovered.map((r) => store.listSteps(r.workflowId)));
-    claim.recovered.forEach((record, i) =>
-      spawn(registry.get(record.name)!, record, histories[i] ?? []),
-    );
-    for (const record of claim.deadLettered) {
-      logger.error(`workflow ${record.workflowId} moved to DEAD_LETTER`, {
-        workflow: record.name,
-        recoveryAttempts: record.recoveryAttempts,
-      });
-    }
-    for (const { workflowId, name } of claim.unknown) {
-      logger.error(
-        `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
-        {
-          error: new WorkflowNotRegisteredError(name),
-        },
-      );
-    }
-    return {
-      recovered: claim.recovered.map((r) => r.workflowId),
-      deadLettered: claim.deadLettered.map((r) => r.workflowId),
-      unknown: claim.unknown,
-    };
   };
 
   const engine: Engine = {
@@ -233,39 +261,90 @@ export function createEngine(options: EngineOptions): Engine {
       state = "launching";
       try {
         await store.migrate();
+        await wakeups.start();
         state = "running";
-        return await recover();
       } catch (error) {
-        if (state === "launching") state = "created";
+        state = "created";
         throw error;
       }
+      const report = await runs.recover();
+      runs.startMaintenance();
+      return report;
     },
-    async start<In, Out>(workflow: Workflow<In, Out>, input: In, startOptions?: StartOptions) {
+    async start<In, Out, C extends ChannelSchemas>(
+      workflow: Workflow<In, Out, C>,
+      input: In,
+      start?: StartOptions,
+    ) {
       assertRunning("start");
-      const definition = definitionOf(workflow);
-      const workflowId = startOptions?.id ?? randomUUID();
+      const definition = registry.definitionOf(workflow);
+      const workflowId = start?.id ?? randomUUID();
       if (typeof workflowId !== "string" || workflowId === "") {
         throw new InvalidOptionError("id", "expected a non-empty string");
       }
-      await create(definition, input, workflowId);
-      return handle<Out>(workflowId);
+      const deadlineAt =
+        start?.timeoutMs === undefined
+          ? undefined
+          : Date.now() + toMs(start.timeoutMs, "timeoutMs");
+      await create(definition, input, workflowId, { deadlineAt });
+      return handle(workflowId, definition) as unknown as WorkflowHandle<Out, C>;
     },
-    async run(workflow, input, startOptions) {
-      const started = await engine.start(workflow, input, startOptions);
-      return started.result();
+    async run(workflow, input, start) {
+      return (await engine.start(workflow, input, start)).result();
     },
-    retrieve: (workflowId) => handle(workflowId),
+    retrieve(workflowOrId: AnyWorkflow | string, workflowId?: string) {
+      if (typeof workflowOrId === "string") return handle(workflowOrId) as never;
+      return handle(workflowId ?? "", registry.definitionOf(workflowOrId)) as never;
+    },
+    send: (workflowId, topic, message, sendOptions) =>
+      operator.send(workflowId, topic, message, sendOptions),
+    getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
+    readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
+    cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
+    async resume<Out>(workflowId: string) {
+      assertRunning("resume");
+      const record = await store.resumeWorkflow(workflowId, executorId);
+      if (!record) throw new WorkflowNotFoundError(workflowId);
+      if (record.status === "PENDING" && record.executorId === executorId)
+        await runs.ensureRunning(record);
+      return handle(workflowId, registry.get(record.name)) as WorkflowHandle<Out>;
+    },
+    async fork<Out>(workflowId: string, fork: ForkOptions) {
+      assertRunning("fork");
+      const fromPosition = checkForkPosition(fork.fromStep);
+      const source = await store.getWorkflow(workflowId);
+      if (!source) throw new WorkflowNotFoundError(workflowId);
+      const definition = registry.get(source.name);
+      if (!definition) throw new WorkflowNotRegisteredError(source.name);
+      const newId = fork.id ?? randomUUID();
+      const forked = await runs.createAndRun(
+        newId,
+        definition,
+        async () => {
+          const result = await store.forkWorkflow({
+            sourceId: workflowId,
+            newId,
+            fromPosition,
+            executorId,
+          });
+          if (!result) throw new WorkflowNotFoundError(workflowId);
+          return result;
+        },
+        { loadHistory: true },
+      );
+      if (!forked.created && forked.workflow.name !== source.name) {
+        throw new WorkflowConflictError(newId, forked.workflow.name, source.name);
+      }
+      return handle(newId, definition) as WorkflowHandle<Out>;
+    },
+    listWorkflows: (filter) => operator.listWorkflows(filter),
+    listSteps: (workflowId) => operator.listSteps(workflowId),
     async shutdown() {
       if (state === "closing" || state === "closed") return;
       state = "closing";
-      const runs = [...running.values()];
-      for (const run of runs) run.execution.stop("the engine is shutting down");
-      const settled = Promise.allSettled(runs.map((run) => run.done));
-      const timeout = new AbortController();
-      await Promise.race([settled, delay(shutdownGraceMs, timeout.signal).catch(() => undefined)]);
-      timeout.abort();
-      for (const run of runs) run.execution.abandon();
-      await settled;
+      closing.abort(new EngineClosedError("shutdown"));
+      await runs.stopAll(shutdownGraceMs);
+      await wakeups.stop();
       state = "closed";
       await store.close();
     },
@@ -273,25 +352,9 @@ export function createEngine(options: EngineOptions): Engine {
   return engine;
 }
 
-function registerWorkflows(workflows: readonly AnyWorkflow[]): Map<string, WorkflowDefinition> {
-  const registry = new Map<string, WorkflowDefinition>();
-  for (const workflow of workflows) {
-    const definition = (workflow as Partial<AnyWorkflow> | undefined)?.["~cairn"];
-    if (!definition)
-      throw new InvalidOptionError("workflows", "expected definitions made by workflow()");
-    if (registry.has(definition.name) && registry.get(definition.name) !== definition) {
-      throw new InvalidOptionError("workflows", `two workflows are named "${definition.name}"`);
-    }
-    registry.set(definition.name, definition);
+function checkForkPosition(fromStep: number): number {
+  if (!Number.isInteger(fromStep) || fromStep < 0) {
+    throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
   }
-  return registry;
-}
-
-async function parseInput(definition: WorkflowDefinition, input: unknown): Promise<unknown> {
-  if (!definition.inputSchema) return input;
-  const parsed = await definition.inputSchema.safeParseAsync(input);
-  if (!parsed.success) {
-    throw new ValidationError(`input of workflow "${definition.name}"`, parsed.error.issues);
-  }
-  return parsed.data;
+  return fromStep;
 }

@@ -1,6 +1,10 @@
 /**
- * What a caller holds on a started workflow: its ID, its status, and a promise of its result.
+ * What a caller holds on a started workflow: its ID, its status, a promise of its result, and —
+ * typed by the workflow's declared channels — sending it messages and reading its events and
+ * streams.
  */
+import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
+import type { WaitOptions } from "./context.js";
 import type { WorkflowStatus } from "./store/workflow-store.js";
 
 /** A snapshot of a workflow's state. */
@@ -13,16 +17,33 @@ export interface WorkflowStatusInfo {
   readonly parentWorkflowId: string | undefined;
   /** Recoveries since the workflow last made progress (see `maxRecoveryAttempts`). */
   readonly recoveryAttempts: number;
+  /** When the workflow is cancelled if still running; `undefined` for no timeout. */
+  readonly deadlineAt: Date | undefined;
+  /** For a fork: the workflow it was forked from. */
+  readonly forkedFrom: string | undefined;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-/** A started (or retrieved) workflow. */
-export interface WorkflowHandle<Out> {
+/** Options of `handle.send` / `engine.send`. */
+export interface SendOptions {
+  /** Sending twice with the same key (to the same workflow) delivers the message once. */
+  readonly idempotencyKey?: string;
+}
+
+/** Options of stream reads. */
+export interface ReadStreamOptions {
+  /** Start after this many entries (resume where a previous reader stopped). Default 0. */
+  readonly offset?: number;
+}
+
+/** A started (or retrieved) workflow. `C` are its declared channels, if known. */
+export interface WorkflowHandle<Out, C extends ChannelSchemas = ChannelSchemas> {
   readonly workflowId: string;
   /**
    * Waits for the workflow to finish and returns its output, or throws its error.
    * @throws WorkflowNotFoundError when no workflow has this ID.
+   * @throws WorkflowCancelledError when it was cancelled.
    * @throws WorkflowDeadLetteredError when it was moved to `DEAD_LETTER`.
    * @throws WorkflowInterruptedError when this engine stopped running it (it resumes later).
    */
@@ -32,4 +53,27 @@ export interface WorkflowHandle<Out> {
    * @throws WorkflowNotFoundError when no workflow has this ID.
    */
   status(): Promise<WorkflowStatusInfo>;
+  /**
+   * Sends the workflow a message on `topic`, validated against its declared schema.
+   * @throws ValidationError when the message does not match (nothing is stored).
+   * @throws WorkflowNotFoundError when no workflow has this ID.
+   */
+  send<T extends ChannelName<C, "messages">>(
+    topic: T,
+    message: ChannelInput<C, "messages", T>,
+    options?: SendOptions,
+  ): Promise<void>;
+  /** The workflow's event `key`, waiting up to `timeoutMs` (default: don't wait) for it to be set. */
+  getEvent<K extends ChannelName<C, "events">>(
+    key: K,
+    options?: WaitOptions,
+  ): Promise<ChannelOutput<C, "events", K> | undefined>;
+  /**
+   * The values of the workflow's stream `key`, as they are written. Ends when the stream is
+   * closed or the workflow finishes.
+   */
+  readStream<K extends ChannelName<C, "streams">>(
+    key: K,
+    options?: ReadStreamOptions,
+  ): AsyncIterableIterator<ChannelOutput<C, "streams", K>>;
 }

@@ -11,6 +11,7 @@ export {
   type WorkflowInput,
   type WorkflowOutput,
   type WorkflowDefinition,
+  type WorkflowChannels,
 } from "./workflow.js";
 export {
   step,
@@ -26,15 +27,38 @@ export {
   type PipelineStage,
   type PipelineStageMismatch,
 } from "./pipeline.js";
-export type { WorkflowContext, ChildOptions } from "./context.js";
+export type {
+  WorkflowContext,
+  AnyWorkflowContext,
+  ChildOptions,
+  WaitOptions,
+  RaceBranch,
+  RaceResult,
+  ResultSource,
+} from "./context.js";
+export type { ChannelSchemas, ChannelName, ChannelInput, ChannelOutput } from "./channels.js";
 export {
   createEngine,
   type Engine,
   type EngineOptions,
   type StartOptions,
+  type ForkOptions,
   type LaunchReport,
+  type HandleOf,
 } from "./engine.js";
-export type { WorkflowHandle, WorkflowStatusInfo } from "./handle.js";
+export {
+  createClient,
+  type Client,
+  type ClientOptions,
+  type ClientStartOptions,
+} from "./client.js";
+export type {
+  WorkflowHandle,
+  WorkflowStatusInfo,
+  SendOptions,
+  ReadStreamOptions,
+} from "./handle.js";
+export type { ListWorkflowsFilter, WorkflowInfo, StepInfo } from "./inspection.js";
 export type { RetryOptions } from "./execution/retry-policy.js";
 export type { Duration } from "./duration.js";
 export { consoleLogger, type Logger, type LogFields } from "./logger.js";

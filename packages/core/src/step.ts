@@ -5,7 +5,7 @@
  * `step.withContext()` gives the body a `StepContext` with its attempt number and an
  * `AbortSignal`, passed explicitly rather than through global state.
  */
-import type { WorkflowContext } from "./context.js";
+import type { AnyWorkflowContext } from "./context.js";
 import { InvalidOptionError, NotInWorkflowError } from "./errors.js";
 import { operationsOf } from "./execution/operations.js";
 import { retryPolicy, type RetryOptions, type RetryPolicy } from "./execution/retry-policy.js";
@@ -42,7 +42,7 @@ export interface StepDefinition {
 
 /** A checkpointed step: call it with the workflow context, then the body's own arguments. */
 export interface Step<Args extends unknown[], Out> {
-  (ctx: WorkflowContext, ...args: Args): Promise<Out>;
+  (ctx: AnyWorkflowContext, ...args: Args): Promise<Out>;
   /** The step's recorded name. */
   readonly name: string;
   readonly "~cairn": StepDefinition;
@@ -96,7 +96,7 @@ function makeStep<Args extends unknown[], Out>(
     timeoutMs: options.timeoutMs,
     body,
   };
-  const call = (ctx: WorkflowContext, ...args: Args) => {
+  const call = (ctx: AnyWorkflowContext, ...args: Args) => {
     const operations = operationsOf(ctx);
     if (!operations) return Promise.reject(new NotInWorkflowError(`step "${definition.name}"`));
     return operations.runStep(definition, args) as Promise<Out>;

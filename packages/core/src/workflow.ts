@@ -5,12 +5,16 @@
  * durable child: `await order(ctx, input)`.
  */
 import type { z } from "zod";
-import type { ChildOptions, WorkflowContext } from "./context.js";
+import type { ChannelSchemas } from "./channels.js";
+import type { AnyWorkflowContext, ChildOptions, WorkflowContext } from "./context.js";
 import { InvalidOptionError, NotInWorkflowError } from "./errors.js";
 import { operationsOf } from "./execution/operations.js";
 
 /** Options of {@link workflow}. Only `name` is required. */
-export interface WorkflowOptions<S extends z.ZodType | undefined = undefined> {
+export interface WorkflowOptions<
+  S extends z.ZodType | undefined = undefined,
+  C extends ChannelSchemas = ChannelSchemas,
+> {
   /** The name stored with every run; recovery finds the code by it. Keep it stable. */
   readonly name: string;
   /** Validates (and may transform) the input before anything is written. */
@@ -22,6 +26,8 @@ export interface WorkflowOptions<S extends z.ZodType | undefined = undefined> {
    * new checkpoint) before it moves to `DEAD_LETTER`. Default 10.
    */
   readonly maxRecoveryAttempts?: number;
+  /** Schemas of the messages it receives, the events it sets and the streams it writes. */
+  readonly channels?: C;
 }
 
 /** Everything the engine needs to run a workflow. Internal to Cairn; do not rely on it. */
@@ -30,6 +36,7 @@ export interface WorkflowDefinition {
   readonly inputSchema: z.ZodType | undefined;
   readonly outputSchema: z.ZodType | undefined;
   readonly maxRecoveryAttempts: number;
+  readonly channels: ChannelSchemas | undefined;
   readonly body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>;
 }
 
@@ -37,21 +44,29 @@ export interface WorkflowDefinition {
  * A durable workflow. Call it with a context from inside another workflow to run it as a child
  * and wait for its output; pass it to `engine.start()` / `engine.run()` from anywhere else.
  */
-export interface Workflow<In, Out> {
-  (ctx: WorkflowContext, input: In, options?: ChildOptions): Promise<Out>;
+export interface Workflow<In, Out, C extends ChannelSchemas = ChannelSchemas> {
+  (ctx: AnyWorkflowContext, input: In, options?: ChildOptions): Promise<Out>;
   /** The workflow's registered name. */
   readonly name: string;
-  /** Internal definition; also carries the input and output types. */
-  readonly "~cairn": WorkflowDefinition & { readonly types?: { in: In; out: Out } };
+  /** Internal definition; also carries the input, output and channel types. */
+  readonly "~cairn": WorkflowDefinition & { readonly types?: { in: In; out: Out; channels: C } };
 }
 
 /** Any workflow, whatever its types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWorkflow = Workflow<any, any>;
+export type AnyWorkflow = Workflow<any, any, any>;
 /** The input a caller passes to a workflow. */
-export type WorkflowInput<W> = W extends Workflow<infer In, unknown> ? In : never;
+export type WorkflowInput<W> = W extends Workflow<infer In, unknown, ChannelSchemas> ? In : never;
 /** What a workflow returns. */
-export type WorkflowOutput<W> = W extends Workflow<never, infer Out> ? Out : never;
+export type WorkflowOutput<W> = W extends Workflow<never, infer Out, ChannelSchemas> ? Out : never;
+/** The channels a workflow declares. */
+export type WorkflowChannels<W> = W extends {
+  readonly "~cairn": { readonly types?: { channels: infer C } };
+}
+  ? C extends ChannelSchemas
+    ? C
+    : ChannelSchemas
+  : ChannelSchemas;
 
 const DEFAULT_MAX_RECOVERY_ATTEMPTS = 10;
 
@@ -67,21 +82,21 @@ const DEFAULT_MAX_RECOVERY_ATTEMPTS = 10;
  *     return receipt;
  *   });
  */
-export function workflow<S extends z.ZodType, Out>(
-  options: WorkflowOptions<S> & { readonly input: S },
-  body: (ctx: WorkflowContext, input: z.output<S>) => Promise<Out>,
-): Workflow<z.input<S>, Out>;
-export function workflow<In, Out>(
-  nameOrOptions: string | WorkflowOptions,
-  body: (ctx: WorkflowContext, input: In) => Promise<Out>,
-): Workflow<In, Out>;
+export function workflow<S extends z.ZodType, Out, const C extends ChannelSchemas = ChannelSchemas>(
+  options: WorkflowOptions<S, C> & { readonly input: S },
+  body: (ctx: WorkflowContext<C>, input: z.output<S>) => Promise<Out>,
+): Workflow<z.input<S>, Out, C>;
+export function workflow<In, Out, const C extends ChannelSchemas = ChannelSchemas>(
+  nameOrOptions: string | WorkflowOptions<undefined, C>,
+  body: (ctx: WorkflowContext<C>, input: In) => Promise<Out>,
+): Workflow<In, Out, C>;
 export function workflow(
   nameOrOptions: string | WorkflowOptions<z.ZodType | undefined>,
   body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>,
 ): Workflow<unknown, unknown> {
   const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   const definition = defineWorkflow(options, body);
-  const call = (ctx: WorkflowContext, input: unknown, childOptions?: ChildOptions) => {
+  const call = (ctx: AnyWorkflowContext, input: unknown, childOptions?: ChildOptions) => {
     const operations = operationsOf(ctx);
     if (!operations) {
       return Promise.reject(new NotInWorkflowError(`workflow "${definition.name}"`));
@@ -115,6 +130,7 @@ function defineWorkflow(
     inputSchema: options.input,
     outputSchema: options.output,
     maxRecoveryAttempts,
+    channels: options.channels,
     body,
   };
 }

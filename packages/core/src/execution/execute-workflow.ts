@@ -3,7 +3,7 @@
  * and serialize what it returns (or the error it throws), and write the outcome in one statement.
  * A run that was interrupted (shutdown, lost store) records nothing and stays PENDING.
  */
-import { ValidationError, WorkflowInterruptedError } from "../errors.js";
+import { WorkflowCancelledError, ValidationError, WorkflowInterruptedError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { SerializedValue, WorkflowRecord } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
@@ -15,7 +15,9 @@ export type RunOutcome =
   | { readonly kind: "finished"; readonly status: "ERROR"; readonly error: SerializedValue }
   /** The store refused the outcome: the workflow was finished elsewhere (e.g. cancelled). */
   | { readonly kind: "superseded"; readonly record: WorkflowRecord | undefined }
-  | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError };
+  | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError }
+  /** Cancelled while running here; the store already says CANCELLED. */
+  | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };
 
 /** Runs `definition`'s body on `execution` and records the outcome. Never rejects. */
 export async function executeWorkflow(
@@ -26,6 +28,7 @@ export async function executeWorkflow(
 ): Promise<RunOutcome> {
   const outcome = await runBody(definition, execution, input);
   const interruption = execution.interruption;
+  if (WorkflowCancelledError.is(interruption)) return { kind: "cancelled", error: interruption };
   if (interruption) return { kind: "interrupted", error: interruption };
   try {
     const finished = await host.store.finishWorkflow({
@@ -37,7 +40,9 @@ export async function executeWorkflow(
     return { kind: "superseded", record: await host.store.getWorkflow(execution.workflowId) };
   } catch (error) {
     execution.stop("could not record the workflow's outcome", error);
-    return { kind: "interrupted", error: execution.interruption ?? interrupted(execution, error) };
+    const stopped = execution.interruption;
+    if (WorkflowCancelledError.is(stopped)) return { kind: "cancelled", error: stopped };
+    return { kind: "interrupted", error: stopped ?? interrupted(execution, error) };
   }
 }
 

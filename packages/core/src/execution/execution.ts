@@ -1,15 +1,18 @@
 /**
  * One run of one workflow in this process: the object behind `ctx`. It hands out positions in
  * call order, replays recorded checkpoints (checking that the same operation is called at each
- * position), and records new ones: one write per operation, no read. It does not decide when a
- * workflow starts or finishes; `executeWorkflow` and the engine do.
+ * position), and records new ones: one write per operation, no read. Communication and waiting
+ * (`recv`, events, streams, `race`) live in `communication.ts`; this module owns positions,
+ * replay and stopping. It does not decide when a workflow starts or finishes.
  */
 import { randomUUID } from "node:crypto";
-import type { ChildOptions, WorkflowContext } from "../context.js";
+import { parseChannel } from "../channels.js";
+import type { ChildOptions, RaceBranch, WaitOptions, WorkflowContext } from "../context.js";
 import { toMs, type Duration } from "../duration.js";
 import {
   CairnError,
   NonDeterminismError,
+  WorkflowCancelledError,
   WorkflowInterruptedError,
   type CairnErrorCode,
 } from "../errors.js";
@@ -18,22 +21,35 @@ import { scopedLogger, type Logger } from "../logger.js";
 import { deserialize, serialize, serializeError } from "../serialization.js";
 import type { StepDefinition } from "../step.js";
 import type { SerializedValue, StepRecord, WorkflowStore } from "../store/workflow-store.js";
-import type { Workflow, WorkflowDefinition } from "../workflow.js";
+import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
+import * as communication from "./communication.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
 import { delay, runAttempts } from "./run-attempts.js";
+import type { Wakeups } from "./wakeups.js";
 
 /** What a run needs from the engine that owns it. */
 export interface ExecutionHost {
   readonly store: WorkflowStore;
   readonly logger: Logger;
+  readonly wakeups: Wakeups;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */
-  startChild(
-    definition: WorkflowDefinition,
-    input: unknown,
-    workflowId: string,
-    parentWorkflowId: string,
-  ): Promise<void>;
-  handle(workflowId: string): WorkflowHandle<unknown>;
+  startChild(child: {
+    definition: WorkflowDefinition;
+    input: unknown;
+    workflowId: string;
+    parentWorkflowId: string;
+    deadlineAt: number | undefined;
+  }): Promise<void>;
+  handle(workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown>;
+}
+
+/** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
+export type Performed = StepRecord | { readonly recorded: StepRecord };
+
+/** How an operation recognises and decodes its checkpoint. */
+export interface OperationOptions<T> {
+  readonly matches?: (recordedName: string) => boolean;
+  readonly decode?: (record: StepRecord) => T;
 }
 
 /** Errors from starting a child that are facts about the call, so replay must see them again. */
@@ -49,13 +65,16 @@ export class Execution implements WorkflowContext, DurableOperations {
   readonly workflowId: string;
   readonly workflowName: string;
   readonly log: Logger;
+  readonly host: ExecutionHost;
+  readonly definition: WorkflowDefinition;
+  /** Epoch ms past which this run is cancelled; children inherit it. */
+  readonly deadlineAt: number | undefined;
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
-  private readonly host: ExecutionHost;
   private readonly history: ReadonlyMap<number, StepRecord>;
   private readonly replayLength: number;
-  /** Aborted to stop at the next durable operation (and wake sleeps). */
+  /** Aborted to stop at the next durable operation (and wake waits). */
   private readonly softStop = new AbortController();
   /** Aborted to abandon running step attempts too. */
   private readonly hardStop = new AbortController();
@@ -63,12 +82,15 @@ export class Execution implements WorkflowContext, DurableOperations {
   constructor(options: {
     host: ExecutionHost;
     workflowId: string;
-    workflowName: string;
+    definition: WorkflowDefinition;
     history: readonly StepRecord[];
+    deadlineAt: number | undefined;
   }) {
     this.host = options.host;
     this.workflowId = options.workflowId;
-    this.workflowName = options.workflowName;
+    this.definition = options.definition;
+    this.workflowName = options.definition.name;
+    this.deadlineAt = options.deadlineAt;
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.log = scopedLogger(
@@ -79,25 +101,36 @@ export class Execution implements WorkflowContext, DurableOperations {
     attachOperations(this, this);
   }
 
-  /** Why the run stopped early, if it did. */
-  get interruption(): WorkflowInterruptedError | undefined {
-    return this.softStop.signal.aborted
-      ? (this.softStop.signal.reason as WorkflowInterruptedError)
-      : undefined;
+  /** Why the run stopped early, if it did: shut down, store failure, or cancelled. */
+  get interruption(): WorkflowInterruptedError | WorkflowCancelledError | undefined {
+    return this.softStop.signal.reason as
+      WorkflowInterruptedError | WorkflowCancelledError | undefined;
+  }
+
+  /** Aborts when the run must stop: waits listen to it. */
+  get stopSignal(): AbortSignal {
+    return this.softStop.signal;
   }
 
   /** Stops the run at its next durable operation; running steps may still finish and record. */
   stop(reason: string, cause?: unknown): void {
     if (this.softStop.signal.aborted) return;
-    const error = new WorkflowInterruptedError(this.workflowId, reason, { cause });
-    this.softStop.abort(error);
+    this.softStop.abort(new WorkflowInterruptedError(this.workflowId, reason, { cause }));
+  }
+
+  /** Cancels the run: it stops at its next durable operation and its running step's signal fires. */
+  cancel(): void {
+    if (!this.softStop.signal.aborted)
+      this.softStop.abort(new WorkflowCancelledError(this.workflowId));
+    this.abandon();
   }
 
   /** Abandons running step attempts too (their signals abort). */
   abandon(): void {
-    this.hardStop.abort(
-      this.softStop.signal.reason ?? new WorkflowInterruptedError(this.workflowId, "abandoned"),
-    );
+    if (this.hardStop.signal.aborted) return;
+    const reason: unknown =
+      this.softStop.signal.reason ?? new WorkflowInterruptedError(this.workflowId, "abandoned");
+    this.hardStop.abort(reason);
   }
 
   runStep(definition: StepDefinition, args: readonly unknown[]): Promise<unknown> {
@@ -107,25 +140,21 @@ export class Execution implements WorkflowContext, DurableOperations {
         log: this.log,
         stopSignal: this.hardStop.signal,
       });
-      const subject = `output of step "${definition.name}"`;
-      if (!result.ok) {
-        return this.checkpoint(position, definition.name, startedAt, {
-          error: serializeError(result.error, `error of step "${definition.name}"`),
+      const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
+        this.checkpoint(position, definition.name, startedAt, {
+          ...outcome,
           attempts: result.attempts,
+        });
+      if (!result.ok) {
+        return checkpoint({
+          error: serializeError(result.error, `error of step "${definition.name}"`),
         });
       }
+      const subject = `output of step "${definition.name}"`;
       try {
-        const output = serialize(result.value, subject);
-        return this.checkpoint(position, definition.name, startedAt, {
-          output,
-          attempts: result.attempts,
-        });
+        return checkpoint({ output: serialize(result.value, subject) });
       } catch (error) {
-        const failure = serializeError(error, subject);
-        return this.checkpoint(position, definition.name, startedAt, {
-          error: failure,
-          attempts: result.attempts,
-        });
+        return checkpoint({ error: serializeError(error, subject) });
       }
     });
   }
@@ -139,12 +168,8 @@ export class Execution implements WorkflowContext, DurableOperations {
     return handle.result();
   }
 
-  start<In, Out>(
-    child: Workflow<In, Out>,
-    input: In,
-    options?: ChildOptions,
-  ): Promise<WorkflowHandle<Out>> {
-    return this.startChild(child["~cairn"], input, options) as Promise<WorkflowHandle<Out>>;
+  start(child: AnyWorkflow, input: unknown, options?: ChildOptions): Promise<never> {
+    return this.startChild(child["~cairn"], input, options) as Promise<never>;
   }
 
   async sleep(duration: Duration): Promise<void> {
@@ -166,6 +191,44 @@ export class Execution implements WorkflowContext, DurableOperations {
     return this.internal("cairn.uuid", () => randomUUID());
   }
 
+  send(
+    destination: string | { readonly workflowId: string },
+    topic: string,
+    message: unknown,
+  ): Promise<void> {
+    const destinationId = typeof destination === "string" ? destination : destination.workflowId;
+    return communication.send(this, destinationId, topic, message);
+  }
+
+  async recv(topic: string, options?: WaitOptions): Promise<never> {
+    const message = await communication.recv(this, topic, options);
+    return (await parseChannel(this.definition.channels, "messages", topic, message)) as never;
+  }
+
+  async setEvent(key: string, value: unknown): Promise<void> {
+    const position = this.takePosition();
+    const parsed = await parseChannel(this.definition.channels, "events", key, value);
+    return communication.setEvent(this, position, key, parsed);
+  }
+
+  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown> {
+    return communication.getEvent(this, workflowId, key, options);
+  }
+
+  async writeStream(key: string, value: unknown): Promise<void> {
+    const position = this.takePosition();
+    const parsed = await parseChannel(this.definition.channels, "streams", key, value);
+    return communication.writeStream(this, position, key, parsed, false);
+  }
+
+  async closeStream(key: string): Promise<void> {
+    return communication.writeStream(this, this.takePosition(), key, undefined, true);
+  }
+
+  race(branches: Record<string, RaceBranch>): Promise<never> {
+    return communication.race(this, branches) as Promise<never>;
+  }
+
   private async startChild(
     definition: WorkflowDefinition,
     input: unknown,
@@ -174,10 +237,21 @@ export class Execution implements WorkflowContext, DurableOperations {
     const name = `workflow:${definition.name}`;
     const childId = await this.operation<string>(name, async (position, startedAt) => {
       const workflowId = options?.id ?? `${this.workflowId}:${position}`;
+      const deadlineAt =
+        options?.timeoutMs === undefined
+          ? this.deadlineAt
+          : Date.now() + toMs(options.timeoutMs, "timeoutMs");
       try {
-        await this.host.startChild(definition, input, workflowId, this.workflowId);
+        await this.host.startChild({
+          definition,
+          input,
+          workflowId,
+          parentWorkflowId: this.workflowId,
+          deadlineAt,
+        });
       } catch (error) {
-        if (!CairnError.is(error) || !recordableChildErrors.includes(error.code)) throw error;
+        if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
+          throw this.storeFailed(name, error);
         return this.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
       }
       return this.checkpoint(position, name, startedAt, {
@@ -185,19 +259,20 @@ export class Execution implements WorkflowContext, DurableOperations {
         childWorkflowId: workflowId,
       });
     });
-    return this.host.handle(childId);
+    return this.host.handle(childId, definition);
   }
 
   /** A checkpointed value computed in-process (time, randomness, a wake-up time). */
-  private internal<T>(name: string, compute: () => T): Promise<T> {
-    return this.operation<T>(name, (position, startedAt) =>
-      Promise.resolve(
-        this.checkpoint(position, name, startedAt, { output: serialize(compute(), name) }),
-      ),
-    );
+  internal<T>(name: string, compute: () => T, position?: number): Promise<T> {
+    const perform = (at: number, startedAt: number) =>
+      Promise.resolve(this.checkpoint(at, name, startedAt, { output: serialize(compute(), name) }));
+    return position === undefined
+      ? this.operation<T>(name, perform)
+      : this.operationAt<T>(position, name, perform);
   }
 
-  private checkpoint(
+  /** A checkpoint of this run at `position`. */
+  checkpoint(
     position: number,
     name: string,
     startedAt: number,
@@ -222,54 +297,82 @@ export class Execution implements WorkflowContext, DurableOperations {
   }
 
   /**
-   * The one path of every durable operation: take the next position (synchronously, so
-   * concurrent calls get call-order positions), replay it if recorded, else perform and record.
+   * Reserves the next position. Every durable call takes its positions synchronously, before
+   * its first await, so concurrent calls get positions in call order on every run.
    */
-  private async operation<T>(
-    name: string,
-    perform: (position: number, startedAt: number) => Promise<StepRecord>,
-  ): Promise<T> {
+  takePosition(): number {
     this.throwIfStopped();
-    const position = this.position++;
+    return this.position++;
+  }
+
+  /** A durable operation at the next position (see {@link operationAt}). */
+  async operation<T>(
+    name: string,
+    perform: (position: number, startedAt: number) => Promise<Performed>,
+    options: OperationOptions<T> = {},
+  ): Promise<T> {
+    return this.operationAt(this.takePosition(), name, perform, options);
+  }
+
+  /**
+   * The one path of every durable operation: replay `position` if recorded, else perform and
+   * record. `options.matches` decides whether a recorded name belongs to this operation (default:
+   * equal names); `options.decode` turns the checkpoint into the result (default: output or error).
+   */
+  async operationAt<T>(
+    position: number,
+    name: string,
+    perform: (position: number, startedAt: number) => Promise<Performed>,
+    options: OperationOptions<T> = {},
+  ): Promise<T> {
+    const replay = (record: StepRecord): T => {
+      if (!(options.matches ?? ((recorded) => recorded === name))(record.name)) {
+        this.fatal ??= new NonDeterminismError({
+          workflowId: this.workflowId,
+          position: record.position,
+          recordedName: record.name,
+          calledName: name,
+        });
+        throw this.fatal;
+      }
+      return options.decode ? options.decode(record) : this.outcome<T>(record);
+    };
     const recorded = this.history.get(position);
-    if (recorded) return this.replay<T>(recorded, name);
-    const record = await perform(position, Date.now());
+    if (recorded) return replay(recorded);
+    this.throwIfStopped();
+    const performed = await perform(position, Date.now());
+    if ("recorded" in performed) return replay(performed.recorded);
     this.hardStop.signal.throwIfAborted();
-    let stored: boolean;
-    try {
-      stored = await this.host.store.recordStep(record);
-    } catch (error) {
-      this.stop(`could not record the checkpoint of "${name}"`, error);
-      throw this.softStop.signal.reason;
-    }
-    if (stored) return this.outcome<T>(record);
+    const stored = await this.guard(this.host.store.recordStep(performed), name);
+    if (stored) return replay(performed);
     // Another execution recorded this position first: its checkpoint is the truth.
-    const winner = (await this.host.store.listSteps(this.workflowId)).find(
-      (s) => s.position === position,
-    );
-    return winner ? this.replay<T>(winner, name) : this.outcome<T>(record);
+    const steps = await this.guard(this.host.store.listSteps(this.workflowId), name);
+    return replay(steps.find((s) => s.position === position) ?? performed);
   }
 
-  private replay<T>(recorded: StepRecord, calledName: string): T {
-    if (recorded.name !== calledName) {
-      this.fatal ??= new NonDeterminismError({
-        workflowId: this.workflowId,
-        position: recorded.position,
-        recordedName: recorded.name,
-        calledName,
-      });
-      throw this.fatal;
+  /** Awaits a store call; a failure stops the run (it stays PENDING) instead of failing it. */
+  async guard<T>(call: Promise<T>, what: string): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      throw this.storeFailed(what, error);
     }
-    return this.outcome<T>(recorded);
   }
 
-  private outcome<T>(record: StepRecord): T {
+  /** Throws if the run was stopped or cancelled, or replay already failed. */
+  throwIfStopped(): void {
+    if (this.fatal) throw this.fatal;
+    this.softStop.signal.throwIfAborted();
+  }
+
+  /** Decodes a checkpoint: its output, or its error thrown. */
+  outcome<T>(record: StepRecord): T {
     if (record.error !== undefined) throw deserialize(record.error);
     return deserialize<T>(record.output ?? "-1");
   }
 
-  private throwIfStopped(): void {
-    if (this.fatal) throw this.fatal;
-    this.softStop.signal.throwIfAborted();
+  private storeFailed(what: string, error: unknown): unknown {
+    this.stop(`could not record "${what}"`, error);
+    return this.softStop.signal.reason;
   }
 }

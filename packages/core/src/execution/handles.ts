@@ -1,8 +1,10 @@
 /**
  * Workflow handles: a result read from the local run when the workflow runs in this process,
- * else from the store, polling with backoff until it is final. (Event-driven waiting arrives
- * with notifications; polling stays as the fallback.)
+ * else from the store, waking on status notifications and polling as the fallback. A handle also
+ * sends, reads events and reads streams, validated by the workflow's declared channels when the
+ * handle knows its definition.
  */
+import { parseChannel, type ChannelSchemas } from "../channels.js";
 import {
   WorkflowCancelledError,
   WorkflowDeadLetteredError,
@@ -12,10 +14,14 @@ import type { WorkflowHandle, WorkflowStatusInfo } from "../handle.js";
 import { deserialize } from "../serialization.js";
 import type { WorkflowRecord, WorkflowStore } from "../store/workflow-store.js";
 import type { RunOutcome } from "./execute-workflow.js";
+import type { Operator } from "./operator.js";
+import type { Wakeups } from "./wakeups.js";
 
-/** What a handle reads from its engine. */
+/** What a handle reads from its engine or client. */
 export interface HandleSource {
   readonly store: WorkflowStore;
+  readonly wakeups: Wakeups;
+  readonly operator: Operator;
   /** The outcome promise of a run in this process, if there is one. */
   localRun(workflowId: string): Promise<RunOutcome> | undefined;
   /** Throws when the engine can no longer answer. */
@@ -23,10 +29,13 @@ export interface HandleSource {
 }
 
 const FIRST_POLL_MS = 10;
-const MAX_POLL_MS = 500;
 
 /** Creates a handle; it does no I/O until used. */
-export function createHandle<Out>(workflowId: string, source: HandleSource): WorkflowHandle<Out> {
+export function createHandle<Out>(
+  workflowId: string,
+  source: HandleSource,
+  channels?: ChannelSchemas,
+): WorkflowHandle<Out> {
   return {
     workflowId,
     result: () => awaitResult<Out>(workflowId, source),
@@ -36,16 +45,27 @@ export function createHandle<Out>(workflowId: string, source: HandleSource): Wor
       if (!record) throw new WorkflowNotFoundError(workflowId);
       return statusInfo(record);
     },
+    async send(topic, message, options) {
+      const parsed = await parseChannel(channels, "messages", topic, message);
+      return source.operator.send(workflowId, topic, parsed, options);
+    },
+    async getEvent(key, options) {
+      const value = await source.operator.getEvent(workflowId, key, options);
+      return value === undefined ? undefined : await parseChannel(channels, "events", key, value);
+    },
+    readStream(key, options) {
+      return source.operator.readStream(workflowId, key, options, channels) as never;
+    },
   };
 }
 
 async function awaitResult<Out>(workflowId: string, source: HandleSource): Promise<Out> {
-  for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 2, MAX_POLL_MS)) {
+  for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 2, source.wakeups.pollIntervalMs)) {
     source.assertOpen();
     const local = source.localRun(workflowId);
     if (local) {
       const outcome = await local;
-      if (outcome.kind === "interrupted") throw outcome.error;
+      if (outcome.kind === "interrupted" || outcome.kind === "cancelled") throw outcome.error;
       if (outcome.kind === "finished") {
         if (outcome.status === "ERROR") throw deserialize(outcome.error);
         return deserialize<Out>(outcome.output);
@@ -54,7 +74,7 @@ async function awaitResult<Out>(workflowId: string, source: HandleSource): Promi
     const record = await source.store.getWorkflow(workflowId);
     if (!record) throw new WorkflowNotFoundError(workflowId);
     if (record.status !== "PENDING") return resultOf<Out>(record);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await source.wakeups.wait(`status:${workflowId}`, pollMs);
   }
 }
 
@@ -74,7 +94,8 @@ export function resultOf<Out>(record: WorkflowRecord): Out {
   }
 }
 
-function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
+/** The public snapshot of a workflow record. */
+export function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
   return {
     workflowId: record.workflowId,
     name: record.name,
@@ -82,6 +103,8 @@ function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
     executorId: record.executorId,
     parentWorkflowId: record.parentWorkflowId,
     recoveryAttempts: record.recoveryAttempts,
+    deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
+    forkedFrom: record.forkedFrom,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),
   };

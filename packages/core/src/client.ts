@@ -1,0 +1,179 @@
+/**
+ * The client: everything you can do to workflows from a process that runs none — a web server, a
+ * CLI, an admin script. It starts workflows by name (the engine whose executor ID owns them picks
+ * them up, woken by a store notification or its poll), retrieves handles and awaits results,
+ * sends messages, reads events and streams, cancels, resumes, forks and lists. It needs no
+ * workflow code: pass the definition's *type* for typing (`client.start<typeof order>("order", …)`).
+ */
+import { randomUUID } from "node:crypto";
+import type { WaitOptions } from "./context.js";
+import { toMs } from "./duration.js";
+import type { HandleOf } from "./engine.js";
+import {
+  EngineClosedError,
+  InvalidOptionError,
+  WorkflowConflictError,
+  WorkflowNotFoundError,
+} from "./errors.js";
+import { createHandle } from "./execution/handles.js";
+import { createOperator } from "./execution/operator.js";
+import { Wakeups } from "./execution/wakeups.js";
+import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
+import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import { serialize } from "./serialization.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
+import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  readonly store: WorkflowStore;
+  readonly logger?: Logger;
+  /** How often waits re-read the store when no notification arrives. Default 1,000 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/** Options of `client.start()`. */
+export interface ClientStartOptions {
+  /** The workflow ID. Default: a random UUID. */
+  readonly id?: string;
+  /** Cancel the workflow if it has not finished this long after starting. */
+  readonly timeoutMs?: number;
+  /** The executor (engine) that runs it. Default `"local"`, the engine default. */
+  readonly executorId?: string;
+}
+
+/** Outside access to workflows, without running any. Create with {@link createClient}. */
+export interface Client {
+  /**
+   * Starts a workflow by name; the engine with its executor ID picks it up and runs it. The
+   * client has no schema, so the input is stored as given: validate untrusted input first.
+   * @throws WorkflowConflictError when the ID belongs to a workflow of another name.
+   */
+  start<W extends AnyWorkflow = AnyWorkflow>(
+    name: string,
+    input: WorkflowInput<W>,
+    options?: ClientStartOptions,
+  ): Promise<HandleOf<W>>;
+  /** A handle on an existing workflow, typed by the definition's type. No I/O until used. */
+  retrieve<W extends AnyWorkflow = AnyWorkflow>(workflowId: string): HandleOf<W>;
+  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
+  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
+  readStream(
+    workflowId: string,
+    key: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterableIterator<unknown>;
+  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /** Makes a cancelled, failed or dead-lettered workflow PENDING again for its owning engine. */
+  resume<Out = unknown>(
+    workflowId: string,
+    options?: { readonly executorId?: string },
+  ): Promise<WorkflowHandle<Out>>;
+  /** Creates a fork for the source's engine (or `executorId`) to run from `fromStep`. */
+  fork<Out = unknown>(
+    workflowId: string,
+    options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
+  ): Promise<WorkflowHandle<Out>>;
+  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
+  listSteps(workflowId: string): Promise<StepInfo[]>;
+  /** Stops listening and closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a client over a store (the same kind of store the engines use).
+ *
+ * @example
+ * const client = createClient({ store: createPgStore({ url }) });
+ * const handle = await client.start<typeof approval>("approval", { requestId: "r1" });
+ * await handle.send("decision", { approved: true });
+ */
+export function createClient(options: ClientOptions): Client {
+  const { store } = options;
+  const logger = options.logger ?? consoleLogger();
+  const wakeups = new Wakeups(store, logger, options.pollIntervalMs ?? 1_000);
+  const closing = new AbortController();
+  const assertOpen = (operation: string) => {
+    if (closing.signal.aborted) throw new EngineClosedError(operation);
+  };
+  const listening = wakeups.start();
+  const operator = createOperator({ store, wakeups, assertOpen, closeSignal: closing.signal });
+  const handle = <Out>(workflowId: string) =>
+    createHandle<Out>(workflowId, {
+      store,
+      wakeups,
+      operator,
+      localRun: () => undefined,
+      assertOpen: () => assertOpen("result"),
+    });
+
+  const ownerOf = async (workflowId: string, executorId: string | undefined): Promise<string> => {
+    if (executorId !== undefined) return executorId;
+    const record = await store.getWorkflow(workflowId);
+    if (!record) throw new WorkflowNotFoundError(workflowId);
+    return record.executorId;
+  };
+
+  return {
+    async start(name, input, startOptions = {}) {
+      assertOpen("start");
+      if (typeof name !== "string" || name === "")
+        throw new InvalidOptionError("name", "expected a workflow name");
+      const workflowId = startOptions.id ?? randomUUID();
+      const timeoutMs = startOptions.timeoutMs;
+      const { created, workflow } = await store.createWorkflow({
+        workflowId,
+        name,
+        input: serialize(input, `input of workflow "${name}"`),
+        executorId: startOptions.executorId ?? "local",
+        deadlineAt: timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
+        notify: true,
+      });
+      if (!created && workflow.name !== name)
+        throw new WorkflowConflictError(workflowId, workflow.name, name);
+      return handle(workflowId) as never;
+    },
+    retrieve: (workflowId) => handle(workflowId) as never,
+    send: (workflowId, topic, message, sendOptions) =>
+      operator.send(workflowId, topic, message, sendOptions),
+    getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
+    readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
+    cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
+    async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {
+      assertOpen("resume");
+      const executorId = await ownerOf(workflowId, resumeOptions?.executorId);
+      if (!(await store.resumeWorkflow(workflowId, executorId)))
+        throw new WorkflowNotFoundError(workflowId);
+      return handle<Out>(workflowId);
+    },
+    async fork<Out>(
+      workflowId: string,
+      fork: { fromStep: number; id?: string; executorId?: string },
+    ) {
+      assertOpen("fork");
+      if (!Number.isInteger(fork.fromStep) || fork.fromStep < 0) {
+        throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
+      }
+      const executorId = await ownerOf(workflowId, fork.executorId);
+      const newId = fork.id ?? randomUUID();
+      const result = await store.forkWorkflow({
+        sourceId: workflowId,
+        newId,
+        fromPosition: fork.fromStep,
+        executorId,
+      });
+      if (!result) throw new WorkflowNotFoundError(workflowId);
+      return handle<Out>(newId);
+    },
+    listWorkflows: (filter) => operator.listWorkflows(filter),
+    listSteps: (workflowId) => operator.listSteps(workflowId),
+    async close() {
+      if (closing.signal.aborted) return;
+      closing.abort();
+      await listening;
+      await wakeups.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The durable operations a workflow uses to talk and to wait: `send`, `recv`, `setEvent`,
+ * `getEvent`, stream writes and `race`. Each is one checkpointed position (waits with a timeout
+ * take a second one, before it, for their deadline, so a restart does not restart the wait).
+ * Where a write and its checkpoint must not come apart — consuming a message, setting an event,
+ * appending to a stream — the store does both in one transaction.
+ */
+import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
+import { toMs } from "../duration.js";
+import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
+import { serialize, serializeError } from "../serialization.js";
+import type { StepRecord, WorkflowStatus } from "../store/workflow-store.js";
+import type { Execution } from "./execution.js";
+
+const RACE_PREFIX = "cairn.race#";
+const terminal: ReadonlySet<WorkflowStatus> = new Set([
+  "SUCCESS",
+  "ERROR",
+  "CANCELLED",
+  "DEAD_LETTER",
+]);
+
+/** Sends a message; its ID is derived from the sender's position, so a replay never sends twice. */
+export function send(
+  run: Execution,
+  destinationId: string,
+  topic: string,
+  message: unknown,
+): Promise<void> {
+  const name = "cairn.send";
+  return run.operation<void>(name, async (position, startedAt) => {
+    const result = await run.guard(
+      run.host.store.sendMessage({
+        destinationId,
+        topic,
+        message: serialize(message, `message on topic "${topic}"`),
+        messageId: `${run.workflowId}:${position}`,
+      }),
+      name,
+    );
+    if (result === "workflow-not-found") {
+      return run.checkpoint(position, name, startedAt, {
+        error: serializeError(new WorkflowNotFoundError(destinationId), name),
+      });
+    }
+    return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+  });
+}
+
+/** Takes the oldest message on `topic`, waiting up to the checkpointed deadline. */
+export async function recv(run: Execution, topic: string, options?: WaitOptions): Promise<unknown> {
+  const [deadlineAt, recvAt] = [run.takePosition(), run.takePosition()];
+  const deadline = await recordDeadline(run, deadlineAt, "cairn.recv.deadline", options);
+  const name = "cairn.recv";
+  return run.operationAt(recvAt, name, async (position, startedAt) => {
+    const key = `message:${run.workflowId}:${topic}`;
+    for (;;) {
+      run.throwIfStopped();
+      const template = run.checkpoint(position, name, startedAt, {});
+      const consumed = await run.guard(run.host.store.consumeMessage(topic, template), name);
+      if (consumed) return { recorded: consumed };
+      if (deadline !== null && Date.now() >= deadline) {
+        return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+      }
+      await run.host.wakeups.wait(key, remaining(deadline), run.stopSignal);
+    }
+  });
+}
+
+/** Sets an event and records the call in one transaction. */
+export function setEvent(run: Execution, at: number, key: string, value: unknown): Promise<void> {
+  const name = "cairn.setEvent";
+  return run.operationAt<void>(at, name, async (position, startedAt) => {
+    const serialized = serialize(value, `event "${key}"`);
+    const checkpoint = run.checkpoint(position, name, startedAt, {
+      output: serialize(undefined, name),
+    });
+    await run.guard(run.host.store.setEvent(run.workflowId, key, serialized, checkpoint), name);
+    return { recorded: checkpoint };
+  });
+}
+
+/** Reads another workflow's event, waiting up to the checkpointed deadline for it to be set. */
+export async function getEvent(
+  run: Execution,
+  workflowId: string,
+  key: string,
+  options?: WaitOptions,
+): Promise<unknown> {
+  const [deadlineAt, getAt] = [run.takePosition(), run.takePosition()];
+  const deadline = await recordDeadline(
+    run,
+    deadlineAt,
+    "cairn.getEvent.deadline",
+    options ?? { timeoutMs: 0 },
+  );
+  const name = "cairn.getEvent";
+  return run.operationAt(getAt, name, async (position, startedAt) => {
+    for (;;) {
+      run.throwIfStopped();
+      const value = await run.guard(run.host.store.getEvent(workflowId, key), name);
+      if (value !== undefined || (deadline !== null && Date.now() >= deadline)) {
+        return run.checkpoint(position, name, startedAt, {
+          output: value ?? serialize(undefined, name),
+        });
+      }
+      await run.host.wakeups.wait(
+        `event:${workflowId}:${key}`,
+        remaining(deadline),
+        run.stopSignal,
+      );
+    }
+  });
+}
+
+/** Appends to (or closes) one of this workflow's streams, with its checkpoint, in one transaction. */
+export function writeStream(
+  run: Execution,
+  at: number,
+  key: string,
+  value: unknown,
+  closed: boolean,
+): Promise<void> {
+  const name = closed ? "cairn.closeStream" : "cairn.writeStream";
+  return run.operationAt<void>(at, name, async (position, startedAt) => {
+    const serialized = closed ? undefined : serialize(value, `stream "${key}"`);
+    const checkpoint = run.checkpoint(position, name, startedAt, {
+      output: serialize(undefined, name),
+    });
+    await run.guard(
+      run.host.store.writeStream(
+        { workflowId: run.workflowId, key, value: serialized, closed },
+        checkpoint,
+      ),
+      name,
+    );
+    return { recorded: checkpoint };
+  });
+}
+
+type Branch = { key: string } & (
+  | { kind: "message"; topic: string }
+  | { kind: "timer"; ms: number }
+  | { kind: "result"; source: ResultSource<unknown> }
+);
+
+/**
+ * Waits for the first branch to be ready and records the winner as `cairn.race#<key>`. A message
+ * branch wins by consuming its message in the same transaction as that record; every other
+ * branch wins by recording first, so exactly one branch ever wins a position.
+ */
+export async function race(run: Execution, branches: Record<string, RaceBranch>): Promise<unknown> {
+  const [startAt, raceAt] = [run.takePosition(), run.takePosition()];
+  const parsed = parseBranches(branches);
+  const startedAt = await run.internal("cairn.race.start", () => Date.now(), startAt);
+  const deadlineOf = (b: Branch) =>
+    b.kind === "timer" ? startedAt + b.ms : Number.POSITIVE_INFINITY;
+  return run.operationAt(
+    raceAt,
+    "cairn.race",
+    async (position, opStartedAt) => {
+      for (;;) {
+        run.throwIfStopped();
+        for (const branch of parsed) {
+          const name = `${RACE_PREFIX}${branch.key}`;
+          const template = run.checkpoint(position, name, opStartedAt, {});
+          if (branch.kind === "message") {
+            const consumed = await run.guard(
+              run.host.store.consumeMessage(branch.topic, template),
+              name,
+            );
+            if (consumed) return { recorded: consumed };
+          } else if (branch.kind === "timer") {
+            if (Date.now() >= deadlineOf(branch))
+              return { ...template, output: serialize(undefined, name) };
+          } else {
+            const record = await run.guard(
+              run.host.store.getWorkflow(branch.source.workflowId),
+              name,
+            );
+            if (record && terminal.has(record.status)) {
+              return await settled(run, template, branch.source);
+            }
+          }
+        }
+        const nextTimer = Math.min(...parsed.map(deadlineOf));
+        await waitAny(
+          run,
+          parsed,
+          Number.isFinite(nextTimer) ? nextTimer - Date.now() : Number.POSITIVE_INFINITY,
+        );
+      }
+    },
+    {
+      matches: (recordedName) => recordedName.startsWith(RACE_PREFIX),
+      decode: (record: StepRecord) => ({
+        key: record.name.slice(RACE_PREFIX.length),
+        value: run.outcome(record),
+      }),
+    },
+  );
+}
+
+async function settled(
+  run: Execution,
+  template: StepRecord,
+  source: ResultSource<unknown>,
+): Promise<StepRecord> {
+  try {
+    return { ...template, output: serialize(await source.result(), template.name) };
+  } catch (error) {
+    run.throwIfStopped();
+    return { ...template, error: serializeError(error, template.name) };
+  }
+}
+
+function waitAny(run: Execution, branches: readonly Branch[], maxWaitMs: number): Promise<void> {
+  const keys = branches.flatMap((b) =>
+    b.kind === "message"
+      ? [`message:${run.workflowId}:${b.topic}`]
+      : b.kind === "result"
+        ? [`status:${b.source.workflowId}`]
+        : [],
+  );
+  const local = new AbortController();
+  const signal = AbortSignal.any([local.signal, run.stopSignal]);
+  const waits = (keys.length > 0 ? keys : ["race:timer"]).map((key) =>
+    run.host.wakeups.wait(key, maxWaitMs, signal),
+  );
+  return Promise.race(waits).finally(() => local.abort());
+}
+
+function parseBranches(branches: Record<string, RaceBranch>): Branch[] {
+  const parsed = Object.entries(branches).map(([key, branch]): Branch => {
+    if ("message" in branch) return { key, kind: "message", topic: branch.message };
+    if ("timer" in branch)
+      return { key, kind: "timer", ms: toMs(branch.timer, `ctx.race branch "${key}"`) };
+    if ("workflowId" in branch && typeof branch.result === "function")
+      return { key, kind: "result", source: branch };
+    throw new InvalidOptionError(
+      `ctx.race branch "${key}"`,
+      "expected { message }, { timer } or a workflow handle",
+    );
+  });
+  if (parsed.length === 0) throw new InvalidOptionError("ctx.race", "expected at least one branch");
+  return parsed;
+}
+
+async function recordDeadline(
+  run: Execution,
+  at: number,
+  name: string,
+  options: WaitOptions | undefined,
+): Promise<number | null> {
+  const timeoutMs =
+    options?.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, `${name} timeoutMs`);
+  return run.internal(name, () => (timeoutMs === undefined ? null : Date.now() + timeoutMs), at);
+}
+
+function remaining(deadline: number | null): number {
+  return deadline === null ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now());
+}

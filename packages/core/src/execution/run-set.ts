@@ -1,0 +1,290 @@
+/**
+ * The runs an engine has in flight, and how work reaches it: created here, recovered at launch,
+ * or picked up later (a client start, a resume, a fork assigned to this executor — announced by a
+ * store notification, or found by the periodic poll that backs notifications up). It guarantees a
+ * workflow runs at most once in this process, arms deadlines, and stops everything at shutdown.
+ */
+import type { LaunchReport } from "../engine.js";
+import { WorkflowNotRegisteredError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { deserialize } from "../serialization.js";
+import type {
+  CreateWorkflowResult,
+  StepRecord,
+  WorkflowRecord,
+  WorkflowStatus,
+  WorkflowStore,
+} from "../store/workflow-store.js";
+import type { WorkflowDefinition } from "../workflow.js";
+import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
+import type { Execution, ExecutionHost } from "./execution.js";
+import type { Registry } from "./registry.js";
+import { delay } from "./run-attempts.js";
+import type { Wakeups } from "./wakeups.js";
+
+/** One workflow running in this process. */
+export interface Run {
+  readonly execution: Execution;
+  readonly done: Promise<RunOutcome>;
+  deadlineTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** What a run set needs from its engine. */
+export interface RunSetDeps {
+  readonly host: ExecutionHost & { readonly executorId: string };
+  readonly store: WorkflowStore;
+  readonly logger: Logger;
+  readonly wakeups: Wakeups;
+  readonly registry: Registry;
+  readonly executorId: string;
+  readonly pollIntervalMs: number;
+  isRunning(): boolean;
+  createExecution(
+    definition: WorkflowDefinition,
+    record: WorkflowRecord,
+    history: readonly StepRecord[],
+  ): Execution;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The in-flight runs of one engine. */
+export class RunSet {
+  private readonly running = new Map<string, Run>();
+  /** IDs being created or loaded right now: pickup must leave them alone. */
+  private readonly starting = new Set<string>();
+  /** IDs that finished here recently, with when: a poll that read them PENDING is stale. */
+  private readonly finishedAt = new Map<string, number>();
+  private maintenance: AbortController | undefined;
+  private readonly deps: RunSetDeps;
+
+  constructor(deps: RunSetDeps) {
+    this.deps = deps;
+    deps.wakeups.onNotification((notification) => {
+      if (notification.kind !== "status") return;
+      if (notification.status === "CANCELLED") this.cancel([notification.workflowId]);
+      else if (notification.status === "PENDING" && notification.executorId === deps.executorId) {
+        void this.pickUp(notification.workflowId);
+      }
+    });
+  }
+
+  get(workflowId: string): Run | undefined {
+    return this.running.get(workflowId);
+  }
+
+  /**
+   * Writes a new workflow through `write` while pickup is held off for its ID, and runs it here
+   * if it was created (with its copied history when `loadHistory`, as for a fork).
+   */
+  async createAndRun(
+    workflowId: string,
+    definition: WorkflowDefinition,
+    write: () => Promise<CreateWorkflowResult>,
+    options: { loadHistory: boolean },
+  ): Promise<CreateWorkflowResult> {
+    this.starting.add(workflowId);
+    try {
+      const result = await write();
+      if (result.created) {
+        const history = options.loadHistory ? await this.deps.store.listSteps(workflowId) : [];
+        this.spawn(definition, result.workflow, history);
+      }
+      return result;
+    } finally {
+      this.starting.delete(workflowId);
+    }
+  }
+
+  /** Runs a stored PENDING workflow here unless it already runs; waits out a stopping run first. */
+  async ensureRunning(record: WorkflowRecord): Promise<void> {
+    const id = record.workflowId;
+    const current = this.running.get(id);
+    if (current && !current.execution.interruption) return;
+    if (current) await current.done;
+    const definition = this.deps.registry.get(record.name);
+    if (!definition || this.starting.has(id)) return;
+    this.starting.add(id);
+    try {
+      const history = await this.deps.store.listSteps(id);
+      if (this.deps.isRunning() && !this.running.has(id)) this.spawn(definition, record, history);
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
+  /** At launch: claims this executor's unfinished workflows and runs them. */
+  async recover(): Promise<LaunchReport> {
+    const { store, registry, executorId, logger } = this.deps;
+    const claim = await store.claimRecoverable({
+      executorId,
+      names: registry.names,
+      maxRecoveryAttempts: registry.maxRecoveryAttempts(),
+    });
+    // Load every history before starting any run, so recovered parents find recovered children.
+    const histories = await Promise.all(claim.recovered.map((r) => store.listSteps(r.workflowId)));
+    claim.recovered.forEach((record, i) => {
+      const definition = registry.get(record.name);
+      if (definition) this.spawn(definition, record, histories[i] ?? []);
+    });
+    for (const record of claim.deadLettered) {
+      logger.error(`workflow ${record.workflowId} moved to DEAD_LETTER`, {
+        workflow: record.name,
+        recoveryAttempts: record.recoveryAttempts,
+      });
+    }
+    for (const { workflowId, name } of claim.unknown) {
+      logger.error(
+        `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
+        {
+          error: new WorkflowNotRegisteredError(name),
+        },
+      );
+    }
+    return {
+      recovered: claim.recovered.map((r) => r.workflowId),
+      deadLettered: claim.deadLettered.map((r) => r.workflowId),
+      unknown: claim.unknown,
+    };
+  }
+
+  /** Starts running `record` here. No-op if it already runs. */
+  spawn(
+    definition: WorkflowDefinition,
+    record: WorkflowRecord,
+    history: readonly StepRecord[],
+  ): void {
+    const id = record.workflowId;
+    if (this.running.has(id)) return;
+    const execution = this.deps.createExecution(definition, record, history);
+    const done = executeWorkflow(
+      this.deps.host,
+      definition,
+      execution,
+      deserialize(record.input),
+    ).then((outcome) => this.settle(id, outcome));
+    const run: Run = { execution, done };
+    this.running.set(id, run);
+    this.armDeadline(run, record.deadlineAt);
+  }
+
+  /** Cancels the local runs among `workflowIds` (the store already says CANCELLED). */
+  cancel(workflowIds: readonly string[]): void {
+    for (const id of workflowIds) this.running.get(id)?.execution.cancel();
+  }
+
+  /** Polls for work and cancellations that notifications may have missed, until `stopAll`. */
+  startMaintenance(): void {
+    const controller = new AbortController();
+    this.maintenance = controller;
+    const loop = async () => {
+      while (!controller.signal.aborted) {
+        await delay(this.deps.pollIntervalMs, controller.signal).catch(() => undefined);
+        if (controller.signal.aborted) return;
+        await this.maintain().catch((error: unknown) => {
+          this.deps.logger.warn("background check of the store failed; retrying", { error });
+        });
+      }
+    };
+    void loop();
+  }
+
+  /** Stops every run at its next durable operation, gives steps `graceMs`, then abandons them. */
+  async stopAll(graceMs: number): Promise<void> {
+    this.maintenance?.abort();
+    const runs = [...this.running.values()];
+    for (const run of runs) run.execution.stop("the engine is shutting down");
+    const settled = Promise.allSettled(runs.map((run) => run.done));
+    const grace = new AbortController();
+    await Promise.race([settled, delay(graceMs, grace.signal).catch(() => undefined)]);
+    grace.abort();
+    for (const run of runs) run.execution.abandon();
+    await settled;
+  }
+
+  private async maintain(): Promise<void> {
+    const { store, executorId } = this.deps;
+    if (this.running.size > 0) {
+      const ids = [...this.running.keys()];
+      const cancelled = await store.listWorkflows({
+        workflowIds: ids,
+        status: "CANCELLED",
+        limit: ids.length,
+      });
+      this.cancel(cancelled.map((r) => r.workflowId));
+    }
+    const pending = await store.listWorkflows({ status: "PENDING", executorId, limit: 100 });
+    const staleBefore = Date.now() - 2 * this.deps.pollIntervalMs;
+    for (const [id, at] of this.finishedAt) if (at < staleBefore) this.finishedAt.delete(id);
+    for (const record of pending) {
+      if (this.finishedAt.has(record.workflowId) || this.starting.has(record.workflowId)) continue;
+      if (!this.running.has(record.workflowId)) await this.ensureRunning(record);
+    }
+  }
+
+  private async pickUp(workflowId: string): Promise<void> {
+    if (this.running.has(workflowId) || this.starting.has(workflowId) || !this.deps.isRunning())
+      return;
+    try {
+      const record = await this.deps.store.getWorkflow(workflowId);
+      if (record?.status === "PENDING" && record.executorId === this.deps.executorId) {
+        await this.ensureRunning(record);
+      }
+    } catch (error) {
+      this.deps.logger.warn(`could not pick up workflow ${workflowId}; the next poll retries`, {
+        error,
+      });
+    }
+  }
+
+  private settle(id: string, outcome: RunOutcome): RunOutcome {
+    const run = this.running.get(id);
+    clearTimeout(run?.deadlineTimer);
+    this.running.delete(id);
+    this.finishedAt.set(id, Date.now());
+    if (outcome.kind === "interrupted") {
+      this.deps.logger.warn(`workflow ${id} left PENDING: ${outcome.error.message}`);
+    }
+    const status: WorkflowStatus =
+      outcome.kind === "finished"
+        ? outcome.status
+        : outcome.kind === "cancelled"
+          ? "CANCELLED"
+          : (outcome.kind === "superseded" && outcome.record?.status) || "PENDING";
+    this.deps.wakeups.notify({
+      kind: "status",
+      workflowId: id,
+      status,
+      executorId: this.deps.executorId,
+    });
+    return outcome;
+  }
+
+  private armDeadline(run: Run, deadlineAt: number | undefined): void {
+    if (deadlineAt === undefined) return;
+    const id = run.execution.workflowId;
+    const waitMs = Math.max(0, deadlineAt - Date.now());
+    run.deadlineTimer = setTimeout(
+      () => {
+        if (Date.now() < deadlineAt) return this.armDeadline(run, deadlineAt); // long deadlines re-arm
+        void this.expire(id);
+      },
+      Math.min(waitMs, MAX_TIMER_MS),
+    );
+    run.deadlineTimer.unref();
+  }
+
+  private async expire(workflowId: string): Promise<void> {
+    try {
+      const cancelled = await this.deps.store.cancelWorkflow(workflowId, { children: true });
+      this.cancel(cancelled);
+      if (cancelled.length > 0)
+        this.deps.logger.info(`workflow ${workflowId} timed out and was cancelled`);
+    } catch (error) {
+      this.deps.logger.warn(`could not cancel workflow ${workflowId} at its deadline; retrying`, {
+        error,
+      });
+      setTimeout(() => void this.expire(workflowId), this.deps.pollIntervalMs).unref();
+    }
+  }
+}
