@@ -173,6 +173,39 @@ describe("pipeline", () => {
     expect(runs).toEqual({ fetch: 1, parse: 2, tokenize: 1, count: 1 });
   });
 
+  it("forks from stage k with fromStep k - 1: earlier stages are reused, stage k onwards runs again", async () => {
+    const store = createMemoryStore();
+    const runs = { fetch: 0, parse: 0, count: 0 };
+    let scale = 1;
+    const fetchCounted = workflow("fetchCounted", async (_ctx, url: string) => {
+      runs.fetch++;
+      return { url, body: "a b c d" };
+    });
+    const parseCounted = workflow({ name: "parseCounted", input: Document }, async (_ctx, doc) => {
+      runs.parse++;
+      return { url: doc.url, words: doc.body.split(" ") };
+    });
+    const countScaled = step("countScaled", (parsed: Parsed) => {
+      runs.count++;
+      return parsed.words.length * scale;
+    });
+    const forkable = pipeline("forkable", fetchCounted, parseCounted, countScaled);
+    const { engine } = await engineOn(forkable.workflows, store);
+    await expect(engine.run(forkable, "f.txt", { id: "orig" })).resolves.toBe(4);
+
+    scale = 10; // stage 3 changed: re-run it alone
+    const fromStage3 = await engine.fork<number>("orig", { fromStep: 2, id: "fork3" });
+    await expect(fromStage3.result()).resolves.toBe(40);
+    expect(runs).toEqual({ fetch: 1, parse: 1, count: 2 });
+
+    const fromStage2 = await engine.fork<number>("orig", { fromStep: 1, id: "fork2" });
+    await expect(fromStage2.result()).resolves.toBe(40);
+    expect(runs).toEqual({ fetch: 1, parse: 2, count: 3 });
+    const history = await store.listSteps("fork2");
+    // Stage 1's checkpoint was copied and still points at the original's child; stage 2 is new.
+    expect(history.map((s) => s.childWorkflowId)).toEqual(["orig:0", "fork2:1", undefined]);
+  });
+
   it("rejects a pipeline without stages or with something that is not a stage", () => {
     const untyped = pipeline as (name: string, ...stages: unknown[]) => unknown;
     expect(() => untyped("empty")).toThrow(InvalidOptionError);
