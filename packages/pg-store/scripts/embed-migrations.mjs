@@ -10,6 +10,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const outputPath = join(root, "src", "migrations", "embedded.ts");
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
+/**
+ * A string literal in the quotes prettier would choose (double, unless the text holds more
+ * double quotes than single ones), so formatting never makes the generated file stale.
+ */
+function quote(text) {
+  const json = JSON.stringify(text);
+  const doubles = text.split('"').length - 1;
+  const singles = text.split("'").length - 1;
+  if (doubles <= singles) return json;
+  return `'${json.slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
 /** Renders the TypeScript module for the .sql files in `dir`. */
 export function renderEmbedded(dir = join(root, "migrations")) {
   const files = readdirSync(dir)
@@ -28,7 +40,7 @@ export function renderEmbedded(dir = join(root, "migrations")) {
       "  {",
       `    version: ${version},`,
       `    name: ${JSON.stringify(match[2])},`,
-      `    sql: ${JSON.stringify(sql)},`,
+      `    sql: ${quote(sql)},`,
       "  },",
     ].join("\n");
   });

@@ -10,7 +10,7 @@ type Int8 = string | number | bigint;
 /** Columns of `workflows` that make a `WorkflowRecord`, for `select` and `returning` lists. */
 export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
-  "recovery_attempts, created_at, updated_at";
+  "recovery_attempts, deadline_at, forked_from, created_at, updated_at";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -33,6 +33,8 @@ export interface WorkflowRow {
   executor_id: string;
   parent_workflow_id: string | null;
   recovery_attempts: number;
+  deadline_at: Int8 | null;
+  forked_from: string | null;
   created_at: Int8;
   updated_at: Int8;
 }
@@ -63,6 +65,8 @@ export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
     executorId: row.executor_id,
     parentWorkflowId: optional(row.parent_workflow_id),
     recoveryAttempts: row.recovery_attempts,
+    deadlineAt: row.deadline_at === null ? undefined : Number(row.deadline_at),
+    forkedFrom: optional(row.forked_from),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

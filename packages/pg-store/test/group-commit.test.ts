@@ -1,4 +1,4 @@
-import type { StepRecord } from "@cairn/core";
+import type { CreateWorkflowResult, StepRecord } from "@cairn/core";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createGroupCommit } from "../src/group-commit.js";
@@ -156,6 +156,31 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
   it("creates a workflow with one statement, whether or not the ID is taken", async () => {
     expect(await count(() => store.createWorkflow(newWorkflow("wf")))).toEqual(["with"]);
     expect(await count(() => store.createWorkflow(newWorkflow("wf")))).toEqual(["with"]);
+  });
+
+  it("creates 100 concurrent workflows with far fewer than 100 statements, each answered for itself", async () => {
+    await store.createWorkflow({ ...newWorkflow("taken"), input: "old" });
+    const ids = Array.from({ length: 100 }, (_, i) => (i === 50 ? "taken" : `wf-${i}`));
+    let results: CreateWorkflowResult[] = [];
+    const sent = await count(async () => {
+      results = await Promise.all(ids.map((id) => store.createWorkflow(newWorkflow(id))));
+    });
+    expect(sent.every((s) => s === "with")).toBe(true);
+    expect(sent.length).toBeLessThanOrEqual(3);
+    expect(results.map((r) => r.created)).toEqual(ids.map((id) => id !== "taken"));
+    expect(results.map((r) => r.workflow.workflowId)).toEqual(ids);
+    expect(results[50]?.workflow.input).toBe("old");
+  });
+
+  it("never puts two creates of one ID in a statement: one wins, the others get its row", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.createWorkflow({ ...newWorkflow("wf"), input: `${i}` }),
+      ),
+    );
+    const winners = results.filter((r) => r.created);
+    expect(winners).toHaveLength(1);
+    for (const r of results) expect(r.workflow).toEqual(winners[0]?.workflow);
   });
 
   it("finishes a workflow with one update, and 50 concurrent ones with far fewer", async () => {

@@ -1,9 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type postgres from "postgres";
+import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPgStore, createPgliteStore, SchemaNameInvalidError } from "../src/index.js";
+import { postgresExecutor } from "../src/executors/postgres-executor.js";
+import { migrate } from "../src/migrate.js";
 import { embeddedMigrations } from "../src/migrations/embedded.js";
+import { schemaNames } from "../src/schema-names.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 
 describe("embedded migrations", () => {
@@ -116,7 +119,14 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
       expect((await storeA.getWorkflow("wf"))?.input).toBe("1");
       const tables = await admin<{ tablename: string }[]>`
         select tablename from pg_tables where schemaname = ${a} order by tablename`;
-      expect(tables.map((t) => t.tablename)).toEqual(["migrations", "steps", "workflows"]);
+      expect(tables.map((t) => t.tablename)).toEqual([
+        "events",
+        "messages",
+        "migrations",
+        "steps",
+        "streams",
+        "workflows",
+      ]);
     } finally {
       await Promise.all([storeA.close(), storeB.close()]);
     }
@@ -144,6 +154,31 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
       await admin.unsafe(`insert into "${schema}".migrations values (999, 'from_the_future', 0)`);
       await store.migrate();
       expect((await migrations(schema)).map((m) => m.version)).toContain(999);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("upgrades a version-1 schema that holds workflows: old rows get no deadline and no fork", async () => {
+    const schema = schemaForTest();
+    const v1 = postgresExecutor(postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }), true);
+    await migrate(v1, schemaNames(schema), embeddedMigrations.slice(0, 1));
+    await v1.close();
+    await admin.unsafe(
+      `insert into "${schema}".workflows
+         (workflow_id, name, status, input, executor_id, created_at, updated_at)
+       values ('old', 'checkout', 'PENDING', '1', 'executor-a', 1, 1)`,
+    );
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      const old = await store.getWorkflow("old");
+      expect(old).toMatchObject({ workflowId: "old", status: "PENDING", input: "1" });
+      expect(old?.deadlineAt).toBeUndefined();
+      expect(old?.forkedFrom).toBeUndefined();
+      expect(await store.listWorkflows({})).toEqual([old]);
+      const message = { destinationId: "old", topic: "t", message: "2", messageId: "m" };
+      expect(await store.sendMessage(message)).toBe("sent");
     } finally {
       await store.close();
     }

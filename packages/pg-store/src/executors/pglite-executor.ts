@@ -38,6 +38,11 @@ export function pgliteExecutor(
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       return (await db()).transaction((tx) => fn(queryable(tx)));
     },
+    async listen(channel, onPayload) {
+      // PGlite pastes the name into LISTEN as given: quote it to keep its case.
+      const unlisten = await (await db()).listen(`"${channel}"`, onPayload);
+      return () => unlisten();
+    },
     async close(): Promise<void> {
       try {
         if (owned && opening) await (await opening.catch(() => undefined))?.close();

@@ -72,6 +72,16 @@ export function postgresExecutor(sql: postgres.Sql, owned: boolean): SqlExecutor
         throw mapError(error);
       }
     },
+    async listen(channel, onPayload) {
+      // postgres.js keeps one dedicated connection for every LISTEN of this client, quotes the
+      // channel, and listens again after a reconnect.
+      try {
+        const listening = await sql.listen(channel, onPayload);
+        return () => listening.unlisten();
+      } catch (error) {
+        throw mapError(error);
+      }
+    },
     async close(): Promise<void> {
       if (owned) await sql.end({ timeout: 5 });
     },

@@ -16,6 +16,11 @@ export interface SqlQueryable {
 export interface SqlExecutor extends SqlQueryable {
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` (letters, digits, underscores; case kept) and calls `onPayload` for
+   * each notification. Resolves once listening, with the function that stops it.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Closes the connection(s) if the store opened them; leaves a caller's client open. */
   close(): Promise<void>;
 }

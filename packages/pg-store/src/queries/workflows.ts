@@ -7,6 +7,7 @@ import type {
   CreateWorkflowResult,
   NewWorkflow,
   RecoveryClaim,
+  WorkflowFilter,
   WorkflowOutcome,
   WorkflowRecord,
 } from "@cairn/core";
@@ -19,26 +20,43 @@ import {
 } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { NOW_MS } from "./now-ms.js";
+import { notifyFrom } from "./notify.js";
 
 export type WorkflowStatements = ReturnType<typeof workflowStatements>;
 
 /** The SQL text of every `workflows` statement for one schema. */
-export function workflowStatements({ workflows, steps }: SchemaNames) {
+export function workflowStatements({ workflows, steps, channel }: SchemaNames) {
   return {
-    // Inserts, or returns the row that holds the ID: one statement either way.
+    // Inserts a batch (distinct IDs), and returns per input either its new row or the row that
+    // holds its ID: one statement either way. Sorted inserts take row locks in one order, so two
+    // processes creating overlapping batches cannot deadlock. Notifies only where asked to.
     create: `
-      with inserted as (
+      with input as (
+        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                             $6::bigint[])
+          as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at)
+      ),
+      inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
-                                  parent_workflow_id, created_at, updated_at)
-        values ($1, $2, 'PENDING', $3, $4, $5, ${NOW_MS}, ${NOW_MS})
+                                  parent_workflow_id, deadline_at, created_at, updated_at)
+        select workflow_id, name, 'PENDING', input, executor_id, parent_workflow_id, deadline_at,
+               ${NOW_MS}, ${NOW_MS}
+        from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
+      ),
+      notified as (
+        ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id"], "inserted n where n.workflow_id = any($7::text[])")}
       )
       select true as created, ${WORKFLOW_COLUMNS} from inserted
+      where (select count(*) from notified) >= 0
       union all
-      select false as created, ${WORKFLOW_COLUMNS} from ${workflows}
-      where workflow_id = $1 and not exists (select 1 from inserted)`,
+      select false as created, ${workflowColumnsOf("w")} from ${workflows} w
+      where w.workflow_id in (select workflow_id from input)
+        and w.workflow_id not in (select workflow_id from inserted)`,
     get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
+    // The head of listWorkflows; the filter adds where, order and paging.
+    list: `select ${WORKFLOW_COLUMNS} from ${workflows}`,
     // Many outcomes in one statement; the caller never puts one workflow twice in a batch.
     finish: `
       update ${workflows} w
@@ -76,17 +94,30 @@ export function workflowStatements({ workflows, steps }: SchemaNames) {
 }
 
 /**
- * Inserts a PENDING workflow or reads the one holding its ID. `undefined` only in the rare race
- * where a concurrent insert committed after this statement's snapshot: call again.
+ * Inserts PENDING workflows (no two with one ID) or reads the rows holding their IDs. An entry
+ * is `undefined` only in the rare race where a concurrent insert committed after this
+ * statement's snapshot: call again for that one.
  */
-export async function createWorkflow(
+export async function createWorkflows(
   db: SqlQueryable,
   q: WorkflowStatements,
-  w: NewWorkflow,
-): Promise<CreateWorkflowResult | undefined> {
-  const params = [w.workflowId, w.name, w.input, w.executorId, w.parentWorkflowId ?? null];
-  const [row] = await db.query<WorkflowRow & { created: boolean }>(q.create, params);
-  return row && { created: row.created, workflow: toWorkflowRecord(row) };
+  batch: readonly NewWorkflow[],
+): Promise<(CreateWorkflowResult | undefined)[]> {
+  const column = <T>(pick: (w: NewWorkflow) => T | undefined) => batch.map((w) => pick(w) ?? null);
+  const rows = await db.query<WorkflowRow & { created: boolean }>(q.create, [
+    column((w) => w.workflowId),
+    column((w) => w.name),
+    column((w) => w.input),
+    column((w) => w.executorId),
+    column((w) => w.parentWorkflowId),
+    column((w) => w.deadlineAt),
+    batch.filter((w) => w.notify === true).map((w) => w.workflowId), // notified when created
+  ]);
+  const byId = new Map(rows.map((row) => [row.workflow_id, row]));
+  return batch.map((w) => {
+    const row = byId.get(w.workflowId);
+    return row && { created: row.created, workflow: toWorkflowRecord(row) };
+  });
 }
 
 export async function getWorkflow(
@@ -145,4 +176,35 @@ export async function listUnknownWorkflows(
     claim.names,
   ]);
   return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
+}
+
+/** Workflows matching `filter`, ordered by creation time then ID; one statement. */
+export async function listWorkflows(
+  db: SqlQueryable,
+  q: WorkflowStatements,
+  filter: WorkflowFilter,
+): Promise<WorkflowRecord[]> {
+  const params: unknown[] = [];
+  const bind = (value: unknown): string => `$${params.push(value)}`;
+  const where: string[] = [];
+  const statuses = typeof filter.status === "string" ? [filter.status] : filter.status;
+  if (statuses) where.push(`status = any(${bind(statuses)}::text[])`);
+  if (filter.name !== undefined) where.push(`name = ${bind(filter.name)}`);
+  if (filter.executorId !== undefined) where.push(`executor_id = ${bind(filter.executorId)}`);
+  if (filter.parentWorkflowId !== undefined) {
+    where.push(`parent_workflow_id = ${bind(filter.parentWorkflowId)}`);
+  }
+  if (filter.workflowIds) where.push(`workflow_id = any(${bind(filter.workflowIds)}::text[])`);
+  if (filter.createdAfter !== undefined) {
+    where.push(`created_at >= ${bind(filter.createdAfter)}::bigint`);
+  }
+  if (filter.createdBefore !== undefined) {
+    where.push(`created_at < ${bind(filter.createdBefore)}::bigint`);
+  }
+  const direction = filter.order === "desc" ? "desc" : "asc";
+  const text = `${q.list}
+    ${where.length > 0 ? `where ${where.join(" and ")}` : ""}
+    order by created_at ${direction}, workflow_id collate "C" ${direction}
+    limit ${bind(filter.limit ?? 100)}::bigint offset ${bind(filter.offset ?? 0)}::bigint`;
+  return (await db.query<WorkflowRow>(text, params)).map(toWorkflowRecord);
 }

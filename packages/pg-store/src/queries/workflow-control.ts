@@ -1,0 +1,148 @@
+/**
+ * The statements that change a workflow on request rather than by running it: cancel (with its
+ * descendants), resume, fork. Each is one statement, so it is atomic without a transaction, and
+ * each notifies `status` for the rows it changed from inside that statement.
+ */
+import type { CreateWorkflowResult, WorkflowRecord } from "@cairn/core";
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import {
+  STEP_COLUMNS,
+  WORKFLOW_COLUMNS,
+  toWorkflowRecord,
+  workflowColumnsOf,
+  type WorkflowRow,
+} from "../rows.js";
+import type { SchemaNames } from "../schema-names.js";
+import { NOW_MS } from "./now-ms.js";
+import { notifyFrom } from "./notify.js";
+
+export type ControlStatements = ReturnType<typeof controlStatements>;
+
+/** Every column `notifyFrom` needs for a status notification, over a CTE of workflow rows. */
+const STATUS_FIELDS = ["workflow_id", "status", "executor_id"];
+
+/** The SQL text of the control statements for one schema. */
+export function controlStatements({ workflows, steps, channel }: SchemaNames) {
+  return {
+    // The workflow and (with $2) every descendant, whatever their status; PENDING ones cancel.
+    cancel: `
+      with recursive tree as (
+        select $1::text as workflow_id
+        union
+        select w.workflow_id from ${workflows} w
+        join tree t on w.parent_workflow_id = t.workflow_id
+        where $2::boolean
+      ),
+      cancelled as (
+        update ${workflows} w set status = 'CANCELLED', updated_at = ${NOW_MS}
+        from tree where w.workflow_id = tree.workflow_id and w.status = 'PENDING'
+        returning w.workflow_id, w.status, w.executor_id
+      ),
+      notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "cancelled")})
+      select workflow_id from cancelled where (select count(*) from notified) >= 0`,
+    // Error checkpoints after the last successful one are dropped; recovery_progress becomes
+    // the count that remains, so the next claim measures progress from here.
+    resume: `
+      with target as (
+        select workflow_id from ${workflows}
+        where workflow_id = $1 and status in ('CANCELLED', 'ERROR', 'DEAD_LETTER')
+        for update
+      ),
+      last_ok as (
+        select coalesce(max(position), -1) as position from ${steps}
+        where workflow_id = $1 and error is null
+      ),
+      dropped as (
+        delete from ${steps} s using target, last_ok
+        where s.workflow_id = target.workflow_id and s.error is not null
+          and s.position > last_ok.position
+        returning 1
+      ),
+      resumed as (
+        update ${workflows} w
+        set status = 'PENDING', executor_id = $2, output = null, error = null,
+            recovery_attempts = 0, deadline_at = null, updated_at = ${NOW_MS},
+            recovery_progress = (select count(*) from ${steps} where workflow_id = $1)
+                              - (select count(*) from dropped)
+        from target where w.workflow_id = target.workflow_id
+        returning ${workflowColumnsOf("w")}
+      ),
+      notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "resumed")})
+      select ${WORKFLOW_COLUMNS} from resumed where (select count(*) from notified) >= 0`,
+    // Always one row: whether the source exists, then the new row, the taken one, or nulls
+    // (a concurrent insert of new_id committed after this snapshot: run again).
+    fork: `
+      with source as (
+        select name, input from ${workflows} where workflow_id = $1
+      ),
+      inserted as (
+        insert into ${workflows} (workflow_id, name, status, input, executor_id, forked_from,
+                                  created_at, updated_at)
+        select $2::text, name, 'PENDING', input, $4::text, $1::text, ${NOW_MS}, ${NOW_MS}
+        from source
+        on conflict (workflow_id) do nothing
+        returning ${WORKFLOW_COLUMNS}
+      ),
+      copied as (
+        insert into ${steps} (${STEP_COLUMNS})
+        select $2::text, position, name, output, error, child_workflow_id, attempts, started_at,
+               completed_at
+        from ${steps}
+        where workflow_id = $1 and position < $3 and exists (select 1 from inserted)
+        on conflict (workflow_id, position) do nothing
+      ),
+      notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "inserted")}),
+      outcome as (
+        select true as created, ${WORKFLOW_COLUMNS} from inserted
+        where (select count(*) from notified) >= 0
+        union all
+        select false as created, ${WORKFLOW_COLUMNS} from ${workflows}
+        where workflow_id = $2 and not exists (select 1 from inserted)
+      )
+      select exists (select 1 from source) as found, outcome.*
+      from (select 1) as one left join outcome on true`,
+  };
+}
+
+/** Cancels; returns the IDs it moved from PENDING to CANCELLED. */
+export async function cancelWorkflows(
+  db: SqlQueryable,
+  q: ControlStatements,
+  workflowId: string,
+  children: boolean,
+): Promise<string[]> {
+  const rows = await db.query<{ workflow_id: string }>(q.cancel, [workflowId, children]);
+  return rows.map((r) => r.workflow_id);
+}
+
+/** Resumes; `undefined` when the workflow was not in a resumable state (or does not exist). */
+export async function resumeWorkflow(
+  db: SqlQueryable,
+  q: ControlStatements,
+  workflowId: string,
+  executorId: string,
+): Promise<WorkflowRecord | undefined> {
+  const [row] = await db.query<WorkflowRow>(q.resume, [workflowId, executorId]);
+  return row && toWorkflowRecord(row);
+}
+
+/** What one fork statement found: no source, a result, or the rare race to run again. */
+export type ForkAttempt =
+  | { readonly found: false }
+  | { readonly found: true; readonly result: CreateWorkflowResult | undefined };
+
+export async function forkWorkflow(
+  db: SqlQueryable,
+  q: ControlStatements,
+  fork: { sourceId: string; newId: string; fromPosition: number; executorId: string },
+): Promise<ForkAttempt> {
+  const [row] = await db.query<{ found: boolean; created: boolean | null } & WorkflowRow>(q.fork, [
+    fork.sourceId,
+    fork.newId,
+    fork.fromPosition,
+    fork.executorId,
+  ]);
+  if (!row?.found) return { found: false };
+  if (row.created === null) return { found: true, result: undefined };
+  return { found: true, result: { created: row.created, workflow: toWorkflowRecord(row) } };
+}
