@@ -132,10 +132,9 @@ describe("typed channels", () => {
     const store = createMemoryStore();
     const { engine } = await engineOn(store, [approval]);
     const handle = await engine.start(approval, { id: "r1" });
+    const invalid = { approved: "yes", by: "ann" };
     // @ts-expect-error approved must be a boolean
-    const error = await handle
-      .send("decision", { approved: "yes", by: "ann" })
-      .catch((e: unknown) => e);
+    const error = await handle.send("decision", invalid).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(store.calls.sendMessage).toBe(0);
     await handle.send("decision", { approved: true, by: "ann" });

@@ -214,3 +214,15 @@ describe("pipeline", () => {
     );
   });
 });
+
+describe("pipeline registration", () => {
+  it("registers a pipeline's stage workflows when the pipeline alone is registered", async () => {
+    const double = workflow("reg-double", async (_ctx, n: number) => n * 2);
+    const describeIt = workflow("reg-describe", async (_ctx, n: number) => `got ${n}`);
+    const p = pipeline("reg-pipeline", double, describeIt);
+    const engine = createEngine({ store: createMemoryStore(), workflows: [p] });
+    await engine.launch();
+    await expect(engine.run(p, 21)).resolves.toBe("got 42");
+    await engine.shutdown();
+  });
+});

@@ -13,15 +13,23 @@ export class Registry {
 
   constructor(workflows: readonly AnyWorkflow[]) {
     for (const workflow of workflows) {
-      const definition = (workflow as Partial<AnyWorkflow> | undefined)?.["~cairn"];
-      if (!definition)
-        throw new InvalidOptionError("workflows", "expected definitions made by workflow()");
-      const existing = this.byName.get(definition.name);
-      if (existing && existing !== definition) {
-        throw new InvalidOptionError("workflows", `two workflows are named "${definition.name}"`);
-      }
-      this.byName.set(definition.name, definition);
+      // A pipeline lists the workflows it runs; registering it registers them too.
+      const parts = (workflow as { workflows?: readonly AnyWorkflow[] } | undefined)?.workflows;
+      for (const part of parts ?? []) if (part !== workflow) this.add(part);
+      this.add(workflow);
     }
+  }
+
+  private add(workflow: AnyWorkflow): void {
+    const definition = (workflow as Partial<AnyWorkflow> | undefined)?.["~cairn"];
+    if (!definition) {
+      throw new InvalidOptionError("workflows", "expected definitions made by workflow()");
+    }
+    const existing = this.byName.get(definition.name);
+    if (existing && existing !== definition) {
+      throw new InvalidOptionError("workflows", `two workflows are named "${definition.name}"`);
+    }
+    this.byName.set(definition.name, definition);
   }
 
   get names(): string[] {
