@@ -24,7 +24,7 @@ export function notifyFrom(
   source: string,
 ): string {
   const payload = (field: (f: string) => string) =>
-    `json_build_array('${kind}', ${fields.map(field).join(", ")})::text`;
+    `to_json(array['${kind}', ${fields.map(field).join(", ")}]::text[])::text`;
   const full = payload((f) => f);
   const short = payload((f) => `left(${f}, ${SHORT_FIELD})`);
   return `select pg_notify('${channel}',
