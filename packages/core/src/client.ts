@@ -17,6 +17,7 @@ import {
 } from "./errors.js";
 import { createHandle } from "./execution/handles.js";
 import { createOperator } from "./execution/operator.js";
+import { UNASSIGNED_EXECUTOR } from "./execution/run-set.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
@@ -39,7 +40,7 @@ export interface ClientStartOptions {
   readonly id?: string;
   /** Cancel the workflow if it has not finished this long after starting. */
   readonly timeoutMs?: number;
-  /** The executor (engine) that runs it. Default `"local"`, the engine default. */
+  /** The executor (engine) that must run it. Default: whichever live engine claims it first. */
   readonly executorId?: string;
 }
 
@@ -65,12 +66,12 @@ export interface Client {
     options?: ReadStreamOptions,
   ): AsyncIterableIterator<unknown>;
   cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
-  /** Makes a cancelled, failed or dead-lettered workflow PENDING again for its owning engine. */
+  /** Makes a cancelled, failed or dead-lettered workflow PENDING again, for any live engine. */
   resume<Out = unknown>(
     workflowId: string,
     options?: { readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
-  /** Creates a fork for the source's engine (or `executorId`) to run from `fromStep`. */
+  /** Creates a fork for any live engine (or `executorId`) to run from `fromStep`. */
   fork<Out = unknown>(
     workflowId: string,
     options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
@@ -108,13 +109,6 @@ export function createClient(options: ClientOptions): Client {
       assertOpen: () => assertOpen("result"),
     });
 
-  const ownerOf = async (workflowId: string, executorId: string | undefined): Promise<string> => {
-    if (executorId !== undefined) return executorId;
-    const record = await store.getWorkflow(workflowId);
-    if (!record) throw new WorkflowNotFoundError(workflowId);
-    return record.executorId;
-  };
-
   return {
     async start(name, input, startOptions = {}) {
       assertOpen("start");
@@ -126,7 +120,7 @@ export function createClient(options: ClientOptions): Client {
         workflowId,
         name,
         input: serialize(input, `input of workflow "${name}"`),
-        executorId: startOptions.executorId ?? "local",
+        executorId: startOptions.executorId ?? UNASSIGNED_EXECUTOR,
         deadlineAt: timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
         notify: true,
       });
@@ -142,7 +136,7 @@ export function createClient(options: ClientOptions): Client {
     cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
     async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {
       assertOpen("resume");
-      const executorId = await ownerOf(workflowId, resumeOptions?.executorId);
+      const executorId = resumeOptions?.executorId ?? UNASSIGNED_EXECUTOR;
       if (!(await store.resumeWorkflow(workflowId, executorId)))
         throw new WorkflowNotFoundError(workflowId);
       return handle<Out>(workflowId);
@@ -155,7 +149,7 @@ export function createClient(options: ClientOptions): Client {
       if (!Number.isInteger(fork.fromStep) || fork.fromStep < 0) {
         throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
       }
-      const executorId = await ownerOf(workflowId, fork.executorId);
+      const executorId = fork.executorId ?? UNASSIGNED_EXECUTOR;
       const newId = fork.id ?? randomUUID();
       const result = await store.forkWorkflow({
         sourceId: workflowId,

@@ -123,6 +123,18 @@ export interface WorkflowContext<C extends ChannelSchemas = ChannelSchemas> {
    * if (first.key === "timeout") return "expired";
    */
   race<B extends Record<string, RaceBranch>>(branches: B): Promise<RaceResult<B, C>>;
+  /**
+   * A patch marker, for changing workflow code while old runs still replay: true when this run
+   * reaches this point running the patched code (new runs, and old runs that had not got this
+   * far), false when replaying a history recorded before the patch. Branch on it:
+   * `if (await ctx.patched("tax-v2")) { ...new code... } else { ...old code... }`.
+   */
+  patched(name: string): Promise<boolean>;
+  /**
+   * For when every run that predates the patch has finished: always true, and still replays
+   * runs that recorded the marker. Replace `patched(name)` with it, then drop the old branch.
+   */
+  deprecatePatch(name: string): Promise<true>;
 }
 
 /** A context of any workflow, whatever its channels: what steps and child calls accept. */

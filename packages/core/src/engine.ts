@@ -7,6 +7,7 @@
  * engines may live in one process, each with its own store and executor ID.
  */
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { ChannelSchemas } from "./channels.js";
 import type { WaitOptions } from "./context.js";
 import { toMs } from "./duration.js";
@@ -18,6 +19,7 @@ import {
   WorkflowNotFoundError,
   WorkflowNotRegisteredError,
 } from "./errors.js";
+import { Background, type RetentionOptions } from "./execution/background.js";
 import { Execution, type ExecutionHost } from "./execution/execution.js";
 import { createHandle } from "./execution/handles.js";
 import { createOperator } from "./execution/operator.js";
@@ -27,7 +29,7 @@ import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
-import type { WorkflowStore } from "./store/workflow-store.js";
+import type { ExecutorRecord, WorkflowStore } from "./store/workflow-store.js";
 import type {
   AnyWorkflow,
   Workflow,
@@ -43,10 +45,24 @@ export interface EngineOptions {
   /** Every workflow this engine may start or recover, including children. */
   readonly workflows: readonly AnyWorkflow[];
   /**
-   * Who owns the workflows this engine starts; `launch()` recovers the unfinished workflows of
-   * this ID. Give each process sharing a database its own stable ID. Default `"local"`.
+   * Who owns the workflows this engine starts. Unique per live process. Default: generated
+   * (`<host>-<pid>-<random>`). Configure a stable ID (a pod or host name) and a restarted engine
+   * resumes its own workflows at once at `launch()`, without waiting for its old lease to expire.
    */
   readonly executorId?: string;
+  /**
+   * The application version this process runs (a git SHA, a release tag). Workflows record it;
+   * recovery and takeover run only workflows of this version, of none, or of a version no live
+   * executor runs (see docs/versioning.md). Default: unset — every workflow is compatible.
+   */
+  readonly appVersion?: string;
+  /**
+   * How long this engine's heartbeat stays valid. It heartbeats every third of it; when it stops
+   * for longer, other engines take its workflows over. Default 30,000 ms.
+   */
+  readonly leaseMs?: number;
+  /** Delete finished workflows after a while, in the background. Default: keep everything. */
+  readonly retention?: RetentionOptions;
   /** Where Cairn reports. Default: warnings and errors to the console. */
   readonly logger?: Logger;
   /** How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms. */
@@ -137,6 +153,13 @@ export interface Engine {
   fork<Out = unknown>(workflowId: string, options: ForkOptions): Promise<WorkflowHandle<Out>>;
   listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
   listSteps(workflowId: string): Promise<StepInfo[]>;
+  /** Every executor that heartbeats (or did) on this database, with its lease state. */
+  listExecutors(): Promise<ExecutorRecord[]>;
+  /**
+   * Moves PENDING workflows to another application version, so executors of that version run
+   * them (after a deploy, say). Resolves with the IDs moved.
+   */
+  moveToVersion(workflowIds: readonly string[], appVersion: string): Promise<string[]>;
   /**
    * Stops taking work, lets running steps finish (up to `shutdownGraceMs`), leaves unfinished
    * workflows PENDING for the next launch, and closes the store.
@@ -157,15 +180,20 @@ type EngineState = "created" | "launching" | "running" | "closing" | "closed";
  */
 export function createEngine(options: EngineOptions): Engine {
   const { store } = options;
-  const executorId = options.executorId ?? "local";
+  const executorId =
+    options.executorId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const { appVersion } = options;
+  const leaseMs = options.leaseMs ?? 30_000;
   const logger = options.logger ?? consoleLogger();
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   if (typeof executorId !== "string" || executorId === "") {
     throw new InvalidOptionError("executorId", "expected a non-empty string");
   }
-  if (!(pollIntervalMs > 0))
+  if (!(pollIntervalMs > 0)) {
     throw new InvalidOptionError("pollIntervalMs", "expected a positive number");
+  }
+  if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
   const registry = new Registry(options.workflows);
   const wakeups = new Wakeups(store, logger, pollIntervalMs);
   const closing = new AbortController();
@@ -199,11 +227,12 @@ export function createEngine(options: EngineOptions): Engine {
       definition?.channels,
     );
 
-  const host: ExecutionHost & { readonly executorId: string } = {
+  const host: ExecutionHost = {
     store,
     logger,
     wakeups,
     executorId,
+    appVersion,
     startChild: async (child) => {
       assertRunning("start");
       await create(registry.definitionOf(child.definition), child.input, child.workflowId, {
@@ -220,7 +249,6 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     wakeups,
     registry,
-    executorId,
     pollIntervalMs,
     isRunning: () => state === "running",
     createExecution: (definition, record, history) =>
@@ -230,7 +258,18 @@ export function createEngine(options: EngineOptions): Engine {
         definition,
         history,
         deadlineAt: record.deadlineAt,
+        ownerEpoch: record.ownerEpoch,
       }),
+  });
+  const background = new Background({
+    store,
+    runs,
+    logger,
+    executorId,
+    appVersion,
+    leaseMs,
+    pollIntervalMs,
+    retention: options.retention,
   });
 
   /** Validates, serializes and creates a workflow; runs it here if it is new. */
@@ -245,7 +284,14 @@ export function createEngine(options: EngineOptions): Engine {
       workflowId,
       definition,
       () =>
-        store.createWorkflow({ workflowId, name: definition.name, input, executorId, ...extra }),
+        store.createWorkflow({
+          workflowId,
+          name: definition.name,
+          input,
+          executorId,
+          appVersion,
+          ...extra,
+        }),
       { loadHistory: false },
     );
     if (!created && workflow.name !== definition.name) {
@@ -261,6 +307,7 @@ export function createEngine(options: EngineOptions): Engine {
       state = "launching";
       try {
         await store.migrate();
+        await background.heartbeat(); // alive before claiming anything
         await wakeups.start();
         state = "running";
       } catch (error) {
@@ -268,7 +315,7 @@ export function createEngine(options: EngineOptions): Engine {
         throw error;
       }
       const report = await runs.recover();
-      runs.startMaintenance();
+      background.start();
       return report;
     },
     async start<In, Out, C extends ChannelSchemas>(
@@ -339,11 +386,20 @@ export function createEngine(options: EngineOptions): Engine {
     },
     listWorkflows: (filter) => operator.listWorkflows(filter),
     listSteps: (workflowId) => operator.listSteps(workflowId),
+    listExecutors: () => {
+      assertRunning("listExecutors");
+      return store.listExecutors();
+    },
+    moveToVersion: (workflowIds, version) => {
+      assertRunning("moveToVersion");
+      return store.setAppVersion(workflowIds, version);
+    },
     async shutdown() {
       if (state === "closing" || state === "closed") return;
       state = "closing";
       closing.abort(new EngineClosedError("shutdown"));
       await runs.stopAll(shutdownGraceMs);
+      await background.stop();
       await wakeups.stop();
       state = "closed";
       await store.close();

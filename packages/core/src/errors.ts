@@ -17,6 +17,8 @@ export type CairnErrorCode =
   | "WORKFLOW_DEAD_LETTERED"
   | "WORKFLOW_CANCELLED"
   | "WORKFLOW_INTERRUPTED"
+  | "WORKFLOW_OWNERSHIP_LOST"
+  | "STORE_UNAVAILABLE"
   | "NOT_IN_WORKFLOW"
   | "ENGINE_NOT_LAUNCHED"
   | "ENGINE_CLOSED"
@@ -209,6 +211,39 @@ export class WorkflowInterruptedError extends CairnError {
   }
 }
 
+/**
+ * Another executor took this workflow over (this one was presumed dead: its lease expired). The
+ * late execution stops at its next write, which is fenced off: nothing it writes lands.
+ */
+export class WorkflowOwnershipLostError extends CairnError {
+  override name = "WorkflowOwnershipLostError";
+  readonly workflowId: string;
+  readonly executorId: string;
+  static override is = isCode<WorkflowOwnershipLostError>("WORKFLOW_OWNERSHIP_LOST");
+
+  constructor(workflowId: string, executorId: string) {
+    super(
+      "WORKFLOW_OWNERSHIP_LOST",
+      `Executor ${executorId} no longer owns workflow ${workflowId}: another executor took it over`,
+    );
+    this.workflowId = workflowId;
+    this.executorId = executorId;
+  }
+}
+
+/**
+ * The store cannot be reached (connection refused or lost, server restarting). Cairn retries
+ * with backoff; nothing is lost: unrecorded work runs again once the store is back.
+ */
+export class StoreUnavailableError extends CairnError {
+  override name = "StoreUnavailableError";
+  static override is = isCode<StoreUnavailableError>("STORE_UNAVAILABLE");
+
+  constructor(message: string, options?: ErrorOptions) {
+    super("STORE_UNAVAILABLE", message, options);
+  }
+}
+
 /** A step or child workflow was called without a live workflow context. */
 export class NotInWorkflowError extends CairnError {
   override name = "NotInWorkflowError";
@@ -298,6 +333,8 @@ export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) =
   WorkflowDeadLetteredError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
+  WorkflowOwnershipLostError,
+  StoreUnavailableError,
   NotInWorkflowError,
   EngineNotLaunchedError,
   EngineClosedError,

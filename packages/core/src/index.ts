@@ -74,6 +74,8 @@ export {
   WorkflowDeadLetteredError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
+  WorkflowOwnershipLostError,
+  StoreUnavailableError,
   NotInWorkflowError,
   EngineNotLaunchedError,
   EngineClosedError,
@@ -98,4 +100,7 @@ export type {
   StreamEntry,
   WorkflowFilter,
   StoreNotification,
+  Fence,
+  ExecutorRecord,
+  TakeoverClaim,
 } from "./store/workflow-store.js";

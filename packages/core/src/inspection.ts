@@ -14,6 +14,8 @@ export interface ListWorkflowsFilter {
   readonly workflowIds?: readonly string[];
   readonly createdAfter?: Date | number;
   readonly createdBefore?: Date | number;
+  /** Workflows recorded with this application version. */
+  readonly appVersion?: string;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;

@@ -122,7 +122,7 @@ describe("engine", () => {
       workflowId: "r1",
       name: "arithmetic",
       status: "SUCCESS",
-      executorId: "local",
+      executorId: engine.executorId,
     });
     await expect(engine.retrieve("nope").result()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });

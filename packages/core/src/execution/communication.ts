@@ -30,12 +30,13 @@ export function send(
   const name = "cairn.send";
   return run.operation<void>(name, async (position, startedAt) => {
     const result = await run.guard(
-      run.host.store.sendMessage({
-        destinationId,
-        topic,
-        message: serialize(message, `message on topic "${topic}"`),
-        messageId: `${run.workflowId}:${position}`,
-      }),
+      () =>
+        run.host.store.sendMessage({
+          destinationId,
+          topic,
+          message: serialize(message, `message on topic "${topic}"`),
+          messageId: `${run.workflowId}:${position}`,
+        }),
       name,
     );
     if (result === "workflow-not-found") {
@@ -57,7 +58,10 @@ export async function recv(run: Execution, topic: string, options?: WaitOptions)
     for (;;) {
       run.throwIfStopped();
       const template = run.checkpoint(position, name, startedAt, {});
-      const consumed = await run.guard(run.host.store.consumeMessage(topic, template), name);
+      const consumed = await run.guard(
+        () => run.host.store.consumeMessage(topic, template, run.fence),
+        name,
+      );
       if (consumed) return { recorded: consumed };
       if (deadline !== null && Date.now() >= deadline) {
         return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
@@ -75,7 +79,10 @@ export function setEvent(run: Execution, at: number, key: string, value: unknown
     const checkpoint = run.checkpoint(position, name, startedAt, {
       output: serialize(undefined, name),
     });
-    await run.guard(run.host.store.setEvent(run.workflowId, key, serialized, checkpoint), name);
+    await run.guard(
+      () => run.host.store.setEvent(run.workflowId, key, serialized, checkpoint, run.fence),
+      name,
+    );
     return { recorded: checkpoint };
   });
 }
@@ -98,7 +105,7 @@ export async function getEvent(
   return run.operationAt(getAt, name, async (position, startedAt) => {
     for (;;) {
       run.throwIfStopped();
-      const value = await run.guard(run.host.store.getEvent(workflowId, key), name);
+      const value = await run.guard(() => run.host.store.getEvent(workflowId, key), name);
       if (value !== undefined || (deadline !== null && Date.now() >= deadline)) {
         return run.checkpoint(position, name, startedAt, {
           output: value ?? serialize(undefined, name),
@@ -128,10 +135,12 @@ export function writeStream(
       output: serialize(undefined, name),
     });
     await run.guard(
-      run.host.store.writeStream(
-        { workflowId: run.workflowId, key, value: serialized, closed },
-        checkpoint,
-      ),
+      () =>
+        run.host.store.writeStream(
+          { workflowId: run.workflowId, key, value: serialized, closed },
+          checkpoint,
+          run.fence,
+        ),
       name,
     );
     return { recorded: checkpoint };
@@ -166,7 +175,7 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
           const template = run.checkpoint(position, name, opStartedAt, {});
           if (branch.kind === "message") {
             const consumed = await run.guard(
-              run.host.store.consumeMessage(branch.topic, template),
+              () => run.host.store.consumeMessage(branch.topic, template, run.fence),
               name,
             );
             if (consumed) return { recorded: consumed };
@@ -175,7 +184,7 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
               return { ...template, output: serialize(undefined, name) };
           } else {
             const record = await run.guard(
-              run.host.store.getWorkflow(branch.source.workflowId),
+              () => run.host.store.getWorkflow(branch.source.workflowId),
               name,
             );
             if (record && terminal.has(record.status)) {

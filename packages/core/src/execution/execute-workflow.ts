@@ -3,7 +3,12 @@
  * and serialize what it returns (or the error it throws), and write the outcome in one statement.
  * A run that was interrupted (shutdown, lost store) records nothing and stays PENDING.
  */
-import { WorkflowCancelledError, ValidationError, WorkflowInterruptedError } from "../errors.js";
+import {
+  ValidationError,
+  WorkflowCancelledError,
+  WorkflowInterruptedError,
+  WorkflowOwnershipLostError,
+} from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { SerializedValue, WorkflowRecord } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
@@ -15,41 +20,56 @@ export type RunOutcome =
   | { readonly kind: "finished"; readonly status: "ERROR"; readonly error: SerializedValue }
   /** The store refused the outcome: the workflow was finished elsewhere (e.g. cancelled). */
   | { readonly kind: "superseded"; readonly record: WorkflowRecord | undefined }
+  /** Stopped here before finishing (shutdown, store failure); it stays PENDING. */
   | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError }
+  /** Another executor took it over; its result will come from there. */
+  | { readonly kind: "lost"; readonly error: WorkflowOwnershipLostError }
   /** Cancelled while running here; the store already says CANCELLED. */
   | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };
 
 /** Runs `definition`'s body on `execution` and records the outcome. Never rejects. */
 export async function executeWorkflow(
-  host: ExecutionHost & { readonly executorId: string },
+  host: ExecutionHost,
   definition: WorkflowDefinition,
   execution: Execution,
   input: unknown,
 ): Promise<RunOutcome> {
   const outcome = await runBody(definition, execution, input);
-  const interruption = execution.interruption;
-  if (WorkflowCancelledError.is(interruption)) return { kind: "cancelled", error: interruption };
-  if (interruption) return { kind: "interrupted", error: interruption };
+  if (execution.interruption) return stoppedOutcome(execution);
   try {
-    const finished = await host.store.finishWorkflow({
-      workflowId: execution.workflowId,
-      executorId: host.executorId,
-      ...outcome,
-    });
+    const finished = await execution.guard(
+      () =>
+        host.store.finishWorkflow({
+          workflowId: execution.workflowId,
+          executorId: host.executorId,
+          epoch: execution.fence.epoch,
+          ...outcome,
+        }),
+      "the workflow's outcome",
+    );
     if (finished) return { kind: "finished", ...outcome };
-    return { kind: "superseded", record: await host.store.getWorkflow(execution.workflowId) };
+    const record = await host.store.getWorkflow(execution.workflowId);
+    if (record?.status === "PENDING" && record.executorId !== host.executorId) {
+      return {
+        kind: "lost",
+        error: new WorkflowOwnershipLostError(execution.workflowId, host.executorId),
+      };
+    }
+    return { kind: "superseded", record };
   } catch (error) {
     execution.stop("could not record the workflow's outcome", error);
-    const stopped = execution.interruption;
-    if (WorkflowCancelledError.is(stopped)) return { kind: "cancelled", error: stopped };
-    return { kind: "interrupted", error: stopped ?? interrupted(execution, error) };
+    return stoppedOutcome(execution);
   }
 }
 
-function interrupted(execution: Execution, cause: unknown): WorkflowInterruptedError {
-  return new WorkflowInterruptedError(execution.workflowId, "could not record the outcome", {
-    cause,
-  });
+function stoppedOutcome(execution: Execution): RunOutcome {
+  const reason = execution.interruption;
+  if (WorkflowCancelledError.is(reason)) return { kind: "cancelled", error: reason };
+  if (WorkflowOwnershipLostError.is(reason)) return { kind: "lost", error: reason };
+  return {
+    kind: "interrupted",
+    error: reason ?? new WorkflowInterruptedError(execution.workflowId, "stopped"),
+  };
 }
 
 type BodyOutcome =

@@ -12,15 +12,17 @@ import { toMs, type Duration } from "../duration.js";
 import {
   CairnError,
   NonDeterminismError,
+  StoreUnavailableError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
+  WorkflowOwnershipLostError,
   type CairnErrorCode,
 } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import { scopedLogger, type Logger } from "../logger.js";
 import { deserialize, serialize, serializeError } from "../serialization.js";
 import type { StepDefinition } from "../step.js";
-import type { SerializedValue, StepRecord, WorkflowStore } from "../store/workflow-store.js";
+import type { Fence, SerializedValue, StepRecord, WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 import * as communication from "./communication.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
@@ -31,6 +33,8 @@ import type { Wakeups } from "./wakeups.js";
 export interface ExecutionHost {
   readonly store: WorkflowStore;
   readonly logger: Logger;
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
   readonly wakeups: Wakeups;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */
   startChild(child: {
@@ -45,6 +49,10 @@ export interface ExecutionHost {
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };
+
+/** Why a run stopped early. */
+export type RunInterruption =
+  WorkflowInterruptedError | WorkflowCancelledError | WorkflowOwnershipLostError;
 
 /** How an operation recognises and decodes its checkpoint. */
 export interface OperationOptions<T> {
@@ -69,6 +77,8 @@ export class Execution implements WorkflowContext, DurableOperations {
   readonly definition: WorkflowDefinition;
   /** Epoch ms past which this run is cancelled; children inherit it. */
   readonly deadlineAt: number | undefined;
+  /** This run's claim on the workflow: every write carries it, and a stale one is refused. */
+  readonly fence: Fence;
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
@@ -85,12 +95,14 @@ export class Execution implements WorkflowContext, DurableOperations {
     definition: WorkflowDefinition;
     history: readonly StepRecord[];
     deadlineAt: number | undefined;
+    ownerEpoch: number;
   }) {
     this.host = options.host;
     this.workflowId = options.workflowId;
     this.definition = options.definition;
     this.workflowName = options.definition.name;
     this.deadlineAt = options.deadlineAt;
+    this.fence = { executorId: options.host.executorId, epoch: options.ownerEpoch };
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.log = scopedLogger(
@@ -101,10 +113,9 @@ export class Execution implements WorkflowContext, DurableOperations {
     attachOperations(this, this);
   }
 
-  /** Why the run stopped early, if it did: shut down, store failure, or cancelled. */
-  get interruption(): WorkflowInterruptedError | WorkflowCancelledError | undefined {
-    return this.softStop.signal.reason as
-      WorkflowInterruptedError | WorkflowCancelledError | undefined;
+  /** Why the run stopped early, if it did: shut down, store failure, cancelled, taken over. */
+  get interruption(): RunInterruption | undefined {
+    return this.softStop.signal.reason as RunInterruption | undefined;
   }
 
   /** Aborts when the run must stop: waits listen to it. */
@@ -116,6 +127,14 @@ export class Execution implements WorkflowContext, DurableOperations {
   stop(reason: string, cause?: unknown): void {
     if (this.softStop.signal.aborted) return;
     this.softStop.abort(new WorkflowInterruptedError(this.workflowId, reason, { cause }));
+  }
+
+  /** Another executor took the workflow over: stop at once, writing nothing more. */
+  lose(): void {
+    if (!this.softStop.signal.aborted) {
+      this.softStop.abort(new WorkflowOwnershipLostError(this.workflowId, this.fence.executorId));
+    }
+    this.abandon();
   }
 
   /** Cancels the run: it stops at its next durable operation and its running step's signal fires. */
@@ -343,19 +362,35 @@ export class Execution implements WorkflowContext, DurableOperations {
     const performed = await perform(position, Date.now());
     if ("recorded" in performed) return replay(performed.recorded);
     this.hardStop.signal.throwIfAborted();
-    const stored = await this.guard(this.host.store.recordStep(performed), name);
+    const stored = await this.guard(() => this.host.store.recordStep(performed, this.fence), name);
     if (stored) return replay(performed);
     // Another execution recorded this position first: its checkpoint is the truth.
-    const steps = await this.guard(this.host.store.listSteps(this.workflowId), name);
+    const steps = await this.guard(() => this.host.store.listSteps(this.workflowId), name);
     return replay(steps.find((s) => s.position === position) ?? performed);
   }
 
-  /** Awaits a store call; a failure stops the run (it stays PENDING) instead of failing it. */
-  async guard<T>(call: Promise<T>, what: string): Promise<T> {
-    try {
-      return await call;
-    } catch (error) {
-      throw this.storeFailed(what, error);
+  /**
+   * Runs a store call for this run. An outage (`StoreUnavailableError`) is retried with backoff
+   * until the store is back or the run stops; losing ownership stops the run; any other failure
+   * stops it too (it stays PENDING and resumes later) instead of failing the workflow.
+   */
+  async guard<T>(call: () => Promise<T>, what: string): Promise<T> {
+    for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 5_000)) {
+      try {
+        return await call();
+      } catch (error) {
+        if (WorkflowOwnershipLostError.is(error)) {
+          this.lose();
+          throw error;
+        }
+        if (!StoreUnavailableError.is(error) || this.softStop.signal.aborted) {
+          throw this.storeFailed(what, error);
+        }
+        this.log.warn(`store unavailable while recording "${what}"; retrying in ${waitMs} ms`, {
+          error,
+        });
+        await delay(waitMs, this.softStop.signal).catch(() => undefined);
+      }
     }
   }
 
@@ -374,5 +409,23 @@ export class Execution implements WorkflowContext, DurableOperations {
   private storeFailed(what: string, error: unknown): unknown {
     this.stop(`could not record "${what}"`, error);
     return this.softStop.signal.reason;
+  }
+
+  /**
+   * `ctx.patched(name)`: true on runs that reach this point with the patched code (a marker is
+   * recorded), false when replaying a history recorded before the patch existed (something else
+   * is recorded here; nothing is consumed, so the old code path replays).
+   */
+  async patched(name: string): Promise<boolean> {
+    const marker = `cairn.patch:${name}`;
+    const recorded = this.history.get(this.position);
+    if (recorded && recorded.name !== marker) return false;
+    return this.internal(marker, () => true);
+  }
+
+  /** `ctx.deprecatePatch(name)`: after every old run drained, keeps replays of patched runs valid. */
+  async deprecatePatch(name: string): Promise<true> {
+    if (this.history.get(this.position)?.name === `cairn.patch:${name}`) await this.patched(name);
+    return true;
   }
 }

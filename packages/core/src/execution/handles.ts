@@ -65,6 +65,7 @@ async function awaitResult<Out>(workflowId: string, source: HandleSource): Promi
     const local = source.localRun(workflowId);
     if (local) {
       const outcome = await local;
+      // A run taken over by another executor: its result comes from the store, below.
       if (outcome.kind === "interrupted" || outcome.kind === "cancelled") throw outcome.error;
       if (outcome.kind === "finished") {
         if (outcome.status === "ERROR") throw deserialize(outcome.error);
@@ -105,6 +106,7 @@ export function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
     recoveryAttempts: record.recoveryAttempts,
     deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
     forkedFrom: record.forkedFrom,
+    appVersion: record.appVersion,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),
   };

@@ -1,8 +1,10 @@
 /**
  * The runs an engine has in flight, and how work reaches it: created here, recovered at launch,
- * or picked up later (a client start, a resume, a fork assigned to this executor — announced by a
- * store notification, or found by the periodic poll that backs notifications up). It guarantees a
- * workflow runs at most once in this process, arms deadlines, and stops everything at shutdown.
+ * taken over from executors that stopped heartbeating, or picked up later (a client start, a
+ * resume, a fork assigned to this executor — announced by a store notification, or found by the
+ * periodic poll that backs notifications up). It guarantees a workflow runs at most once in this
+ * process, stops runs that were cancelled or taken over elsewhere, arms deadlines, and stops
+ * everything at shutdown. The timers that drive it live in `background.ts`.
  */
 import type { LaunchReport } from "../engine.js";
 import { WorkflowNotRegisteredError } from "../errors.js";
@@ -10,6 +12,7 @@ import type { Logger } from "../logger.js";
 import { deserialize } from "../serialization.js";
 import type {
   CreateWorkflowResult,
+  RecoveryResult,
   StepRecord,
   WorkflowRecord,
   WorkflowStatus,
@@ -31,12 +34,11 @@ export interface Run {
 
 /** What a run set needs from its engine. */
 export interface RunSetDeps {
-  readonly host: ExecutionHost & { readonly executorId: string };
+  readonly host: ExecutionHost;
   readonly store: WorkflowStore;
   readonly logger: Logger;
   readonly wakeups: Wakeups;
   readonly registry: Registry;
-  readonly executorId: string;
   readonly pollIntervalMs: number;
   isRunning(): boolean;
   createExecution(
@@ -46,7 +48,11 @@ export interface RunSetDeps {
   ): Execution;
 }
 
+/** The owner of workflows a client started or resumed for "any engine": claimed by takeover. */
+export const UNASSIGNED_EXECUTOR = "cairn:unassigned";
+
 const MAX_TIMER_MS = 2_147_483_647;
+const TAKEOVER_BATCH = 100;
 
 /** The in-flight runs of one engine. */
 export class RunSet {
@@ -55,7 +61,6 @@ export class RunSet {
   private readonly starting = new Set<string>();
   /** IDs that finished here recently, with when: a poll that read them PENDING is stale. */
   private readonly finishedAt = new Map<string, number>();
-  private maintenance: AbortController | undefined;
   private readonly deps: RunSetDeps;
 
   constructor(deps: RunSetDeps) {
@@ -63,7 +68,19 @@ export class RunSet {
     deps.wakeups.onNotification((notification) => {
       if (notification.kind !== "status") return;
       if (notification.status === "CANCELLED") this.cancel([notification.workflowId]);
-      else if (notification.status === "PENDING" && notification.executorId === deps.executorId) {
+      else if (
+        notification.status === "PENDING" &&
+        notification.executorId === UNASSIGNED_EXECUTOR
+      ) {
+        void this.takeOver().catch((error: unknown) => {
+          deps.logger.warn("could not claim an unassigned workflow; the next poll retries", {
+            error,
+          });
+        });
+      } else if (
+        notification.status === "PENDING" &&
+        notification.executorId === deps.host.executorId
+      ) {
         void this.pickUp(notification.workflowId);
       }
     });
@@ -115,17 +132,115 @@ export class RunSet {
 
   /** At launch: claims this executor's unfinished workflows and runs them. */
   async recover(): Promise<LaunchReport> {
-    const { store, registry, executorId, logger } = this.deps;
-    const claim = await store.claimRecoverable({
-      executorId,
+    const { store } = this.deps;
+    const report = await this.adopt(await store.claimRecoverable(this.claim()));
+    if (!store.exclusive) return report;
+    // Only this process can open the store: every other executor in it is gone.
+    const taken = await this.takeOver({ ignoreLeases: true });
+    return {
+      recovered: [...report.recovered, ...taken.recovered],
+      deadLettered: [...report.deadLettered, ...taken.deadLettered],
+      unknown: [...report.unknown, ...taken.unknown],
+    };
+  }
+
+  /** Claims (and runs) workflows of executors whose lease expired or that stopped. */
+  async takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
+    const result = await this.deps.store.takeOver({
+      ...this.claim(),
+      limit: TAKEOVER_BATCH,
+      ignoreLeases: options.ignoreLeases ?? false,
+    });
+    if (result.recovered.length > 0) {
+      this.deps.logger.info(`took over ${result.recovered.length} workflows of stopped executors`);
+    }
+    return this.adopt(result);
+  }
+
+  /** Starts running `record` here. No-op if it already runs. */
+  spawn(
+    definition: WorkflowDefinition,
+    record: WorkflowRecord,
+    history: readonly StepRecord[],
+  ): void {
+    const id = record.workflowId;
+    if (this.running.has(id)) return;
+    const execution = this.deps.createExecution(definition, record, history);
+    const input = deserialize(record.input);
+    const done = executeWorkflow(this.deps.host, definition, execution, input).then((outcome) =>
+      this.settle(id, outcome),
+    );
+    const run: Run = { execution, done };
+    this.running.set(id, run);
+    this.armDeadline(run, record.deadlineAt);
+  }
+
+  /** Cancels the local runs among `workflowIds` (the store already says CANCELLED). */
+  cancel(workflowIds: readonly string[]): void {
+    for (const id of workflowIds) this.running.get(id)?.execution.cancel();
+  }
+
+  /**
+   * The poll behind notifications: stops local runs that were cancelled or taken over elsewhere,
+   * and picks up PENDING workflows assigned to this executor that nothing runs.
+   */
+  async poll(): Promise<void> {
+    const { store, host } = this.deps;
+    if (this.running.size > 0) {
+      const ids = [...this.running.keys()];
+      for (const record of await store.listWorkflows({ workflowIds: ids, limit: ids.length })) {
+        const run = this.running.get(record.workflowId);
+        if (!run) continue;
+        if (record.status === "CANCELLED") run.execution.cancel();
+        else if (record.ownerEpoch !== run.execution.fence.epoch) run.execution.lose();
+      }
+    }
+    const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
+    if ((await store.listWorkflows(unassigned)).length > 0) await this.takeOver();
+    const pending = await store.listWorkflows({
+      status: "PENDING",
+      executorId: host.executorId,
+      limit: 100,
+    });
+    const staleBefore = Date.now() - 2 * this.deps.pollIntervalMs;
+    for (const [id, at] of this.finishedAt) if (at < staleBefore) this.finishedAt.delete(id);
+    for (const record of pending) {
+      const id = record.workflowId;
+      if (this.finishedAt.has(id) || this.starting.has(id) || this.running.has(id)) continue;
+      await this.ensureRunning(record);
+    }
+  }
+
+  /** Stops every run at its next durable operation, gives steps `graceMs`, then abandons them. */
+  async stopAll(graceMs: number): Promise<void> {
+    const runs = [...this.running.values()];
+    for (const run of runs) run.execution.stop("the engine is shutting down");
+    const settled = Promise.allSettled(runs.map((run) => run.done));
+    const grace = new AbortController();
+    await Promise.race([settled, delay(graceMs, grace.signal).catch(() => undefined)]);
+    grace.abort();
+    for (const run of runs) run.execution.abandon();
+    await settled;
+  }
+
+  private claim() {
+    const { host, registry } = this.deps;
+    return {
+      executorId: host.executorId,
+      appVersion: host.appVersion,
       names: registry.names,
       maxRecoveryAttempts: registry.maxRecoveryAttempts(),
-    });
+    };
+  }
+
+  /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
+  private async adopt(claim: RecoveryResult): Promise<LaunchReport> {
+    const { store, registry, logger } = this.deps;
     // Load every history before starting any run, so recovered parents find recovered children.
     const histories = await Promise.all(claim.recovered.map((r) => store.listSteps(r.workflowId)));
     claim.recovered.forEach((record, i) => {
       const definition = registry.get(record.name);
-      if (definition) this.spawn(definition, record, histories[i] ?? []);
+      if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? []);
     });
     for (const record of claim.deadLettered) {
       logger.error(`workflow ${record.workflowId} moved to DEAD_LETTER`, {
@@ -148,86 +263,24 @@ export class RunSet {
     };
   }
 
-  /** Starts running `record` here. No-op if it already runs. */
-  spawn(
+  /** Spawns `record`; an older run of it here is fenced off now, so it is stopped first. */
+  private spawnAfterPrevious(
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
   ): void {
-    const id = record.workflowId;
-    if (this.running.has(id)) return;
-    const execution = this.deps.createExecution(definition, record, history);
-    const done = executeWorkflow(
-      this.deps.host,
-      definition,
-      execution,
-      deserialize(record.input),
-    ).then((outcome) => this.settle(id, outcome));
-    const run: Run = { execution, done };
-    this.running.set(id, run);
-    this.armDeadline(run, record.deadlineAt);
-  }
-
-  /** Cancels the local runs among `workflowIds` (the store already says CANCELLED). */
-  cancel(workflowIds: readonly string[]): void {
-    for (const id of workflowIds) this.running.get(id)?.execution.cancel();
-  }
-
-  /** Polls for work and cancellations that notifications may have missed, until `stopAll`. */
-  startMaintenance(): void {
-    const controller = new AbortController();
-    this.maintenance = controller;
-    const loop = async () => {
-      while (!controller.signal.aborted) {
-        await delay(this.deps.pollIntervalMs, controller.signal).catch(() => undefined);
-        if (controller.signal.aborted) return;
-        await this.maintain().catch((error: unknown) => {
-          this.deps.logger.warn("background check of the store failed; retrying", { error });
-        });
-      }
-    };
-    void loop();
-  }
-
-  /** Stops every run at its next durable operation, gives steps `graceMs`, then abandons them. */
-  async stopAll(graceMs: number): Promise<void> {
-    this.maintenance?.abort();
-    const runs = [...this.running.values()];
-    for (const run of runs) run.execution.stop("the engine is shutting down");
-    const settled = Promise.allSettled(runs.map((run) => run.done));
-    const grace = new AbortController();
-    await Promise.race([settled, delay(graceMs, grace.signal).catch(() => undefined)]);
-    grace.abort();
-    for (const run of runs) run.execution.abandon();
-    await settled;
-  }
-
-  private async maintain(): Promise<void> {
-    const { store, executorId } = this.deps;
-    if (this.running.size > 0) {
-      const ids = [...this.running.keys()];
-      const cancelled = await store.listWorkflows({
-        workflowIds: ids,
-        status: "CANCELLED",
-        limit: ids.length,
-      });
-      this.cancel(cancelled.map((r) => r.workflowId));
-    }
-    const pending = await store.listWorkflows({ status: "PENDING", executorId, limit: 100 });
-    const staleBefore = Date.now() - 2 * this.deps.pollIntervalMs;
-    for (const [id, at] of this.finishedAt) if (at < staleBefore) this.finishedAt.delete(id);
-    for (const record of pending) {
-      if (this.finishedAt.has(record.workflowId) || this.starting.has(record.workflowId)) continue;
-      if (!this.running.has(record.workflowId)) await this.ensureRunning(record);
-    }
+    const previous = this.running.get(record.workflowId);
+    if (!previous) return this.spawn(definition, record, history);
+    previous.execution.lose();
+    void previous.done.then(() => this.spawn(definition, record, history));
   }
 
   private async pickUp(workflowId: string): Promise<void> {
-    if (this.running.has(workflowId) || this.starting.has(workflowId) || !this.deps.isRunning())
-      return;
+    const busy = this.running.has(workflowId) || this.starting.has(workflowId);
+    if (busy || !this.deps.isRunning()) return;
     try {
       const record = await this.deps.store.getWorkflow(workflowId);
-      if (record?.status === "PENDING" && record.executorId === this.deps.executorId) {
+      if (record?.status === "PENDING" && record.executorId === this.deps.host.executorId) {
         await this.ensureRunning(record);
       }
     } catch (error) {
@@ -242,8 +295,8 @@ export class RunSet {
     clearTimeout(run?.deadlineTimer);
     this.running.delete(id);
     this.finishedAt.set(id, Date.now());
-    if (outcome.kind === "interrupted") {
-      this.deps.logger.warn(`workflow ${id} left PENDING: ${outcome.error.message}`);
+    if (outcome.kind === "interrupted" || outcome.kind === "lost") {
+      this.deps.logger.warn(`workflow ${id} stopped here: ${outcome.error.message}`);
     }
     const status: WorkflowStatus =
       outcome.kind === "finished"
@@ -251,12 +304,8 @@ export class RunSet {
         : outcome.kind === "cancelled"
           ? "CANCELLED"
           : (outcome.kind === "superseded" && outcome.record?.status) || "PENDING";
-    this.deps.wakeups.notify({
-      kind: "status",
-      workflowId: id,
-      status,
-      executorId: this.deps.executorId,
-    });
+    const { executorId } = this.deps.host;
+    this.deps.wakeups.notify({ kind: "status", workflowId: id, status, executorId });
     return outcome;
   }
 
@@ -278,8 +327,7 @@ export class RunSet {
     try {
       const cancelled = await this.deps.store.cancelWorkflow(workflowId, { children: true });
       this.cancel(cancelled);
-      if (cancelled.length > 0)
-        this.deps.logger.info(`workflow ${workflowId} timed out and was cancelled`);
+      if (cancelled.length > 0) this.deps.logger.info(`workflow ${workflowId} timed out`);
     } catch (error) {
       this.deps.logger.warn(`could not cancel workflow ${workflowId} at its deadline; retrying`, {
         error,

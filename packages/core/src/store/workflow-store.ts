@@ -40,6 +40,13 @@ export interface WorkflowRecord {
   readonly deadlineAt: number | undefined;
   /** For a fork: the workflow it was forked from. */
   readonly forkedFrom: string | undefined;
+  /** The application version it runs on; `undefined`: any version may run it. */
+  readonly appVersion: string | undefined;
+  /**
+   * Increases each time the workflow changes owner (recovery, takeover, resume). Checkpoint
+   * writes carry the epoch they were made under; a stale one is fenced off.
+   */
+  readonly ownerEpoch: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -51,6 +58,8 @@ export interface NewWorkflow {
   readonly input: SerializedValue;
   readonly executorId: string;
   readonly parentWorkflowId?: string | undefined;
+  /** The application version it must run on; `undefined`: any. */
+  readonly appVersion?: string | undefined;
   /** Epoch ms past which the workflow is cancelled. */
   readonly deadlineAt?: number | undefined;
   /**
@@ -88,6 +97,29 @@ export interface StepRecord {
   readonly completedAt: number;
 }
 
+/**
+ * Who may write a workflow's checkpoints: its owner, at the epoch it took ownership. A write
+ * carrying a fence that no longer matches the workflow's `executorId` and `ownerEpoch` is
+ * rejected with `WorkflowOwnershipLostError` and changes nothing.
+ */
+export interface Fence {
+  readonly executorId: string;
+  readonly epoch: number;
+}
+
+/** An engine's liveness record. */
+export interface ExecutorRecord {
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  /** `alive` while heartbeating within its lease; `stopped` after a clean shutdown. */
+  readonly status: "alive" | "stopped";
+  /** When it last heartbeated (store clock). */
+  readonly heartbeatAt: number;
+  readonly leaseMs: number;
+  /** True when `heartbeatAt + leaseMs` has passed (store clock) or it stopped: others take over. */
+  readonly expired: boolean;
+}
+
 /** What the engine writes when a workflow finishes. */
 export interface WorkflowOutcome {
   readonly workflowId: string;
@@ -95,6 +127,8 @@ export interface WorkflowOutcome {
   readonly status: "SUCCESS" | "ERROR";
   readonly output?: SerializedValue | undefined;
   readonly error?: SerializedValue | undefined;
+  /** When set, the outcome is written only if the workflow is still owned at this epoch. */
+  readonly epoch?: number | undefined;
 }
 
 /** What launch-time recovery asks of the store. */
@@ -108,6 +142,22 @@ export interface RecoveryClaim {
    * `DEAD_LETTER` instead of being returned for running. Keyed by workflow name.
    */
   readonly maxRecoveryAttempts: Readonly<Record<string, number>>;
+  /**
+   * Version rule: only workflows whose `appVersion` equals this, is `undefined`, or is a version
+   * no alive executor runs (orphaned by a deploy) are claimed. Unset: any version.
+   */
+  readonly appVersion?: string | undefined;
+}
+
+/** What a takeover claims: workflows of executors whose lease expired or that stopped. */
+export interface TakeoverClaim extends RecoveryClaim {
+  /** At most this many workflows per call. */
+  readonly limit: number;
+  /**
+   * Treat every other executor as gone, whatever its heartbeat: for stores only one process can
+   * open (`exclusive`), at launch.
+   */
+  readonly ignoreLeases?: boolean;
 }
 
 /** What launch-time recovery gets back. */
@@ -157,6 +207,7 @@ export interface WorkflowFilter {
   readonly createdAfter?: number;
   /** Created strictly before this epoch ms. */
   readonly createdBefore?: number;
+  readonly appVersion?: string;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;
@@ -201,9 +252,10 @@ export interface WorkflowStore {
    * Records a checkpoint. First write wins: returns `true` if this call stored it, `false` if a
    * checkpoint already existed at (workflowId, position), which is left unchanged. One write and
    * no read on the happy path; a store may batch concurrent calls into one statement, but must
-   * not resolve before the checkpoint is durable.
+   * not resolve before the checkpoint is durable. With a `fence` that no longer matches, rejects
+   * with `WorkflowOwnershipLostError` and writes nothing (the same for every fenced write below).
    */
-  recordStep(step: StepRecord): Promise<boolean>;
+  recordStep(step: StepRecord, fence?: Fence): Promise<boolean>;
 
   /**
    * Records the final outcome of a `PENDING` workflow, and `executorId` as the executor that
@@ -215,7 +267,8 @@ export interface WorkflowStore {
   /**
    * At launch: claims this executor's `PENDING` workflows for re-execution. Each claimed row's
    * `recoveryAttempts` is incremented, or reset to 1 if the workflow recorded new checkpoints
-   * since its previous recovery (it made progress, so it is not crash-looping). A row whose new
+   * since its previous recovery (it made progress, so it is not crash-looping), and `ownerEpoch`
+   * is incremented (fencing off any older execution). A row whose new
    * count exceeds its limit moves to `DEAD_LETTER` instead (no error value is written: the engine
    * reports dead letters from the status and attempt count). All in one transaction.
    */
@@ -233,7 +286,7 @@ export interface WorkflowStore {
    * already exists at `step.position`, returns it and consumes nothing. A message is consumed
    * by exactly one caller.
    */
-  consumeMessage(topic: string, step: StepRecord): Promise<StepRecord | undefined>;
+  consumeMessage(topic: string, step: StepRecord, fence?: Fence): Promise<StepRecord | undefined>;
 
   /**
    * Sets an event's value, last write wins (notifying `event`). With `step`, records that
@@ -245,6 +298,7 @@ export interface WorkflowStore {
     key: string,
     value: SerializedValue,
     step?: StepRecord,
+    fence?: Fence,
   ): Promise<void>;
 
   /** An event's current value, or `undefined` if it was never set. */
@@ -263,6 +317,7 @@ export interface WorkflowStore {
       readonly closed: boolean;
     },
     step: StepRecord,
+    fence?: Fence,
   ): Promise<void>;
 
   /** Up to `limit` entries from `offset` on, in write order (ascending `step.position`). */
@@ -284,7 +339,8 @@ export interface WorkflowStore {
 
   /**
    * Makes a `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `PENDING` again, owned by
-   * `executorId`, with its outcome cleared, recovery attempts at 0 and `deadlineAt` cleared (a
+   * `executorId` (with `ownerEpoch` incremented), its outcome cleared, recovery attempts at 0
+   * and `deadlineAt` cleared (a
    * timed-out workflow could not run otherwise) (notifying `status`).
    * Checkpoints that recorded errors at the end of its history (after its last successful
    * checkpoint) are deleted so those steps run again. Returns the updated row; `undefined` if no such workflow. A `PENDING` or `SUCCESS`
@@ -311,11 +367,54 @@ export interface WorkflowStore {
   /** Workflows matching `filter`. */
   listWorkflows(filter: WorkflowFilter): Promise<WorkflowRecord[]>;
 
+  // ---- Executors, ownership, versions, retention ---------------------------------------------
+
+  /** Records that an executor is alive (store clock), creating its row on first call. */
+  heartbeat(executor: {
+    readonly executorId: string;
+    readonly appVersion: string | undefined;
+    readonly leaseMs: number;
+  }): Promise<void>;
+
+  /** Marks an executor stopped (clean shutdown): others may take its workflows at once. */
+  stopExecutor(executorId: string): Promise<void>;
+
+  /** Every executor that ever heartbeated. */
+  listExecutors(): Promise<ExecutorRecord[]>;
+
+  /**
+   * Claims up to `limit` PENDING workflows owned by OTHER executors that are expired or stopped
+   * (or absent from the executors table), moving them to `claim.executorId` with `ownerEpoch`
+   * incremented, recovery attempts counted as in `claimRecoverable` (dead letters included).
+   * Version rule: a workflow is claimed if its `appVersion` equals `claim.appVersion`, is
+   * `undefined`, or is a version no alive executor runs. Each workflow is claimed by exactly one
+   * caller, also when several call at once. Workflows it would claim but for their name are
+   * reported in `unknown`, untouched. One transaction.
+   */
+  takeOver(claim: TakeoverClaim): Promise<RecoveryResult>;
+
+  /** Moves PENDING workflows to another application version; returns the IDs moved. */
+  setAppVersion(workflowIds: readonly string[], appVersion: string): Promise<string[]>;
+
+  /**
+   * Deletes up to `limit` workflows that finished (`SUCCESS`, `ERROR`, `CANCELLED`) before
+   * `finishedBefore` (epoch ms, by `updatedAt`), with their steps, messages, events and streams.
+   * Returns how many workflows it deleted.
+   */
+  deleteFinished(finishedBefore: number, limit: number): Promise<number>;
+
   /**
    * Subscribes to change notifications, if this store can push them. Resolves once listening
    * (so nothing written after that is missed) with a function that unsubscribes.
    */
   subscribe?(listener: (notification: StoreNotification) => void): Promise<() => Promise<void>>;
+
+  /**
+   * True when only one process can open this store at a time (PGlite's locked data directory,
+   * the memory store): every other executor in it is gone, so launch takes over their work at
+   * once instead of waiting for leases to expire.
+   */
+  readonly exclusive?: boolean;
 
   /** Releases connections and files. Calls after `close()` reject. */
   close(): Promise<void>;

@@ -5,8 +5,11 @@
  * after the change is applied, so listeners never run inside the writing call (as with
  * Postgres, where they arrive after commit).
  */
+import { WorkflowOwnershipLostError } from "../errors.js";
 import type {
   CreateWorkflowResult,
+  ExecutorRecord,
+  Fence,
   NewMessage,
   NewWorkflow,
   RecoveryClaim,
@@ -21,6 +24,7 @@ import type {
   WorkflowRecord,
   WorkflowStatus,
   WorkflowStore,
+  TakeoverClaim,
 } from "../store/workflow-store.js";
 
 interface StoredWorkflow {
@@ -38,6 +42,14 @@ interface StoredMessage {
   consumed: boolean;
 }
 
+interface StoredExecutor {
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  readonly leaseMs: number;
+  heartbeatAt: number;
+  status: "alive" | "stopped";
+}
+
 interface StoredStreamEntry {
   readonly value: SerializedValue | undefined;
   readonly closed: boolean;
@@ -49,13 +61,17 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
+/** The methods of a store (what `calls` counts). */
+export type StoreMethod = Exclude<keyof WorkflowStore, "exclusive">;
+
 /** A `WorkflowStore` held in this process's memory. */
 export interface MemoryStore extends WorkflowStore {
   /** How many calls each method received: lets tests assert the engine's write pattern. */
-  readonly calls: Readonly<Record<keyof WorkflowStore, number>>;
+  readonly calls: Readonly<Record<StoreMethod, number>>;
 }
 
 const resumable: readonly WorkflowStatus[] = ["CANCELLED", "ERROR", "DEAD_LETTER"];
+const finished: readonly WorkflowStatus[] = ["SUCCESS", "ERROR", "CANCELLED"];
 
 /** Creates an empty in-memory store. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -66,8 +82,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const events = new Map<string, SerializedValue>();
   const streams = new Map<string, Map<number, StoredStreamEntry>>();
   const listeners = new Set<(notification: StoreNotification) => void>();
+  const executors = new Map<string, StoredExecutor>();
   let messageSeq = 0;
-  const calls: Record<keyof WorkflowStore, number> = {
+  const calls: Record<StoreMethod, number> = {
     migrate: 0,
     createWorkflow: 0,
     getWorkflow: 0,
@@ -85,12 +102,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     resumeWorkflow: 0,
     forkWorkflow: 0,
     listWorkflows: 0,
+    heartbeat: 0,
+    stopExecutor: 0,
+    listExecutors: 0,
+    takeOver: 0,
+    setAppVersion: 0,
+    deleteFinished: 0,
     subscribe: 0,
     close: 0,
   };
   let closed = false;
 
-  const enter = (method: keyof WorkflowStore): void => {
+  const enter = (method: StoreMethod): void => {
     if (closed) throw new Error(`memory store: ${method} called after close()`);
     calls[method] += 1;
   };
@@ -99,6 +122,42 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (!map) steps.set(workflowId, (map = new Map<number, StepRecord>()));
     return map;
   };
+  /** Throws unless `fence` still matches the workflow's owner and epoch. */
+  const checkFence = (workflowId: string, fence: Fence | undefined): void => {
+    if (!fence) return;
+    const record = workflows.get(workflowId)?.record;
+    if (record?.executorId !== fence.executorId || record.ownerEpoch !== fence.epoch) {
+      throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
+    }
+  };
+  const expired = (e: StoredExecutor): boolean =>
+    e.status === "stopped" || e.heartbeatAt + e.leaseMs < now();
+  /** Moves a claimed workflow to `claim.executorId`, counting recovery attempts; may dead-letter it. */
+  const claimOne = (stored: StoredWorkflow, claim: RecoveryClaim, into: RecoveryResult): void => {
+    const { record } = stored;
+    const progress = steps.get(record.workflowId)?.size ?? 0;
+    const attempts = progress > stored.recoveryProgress ? 1 : record.recoveryAttempts + 1;
+    stored.recoveryProgress = progress;
+    const limit = claim.maxRecoveryAttempts[record.name] ?? Number.POSITIVE_INFINITY;
+    const patch = {
+      recoveryAttempts: attempts,
+      executorId: claim.executorId,
+      ownerEpoch: record.ownerEpoch + 1,
+    };
+    if (attempts > limit) {
+      (into.deadLettered as WorkflowRecord[]).push(
+        update(stored, { ...patch, status: "DEAD_LETTER" }),
+      );
+    } else {
+      (into.recovered as WorkflowRecord[]).push(update(stored, patch));
+    }
+  };
+  /** The version rule of claims: same version, no version, or a version no alive executor runs. */
+  const versionAllowed = (record: WorkflowRecord, appVersion: string | undefined): boolean =>
+    appVersion === undefined ||
+    record.appVersion === undefined ||
+    record.appVersion === appVersion ||
+    ![...executors.values()].some((e) => !expired(e) && e.appVersion === record.appVersion);
   const insertStep = (step: StepRecord): boolean => {
     const map = stepsOf(step.workflowId);
     if (map.has(step.position)) return false;
@@ -138,6 +197,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       recoveryAttempts: 0,
       deadlineAt: workflow.deadlineAt,
       forkedFrom,
+      appVersion: workflow.appVersion,
+      ownerEpoch: 0,
       createdAt: at,
       updatedAt: at,
     };
@@ -171,6 +232,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   return {
     calls,
+    exclusive: true,
     async migrate() {
       enter("migrate");
     },
@@ -189,14 +251,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const list = [...(steps.get(workflowId)?.values() ?? [])];
       return list.sort((a, b) => a.position - b.position);
     },
-    async recordStep(step) {
+    async recordStep(step, fence) {
       enter("recordStep");
+      checkFence(step.workflowId, fence);
       return insertStep(step);
     },
     async finishWorkflow(outcome: WorkflowOutcome) {
       enter("finishWorkflow");
       const stored = workflows.get(outcome.workflowId);
       if (!stored || stored.record.status !== "PENDING") return false;
+      const owner = stored.record;
+      if (
+        outcome.epoch !== undefined &&
+        (owner.ownerEpoch !== outcome.epoch || owner.executorId !== outcome.executorId)
+      ) {
+        return false;
+      }
       update(stored, {
         status: outcome.status,
         output: outcome.output,
@@ -207,27 +277,21 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult> {
       enter("claimRecoverable");
-      const recovered: WorkflowRecord[] = [];
-      const deadLettered: WorkflowRecord[] = [];
-      const unknown: { workflowId: string; name: string }[] = [];
+      const result: RecoveryResult = { recovered: [], deadLettered: [], unknown: [] };
       for (const stored of workflows.values()) {
         const { record } = stored;
         if (record.status !== "PENDING" || record.executorId !== claim.executorId) continue;
+        if (!versionAllowed(record, claim.appVersion)) continue;
         if (!claim.names.includes(record.name)) {
-          unknown.push({ workflowId: record.workflowId, name: record.name });
+          (result.unknown as { workflowId: string; name: string }[]).push({
+            workflowId: record.workflowId,
+            name: record.name,
+          });
           continue;
         }
-        const progress = steps.get(record.workflowId)?.size ?? 0;
-        const attempts = progress > stored.recoveryProgress ? 1 : record.recoveryAttempts + 1;
-        stored.recoveryProgress = progress;
-        const limit = claim.maxRecoveryAttempts[record.name] ?? Number.POSITIVE_INFINITY;
-        if (attempts > limit) {
-          deadLettered.push(update(stored, { status: "DEAD_LETTER", recoveryAttempts: attempts }));
-        } else {
-          recovered.push(update(stored, { recoveryAttempts: attempts }));
-        }
+        claimOne(stored, claim, result);
       }
-      return { recovered, deadLettered, unknown };
+      return result;
     },
 
     async sendMessage(message: NewMessage): Promise<SendResult> {
@@ -246,8 +310,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       notify({ kind: "message", workflowId: destinationId, topic });
       return "sent";
     },
-    async consumeMessage(topic, step) {
+    async consumeMessage(topic, step, fence) {
       enter("consumeMessage");
+      checkFence(step.workflowId, fence);
       const existing = steps.get(step.workflowId)?.get(step.position);
       if (existing) return existing;
       let oldest: StoredMessage | undefined;
@@ -261,8 +326,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       insertStep(recorded);
       return recorded;
     },
-    async setEvent(workflowId, key, value, step) {
+    async setEvent(workflowId, key, value, step, fence) {
       enter("setEvent");
+      checkFence(workflowId, fence);
       if (step) insertStep(step);
       events.set(JSON.stringify([workflowId, key]), value);
       notify({ kind: "event", workflowId, key });
@@ -271,8 +337,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       enter("getEvent");
       return events.get(JSON.stringify([workflowId, key]));
     },
-    async writeStream(entry, step) {
+    async writeStream(entry, step, fence) {
       enter("writeStream");
+      checkFence(entry.workflowId, fence);
       const streamKey = JSON.stringify([entry.workflowId, entry.key]);
       let stream = streams.get(streamKey);
       if (!stream) streams.set(streamKey, (stream = new Map<number, StoredStreamEntry>()));
@@ -310,6 +377,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const record = update(stored, {
         status: "PENDING",
         executorId,
+        ownerEpoch: stored.record.ownerEpoch + 1,
         output: undefined,
         error: undefined,
         recoveryAttempts: 0,
@@ -342,6 +410,77 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const offset = filter.offset ?? 0;
       return matches.slice(offset, offset + (filter.limit ?? 100));
     },
+    async heartbeat({ executorId, appVersion, leaseMs }) {
+      enter("heartbeat");
+      executors.set(executorId, {
+        executorId,
+        appVersion,
+        leaseMs,
+        heartbeatAt: now(),
+        status: "alive",
+      });
+    },
+    async stopExecutor(executorId) {
+      enter("stopExecutor");
+      const executor = executors.get(executorId);
+      if (executor) executor.status = "stopped";
+    },
+    async listExecutors(): Promise<ExecutorRecord[]> {
+      enter("listExecutors");
+      return [...executors.values()].map((e) => ({ ...e, expired: expired(e) }));
+    },
+    async takeOver(claim: TakeoverClaim): Promise<RecoveryResult> {
+      enter("takeOver");
+      const gone = (executorId: string) => {
+        const executor = executors.get(executorId);
+        return claim.ignoreLeases === true || !executor || expired(executor);
+      };
+      const result: RecoveryResult = { recovered: [], deadLettered: [], unknown: [] };
+      for (const stored of workflows.values()) {
+        const { record } = stored;
+        if (result.recovered.length + result.deadLettered.length >= claim.limit) break;
+        if (record.status !== "PENDING" || record.executorId === claim.executorId) continue;
+        if (!gone(record.executorId)) continue;
+        if (!claim.names.includes(record.name)) {
+          const { workflowId, name } = record;
+          (result.unknown as { workflowId: string; name: string }[]).push({ workflowId, name });
+          continue;
+        }
+        if (!versionAllowed(record, claim.appVersion)) continue;
+        claimOne(stored, claim, result);
+      }
+      return result;
+    },
+    async setAppVersion(workflowIds, appVersion) {
+      enter("setAppVersion");
+      const moved: string[] = [];
+      for (const id of workflowIds) {
+        const stored = workflows.get(id);
+        if (stored?.record.status !== "PENDING") continue;
+        update(stored, { appVersion });
+        moved.push(id);
+      }
+      return moved;
+    },
+    async deleteFinished(finishedBefore, limit) {
+      enter("deleteFinished");
+      const doomed = [...workflows.values()]
+        .map((w) => w.record)
+        .filter((r) => finished.includes(r.status) && r.updatedAt < finishedBefore)
+        .slice(0, limit);
+      for (const { workflowId } of doomed) {
+        workflows.delete(workflowId);
+        steps.delete(workflowId);
+        for (const [id, m] of messages) if (m.destinationId === workflowId) messages.delete(id);
+        for (const key of [...events.keys(), ...streams.keys()]) {
+          if ((JSON.parse(key) as string[])[0] === workflowId) {
+            events.delete(key);
+            streams.delete(key);
+          }
+        }
+      }
+      return doomed.length;
+    },
     async subscribe(listener) {
       enter("subscribe");
       listeners.add(listener);
@@ -372,6 +511,7 @@ function matchesFilter(record: WorkflowRecord, filter: WorkflowFilter): boolean 
       record.parentWorkflowId === filter.parentWorkflowId) &&
     (filter.workflowIds === undefined || filter.workflowIds.includes(record.workflowId)) &&
     (filter.createdAfter === undefined || record.createdAt >= filter.createdAfter) &&
-    (filter.createdBefore === undefined || record.createdAt < filter.createdBefore)
+    (filter.createdBefore === undefined || record.createdAt < filter.createdBefore) &&
+    (filter.appVersion === undefined || record.appVersion === filter.appVersion)
   );
 }

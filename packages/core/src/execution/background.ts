@@ -1,0 +1,110 @@
+/**
+ * The engine's background loops, each on its own timer and none ever throwing: the lease (a
+ * heartbeat every third of `leaseMs`, then a takeover of executors whose lease expired), the
+ * poll behind notifications, and retention (deleting old finished workflows in batches). A
+ * failure is logged and retried on the next tick; an outage is reported once when it starts and
+ * once when it ends.
+ */
+import type { Logger } from "../logger.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
+import { delay } from "./run-attempts.js";
+import type { RunSet } from "./run-set.js";
+
+/** Deleting finished workflows after a while. Off unless configured. */
+export interface RetentionOptions {
+  /** Delete workflows that finished (SUCCESS, ERROR, CANCELLED) longer ago than this. */
+  readonly finishedOlderThanMs: number;
+  /** How often to look. Default 60,000 ms. */
+  readonly intervalMs?: number;
+  /** Workflows deleted per statement. Default 1,000. */
+  readonly batchSize?: number;
+}
+
+/** What the loops need. */
+export interface BackgroundDeps {
+  readonly store: WorkflowStore;
+  readonly runs: RunSet;
+  readonly logger: Logger;
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly retention: RetentionOptions | undefined;
+}
+
+/** Starts the loops; `stop()` ends them. */
+export class Background {
+  private readonly stopped = new AbortController();
+  private readonly deps: BackgroundDeps;
+  /** When the last failed heartbeat was; takeovers wait a lease after an outage. */
+  private lastOutageAt = 0;
+  private inOutage = false;
+
+  constructor(deps: BackgroundDeps) {
+    this.deps = deps;
+  }
+
+  /** Sends the first heartbeat (so this executor is alive before it claims anything). */
+  heartbeat(): Promise<void> {
+    const { store, executorId, appVersion, leaseMs } = this.deps;
+    return store.heartbeat({ executorId, appVersion, leaseMs });
+  }
+
+  start(): void {
+    const { leaseMs, pollIntervalMs, retention } = this.deps;
+    this.every(leaseMs / 3, () => this.keepLease(), 0.2);
+    this.every(pollIntervalMs, () => this.deps.runs.poll(), 0);
+    if (retention) this.every(retention.intervalMs ?? 60_000, () => this.retain(retention), 0);
+  }
+
+  /** Ends the loops and marks this executor stopped, so others take its work at once. */
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    await this.deps.store.stopExecutor(this.deps.executorId).catch((error: unknown) => {
+      this.deps.logger.warn("could not mark this executor stopped; others wait for its lease", {
+        error,
+      });
+    });
+  }
+
+  private async keepLease(): Promise<void> {
+    try {
+      await this.heartbeat();
+    } catch (error) {
+      if (!this.inOutage) this.deps.logger.error("store unavailable; retrying", { error });
+      this.inOutage = true;
+      this.lastOutageAt = Date.now();
+      return;
+    }
+    if (this.inOutage) this.deps.logger.info("store reachable again");
+    this.inOutage = false;
+    // After our own outage every lease looks expired; give the others a lease to heartbeat.
+    if (Date.now() - this.lastOutageAt < this.deps.leaseMs) return;
+    await this.deps.runs.takeOver();
+  }
+
+  private async retain(retention: RetentionOptions): Promise<void> {
+    const batchSize = retention.batchSize ?? 1_000;
+    const before = Date.now() - retention.finishedOlderThanMs;
+    let deleted = batchSize;
+    while (deleted === batchSize && !this.stopped.signal.aborted) {
+      deleted = await this.deps.store.deleteFinished(before, batchSize);
+      if (deleted > 0) this.deps.logger.debug(`retention deleted ${deleted} finished workflows`);
+    }
+  }
+
+  /** Runs `tick` every `intervalMs` (with up to `jitter` of it added) until stopped. */
+  private every(intervalMs: number, tick: () => Promise<void>, jitter: number): void {
+    const loop = async () => {
+      const { signal } = this.stopped;
+      while (!signal.aborted) {
+        await delay(intervalMs * (1 + Math.random() * jitter), signal).catch(() => undefined);
+        if (signal.aborted) return;
+        await tick().catch((error: unknown) => {
+          this.deps.logger.warn("a background check of the store failed; retrying", { error });
+        });
+      }
+    };
+    void loop();
+  }
+}
