@@ -10,7 +10,7 @@
  */
 import { createClient, type WorkflowStore } from "@cairn/core";
 import { PGlite } from "@electric-sql/pglite";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgStore, createPgliteStore } from "../src/index.js";
 import type {

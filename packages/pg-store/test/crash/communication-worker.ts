@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   if (config.mode === "start") {
     await engine.start(inbox, config.timeoutMs, { id: config.workflowId });
   }
-  const handle = engine.retrieve(inbox, config.workflowId);
+  const handle = engine.retrieve<{ first: unknown; second: unknown }>(config.workflowId);
   const returned = await handle.result().catch(() => undefined);
   const result = returned && { first: returned.first ?? null, second: returned.second ?? null };
   const { status } = await handle.status();
