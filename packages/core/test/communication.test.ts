@@ -158,6 +158,16 @@ describe("typed channels", () => {
     expect(resumed).toEqual(["decided by bob"]);
   });
 
+  it("refuses to write to a stream the workflow already closed", async () => {
+    const writer = workflow("closed-writer", async (ctx) => {
+      await ctx.writeStream("s", 1);
+      await ctx.closeStream("s");
+      await ctx.writeStream("s", 2);
+    });
+    const { engine } = await engineOn(createMemoryStore(), [writer]);
+    await expect(engine.run(writer, undefined)).rejects.toThrow(/stream "s".*closed/);
+  });
+
   it("returns undefined from getEvent when the event is not set in time", async () => {
     const { engine } = await engineOn(createMemoryStore(), [approval]);
     await expect(engine.getEvent("missing", "status", { timeoutMs: 30 })).resolves.toBeUndefined();

@@ -11,6 +11,7 @@ import type { ChildOptions, RaceBranch, WaitOptions, WorkflowContext } from "../
 import { toMs, type Duration } from "../duration.js";
 import {
   CairnError,
+  InvalidOptionError,
   NonDeterminismError,
   StoreUnavailableError,
   WorkflowCancelledError,
@@ -82,6 +83,8 @@ export class Execution implements WorkflowContext, DurableOperations {
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
+  /** Streams this run closed: writing to one again is a mistake, caught before it is recorded. */
+  private readonly closedStreams = new Set<string>();
   private readonly history: ReadonlyMap<number, StepRecord>;
   private readonly replayLength: number;
   /** Aborted to stop at the next durable operation (and wake waits). */
@@ -235,13 +238,22 @@ export class Execution implements WorkflowContext, DurableOperations {
   }
 
   async writeStream(key: string, value: unknown): Promise<void> {
+    this.assertStreamOpen(key);
     const position = this.takePosition();
     const parsed = await parseChannel(this.definition.channels, "streams", key, value);
     return communication.writeStream(this, position, key, parsed, false);
   }
 
   async closeStream(key: string): Promise<void> {
+    this.assertStreamOpen(key);
+    this.closedStreams.add(key);
     return communication.writeStream(this, this.takePosition(), key, undefined, true);
+  }
+
+  private assertStreamOpen(key: string): void {
+    if (this.closedStreams.has(key)) {
+      throw new InvalidOptionError(`stream "${key}"`, "it was closed by this workflow");
+    }
   }
 
   race(branches: Record<string, RaceBranch>): Promise<never> {
