@@ -13,7 +13,7 @@ export const PROGRAM_CONFIG_ENV = "CAIRN_TEST_PROGRAM_CONFIG";
 const PREFIX = "@@cairn ";
 
 /** Prints a marker line; stdout on a pipe is synchronous, so it is out before any later kill. */
-export function printMarker(marker: { readonly kind: string }): void {
+export function printMarker<M extends { readonly kind: string }>(marker: M): void {
   process.stdout.write(`${PREFIX}${JSON.stringify(marker)}\n`);
 }
 
