@@ -29,6 +29,7 @@ import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import type { EnginePlugin, EnginePluginHost } from "./plugin.js";
 import type { ExecutorRecord, WorkflowStore } from "./store/workflow-store.js";
 import type {
   AnyWorkflow,
@@ -63,6 +64,8 @@ export interface EngineOptions {
   readonly leaseMs?: number;
   /** Delete finished workflows after a while, in the background. Default: keep everything. */
   readonly retention?: RetentionOptions;
+  /** What runs alongside the engine, such as `@cairn/queue`'s queues and schedules. */
+  readonly plugins?: readonly EnginePlugin[];
   /** Where Cairn reports. Default: warnings and errors to the console. */
   readonly logger?: Logger;
   /** How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms. */
@@ -160,6 +163,8 @@ export interface Engine {
    * them (after a deploy, say). Resolves with the IDs moved.
    */
   moveToVersion(workflowIds: readonly string[], appVersion: string): Promise<string[]>;
+  /** The plugin of this kind passed to `createEngine`, if any. */
+  plugin<P extends EnginePlugin>(kind: string): P | undefined;
   /**
    * Stops taking work, lets running steps finish (up to `shutdownGraceMs`), leaves unfinished
    * workflows PENDING for the next launch, and closes the store.
@@ -299,6 +304,25 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  const plugins = options.plugins ?? [];
+  const pluginHost: EnginePluginHost = {
+    executorId,
+    appVersion,
+    store,
+    logger,
+    isRunning: () => state === "running",
+    isRegistered: (name) => registry.get(name) !== undefined,
+    prepareInput: (workflow, input) =>
+      registry.serializeInput(registry.definitionOf(workflow), input),
+    run: async (records) => {
+      await Promise.all(records.map((record) => runs.ensureRunning(record)));
+    },
+    onRunEnded: (listener) => runs.onRunEnded(listener),
+    onNotification: (listener) => wakeups.onNotification(listener),
+    handle: (workflowId, workflow) =>
+      handle(workflowId, workflow === undefined ? undefined : registry.definitionOf(workflow)),
+  };
+
   const engine: Engine = {
     executorId,
     async launch() {
@@ -316,6 +340,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const report = await runs.recover();
       background.start();
+      for (const plugin of plugins) await plugin.start(pluginHost);
       return report;
     },
     async start<In, Out, C extends ChannelSchemas>(
@@ -390,6 +415,8 @@ export function createEngine(options: EngineOptions): Engine {
       assertRunning("listExecutors");
       return store.listExecutors();
     },
+    plugin: <P extends EnginePlugin>(kind: string) =>
+      plugins.find((p) => p.kind === kind) as P | undefined,
     moveToVersion: (workflowIds, version) => {
       assertRunning("moveToVersion");
       return store.setAppVersion(workflowIds, version);
@@ -398,6 +425,11 @@ export function createEngine(options: EngineOptions): Engine {
       if (state === "closing" || state === "closed") return;
       state = "closing";
       closing.abort(new EngineClosedError("shutdown"));
+      for (const plugin of plugins) {
+        await plugin.stop().catch((error: unknown) => {
+          logger.warn(`plugin ${plugin.kind} failed to stop`, { error });
+        });
+      }
       await runs.stopAll(shutdownGraceMs);
       await background.stop();
       await wakeups.stop();

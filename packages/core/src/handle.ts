@@ -21,6 +21,8 @@ export interface WorkflowStatusInfo {
   readonly deadlineAt: Date | undefined;
   /** For a fork: the workflow it was forked from. */
   readonly forkedFrom: string | undefined;
+  /** The queue it was enqueued on, if any. */
+  readonly queueName: string | undefined;
   /** The application version it runs on; `undefined`: any. */
   readonly appVersion: string | undefined;
   readonly createdAt: Date;

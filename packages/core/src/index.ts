@@ -46,6 +46,8 @@ export {
   type LaunchReport,
   type HandleOf,
 } from "./engine.js";
+export type { RetentionOptions } from "./execution/background.js";
+export type { EnginePlugin, EnginePluginHost } from "./plugin.js";
 export {
   createClient,
   type Client,

@@ -16,6 +16,8 @@ export interface ListWorkflowsFilter {
   readonly createdBefore?: Date | number;
   /** Workflows recorded with this application version. */
   readonly appVersion?: string;
+  /** Workflows enqueued on this queue. */
+  readonly queue?: string;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;

@@ -74,7 +74,7 @@ async function awaitResult<Out>(workflowId: string, source: HandleSource): Promi
     }
     const record = await source.store.getWorkflow(workflowId);
     if (!record) throw new WorkflowNotFoundError(workflowId);
-    if (record.status !== "PENDING") return resultOf<Out>(record);
+    if (record.status !== "PENDING" && record.status !== "ENQUEUED") return resultOf<Out>(record);
     await source.wakeups.wait(`status:${workflowId}`, pollMs);
   }
 }
@@ -91,7 +91,8 @@ export function resultOf<Out>(record: WorkflowRecord): Out {
     case "CANCELLED":
       throw new WorkflowCancelledError(record.workflowId);
     case "PENDING":
-      throw new Error(`workflow ${record.workflowId} is still PENDING`);
+    case "ENQUEUED":
+      throw new Error(`workflow ${record.workflowId} is still ${record.status}`);
   }
 }
 
@@ -106,6 +107,7 @@ export function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
     recoveryAttempts: record.recoveryAttempts,
     deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
     forkedFrom: record.forkedFrom,
+    queueName: record.queueName,
     appVersion: record.appVersion,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),

@@ -138,10 +138,12 @@ export function createOperator(deps: OperatorDeps): Operator {
     async listWorkflows(filter = {}) {
       deps.assertOpen("listWorkflows");
       const time = (at: Date | number | undefined) => (at instanceof Date ? at.getTime() : at);
+      const { queue, createdAfter, createdBefore, ...rest } = filter;
       const records = await store.listWorkflows({
-        ...filter,
-        createdAfter: time(filter.createdAfter),
-        createdBefore: time(filter.createdBefore),
+        ...rest,
+        ...(queue === undefined ? {} : { queueName: queue }),
+        ...(createdAfter === undefined ? {} : { createdAfter: time(createdAfter) }),
+        ...(createdBefore === undefined ? {} : { createdBefore: time(createdBefore) }),
       } as Parameters<WorkflowStore["listWorkflows"]>[0]);
       return records.map(workflowInfo);
     },

@@ -62,6 +62,7 @@ export class RunSet {
   /** IDs that finished here recently, with when: a poll that read them PENDING is stale. */
   private readonly finishedAt = new Map<string, number>();
   private readonly deps: RunSetDeps;
+  private readonly endedListeners: ((workflowId: string, status: WorkflowStatus) => void)[] = [];
 
   constructor(deps: RunSetDeps) {
     this.deps = deps;
@@ -84,6 +85,11 @@ export class RunSet {
         void this.pickUp(notification.workflowId);
       }
     });
+  }
+
+  /** Calls `listener` whenever a run here ends. */
+  onRunEnded(listener: (workflowId: string, status: WorkflowStatus) => void): void {
+    this.endedListeners.push(listener);
   }
 
   get(workflowId: string): Run | undefined {
@@ -306,6 +312,7 @@ export class RunSet {
           : (outcome.kind === "superseded" && outcome.record?.status) || "PENDING";
     const { executorId } = this.deps.host;
     this.deps.wakeups.notify({ kind: "status", workflowId: id, status, executorId });
+    for (const listener of this.endedListeners) listener(id, status);
     return outcome;
   }
 

@@ -13,13 +13,15 @@ export type SerializedValue = string;
 
 /**
  * Where a workflow is in its life.
+ * - `ENQUEUED`: waiting in a queue (`@cairn/queue`); no executor runs it yet.
  * - `PENDING`: started and not finished; recovered after a crash.
  * - `SUCCESS` / `ERROR`: finished with an output or an error.
  * - `CANCELLED`: stopped on request.
  * - `DEAD_LETTER`: crashed its process more than `maxRecoveryAttempts` times without progress;
  *   it is no longer recovered automatically.
  */
-export type WorkflowStatus = "PENDING" | "SUCCESS" | "ERROR" | "CANCELLED" | "DEAD_LETTER";
+export type WorkflowStatus =
+  "ENQUEUED" | "PENDING" | "SUCCESS" | "ERROR" | "CANCELLED" | "DEAD_LETTER";
 
 /** One workflow as the store holds it. */
 export interface WorkflowRecord {
@@ -40,6 +42,8 @@ export interface WorkflowRecord {
   readonly deadlineAt: number | undefined;
   /** For a fork: the workflow it was forked from. */
   readonly forkedFrom: string | undefined;
+  /** The queue it was enqueued on, if any. */
+  readonly queueName: string | undefined;
   /** The application version it runs on; `undefined`: any version may run it. */
   readonly appVersion: string | undefined;
   /**
@@ -60,6 +64,9 @@ export interface NewWorkflow {
   readonly parentWorkflowId?: string | undefined;
   /** The application version it must run on; `undefined`: any. */
   readonly appVersion?: string | undefined;
+  /** `ENQUEUED` to create it waiting in queue `queueName` (a queue store's job). Default `PENDING`. */
+  readonly status?: "PENDING" | "ENQUEUED" | undefined;
+  readonly queueName?: string | undefined;
   /** Epoch ms past which the workflow is cancelled. */
   readonly deadlineAt?: number | undefined;
   /**
@@ -208,6 +215,7 @@ export interface WorkflowFilter {
   /** Created strictly before this epoch ms. */
   readonly createdBefore?: number;
   readonly appVersion?: string;
+  readonly queueName?: string;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;
@@ -331,8 +339,8 @@ export interface WorkflowStore {
   // ---- Control ------------------------------------------------------------------------------
 
   /**
-   * Moves `PENDING` workflows to `CANCELLED` (notifying `status` for each): this one, and with
-   * `children`, every `PENDING` descendant (also below a finished child, and even when this one
+   * Moves `PENDING` or `ENQUEUED` workflows to `CANCELLED` (notifying `status` for each): this
+   * one, and with `children`, every such descendant (also below a finished child, and even when this one
    * is finished). Returns the IDs it cancelled; `[]` for an unknown workflow.
    */
   cancelWorkflow(workflowId: string, options: { readonly children: boolean }): Promise<string[]>;

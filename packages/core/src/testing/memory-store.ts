@@ -188,7 +188,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     const record: WorkflowRecord = {
       workflowId: workflow.workflowId,
       name: workflow.name,
-      status: "PENDING",
+      status: workflow.status ?? "PENDING",
       input: workflow.input,
       output: undefined,
       error: undefined,
@@ -197,6 +197,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       recoveryAttempts: 0,
       deadlineAt: workflow.deadlineAt,
       forkedFrom,
+      queueName: workflow.queueName,
       appVersion: workflow.appVersion,
       ownerEpoch: 0,
       createdAt: at,
@@ -363,7 +364,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const cancelled: string[] = [];
       for (const id of targets) {
         const stored = workflows.get(id);
-        if (stored?.record.status !== "PENDING") continue;
+        const status = stored?.record.status;
+        if (!stored || (status !== "PENDING" && status !== "ENQUEUED")) continue;
         notifyStatus(update(stored, { status: "CANCELLED" }));
         cancelled.push(id);
       }
@@ -512,6 +514,7 @@ function matchesFilter(record: WorkflowRecord, filter: WorkflowFilter): boolean 
     (filter.workflowIds === undefined || filter.workflowIds.includes(record.workflowId)) &&
     (filter.createdAfter === undefined || record.createdAt >= filter.createdAfter) &&
     (filter.createdBefore === undefined || record.createdAt < filter.createdBefore) &&
-    (filter.appVersion === undefined || record.appVersion === filter.appVersion)
+    (filter.appVersion === undefined || record.appVersion === filter.appVersion) &&
+    (filter.queueName === undefined || record.queueName === filter.queueName)
   );
 }

@@ -1,0 +1,51 @@
+/**
+ * Engine plugins: how packages built on core (`@cairn/queue`'s dispatcher and cron scheduler)
+ * join an engine's life without core knowing them. A plugin starts after `launch()` has
+ * recovered, stops first in `shutdown()`, and gets a host with what it may use: the store, the
+ * engine's identity, input validation, and a way to run workflows it assigned to this executor.
+ */
+import type { WorkflowHandle } from "./handle.js";
+import type { Logger } from "./logger.js";
+import type {
+  SerializedValue,
+  StoreNotification,
+  WorkflowRecord,
+  WorkflowStatus,
+  WorkflowStore,
+} from "./store/workflow-store.js";
+import type { AnyWorkflow } from "./workflow.js";
+
+/** Something that runs alongside an engine. Pass it in `createEngine({ plugins })`. */
+export interface EnginePlugin {
+  /** What it is, e.g. `"cairn/queues"`; `engine.plugin(kind)` finds it. */
+  readonly kind: string;
+  /** Called at the end of `launch()`. */
+  start(host: EnginePluginHost): void | Promise<void>;
+  /** Called first in `shutdown()`: stop taking new work. */
+  stop(): Promise<void>;
+}
+
+/** What an engine offers its plugins. */
+export interface EnginePluginHost {
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  readonly store: WorkflowStore;
+  readonly logger: Logger;
+  /** False once the engine is shutting down. */
+  isRunning(): boolean;
+  /** Whether a workflow of this name is registered here. */
+  isRegistered(name: string): boolean;
+  /**
+   * Validates `input` against the workflow's schema and serializes it, as `engine.start` does.
+   * @throws WorkflowNotRegisteredError, ValidationError, SerializationError
+   */
+  prepareInput(workflow: AnyWorkflow, input: unknown): Promise<SerializedValue>;
+  /** Runs PENDING workflows the plugin assigned to this executor (e.g. claimed from a queue). */
+  run(records: readonly WorkflowRecord[]): Promise<void>;
+  /** Called whenever a run in this process ends, with the status it ended in. */
+  onRunEnded(listener: (workflowId: string, status: WorkflowStatus) => void): void;
+  /** Called with every store notification. */
+  onNotification(listener: (notification: StoreNotification) => void): void;
+  /** A handle on a workflow, typed and validating when given its definition. */
+  handle(workflowId: string, workflow?: AnyWorkflow): WorkflowHandle<unknown>;
+}
