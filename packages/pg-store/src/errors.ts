@@ -1,9 +1,11 @@
 /**
  * The errors `@cairn/pg-store` throws on purpose. Each has a string `code`, an explicit `name`,
  * its data in fields, and a static `is()` that checks the code, so it still recognises errors
- * thrown by a second copy of this package. Database errors we do not classify pass through as
- * postgres.js or PGlite raised them.
+ * thrown by a second copy of this package. An unreachable database is core's
+ * `StoreUnavailableError`, so the engine recognises an outage whichever store raised it. Database
+ * errors we do not classify pass through as postgres.js or PGlite raised them.
  */
+import { StoreUnavailableError } from "@cairn/core";
 
 const hasCode = (error: unknown, code: string): boolean =>
   error instanceof Error && (error as { code?: unknown }).code === code;
@@ -54,19 +56,21 @@ export class SchemaNameInvalidError extends Error {
   }
 }
 
-/** The database could not be reached, or the connection broke mid-call. `cause` has the detail. */
-export class DatabaseUnavailableError extends Error {
-  override readonly name = "DatabaseUnavailableError";
-  readonly code = "DATABASE_UNAVAILABLE";
+/**
+ * The database could not be reached, or the connection broke mid-call. `cause` has the detail.
+ * A `StoreUnavailableError` (code `STORE_UNAVAILABLE`): the engine retries until it is back.
+ */
+export class DatabaseUnavailableError extends StoreUnavailableError {
+  override name = "DatabaseUnavailableError";
 
   constructor(cause: unknown) {
     const detail = cause instanceof Error ? cause.message || (cause as { code?: string }).code : "";
     super(`database unavailable: ${String(detail)}`, { cause });
   }
 
-  static is(error: unknown): error is DatabaseUnavailableError {
-    return hasCode(error, "DATABASE_UNAVAILABLE");
-  }
+  /** True for this store's outage error, also from a second copy of the package. */
+  static override is = (error: unknown): error is DatabaseUnavailableError =>
+    StoreUnavailableError.is(error) && error.name === "DatabaseUnavailableError";
 }
 
 /** A store method was called after `close()`. */

@@ -44,6 +44,7 @@ export function createPgStore(options: PgStoreOptions = {}): PgStore {
     db: postgresExecutor(sql, owned),
     names,
     retryAlone: (error) => !isConnectionError(error),
+    exclusive: false,
   });
 }
 

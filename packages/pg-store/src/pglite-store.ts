@@ -47,7 +47,8 @@ export function createPgliteStore(options: PgliteStoreOptions = {}): PgStore {
         () => {},
       )
     : openOwned(options.dataDir ?? "./.cairn");
-  return createSqlStore({ db, names, retryAlone: () => true });
+  // One process per data directory (the lock file), so launch may take over at once.
+  return createSqlStore({ db, names, retryAlone: () => true, exclusive: true });
 }
 
 function openOwned(dataDir: string) {

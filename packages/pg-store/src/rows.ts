@@ -3,14 +3,14 @@
  * `undefined`, and int8 values (strings from postgres.js, numbers or bigints from PGlite) to
  * numbers. Queries select exactly the columns listed here.
  */
-import type { StepRecord, WorkflowRecord, WorkflowStatus } from "@cairn/core";
+import type { ExecutorRecord, StepRecord, WorkflowRecord, WorkflowStatus } from "@cairn/core";
 
 type Int8 = string | number | bigint;
 
 /** Columns of `workflows` that make a `WorkflowRecord`, for `select` and `returning` lists. */
 export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
-  "recovery_attempts, deadline_at, forked_from, created_at, updated_at";
+  "recovery_attempts, deadline_at, forked_from, app_version, owner_epoch, created_at, updated_at";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -35,6 +35,8 @@ export interface WorkflowRow {
   recovery_attempts: number;
   deadline_at: Int8 | null;
   forked_from: string | null;
+  app_version: string | null;
+  owner_epoch: number;
   created_at: Int8;
   updated_at: Int8;
 }
@@ -52,6 +54,16 @@ export interface StepRow {
   completed_at: Int8;
 }
 
+/** An `executors` row plus `expired`, computed on the database clock. */
+export interface ExecutorRow {
+  executor_id: string;
+  app_version: string | null;
+  status: string;
+  heartbeat_at: Int8;
+  lease_ms: Int8;
+  expired: boolean;
+}
+
 const optional = (value: string | null): string | undefined => value ?? undefined;
 
 export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
@@ -67,6 +79,8 @@ export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
     recoveryAttempts: row.recovery_attempts,
     deadlineAt: row.deadline_at === null ? undefined : Number(row.deadline_at),
     forkedFrom: optional(row.forked_from),
+    appVersion: optional(row.app_version),
+    ownerEpoch: row.owner_epoch,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -83,5 +97,16 @@ export function toStepRecord(row: StepRow): StepRecord {
     attempts: row.attempts,
     startedAt: Number(row.started_at),
     completedAt: Number(row.completed_at),
+  };
+}
+
+export function toExecutorRecord(row: ExecutorRow): ExecutorRecord {
+  return {
+    executorId: row.executor_id,
+    appVersion: optional(row.app_version),
+    status: row.status === "stopped" ? "stopped" : "alive", // the check constraint admits no other
+    heartbeatAt: Number(row.heartbeat_at),
+    leaseMs: Number(row.lease_ms),
+    expired: row.expired,
   };
 }

@@ -20,6 +20,7 @@ export interface SchemaNames {
   readonly messages: string;
   readonly events: string;
   readonly streams: string;
+  readonly executors: string;
   readonly migrations: string;
   /**
    * The LISTEN/NOTIFY channel of this schema, e.g. `cairn_cairn`: letters, digits and
@@ -40,6 +41,7 @@ export function schemaNames(schema: string): SchemaNames {
     messages: `${quoted}.messages`,
     events: `${quoted}.events`,
     streams: `${quoted}.streams`,
+    executors: `${quoted}.executors`,
     migrations: `${quoted}.migrations`,
     channel: channelName(schema),
   };

@@ -1,28 +1,48 @@
 /**
  * The `WorkflowStore` on SQL, shared by the Postgres and PGlite entry points: it owns the
  * "store is closed" rule, group commit for creates, checkpoints and outcomes, the retry of the
- * rare races where a row commits after a statement's snapshot, the recovery transaction, and
- * the subscriptions to the schema's notification channel. Statements live in `queries/`,
+ * rare races where a row commits after a statement's snapshot, the recovery and takeover
+ * transactions, turning a failed fence into `WorkflowOwnershipLostError`, and the subscriptions
+ * to the schema's notification channel. Statements live in `queries/`,
  * drivers behind `SqlExecutor`; this module only decides what runs when.
  */
-import type {
-  CreateWorkflowResult,
-  NewWorkflow,
-  RecoveryClaim,
-  RecoveryResult,
-  StepRecord,
-  StoreNotification,
-  WorkflowOutcome,
-  WorkflowStore,
+import {
+  WorkflowOwnershipLostError,
+  type CreateWorkflowResult,
+  type Fence,
+  type NewWorkflow,
+  type RecoveryClaim,
+  type RecoveryResult,
+  type StepRecord,
+  type StoreNotification,
+  type TakeoverClaim,
+  type WorkflowOutcome,
+  type WorkflowRecord,
+  type WorkflowStore,
 } from "@cairn/core";
 import { StoreClosedError } from "./errors.js";
 import type { SqlExecutor } from "./executors/sql-executor.js";
 import { createGroupCommit } from "./group-commit.js";
 import { migrate } from "./migrate.js";
+import {
+  claimStatements,
+  claimWorkflows,
+  listUnknownWorkflows,
+  takeOverWorkflows,
+} from "./queries/claims.js";
 import { eventStatements, getEvent, setEvent } from "./queries/events.js";
+import { executorStatements, heartbeat, listExecutors, stopExecutor } from "./queries/executors.js";
 import { consumeMessage, getStep, messageStatements, sendMessage } from "./queries/messages.js";
 import { parseNotification } from "./queries/notify.js";
-import { insertSteps, listSteps, stepKey, stepStatements } from "./queries/steps.js";
+import { deleteFinished, retentionStatements } from "./queries/retention.js";
+import {
+  insertSteps,
+  listSteps,
+  stepKey,
+  stepStatements,
+  type FencedStep,
+  type StepOutcome,
+} from "./queries/steps.js";
 import { readStream, streamStatements, writeStream } from "./queries/streams.js";
 import {
   cancelWorkflows,
@@ -31,12 +51,11 @@ import {
   resumeWorkflow,
 } from "./queries/workflow-control.js";
 import {
-  claimWorkflows,
   createWorkflows,
   finishWorkflows,
   getWorkflow,
-  listUnknownWorkflows,
   listWorkflows,
+  setAppVersion,
   workflowStatements,
 } from "./queries/workflows.js";
 import type { SchemaNames } from "./schema-names.js";
@@ -46,6 +65,7 @@ export interface PgStore extends WorkflowStore {
   /** The schema holding the store's tables, e.g. `cairn`. */
   readonly schema: string;
   subscribe(listener: (notification: StoreNotification) => void): Promise<() => Promise<void>>;
+  readonly exclusive: boolean;
 }
 
 /** What {@link createSqlStore} needs. */
@@ -54,6 +74,8 @@ export interface SqlStoreOptions {
   readonly names: SchemaNames;
   /** Decides whether a failed batch is worth retrying item by item (not for lost connections). */
   readonly retryAlone: (error: unknown) => boolean;
+  /** Whether only one process can open this database (PGlite). */
+  readonly exclusive: boolean;
 }
 
 /** Rows per group-commit statement: keeps parameters and statement size bounded. */
@@ -63,8 +85,11 @@ const MAX_BATCH = 1000;
 const RACE_TRIES = 3;
 
 /** Builds the store over a driver; the caller has validated the schema name. */
-export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgStore {
+export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOptions): PgStore {
   const workflowsQ = workflowStatements(names);
+  const claimsQ = claimStatements(names);
+  const executorsQ = executorStatements(names);
+  const retentionQ = retentionStatements(names);
   const stepsQ = stepStatements(names);
   const messagesQ = messageStatements(names);
   const eventsQ = eventStatements(names);
@@ -79,9 +104,9 @@ export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgSt
     maxBatch: MAX_BATCH,
     retryAlone,
   });
-  const checkpoints = createGroupCommit<StepRecord, boolean>({
+  const checkpoints = createGroupCommit<FencedStep, StepOutcome>({
     flush: (batch) => insertSteps(db, stepsQ, batch),
-    key: (s) => stepKey(s.workflowId, s.position),
+    key: ({ step }) => stepKey(step.workflowId, step.position),
     maxBatch: MAX_BATCH,
     retryAlone,
   });
@@ -107,18 +132,32 @@ export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgSt
 
   const claim = (request: RecoveryClaim): Promise<RecoveryResult> =>
     db.transaction(async (tx) => {
-      const claimed = await claimWorkflows(tx, workflowsQ, request);
-      const unknown = await listUnknownWorkflows(tx, workflowsQ, request);
-      claimed.sort((a, b) => a.createdAt - b.createdAt || (a.workflowId < b.workflowId ? -1 : 1));
-      return {
-        recovered: claimed.filter((w) => w.status === "PENDING"),
-        deadLettered: claimed.filter((w) => w.status === "DEAD_LETTER"),
-        unknown,
-      };
+      const claimed = await claimWorkflows(tx, claimsQ, request);
+      const unknown = await listUnknownWorkflows(tx, claimsQ, request);
+      return { ...splitClaimed(claimed), unknown };
     });
 
-  const consume = async (topic: string, step: StepRecord): Promise<StepRecord | undefined> => {
-    const attempt = await consumeMessage(db, messagesQ, topic, step);
+  /** Throws `WorkflowOwnershipLostError` when a fenced write reports that it was not owned. */
+  const owned = (workflowId: string, fence: Fence | undefined, ok: boolean): void => {
+    if (!ok && fence) throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
+  };
+
+  const record = async (step: StepRecord, fence: Fence | undefined): Promise<boolean> => {
+    const outcome = await checkpoints.submit({ step, fence });
+    owned(step.workflowId, fence, outcome !== "fenced");
+    return outcome === "inserted";
+  };
+
+  const consume = async (
+    topic: string,
+    step: StepRecord,
+    fence: Fence | undefined,
+  ): Promise<StepRecord | undefined> => {
+    const attempt = await consumeMessage(db, messagesQ, topic, step, fence);
+    if ("fenced" in attempt) {
+      owned(step.workflowId, fence, false);
+      return undefined;
+    }
     if (attempt.step || !attempt.raced) return attempt.step;
     // Another caller recorded this position after our snapshot; nothing was consumed.
     return getStep(db, messagesQ, step.workflowId, step.position);
@@ -146,15 +185,22 @@ export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgSt
       ),
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),
     listSteps: (id) => open("listSteps", () => listSteps(db, stepsQ, id)),
-    recordStep: (step) => open("recordStep", () => checkpoints.submit(step)),
+    recordStep: (step, fence) => open("recordStep", () => record(step, fence)),
     finishWorkflow: (outcome) => open("finishWorkflow", () => outcomes.submit(outcome)),
     claimRecoverable: (request) => open("claimRecoverable", () => claim(request)),
     sendMessage: (message) => open("sendMessage", () => sendMessage(db, messagesQ, message)),
-    consumeMessage: (topic, step) => open("consumeMessage", () => consume(topic, step)),
-    setEvent: (workflowId, key, value, step) =>
-      open("setEvent", () => setEvent(db, eventsQ, { workflowId, key, value }, step)),
+    consumeMessage: (topic, step, fence) =>
+      open("consumeMessage", () => consume(topic, step, fence)),
+    setEvent: (workflowId, key, value, step, fence) =>
+      open("setEvent", async () => {
+        const ok = await setEvent(db, eventsQ, { workflowId, key, value }, step, fence);
+        owned(workflowId, fence, ok);
+      }),
     getEvent: (workflowId, key) => open("getEvent", () => getEvent(db, eventsQ, workflowId, key)),
-    writeStream: (entry, step) => open("writeStream", () => writeStream(db, streamsQ, entry, step)),
+    writeStream: (entry, step, fence) =>
+      open("writeStream", async () => {
+        owned(entry.workflowId, fence, await writeStream(db, streamsQ, entry, step, fence));
+      }),
     readStream: (workflowId, key, offset, limit) =>
       open("readStream", () => readStream(db, streamsQ, { workflowId, key }, offset, limit)),
     cancelWorkflow: (workflowId, { children }) =>
@@ -177,6 +223,20 @@ export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgSt
         );
       }),
     listWorkflows: (filter) => open("listWorkflows", () => listWorkflows(db, workflowsQ, filter)),
+    heartbeat: (executor) => open("heartbeat", () => heartbeat(db, executorsQ, executor)),
+    stopExecutor: (executorId) =>
+      open("stopExecutor", () => stopExecutor(db, executorsQ, executorId)),
+    listExecutors: () => open("listExecutors", () => listExecutors(db, executorsQ)),
+    takeOver: (request: TakeoverClaim) =>
+      open("takeOver", async () => ({
+        ...splitClaimed(await takeOverWorkflows(db, claimsQ, request)),
+        unknown: [],
+      })),
+    setAppVersion: (workflowIds, appVersion) =>
+      open("setAppVersion", () => setAppVersion(db, workflowsQ, workflowIds, appVersion)),
+    deleteFinished: (finishedBefore, limit) =>
+      open("deleteFinished", () => deleteFinished(db, retentionQ, finishedBefore, limit)),
+    exclusive,
     subscribe: (listener) => open("subscribe", () => subscribe(listener)),
     async close() {
       if (closed) return;
@@ -185,5 +245,14 @@ export function createSqlStore({ db, names, retryAlone }: SqlStoreOptions): PgSt
       await Promise.all([...subscriptions].map((stop) => stop()));
       await db.close();
     },
+  };
+}
+
+/** Claimed rows, oldest first, split into those to run and those moved to `DEAD_LETTER`. */
+function splitClaimed(claimed: WorkflowRecord[]): Omit<RecoveryResult, "unknown"> {
+  claimed.sort((a, b) => a.createdAt - b.createdAt || (a.workflowId < b.workflowId ? -1 : 1));
+  return {
+    recovered: claimed.filter((w) => w.status === "PENDING"),
+    deadLettered: claimed.filter((w) => w.status === "DEAD_LETTER"),
   };
 }

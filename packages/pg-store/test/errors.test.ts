@@ -1,3 +1,4 @@
+import { CairnError, StoreUnavailableError } from "@cairn/core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,12 +12,18 @@ import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 const newWorkflow = { workflowId: "wf", name: "n", input: "1", executorId: "e" };
 
 describe("errors", () => {
-  it("rejects with DatabaseUnavailableError when the server cannot be reached", async () => {
+  it("rejects with DatabaseUnavailableError, a core StoreUnavailableError, when the server cannot be reached", async () => {
     const store = createPgStore({ url: "postgres://postgres@127.0.0.1:1/none", max: 1 });
     try {
       const failure: unknown = await store.migrate().catch((error: unknown) => error);
       expect(DatabaseUnavailableError.is(failure)).toBe(true);
-      expect(failure).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
+      expect(StoreUnavailableError.is(failure)).toBe(true);
+      expect(CairnError.is(failure, "STORE_UNAVAILABLE")).toBe(true);
+      expect(failure).toBeInstanceOf(StoreUnavailableError);
+      expect(failure).toMatchObject({
+        name: "DatabaseUnavailableError",
+        code: "STORE_UNAVAILABLE",
+      });
       expect((failure as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
       await expect(store.createWorkflow(newWorkflow)).rejects.toBeInstanceOf(
         DatabaseUnavailableError,

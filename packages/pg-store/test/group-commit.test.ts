@@ -135,10 +135,18 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     await drop();
   });
 
-  it("records one checkpoint with exactly one insert and no read", async () => {
-    await store.createWorkflow(newWorkflow("wf"));
-    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
-    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
+  // One statement (a CTE: the fence check, the insert and its per-row outcome), no other read.
+  it("records one checkpoint with exactly one statement, fenced or not", async () => {
+    const { workflow } = await store.createWorkflow(newWorkflow("wf"));
+    const fence = { executorId: "e", epoch: workflow.ownerEpoch };
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["with"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["with"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 1), fence))).toEqual(["with"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 1), fence))).toEqual(["with"]);
+    const stale = { executorId: "e", epoch: workflow.ownerEpoch - 1 };
+    const rejected = count(() => store.recordStep(stepAt("wf", 2), stale));
+    await expect(rejected).rejects.toMatchObject({ code: "WORKFLOW_OWNERSHIP_LOST" });
+    expect(statements).toHaveLength(1);
   });
 
   it("records 100 concurrent checkpoints with far fewer than 100 statements", async () => {
@@ -146,8 +154,9 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
       Array.from({ length: 10 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))),
     );
     const steps = Array.from({ length: 100 }, (_, i) => stepAt(`wf-${i % 10}`, Math.floor(i / 10)));
-    const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s))));
-    expect(sent.every((s) => s === "insert")).toBe(true);
+    const fence = { executorId: "e", epoch: 0 };
+    const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s, fence))));
+    expect(sent.every((s) => s === "with")).toBe(true);
     expect(sent.length).toBeLessThanOrEqual(3);
     const [row] = await admin.unsafe(`select count(*)::int as n from "${store.schema}".steps`);
     expect(row?.["n"]).toBe(101);

@@ -121,6 +121,7 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
         select tablename from pg_tables where schemaname = ${a} order by tablename`;
       expect(tables.map((t) => t.tablename)).toEqual([
         "events",
+        "executors",
         "messages",
         "migrations",
         "steps",

@@ -3,34 +3,41 @@
  * wins) and, when the engine passes the step that set it, records that checkpoint in the same
  * statement.
  */
-import type { SerializedValue, StepRecord } from "@cairn/core";
+import type { Fence, SerializedValue, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { STEP_COLUMNS } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
+import { fenceParams, ownedCte } from "./fence.js";
 import { NOW_MS } from "./now-ms.js";
 import { notifyFrom } from "./notify.js";
 
 export type EventStatements = ReturnType<typeof eventStatements>;
 
 /** The SQL text of every `events` statement for one schema. */
-export function eventStatements({ steps, events, channel }: SchemaNames) {
+export function eventStatements({ workflows, steps, events, channel }: SchemaNames) {
   const upsert = `
       updated as (
         insert into ${events} (workflow_id, key, value, updated_at)
-        values ($1, $2, $3, ${NOW_MS})
+        select $1::text, $2::text, $3::text, ${NOW_MS}
+        where (select ok from owned)
         on conflict (workflow_id, key)
         do update set value = excluded.value, updated_at = excluded.updated_at
         returning workflow_id, key
       ),
       notified as (${notifyFrom(channel, "event", ["workflow_id", "key"], "updated")})
-      select count(*) from notified`;
+      select (select ok from owned) as owned, (select count(*) from notified) as notified`;
+  // The fence comes last ($4, $5 or $12, $13; nulls for none): when it no longer matches,
+  // nothing is written.
   return {
-    set: `with ${upsert}`,
+    set: `with ${ownedCte(workflows, "$1", "$4", "$5")}, ${upsert}`,
     // First write wins for the checkpoint; the value is set either way.
     setWithStep: `
-      with recorded as (
+      with ${ownedCte(workflows, "$1", "$12", "$13")},
+      recorded as (
         insert into ${steps} (${STEP_COLUMNS})
-        values ($1, $4, $5, $6, $7, $8, $9, $10, $11)
+        select $1::text, $4::int, $5::text, $6::text, $7::text, $8::text, $9::int, $10::bigint,
+               $11::bigint
+        where (select ok from owned)
         on conflict (workflow_id, position) do nothing
       ),
       ${upsert}`,
@@ -38,31 +45,37 @@ export function eventStatements({ steps, events, channel }: SchemaNames) {
   };
 }
 
+/** Sets the event (and records `step`, if given); `false` when the fence no longer matches. */
 export async function setEvent(
   db: SqlQueryable,
   q: EventStatements,
   event: { workflowId: string; key: string; value: SerializedValue },
   step: StepRecord | undefined,
-): Promise<void> {
-  const params = [event.workflowId, event.key, event.value];
-  if (!step) {
-    await db.query(q.set, params);
-    return;
-  }
-  if (step.workflowId !== event.workflowId) {
+  fence: Fence | undefined,
+): Promise<boolean> {
+  if (step && step.workflowId !== event.workflowId) {
     throw new TypeError("setEvent: the step must belong to the workflow that sets the event");
   }
-  await db.query(q.setWithStep, [
-    ...params,
-    step.position,
-    step.name,
-    step.output ?? null,
-    step.error ?? null,
-    step.childWorkflowId ?? null,
-    step.attempts,
-    step.startedAt,
-    step.completedAt,
+  const stepParams = step
+    ? [
+        step.position,
+        step.name,
+        step.output ?? null,
+        step.error ?? null,
+        step.childWorkflowId ?? null,
+        step.attempts,
+        step.startedAt,
+        step.completedAt,
+      ]
+    : [];
+  const [row] = await db.query<{ owned: boolean }>(step ? q.setWithStep : q.set, [
+    event.workflowId,
+    event.key,
+    event.value,
+    ...stepParams,
+    ...fenceParams(fence),
   ]);
+  return row?.owned === true;
 }
 
 export async function getEvent(

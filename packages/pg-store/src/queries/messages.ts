@@ -4,10 +4,11 @@
  * and records the `recv` checkpoint in the same statement, so a message is never consumed
  * without its checkpoint or twice.
  */
-import type { NewMessage, SendResult, StepRecord } from "@cairn/core";
+import type { Fence, NewMessage, SendResult, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { STEP_COLUMNS, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
+import { fenceParams, ownedCte } from "./fence.js";
 import { NOW_MS } from "./now-ms.js";
 import { notifyFrom } from "./notify.js";
 
@@ -32,15 +33,17 @@ export function messageStatements({ workflows, steps, messages, channel }: Schem
              (select count(*) from notified) as notified`,
     // The candidate row stays locked until commit; concurrent consumers skip it and take the
     // next one. The message is marked consumed only if this statement's checkpoint landed:
-    // when another caller recorded the position first, nothing is consumed.
+    // when another caller recorded the position first, nothing is consumed. With a fence ($9,
+    // $10) that no longer matches, no candidate is taken, so nothing changes.
     consume: `
-      with existing as (
+      with ${ownedCte(workflows, "$1", "$9", "$10")},
+      existing as (
         select ${STEP_COLUMNS} from ${steps} where workflow_id = $1 and position = $2
       ),
       candidate as (
         select message_id, message from ${messages}
         where destination_id = $1 and topic = $3 and consumed_at is null
-          and not exists (select 1 from existing)
+          and not exists (select 1 from existing) and (select ok from owned)
         order by seq
         limit 1
         for update skip locked
@@ -58,7 +61,8 @@ export function messageStatements({ workflows, steps, messages, channel }: Schem
         where message_id = (select message_id from candidate)
           and exists (select 1 from inserted)
       )
-      select exists (select 1 from candidate) as had_candidate, step.*
+      select (select ok from owned) as owned, exists (select 1 from candidate) as had_candidate,
+             step.*
       from (select 1) as one
       left join (select * from existing union all select * from inserted) as step on true`,
     getStep: `select ${STEP_COLUMNS} from ${steps} where workflow_id = $1 and position = $2`,
@@ -86,24 +90,32 @@ export type ConsumeAttempt =
   /** No message waiting, and no checkpoint at the position. */
   | { readonly step: undefined; readonly raced: false }
   /** A message was there but another caller recorded the position first: read it again. */
-  | { readonly step: undefined; readonly raced: true };
+  | { readonly step: undefined; readonly raced: true }
+  /** The fence no longer matches: nothing was consumed or recorded. */
+  | { readonly fenced: true };
 
 export async function consumeMessage(
   db: SqlQueryable,
   q: MessageStatements,
   topic: string,
   s: StepRecord,
+  fence: Fence | undefined,
 ): Promise<ConsumeAttempt> {
-  const [row] = await db.query<{ had_candidate: boolean } & Nullable<StepRow>>(q.consume, [
-    s.workflowId,
-    s.position,
-    topic,
-    s.name,
-    s.childWorkflowId ?? null,
-    s.attempts,
-    s.startedAt,
-    s.completedAt,
-  ]);
+  const [row] = await db.query<{ owned: boolean; had_candidate: boolean } & Nullable<StepRow>>(
+    q.consume,
+    [
+      s.workflowId,
+      s.position,
+      topic,
+      s.name,
+      s.childWorkflowId ?? null,
+      s.attempts,
+      s.startedAt,
+      s.completedAt,
+      ...fenceParams(fence),
+    ],
+  );
+  if (row?.owned === false) return { fenced: true };
   if (row?.workflow_id != null) return { step: toStepRecord(row as StepRow) };
   return { step: undefined, raced: row?.had_candidate === true };
 }

@@ -1,38 +1,81 @@
 /**
  * The statements on `steps`, one function each. `insertSteps` writes a whole batch of checkpoints
  * in one statement and learns from `returning` which ones landed, so first-write-wins needs no
- * read; a batch of one is the common, single-step case.
+ * separate read; a batch of one is the common, single-step case. Each row may carry a fence
+ * (owner and epoch): the same statement skips rows whose workflow changed owner and says so.
  */
-import type { StepRecord } from "@cairn/core";
+import type { Fence, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { STEP_COLUMNS, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 
 export type StepStatements = ReturnType<typeof stepStatements>;
 
+/** What became of one checkpoint of a batch. */
+export type StepOutcome = "inserted" | "conflict" | "fenced";
+
+/** A checkpoint and, for a fenced write, the owner and epoch it was made under. */
+export interface FencedStep {
+  readonly step: StepRecord;
+  readonly fence: Fence | undefined;
+}
+
 /** The SQL text of every `steps` statement for one schema. */
-export function stepStatements({ steps }: SchemaNames) {
+export function stepStatements({ workflows, steps }: SchemaNames) {
   return {
+    // One row per input, in input order: fenced (its workflow has another owner or epoch now,
+    // so it was not inserted), else inserted or a position conflict (first write wins).
+    // No row lock on the workflow: fenced rows are checked against this statement's snapshot,
+    // so a write racing a takeover may still land just after it commits; it can never overwrite
+    // the new owner's checkpoints (first write wins), and locking would add a WAL write to every
+    // checkpoint (why `steps` has no foreign key, 0001).
     insert: `
-      insert into ${steps} (${STEP_COLUMNS})
-      select * from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[],
-                           $6::text[], $7::int[], $8::bigint[], $9::bigint[])
-      on conflict (workflow_id, position) do nothing
-      returning workflow_id, position`,
+      with input as (
+        select * from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::int[], $8::bigint[], $9::bigint[], $10::text[],
+                             $11::int[])
+          with ordinality
+          as i(workflow_id, position, name, output, error, child_workflow_id, attempts,
+               started_at, completed_at, fence_executor_id, fence_epoch, n)
+      ),
+      fenced as (
+        select i.n from input i
+        where i.fence_executor_id is not null
+          and not exists (
+            select 1 from ${workflows} w
+            where w.workflow_id = i.workflow_id and w.executor_id = i.fence_executor_id
+              and w.owner_epoch = i.fence_epoch
+          )
+      ),
+      inserted as (
+        insert into ${steps} (${STEP_COLUMNS})
+        select ${STEP_COLUMNS} from input
+        where n not in (select n from fenced)
+        on conflict (workflow_id, position) do nothing
+        returning workflow_id, position
+      )
+      select case when f.n is not null then 'fenced'
+                  when x.workflow_id is not null then 'inserted'
+                  else 'conflict' end as outcome
+      from input i
+      left join fenced f on f.n = i.n
+      left join inserted x on x.workflow_id = i.workflow_id and x.position = i.position
+      order by i.n`,
     list: `select ${STEP_COLUMNS} from ${steps} where workflow_id = $1 order by position`,
   };
 }
 
 const stepKey = (workflowId: string, position: number): string => `${position}:${workflowId}`;
 
-/** Inserts the batch (no two entries share a position); returns, per step, whether it landed. */
+/** Inserts the batch (no two entries share a position); returns, per entry, what became of it. */
 export async function insertSteps(
   db: SqlQueryable,
   q: StepStatements,
-  steps: readonly StepRecord[],
-): Promise<boolean[]> {
-  const column = <T>(pick: (s: StepRecord) => T | undefined) => steps.map((s) => pick(s) ?? null);
-  const rows = await db.query<{ workflow_id: string; position: number }>(q.insert, [
+  batch: readonly FencedStep[],
+): Promise<StepOutcome[]> {
+  const column = <T>(pick: (s: StepRecord) => T | undefined) =>
+    batch.map(({ step }) => pick(step) ?? null);
+  const rows = await db.query<{ outcome: StepOutcome }>(q.insert, [
     column((s) => s.workflowId),
     column((s) => s.position),
     column((s) => s.name),
@@ -42,9 +85,11 @@ export async function insertSteps(
     column((s) => s.attempts),
     column((s) => s.startedAt),
     column((s) => s.completedAt),
+    batch.map(({ fence }) => fence?.executorId ?? null),
+    batch.map(({ fence }) => fence?.epoch ?? null),
   ]);
-  const landed = new Set(rows.map((r) => stepKey(r.workflow_id, r.position)));
-  return steps.map((s) => landed.has(stepKey(s.workflowId, s.position)));
+  if (rows.length !== batch.length) throw new Error("insertSteps: one outcome per row expected");
+  return rows.map((r) => r.outcome);
 }
 
 export async function listSteps(

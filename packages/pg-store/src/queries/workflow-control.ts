@@ -60,7 +60,8 @@ export function controlStatements({ workflows, steps, channel }: SchemaNames) {
       ),
       resumed as (
         update ${workflows} w
-        set status = 'PENDING', executor_id = $2, output = null, error = null,
+        set status = 'PENDING', executor_id = $2, owner_epoch = w.owner_epoch + 1,
+            output = null, error = null,
             recovery_attempts = 0, deadline_at = null, updated_at = ${NOW_MS},
             recovery_progress = (select count(*) from ${steps} where workflow_id = $1)
                               - (select count(*) from dropped)

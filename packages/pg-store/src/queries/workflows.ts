@@ -6,7 +6,6 @@
 import type {
   CreateWorkflowResult,
   NewWorkflow,
-  RecoveryClaim,
   WorkflowFilter,
   WorkflowOutcome,
   WorkflowRecord,
@@ -25,7 +24,7 @@ import { notifyFrom } from "./notify.js";
 export type WorkflowStatements = ReturnType<typeof workflowStatements>;
 
 /** The SQL text of every `workflows` statement for one schema. */
-export function workflowStatements({ workflows, steps, channel }: SchemaNames) {
+export function workflowStatements({ workflows, channel }: SchemaNames) {
   return {
     // Inserts a batch (distinct IDs), and returns per input either its new row or the row that
     // holds its ID: one statement either way. Sorted inserts take row locks in one order, so two
@@ -33,14 +32,16 @@ export function workflowStatements({ workflows, steps, channel }: SchemaNames) {
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[])
-          as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at)
+                             $6::bigint[], $8::text[])
+          as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at,
+               app_version)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
-                                  parent_workflow_id, deadline_at, created_at, updated_at)
+                                  parent_workflow_id, deadline_at, app_version, created_at,
+                                  updated_at)
         select workflow_id, name, 'PENDING', input, executor_id, parent_workflow_id, deadline_at,
-               ${NOW_MS}, ${NOW_MS}
+               app_version, ${NOW_MS}, ${NOW_MS}
         from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -57,39 +58,22 @@ export function workflowStatements({ workflows, steps, channel }: SchemaNames) {
     get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
     // The head of listWorkflows; the filter adds where, order and paging.
     list: `select ${WORKFLOW_COLUMNS} from ${workflows}`,
-    // Many outcomes in one statement; the caller never puts one workflow twice in a batch.
+    // Many outcomes in one statement; the caller never puts one workflow twice in a batch. An
+    // outcome with an epoch lands only while its executor still owns the workflow at that epoch
+    // (the update re-checks the row it locks, so a takeover that committed first wins).
     finish: `
       update ${workflows} w
       set status = o.status, output = o.output, error = o.error,
           executor_id = o.executor_id, updated_at = ${NOW_MS}
-      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-           as o(workflow_id, executor_id, status, output, error)
+      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+           as o(workflow_id, executor_id, status, output, error, epoch)
       where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+        and (o.epoch is null or (w.owner_epoch = o.epoch and w.executor_id = o.executor_id))
       returning w.workflow_id`,
-    // Attempts reset to 1 when the checkpoint count grew since the last claim (progress).
-    claim: `
-      update ${workflows} w
-      set recovery_attempts = c.attempts,
-          recovery_progress = c.progress,
-          status = case when c.attempts > c.max_attempts then 'DEAD_LETTER' else 'PENDING' end,
-          updated_at = ${NOW_MS}
-      from (
-        select p.workflow_id, s.progress, l.max_attempts,
-               case when s.progress > p.recovery_progress then 1
-                    else p.recovery_attempts + 1 end as attempts
-        from ${workflows} p
-        cross join lateral (
-          select count(*)::int as progress from ${steps} st where st.workflow_id = p.workflow_id
-        ) s
-        left join unnest($3::text[], $4::int[]) as l(name, max_attempts) on l.name = p.name
-        where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
-      ) c
-      where w.workflow_id = c.workflow_id and w.status = 'PENDING'
-      returning ${workflowColumnsOf("w")}`,
-    unknown: `
-      select workflow_id, name from ${workflows}
-      where executor_id = $1 and status = 'PENDING' and name <> all($2::text[])
-      order by created_at, workflow_id`,
+    setAppVersion: `
+      update ${workflows} set app_version = $2, updated_at = ${NOW_MS}
+      where workflow_id = any($1::text[]) and status = 'PENDING'
+      returning workflow_id`,
   };
 }
 
@@ -112,6 +96,7 @@ export async function createWorkflows(
     column((w) => w.parentWorkflowId),
     column((w) => w.deadlineAt),
     batch.filter((w) => w.notify === true).map((w) => w.workflowId), // notified when created
+    column((w) => w.appVersion),
   ]);
   const byId = new Map(rows.map((row) => [row.workflow_id, row]));
   return batch.map((w) => {
@@ -143,39 +128,22 @@ export async function finishWorkflows(
     column((o) => o.status),
     column((o) => o.output),
     column((o) => o.error),
+    outcomes.map((o) => o.epoch ?? null),
   ]);
   const finished = new Set(rows.map((r) => r.workflow_id));
   return outcomes.map((o) => finished.has(o.workflowId));
 }
 
-/** Claims this executor's recoverable workflows; the rows come back updated. */
-export async function claimWorkflows(
+/** Moves the PENDING ones of `workflowIds` to `appVersion`; returns those, in input order. */
+export async function setAppVersion(
   db: SqlQueryable,
   q: WorkflowStatements,
-  claim: RecoveryClaim,
-): Promise<WorkflowRecord[]> {
-  // A limit that is not a finite count means "no limit"; int4 holds every sensible one.
-  const limits = Object.entries(claim.maxRecoveryAttempts).filter(([, n]) => Number.isFinite(n));
-  const rows = await db.query<WorkflowRow>(q.claim, [
-    claim.executorId,
-    claim.names,
-    limits.map(([name]) => name),
-    limits.map(([, n]) => Math.max(-1, Math.min(2 ** 31 - 1, Math.floor(n)))),
-  ]);
-  return rows.map(toWorkflowRecord);
-}
-
-/** This executor's PENDING workflows whose names are not in `names`. */
-export async function listUnknownWorkflows(
-  db: SqlQueryable,
-  q: WorkflowStatements,
-  claim: RecoveryClaim,
-): Promise<{ workflowId: string; name: string }[]> {
-  const rows = await db.query<{ workflow_id: string; name: string }>(q.unknown, [
-    claim.executorId,
-    claim.names,
-  ]);
-  return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
+  workflowIds: readonly string[],
+  appVersion: string,
+): Promise<string[]> {
+  const rows = await db.query<{ workflow_id: string }>(q.setAppVersion, [workflowIds, appVersion]);
+  const moved = new Set(rows.map((r) => r.workflow_id));
+  return workflowIds.filter((id) => moved.has(id));
 }
 
 /** Workflows matching `filter`, ordered by creation time then ID; one statement. */
@@ -201,6 +169,7 @@ export async function listWorkflows(
   if (filter.createdBefore !== undefined) {
     where.push(`created_at < ${bind(filter.createdBefore)}::bigint`);
   }
+  if (filter.appVersion !== undefined) where.push(`app_version = ${bind(filter.appVersion)}`);
   const direction = filter.order === "desc" ? "desc" : "asc";
   const text = `${q.list}
     ${where.length > 0 ? `where ${where.join(" and ")}` : ""}

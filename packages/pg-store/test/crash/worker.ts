@@ -12,7 +12,7 @@ import {
   type WorkflowHandle,
   type WorkflowStore,
 } from "@cairn/core";
-import { createPgStore, createPgliteStore } from "../../src/index.js";
+import { createPgStore, createPgliteStore, type PgStore } from "../../src/index.js";
 import { openEffectLog } from "./effects.js";
 import {
   CONFIG_ENV,
@@ -30,30 +30,24 @@ const mark = (marker: Marker): void => {
   process.stdout.write(formatMarker(marker));
 };
 
-function openStore(config: StoreConfig): WorkflowStore {
+function openStore(config: StoreConfig): PgStore {
   return config.kind === "postgres"
     ? createPgStore({ url: config.url, schema: config.schema, max: 4 })
     : createPgliteStore({ dataDir: config.dataDir, schema: config.schema });
 }
 
 /** Delegates to `store`, marking each checkpoint once the store reports it durable. */
-function markingCheckpoints(store: WorkflowStore): WorkflowStore {
+function markingCheckpoints(store: PgStore): WorkflowStore {
   return {
-    migrate: () => store.migrate(),
-    createWorkflow: (workflow) => store.createWorkflow(workflow),
-    getWorkflow: (workflowId) => store.getWorkflow(workflowId),
-    listSteps: (workflowId) => store.listSteps(workflowId),
-    async recordStep(record) {
-      const stored = await store.recordStep(record);
+    ...store, // every method is a closure over the store, so spreading keeps them working
+    async recordStep(record, fence) {
+      const stored = await store.recordStep(record, fence);
       if (stored) {
         const { workflowId, position, name } = record;
         mark({ kind: "CHECKPOINT", workflowId, position, name, output: decode(record.output) });
       }
       return stored;
     },
-    finishWorkflow: (outcome) => store.finishWorkflow(outcome),
-    claimRecoverable: (claim) => store.claimRecoverable(claim),
-    close: () => store.close(),
   };
 }
 

@@ -1,0 +1,148 @@
+/**
+ * The statements that move PENDING workflows to an executor for running: the launch-time claim
+ * of its own workflows, and the takeover of workflows whose executor stopped heartbeating. Both
+ * share one update: it counts recovery attempts (reset to 1 after progress), dead-letters a
+ * workflow past its limit, and increments `owner_epoch`, which fences off any older execution.
+ */
+import type { RecoveryClaim, TakeoverClaim, WorkflowRecord } from "@cairn/core";
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
+import type { SchemaNames } from "../schema-names.js";
+import { NOW_MS } from "./now-ms.js";
+
+export type ClaimStatements = ReturnType<typeof claimStatements>;
+
+/**
+ * The version rule of a claim ($5: the claimer's application version, or null for any): a
+ * workflow pinned to another version is left to an executor that runs it.
+ */
+const VERSION_ALLOWED = "($5::text is null or p.app_version is null or p.app_version = $5)";
+
+/** The SQL text of the claim statements for one schema. */
+export function claimStatements({ workflows, steps, executors }: SchemaNames) {
+  /**
+   * Moves the rows of the `candidate` CTE (workflow_id, executor_id, name, recovery_attempts,
+   * recovery_progress) to executor $1; limits by name in $3/$4. Attempts reset to 1 when the
+   * checkpoint count grew since the last claim (progress). The owner re-check makes a row that
+   * changed hands after this statement's snapshot drop out instead of being claimed twice.
+   */
+  const claimCandidates = `
+      update ${workflows} w
+      set executor_id = $1,
+          owner_epoch = w.owner_epoch + 1,
+          recovery_attempts = c.attempts,
+          recovery_progress = c.progress,
+          status = case when c.attempts > c.max_attempts then 'DEAD_LETTER' else 'PENDING' end,
+          updated_at = ${NOW_MS}
+      from (
+        select p.workflow_id, p.executor_id, s.progress, l.max_attempts,
+               case when s.progress > p.recovery_progress then 1
+                    else p.recovery_attempts + 1 end as attempts
+        from candidate p
+        cross join lateral (
+          select count(*)::int as progress from ${steps} st where st.workflow_id = p.workflow_id
+        ) s
+        left join unnest($3::text[], $4::int[]) as l(name, max_attempts) on l.name = p.name
+      ) c
+      where w.workflow_id = c.workflow_id and w.status = 'PENDING'
+        and w.executor_id = c.executor_id
+      returning ${workflowColumnsOf("w")}`;
+  return {
+    claim: `
+      with candidate as (
+        select workflow_id, executor_id, name, recovery_attempts, recovery_progress
+        from ${workflows} p
+        where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
+          and ${VERSION_ALLOWED}
+      )
+      ${claimCandidates}`,
+    unknown: `
+      select workflow_id, name from ${workflows} p
+      where p.executor_id = $1 and p.status = 'PENDING' and p.name <> all($2::text[])
+        and ($3::text is null or p.app_version is null or p.app_version = $3)
+      order by created_at, workflow_id`,
+    // Workflows of other executors that are stopped, past their lease or unknown ($6: treat
+    // every other executor as gone). A pinned version no live executor runs is orphaned, so any
+    // version may adopt it. SKIP LOCKED makes concurrent takeovers take disjoint sets; a row one
+    // of them claimed meanwhile fails the re-check (its new owner is alive) and is left alone.
+    takeOver: `
+      with alive as (
+        select executor_id, app_version from ${executors}
+        where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
+      ),
+      candidate as (
+        select workflow_id, executor_id, name, recovery_attempts, recovery_progress
+        from ${workflows} p
+        where p.status = 'PENDING' and p.executor_id <> $1 and p.name = any($2::text[])
+          and ($6::boolean or not exists (
+            select 1 from alive a where a.executor_id = p.executor_id
+          ))
+          and (${VERSION_ALLOWED} or not exists (
+            select 1 from alive a where a.app_version = p.app_version
+          ))
+        order by p.created_at, p.workflow_id
+        limit $7::bigint
+        for update of p skip locked
+      )
+      ${claimCandidates}`,
+  };
+}
+
+/** Per-name recovery limits as two arrays; a limit that is not a finite count means none. */
+function limitsOf(claim: RecoveryClaim): [string[], number[]] {
+  const limits = Object.entries(claim.maxRecoveryAttempts).filter(([, n]) => Number.isFinite(n));
+  return [
+    limits.map(([name]) => name),
+    limits.map(([, n]) => Math.max(-1, Math.min(2 ** 31 - 1, Math.floor(n)))), // int4 holds all
+  ];
+}
+
+/** Claims this executor's recoverable workflows; the rows come back updated. */
+export async function claimWorkflows(
+  db: SqlQueryable,
+  q: ClaimStatements,
+  claim: RecoveryClaim,
+): Promise<WorkflowRecord[]> {
+  const [names, limits] = limitsOf(claim);
+  const rows = await db.query<WorkflowRow>(q.claim, [
+    claim.executorId,
+    claim.names,
+    names,
+    limits,
+    claim.appVersion ?? null,
+  ]);
+  return rows.map(toWorkflowRecord);
+}
+
+/** This executor's PENDING workflows (of a version it may run) whose names are not in `names`. */
+export async function listUnknownWorkflows(
+  db: SqlQueryable,
+  q: ClaimStatements,
+  claim: RecoveryClaim,
+): Promise<{ workflowId: string; name: string }[]> {
+  const rows = await db.query<{ workflow_id: string; name: string }>(q.unknown, [
+    claim.executorId,
+    claim.names,
+    claim.appVersion ?? null,
+  ]);
+  return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
+}
+
+/** Takes over up to `claim.limit` workflows of gone executors; the rows come back updated. */
+export async function takeOverWorkflows(
+  db: SqlQueryable,
+  q: ClaimStatements,
+  claim: TakeoverClaim,
+): Promise<WorkflowRecord[]> {
+  const [names, limits] = limitsOf(claim);
+  const rows = await db.query<WorkflowRow>(q.takeOver, [
+    claim.executorId,
+    claim.names,
+    names,
+    limits,
+    claim.appVersion ?? null,
+    claim.ignoreLeases === true,
+    Number.isFinite(claim.limit) ? Math.max(0, Math.floor(claim.limit)) : null, // null: no limit
+  ]);
+  return rows.map(toWorkflowRecord);
+}

@@ -1,0 +1,59 @@
+/**
+ * Retention: deleting workflows that finished long ago, with everything recorded for them
+ * (checkpoints, messages sent to them, events, streams), a bounded batch per statement so a
+ * large backlog never holds locks for long. Messages they sent to others stay with the receiver.
+ */
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import type { SchemaNames } from "../schema-names.js";
+
+export type RetentionStatements = ReturnType<typeof retentionStatements>;
+
+/** The SQL text of the retention statement for one schema. */
+export function retentionStatements({ workflows, steps, messages, events, streams }: SchemaNames) {
+  return {
+    // One statement, so one transaction: a workflow goes with all its rows or not at all.
+    // SKIP LOCKED leaves a row another call (a resume, a second retention run) holds.
+    deleteFinished: `
+      with doomed as (
+        select workflow_id from ${workflows}
+        where status in ('SUCCESS', 'ERROR', 'CANCELLED') and updated_at < $1::bigint
+        order by updated_at
+        limit $2::bigint
+        for update skip locked
+      ),
+      steps_deleted as (
+        delete from ${steps} s using doomed d where s.workflow_id = d.workflow_id
+      ),
+      messages_deleted as (
+        delete from ${messages} m using doomed d where m.destination_id = d.workflow_id
+      ),
+      events_deleted as (
+        delete from ${events} e using doomed d where e.workflow_id = d.workflow_id
+      ),
+      streams_deleted as (
+        delete from ${streams} s using doomed d where s.workflow_id = d.workflow_id
+      ),
+      deleted as (
+        delete from ${workflows} w using doomed d where w.workflow_id = d.workflow_id
+        returning 1
+      )
+      select count(*)::int as deleted from deleted`,
+  };
+}
+
+/** Deletes up to `limit` workflows finished before `finishedBefore`; returns how many. */
+export async function deleteFinished(
+  db: SqlQueryable,
+  q: RetentionStatements,
+  finishedBefore: number,
+  limit: number,
+): Promise<number> {
+  if (!(limit > 0)) return 0;
+  const [row] = await db.query<{ deleted: number }>(q.deleteFinished, [
+    Math.floor(
+      Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, finishedBefore)),
+    ),
+    Number.isFinite(limit) ? Math.floor(limit) : null, // null: no limit
+  ]);
+  return row?.deleted ?? 0;
+}
