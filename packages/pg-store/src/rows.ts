@@ -10,7 +10,8 @@ type Int8 = string | number | bigint;
 /** Columns of `workflows` that make a `WorkflowRecord`, for `select` and `returning` lists. */
 export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
-  "recovery_attempts, deadline_at, forked_from, app_version, owner_epoch, created_at, updated_at";
+  "recovery_attempts, deadline_at, forked_from, queue_name, app_version, owner_epoch, created_at, " +
+  "updated_at";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -35,6 +36,7 @@ export interface WorkflowRow {
   recovery_attempts: number;
   deadline_at: Int8 | null;
   forked_from: string | null;
+  queue_name: string | null;
   app_version: string | null;
   owner_epoch: number;
   created_at: Int8;
@@ -79,6 +81,7 @@ export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
     recoveryAttempts: row.recovery_attempts,
     deadlineAt: row.deadline_at === null ? undefined : Number(row.deadline_at),
     forkedFrom: optional(row.forked_from),
+    queueName: optional(row.queue_name),
     appVersion: optional(row.app_version),
     ownerEpoch: row.owner_epoch,
     createdAt: Number(row.created_at),

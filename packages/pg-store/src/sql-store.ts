@@ -27,6 +27,7 @@ import { migrate } from "./migrate.js";
 import {
   claimStatements,
   claimWorkflows,
+  listTakeoverUnknown,
   listUnknownWorkflows,
   takeOverWorkflows,
 } from "./queries/claims.js";
@@ -137,6 +138,13 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       return { ...splitClaimed(claimed), unknown };
     });
 
+  const takeOver = (request: TakeoverClaim): Promise<RecoveryResult> =>
+    db.transaction(async (tx) => {
+      const claimed = await takeOverWorkflows(tx, claimsQ, request);
+      const unknown = await listTakeoverUnknown(tx, claimsQ, request);
+      return { ...splitClaimed(claimed), unknown };
+    });
+
   /** Throws `WorkflowOwnershipLostError` when a fenced write reports that it was not owned. */
   const owned = (workflowId: string, fence: Fence | undefined, ok: boolean): void => {
     if (!ok && fence) throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
@@ -227,11 +235,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     stopExecutor: (executorId) =>
       open("stopExecutor", () => stopExecutor(db, executorsQ, executorId)),
     listExecutors: () => open("listExecutors", () => listExecutors(db, executorsQ)),
-    takeOver: (request: TakeoverClaim) =>
-      open("takeOver", async () => ({
-        ...splitClaimed(await takeOverWorkflows(db, claimsQ, request)),
-        unknown: [],
-      })),
+    takeOver: (request) => open("takeOver", () => takeOver(request)),
     setAppVersion: (workflowIds, appVersion) =>
       open("setAppVersion", () => setAppVersion(db, workflowsQ, workflowIds, appVersion)),
     deleteFinished: (finishedBefore, limit) =>

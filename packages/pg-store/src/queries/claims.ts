@@ -12,11 +12,26 @@ import { NOW_MS } from "./now-ms.js";
 
 export type ClaimStatements = ReturnType<typeof claimStatements>;
 
+/** Executors alive on the database clock: within their lease and not stopped. */
+const aliveCte = (executors: string): string => `
+      alive as (
+        select executor_id, app_version from ${executors}
+        where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
+      )`;
+
 /**
- * The version rule of a claim ($5: the claimer's application version, or null for any): a
- * workflow pinned to another version is left to an executor that runs it.
+ * The version rule of claims, over workflow `p` and the claimer's version in `param` (null: any
+ * version): its own version, no version, or a version no alive executor runs (orphaned).
  */
-const VERSION_ALLOWED = "($5::text is null or p.app_version is null or p.app_version = $5)";
+const versionAllowed = (param: string): string => `
+          (${param}::text is null or p.app_version is null or p.app_version = ${param}::text
+           or not exists (select 1 from alive a where a.app_version = p.app_version))`;
+
+/** Whether workflow `p`'s executor is gone: stopped, expired or unknown (`force`: every one). */
+const executorGone = (force: string): string => `
+          (${force}::boolean or not exists (
+            select 1 from alive a where a.executor_id = p.executor_id
+          ))`;
 
 /** The SQL text of the claim statements for one schema. */
 export function claimStatements({ workflows, steps, executors }: SchemaNames) {
@@ -49,42 +64,44 @@ export function claimStatements({ workflows, steps, executors }: SchemaNames) {
       returning ${workflowColumnsOf("w")}`;
   return {
     claim: `
-      with candidate as (
+      with ${aliveCte(executors)},
+      candidate as (
         select workflow_id, executor_id, name, recovery_attempts, recovery_progress
         from ${workflows} p
         where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
-          and ${VERSION_ALLOWED}
+          and ${versionAllowed("$5")}
       )
       ${claimCandidates}`,
     unknown: `
+      with ${aliveCte(executors)}
       select workflow_id, name from ${workflows} p
       where p.executor_id = $1 and p.status = 'PENDING' and p.name <> all($2::text[])
-        and ($3::text is null or p.app_version is null or p.app_version = $3)
+        and ${versionAllowed("$3")}
       order by created_at, workflow_id`,
     // Workflows of other executors that are stopped, past their lease or unknown ($6: treat
-    // every other executor as gone). A pinned version no live executor runs is orphaned, so any
-    // version may adopt it. SKIP LOCKED makes concurrent takeovers take disjoint sets; a row one
-    // of them claimed meanwhile fails the re-check (its new owner is alive) and is left alone.
+    // every other executor as gone), under the version rule. SKIP LOCKED makes concurrent
+    // takeovers take disjoint sets; a row one of them claimed meanwhile fails the re-check (its
+    // new owner is alive) and is left alone.
     takeOver: `
-      with alive as (
-        select executor_id, app_version from ${executors}
-        where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
-      ),
+      with ${aliveCte(executors)},
       candidate as (
         select workflow_id, executor_id, name, recovery_attempts, recovery_progress
         from ${workflows} p
         where p.status = 'PENDING' and p.executor_id <> $1 and p.name = any($2::text[])
-          and ($6::boolean or not exists (
-            select 1 from alive a where a.executor_id = p.executor_id
-          ))
-          and (${VERSION_ALLOWED} or not exists (
-            select 1 from alive a where a.app_version = p.app_version
-          ))
+          and ${executorGone("$6")} and ${versionAllowed("$5")}
         order by p.created_at, p.workflow_id
         limit $7::bigint
         for update of p skip locked
       )
       ${claimCandidates}`,
+    // What a takeover would claim but for the name (any version), at most $4 of them.
+    takeOverUnknown: `
+      with ${aliveCte(executors)}
+      select workflow_id, name from ${workflows} p
+      where p.status = 'PENDING' and p.executor_id <> $1 and p.name <> all($2::text[])
+        and ${executorGone("$3")}
+      order by created_at, workflow_id
+      limit $4::bigint`,
   };
 }
 
@@ -128,6 +145,10 @@ export async function listUnknownWorkflows(
   return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
 }
 
+/** The most rows one takeover touches; `null` (no limit) for a limit that is not finite. */
+const takeoverLimit = (claim: TakeoverClaim): number | null =>
+  Number.isFinite(claim.limit) ? Math.max(0, Math.floor(claim.limit)) : null;
+
 /** Takes over up to `claim.limit` workflows of gone executors; the rows come back updated. */
 export async function takeOverWorkflows(
   db: SqlQueryable,
@@ -142,7 +163,22 @@ export async function takeOverWorkflows(
     limits,
     claim.appVersion ?? null,
     claim.ignoreLeases === true,
-    Number.isFinite(claim.limit) ? Math.max(0, Math.floor(claim.limit)) : null, // null: no limit
+    takeoverLimit(claim),
   ]);
   return rows.map(toWorkflowRecord);
+}
+
+/** PENDING workflows of gone executors whose names are not in `names`, untouched. */
+export async function listTakeoverUnknown(
+  db: SqlQueryable,
+  q: ClaimStatements,
+  claim: TakeoverClaim,
+): Promise<{ workflowId: string; name: string }[]> {
+  const rows = await db.query<{ workflow_id: string; name: string }>(q.takeOverUnknown, [
+    claim.executorId,
+    claim.names,
+    claim.ignoreLeases === true,
+    takeoverLimit(claim),
+  ]);
+  return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
 }

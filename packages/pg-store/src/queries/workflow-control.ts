@@ -24,7 +24,8 @@ const STATUS_FIELDS = ["workflow_id", "status", "executor_id"];
 /** The SQL text of the control statements for one schema. */
 export function controlStatements({ workflows, steps, channel }: SchemaNames) {
   return {
-    // The workflow and (with $2) every descendant, whatever their status; PENDING ones cancel.
+    // The workflow and (with $2) every descendant, whatever their status; PENDING and ENQUEUED
+    // ones cancel.
     cancel: `
       with recursive tree as (
         select $1::text as workflow_id
@@ -35,7 +36,7 @@ export function controlStatements({ workflows, steps, channel }: SchemaNames) {
       ),
       cancelled as (
         update ${workflows} w set status = 'CANCELLED', updated_at = ${NOW_MS}
-        from tree where w.workflow_id = tree.workflow_id and w.status = 'PENDING'
+        from tree where w.workflow_id = tree.workflow_id and w.status in ('PENDING', 'ENQUEUED')
         returning w.workflow_id, w.status, w.executor_id
       ),
       notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "cancelled")})

@@ -32,16 +32,16 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[], $8::text[])
+                             $6::bigint[], $8::text[], $9::text[], $10::text[])
           as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at,
-               app_version)
+               app_version, status, queue_name)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
-                                  parent_workflow_id, deadline_at, app_version, created_at,
-                                  updated_at)
-        select workflow_id, name, 'PENDING', input, executor_id, parent_workflow_id, deadline_at,
-               app_version, ${NOW_MS}, ${NOW_MS}
+                                  parent_workflow_id, deadline_at, app_version, queue_name,
+                                  created_at, updated_at)
+        select workflow_id, name, coalesce(status, 'PENDING'), input, executor_id,
+               parent_workflow_id, deadline_at, app_version, queue_name, ${NOW_MS}, ${NOW_MS}
         from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -97,6 +97,8 @@ export async function createWorkflows(
     column((w) => w.deadlineAt),
     batch.filter((w) => w.notify === true).map((w) => w.workflowId), // notified when created
     column((w) => w.appVersion),
+    column((w) => w.status),
+    column((w) => w.queueName),
   ]);
   const byId = new Map(rows.map((row) => [row.workflow_id, row]));
   return batch.map((w) => {
@@ -170,6 +172,7 @@ export async function listWorkflows(
     where.push(`created_at < ${bind(filter.createdBefore)}::bigint`);
   }
   if (filter.appVersion !== undefined) where.push(`app_version = ${bind(filter.appVersion)}`);
+  if (filter.queueName !== undefined) where.push(`queue_name = ${bind(filter.queueName)}`);
   const direction = filter.order === "desc" ? "desc" : "asc";
   const text = `${q.list}
     ${where.length > 0 ? `where ${where.join(" and ")}` : ""}
