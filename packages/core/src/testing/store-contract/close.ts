@@ -33,6 +33,18 @@ export function describeClose(fx: Fixture): void {
         () =>
           store.forkWorkflow({ sourceId: "wf-1", newId: "f", fromPosition: 0, executorId: "e" }),
         () => store.listWorkflows({}),
+        () => store.heartbeat({ executorId: "executor-a", appVersion: undefined, leaseMs: 1 }),
+        () => store.stopExecutor("executor-a"),
+        () => store.listExecutors(),
+        () =>
+          store.takeOver({
+            ...claimFor(),
+            executorId: "executor-b",
+            limit: 10,
+            ignoreLeases: true,
+          }),
+        () => store.setAppVersion(["wf-1"], "v2"),
+        () => store.deleteFinished(Date.now(), 10),
       ];
       if (store.subscribe) calls.push(() => store.subscribe?.(() => {}) ?? Promise.resolve());
       for (const call of calls) {

@@ -14,9 +14,12 @@ import type { Fixture, StoreContractFactory } from "./fixtures.js";
 import { describeListing } from "./listing.js";
 import { describeMessages } from "./messages.js";
 import { describeNotifications } from "./notifications.js";
+import { describeOwnership } from "./ownership.js";
 import { describeRecovery } from "./recovery.js";
+import { describeRetention } from "./retention.js";
 import { describeSteps } from "./steps.js";
 import { describeStreams } from "./streams.js";
+import { describeTakeover } from "./takeover.js";
 import { describeWorkflows } from "./workflows.js";
 
 export type { StoreContractFactory } from "./fixtures.js";
@@ -58,6 +61,9 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeControl(fx);
     describeListing(fx);
     describeNotifications(fx);
+    describeOwnership(fx);
+    describeTakeover(fx);
+    describeRetention(fx);
     describeClose(fx);
   });
 }
