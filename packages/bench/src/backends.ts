@@ -25,6 +25,8 @@ export interface Backend {
   readonly floor?: () => Promise<unknown>;
   /** Time to open the database, for PGlite (initdb in WASM). */
   readonly openMs?: number;
+  /** Another store on the same database and schema: its own connection and listener. */
+  another(): WorkflowStore;
   /** Call after the engine shut down (which closed the store). */
   close(): Promise<void>;
 }
@@ -56,6 +58,7 @@ async function openPostgres(url: string, schema: string): Promise<Backend> {
     statements,
     serverVersion: row?.server_version,
     floor: () => measureFloor(sql, schema),
+    another: () => createPgStore({ url, schema, max: 2 }),
     async close() {
       await sql`drop schema if exists ${sql(schema)} cascade`;
       await sql.end({ timeout: 5 });
@@ -78,17 +81,20 @@ async function openPglite(schema: string): Promise<Backend> {
     statements,
     serverVersion: version.rows[0]?.server_version,
     openMs,
+    another: () => createPgliteStore({ db, schema }),
     close: () => db.close(),
   };
 }
 
 function openMemory(): Backend {
+  const store = createMemoryStore();
   return {
     name: "memory",
     note: "reference only: the in-memory store from @cairn/core/testing; engine cost, no I/O",
-    store: createMemoryStore(),
+    store,
     statements: undefined,
     serverVersion: undefined,
+    another: () => ({ ...store, close: () => Promise.resolve() }),
     close: () => Promise.resolve(),
   };
 }

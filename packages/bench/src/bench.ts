@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: measures what a step costs on each backend (statements on the wire and
- * milliseconds), one workflow at a time and with many in flight, and prints one JSON object
- * beside DESIGN.md's targets. It is a measurement, not a test: nothing here fails on a slow run.
+ * milliseconds), one workflow at a time and with many in flight, and how fast a sent message
+ * wakes the recv waiting for it, and prints one JSON object beside DESIGN.md's targets. It is a measurement, not a test: nothing here fails on a slow run.
  * Progress goes to stderr so stdout stays pure JSON.
  */
 import { randomBytes } from "node:crypto";
@@ -14,7 +14,8 @@ import { runConcurrent } from "./concurrent.js";
 import { countingStore } from "./counting-store.js";
 import { parseOptions, type BackendName, type BenchOptions } from "./options.js";
 import { runSequential } from "./sequential.js";
-import { TARGETS, concurrentVsTargets, sequentialVsTargets } from "./targets.js";
+import { TARGETS, concurrentVsTargets, sequentialVsTargets, wakeupVsTargets } from "./targets.js";
+import { runWakeup } from "./wakeup.js";
 import { benchWorkflows, workflowList, type StepTimer } from "./workflows.js";
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -36,6 +37,12 @@ async function runBackend(name: BackendName, options: BenchOptions) {
     const concurrent = await runConcurrent(env, options.workflows, options.inflight);
     progress(`${name}: (d) store calls alone, ${options.inflight} in flight`);
     const storeCallsAlone = await runCeilings(env, options.workflows, options.inflight);
+    progress(`${name}: (e) ${options.wakeups} send→recv wake-ups`);
+    const wakeup = await runWakeup(
+      () => backend.another(),
+      options.wakeups,
+      Math.max(10, Math.round(options.wakeups / 10)),
+    );
     if (backend.floor) progress(`${name}: floor (bare round trip and one-row commit)`);
     const floor = await backend.floor?.();
     const compare = name === "postgres";
@@ -51,6 +58,7 @@ async function runBackend(name: BackendName, options: BenchOptions) {
         ? { ...concurrent, vsTarget: concurrentVsTargets(concurrent) }
         : concurrent,
       storeCallsAlone,
+      wakeup: compare ? { ...wakeup, vsTarget: wakeupVsTargets(wakeup) } : wakeup,
     };
   } finally {
     await engine.shutdown();

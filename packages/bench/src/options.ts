@@ -14,6 +14,8 @@ export interface BenchOptions {
   readonly workflows: number;
   /** How many `engine.run` calls the concurrent scenario keeps outstanding. */
   readonly inflight: number;
+  /** Pings measured in the send→recv wake-up scenario (after a warm-up of a tenth as many). */
+  readonly wakeups: number;
   readonly backends: readonly BackendName[];
   readonly url: string;
   /** Also write the JSON report to this file (stdout carries pnpm's and turbo's lines too). */
@@ -28,6 +30,7 @@ const USAGE = `usage: pnpm bench [-- options]
   --warmup N      warm-up runs before each measurement (default 20)
   --workflows N   three-step workflows in the concurrent scenario (default 2000)
   --inflight N    engine.run calls kept outstanding (default 100)
+  --wakeups N     send→recv wake-ups measured (default 200)
   --backends L    comma list of postgres,pglite,memory (default all three)
   --url URL       Postgres server (default DATABASE_URL, then ${DEFAULT_URL})
   --out FILE      also write the JSON report to FILE`;
@@ -41,6 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       warmup: { type: "string", default: "20" },
       workflows: { type: "string", default: "2000" },
       inflight: { type: "string", default: "100" },
+      wakeups: { type: "string", default: "200" },
       backends: { type: "string", default: BACKENDS.join(",") },
       url: { type: "string" },
       out: { type: "string" },
@@ -53,6 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     warmup: positive("warmup", values.warmup, 0),
     workflows: positive("workflows", values.workflows),
     inflight: positive("inflight", values.inflight),
+    wakeups: positive("wakeups", values.wakeups),
     backends: backendList(values.backends),
     url: values.url ?? process.env["DATABASE_URL"] ?? DEFAULT_URL,
     out: values.out,

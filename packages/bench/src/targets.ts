@@ -4,12 +4,14 @@
  */
 import type { runConcurrent } from "./concurrent.js";
 import type { runSequential } from "./sequential.js";
+import type { runWakeup } from "./wakeup.js";
 
 export const TARGETS = {
   source: "DESIGN.md, The database: cost targets on 2 cores and a local Postgres",
   statementsPerStep: "<= 1",
   msPerStep: "<= 0.3",
   threeStepWorkflowsPerSecondAt100InFlight: ">= 2000",
+  sendToRecvWakeupP99Ms: "< 10",
   measuredPeer: {
     name: "DBOS Transact TS, same machine class and server",
     statementsPerStep: 7,
@@ -52,4 +54,11 @@ export function concurrentVsTargets(result: Concurrent) {
     workflowsPerSecond: atLeast(result.workflowsPerSecond, 2000),
     statementsPerStep: atMost(result.statementsPerStep, 1),
   };
+}
+
+type Wakeup = Awaited<ReturnType<typeof runWakeup>>;
+
+export function wakeupVsTargets(result: Wakeup) {
+  const p99 = result.sendToRecvMs.p99;
+  return { sendToRecvP99Ms: { measured: p99, target: "< 10", met: p99 < 10 } };
 }
