@@ -1,0 +1,145 @@
+/**
+ * One chaos worker process: an engine on the chaos cluster running the chaos workflow, started
+ * by the driver with a `WorkerConfig` in `CAIRN_CHAOS_WORKER` and killed, paused and restarted by
+ * it at random. Step bodies write their effect rows on a connection of their own (retrying
+ * through a server restart, idempotently). The store is wrapped only to learn the epoch of each
+ * claim this process makes, so an effect and a checkpoint can name the run that made them, and to
+ * report fenced writes. SIGTERM shuts the engine down cleanly.
+ */
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  createEngine,
+  WorkflowOwnershipLostError,
+  type LogFields,
+  type Logger,
+  type RecoveryResult,
+  type WorkflowStore,
+} from "@cairn/core";
+import { createPgStore } from "@cairn/pg-store";
+import postgres from "postgres";
+import { insertEffect } from "./audit-schema.js";
+import { chaosWorkflow, stepValue, STEP_NAMES, type StepOutput } from "./workflow.js";
+import {
+  formatLine,
+  WORKER_CONFIG_ENV,
+  type WorkerConfig,
+  type WorkerLine,
+} from "./worker-protocol.js";
+
+const print = (line: WorkerLine): void => void process.stdout.write(formatLine(line));
+
+const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? "null") as WorkerConfig | null;
+if (!config) throw new Error(`${WORKER_CONFIG_ENV} is not set`);
+
+/** The epoch at which this process claimed each workflow: a process claims a workflow once. */
+const epochs = new Map<string, number>();
+
+function tracking(store: WorkflowStore): WorkflowStore {
+  const note = (result: RecoveryResult): RecoveryResult => {
+    for (const record of result.recovered) epochs.set(record.workflowId, record.ownerEpoch);
+    return result;
+  };
+  return {
+    ...store,
+    claimRecoverable: async (claim) => note(await store.claimRecoverable(claim)),
+    takeOver: async (claim) => note(await store.takeOver(claim)),
+    async recordStep(step, fence) {
+      try {
+        return await store.recordStep(step, fence);
+      } catch (error) {
+        if (WorkflowOwnershipLostError.is(error)) {
+          const message = `fenced: checkpoint ${step.workflowId}#${step.position} refused`;
+          print({ chaos: "log", level: "fenced", message, error: error.name });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+const logAt =
+  (level: string) =>
+  (message: string, fields?: LogFields): void => {
+    const error = fields?.["error"];
+    print({
+      chaos: "log",
+      level,
+      message,
+      ...(error instanceof Error ? { error: `${error.name}: ${error.message}` } : {}),
+    });
+  };
+const logger: Logger = {
+  debug: () => undefined,
+  info: logAt("info"),
+  warn: logAt("warn"),
+  error: logAt("error"),
+};
+
+const effects = postgres(config.url, { max: 4, onnotice: () => undefined, connect_timeout: 5 });
+const delayMs = () => Math.random() * config.stepDelayMs;
+
+/** Writes the effect, retrying through outages until it is stored or the run is abandoned. */
+async function recordEffect(row: Parameters<typeof insertEffect>[1], signal: AbortSignal) {
+  const giveUpAt = Date.now() + 120_000;
+  for (let waitMs = 50; ; waitMs = Math.min(waitMs * 2, 1_000)) {
+    try {
+      return await insertEffect(effects, row);
+    } catch (error) {
+      if (signal.aborted || Date.now() > giveUpAt) throw error;
+      await sleep(waitMs);
+    }
+  }
+}
+
+const flow = chaosWorkflow(async (context, position, previous, runId): Promise<StepOutput> => {
+  await sleep(delayMs());
+  const effectId = randomUUID();
+  const epoch = epochs.get(context.workflowId) ?? -1;
+  const step = STEP_NAMES[position] ?? "?";
+  const executorId = engine.executorId;
+  const row = { effectId, workflowId: context.workflowId, step, position, executorId, runId };
+  await recordEffect({ ...row, runEpoch: epoch, attempt: context.attempt }, context.signal);
+  await sleep(delayMs());
+  return { value: stepValue(position, previous), by: executorId, epoch, effectId };
+});
+
+const engine = createEngine({
+  store: tracking(createPgStore({ url: config.url, schema: "cairn", max: 8 })),
+  workflows: [flow],
+  logger,
+  leaseMs: config.leaseMs,
+  pollIntervalMs: config.pollIntervalMs,
+  shutdownGraceMs: 2_000,
+  ...(config.executorId === undefined ? {} : { executorId: config.executorId }),
+});
+print({ chaos: "id", executorId: engine.executorId, pid: process.pid });
+
+async function launch(): Promise<void> {
+  // The server may be restarting right now: keep trying, as a real deploy's process would.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const report = await engine.launch();
+      print({ chaos: "ready", executorId: engine.executorId, recovered: report.recovered.length });
+      return;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+process.once("SIGTERM", () => {
+  void engine
+    .shutdown()
+    .then(() => effects.end({ timeout: 1 }))
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+});
+
+launch().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
