@@ -1,0 +1,44 @@
+/**
+ * Runs the approval example end to end, as `pnpm --filter approval-example start` does: two
+ * expense requests on PGlite, the humans played from outside through the typed handle. Checks
+ * the exit code and that the story is the right one: the malformed decision refused, the first
+ * request approved by the manager, the second escalated on the manager's timeout and decided by
+ * the director.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, expect, it } from "vitest";
+import { tempDir } from "./support/databases.js";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const example = fileURLToPath(new URL("../../../examples/approval/src/main.ts", import.meta.url));
+const dir = tempDir("approval");
+afterAll(() => dir.remove());
+
+function runExample(): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", example], {
+    cwd: repoRoot,
+    env: { ...process.env, CAIRN_DEMO_DATA_DIR: `${dir.path}/data` },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+}
+
+it("approves one expense, escalates the other on timeout, and refuses a malformed decision", async () => {
+  const { code, output } = await runExample();
+
+  expect(code, output).toBe(0);
+  expect(output).toMatch(/refused: ValidationError, nothing stored/);
+  expect(output).toMatch(/\[exp-1\] approved\s+approved by Maya \(manager\)/);
+  expect(output).toContain(`{"approved":true,"decidedBy":"Maya (manager)","escalated":false}`);
+  expect(output).toMatch(/\[exp-2\] escalated\s+no answer from the manager/);
+  expect(output).toMatch(/\[exp-2\] rejected\s+rejected by Dana \(director\) \(over budget\)/);
+  expect(output).toContain(`{"approved":false,"decidedBy":"Dana (director)","escalated":true}`);
+  expect(output).toContain("All requests: exp-1 SUCCESS, exp-2 SUCCESS");
+  // Each person was asked once: the steps ran once each.
+  expect(output.match(/✉ manager asked/g)).toHaveLength(2);
+  expect(output.match(/✉ director asked/g)).toHaveLength(1);
+}, 120_000);
