@@ -1,0 +1,42 @@
+/**
+ * `@cairn/queue`: durable queues and cron schedules for Cairn. Define queues with `defineQueue`
+ * and schedules with `schedule`, give the engine a runtime with `createQueues`, and enqueue from
+ * any process. This barrel is the public API: a change here is an API change.
+ */
+export {
+  defineQueue,
+  QUEUES_PLUGIN,
+  type Queue,
+  type QueueOptions,
+  type EnqueueOptions,
+  type DebounceOptions,
+  type QueueOperations,
+} from "./queue.js";
+export {
+  createQueues,
+  QUEUED_EXECUTOR,
+  type QueuesOptions,
+  type QueueRuntime,
+} from "./create-queues.js";
+export { schedule, type Schedule, type ScheduleOptions, type ScheduledRun } from "./schedule.js";
+export { parseCron, type CronFields } from "./cron/parse-cron.js";
+export { nextTick } from "./cron/next-tick.js";
+export type { QueueClock } from "./runtime/clock.js";
+export {
+  QueueError,
+  DuplicateDedupIdError,
+  QueuesNotConfiguredError,
+  CronExpressionInvalidError,
+  type QueueErrorCode,
+} from "./errors.js";
+export type {
+  QueueStore,
+  QueueLimits,
+  NewQueueItem,
+  EnqueueResult,
+  DebounceItem,
+  DebounceResult,
+  ClaimRequest,
+  ClaimResult,
+  QueueCounts,
+} from "./queue-store.js";

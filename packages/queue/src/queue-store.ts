@@ -1,0 +1,135 @@
+/**
+ * The persistence contract of queues and schedules. `@cairn/queue` declares it (types only);
+ * `@cairn/pg-store/queue` implements it on Postgres and PGlite beside the workflow store, on the
+ * same connection. The queue runtime decides when to call what; the store makes each call one
+ * atomic transition, and guarantees that claims never exceed a queue's limits however many
+ * processes claim at once. Timestamps are epoch milliseconds on the store's clock.
+ */
+import type { NewWorkflow, WorkflowRecord } from "@cairn/core";
+
+/** The limits a claim must respect. Absent: unlimited. */
+export interface QueueLimits {
+  /** Running at once across all processes (per partition on a partitioned queue). */
+  readonly concurrency?: number | undefined;
+  /** Running at once in the claiming executor, across the queue's partitions. */
+  readonly workerConcurrency?: number | undefined;
+  /** At most `limit` starts per sliding `periodMs` (per partition on a partitioned queue). */
+  readonly rateLimit?: { readonly limit: number; readonly periodMs: number } | undefined;
+}
+
+/** A workflow to put on a queue. */
+export interface NewQueueItem {
+  /** The workflow row; the store writes it with status `ENQUEUED` and `queueName`. */
+  readonly workflow: NewWorkflow;
+  readonly queueName: string;
+  /** Lower runs first; FIFO within a priority. */
+  readonly priority: number;
+  /** `""` on a queue that is not partitioned. */
+  readonly partitionKey: string;
+  /** While a workflow with this key on this queue is enqueued or running, enqueue finds it. */
+  readonly dedupId?: string | undefined;
+  /** Not claimable before this many ms from now (store clock). */
+  readonly delayMs?: number | undefined;
+  /** Not claimable before this epoch ms (caller's clock); wins over `delayMs`. */
+  readonly availableAt?: number | undefined;
+  /** The workflow's deadline is set to claim time plus this. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** What an enqueue did. */
+export type EnqueueResult =
+  /** Written. */
+  | { readonly kind: "created"; readonly workflow: WorkflowRecord }
+  /** The workflow ID was taken; nothing was written. `workflow` is the row holding it. */
+  | { readonly kind: "exists"; readonly workflow: WorkflowRecord }
+  /** A live workflow (enqueued or running) holds the dedup ID; nothing was written. */
+  | { readonly kind: "duplicate"; readonly workflow: WorkflowRecord };
+
+/** A debounced workflow: one start per burst of calls with the same key. */
+export interface DebounceItem {
+  /** The workflow to create when no burst is waiting; its input replaces the waiting one's. */
+  readonly workflow: NewWorkflow;
+  readonly queueName: string;
+  readonly key: string;
+  readonly priority: number;
+  readonly partitionKey: string;
+  /** The waiting workflow becomes claimable this long after the latest call... */
+  readonly periodMs: number;
+  /** ...but no later than this long after the first call of the burst (`Infinity`: no cap). */
+  readonly maxWaitMs: number;
+}
+
+/** What a debounce did: created the burst's workflow, or updated the waiting one. */
+export interface DebounceResult {
+  readonly workflowId: string;
+  readonly created: boolean;
+}
+
+/** One claim: up to `max` workflows of one queue, in priority then FIFO order. */
+export interface ClaimRequest {
+  readonly queueName: string;
+  readonly executorId: string;
+  /** Workflows of these names are left for other engines (the claimer does not register them). */
+  readonly excludeNames: readonly string[];
+  /** Version rule, as in core's takeover: this version, none, or one no alive executor runs. */
+  readonly appVersion: string | undefined;
+  readonly limits: QueueLimits;
+  /** Limits apply per partition key. */
+  readonly partitioned: boolean;
+  /** At most this many, whatever the limits allow. */
+  readonly max: number;
+}
+
+/** What a claim got. */
+export interface ClaimResult {
+  /** Now `PENDING`, owned by the claimer at a new epoch: run them. */
+  readonly claimed: readonly WorkflowRecord[];
+  /** Items of executors that are gone, put back in the queue by this claim. */
+  readonly requeued: number;
+  /**
+   * When the queue is worth claiming again though nothing notifies it: the next delayed item
+   * becomes available, or a rate-limit slot frees up. Milliseconds from now; absent: not known.
+   */
+  readonly retryInMs?: number | undefined;
+}
+
+/** Workflows of a queue by status, plus the enqueued ones whose delay has not passed. */
+export interface QueueCounts {
+  readonly ENQUEUED: number;
+  readonly PENDING: number;
+  readonly SUCCESS: number;
+  readonly ERROR: number;
+  readonly CANCELLED: number;
+  readonly DEAD_LETTER: number;
+  /** Of the `ENQUEUED`: those not claimable yet (delayed or debouncing). */
+  readonly delayed: number;
+}
+
+/** What queues and schedules need from persistence. */
+export interface QueueStore {
+  /** Writes an `ENQUEUED` workflow and its queue item and notifies the queue. One transaction. */
+  enqueue(item: NewQueueItem): Promise<EnqueueResult>;
+  /** Creates the burst's waiting workflow, or gives the waiting one the new input and delay. */
+  debounce(item: DebounceItem): Promise<DebounceResult>;
+  /**
+   * Moves up to `request.max` enqueued workflows to `PENDING`, owned by the claimer, never
+   * exceeding the queue's limits however many executors claim at once. Also puts back in the
+   * queue the items of executors that are gone. One transaction.
+   */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Puts workflows this executor claimed and will not run back in their queue (`ENQUEUED`,
+   * claimable by others at once). Only those it still owns and that are still `PENDING`.
+   */
+  release(workflowIds: readonly string[], executorId: string): Promise<void>;
+  counts(queueName: string): Promise<QueueCounts>;
+  /**
+   * Calls `listener` with a queue's name when it got work (an enqueue that is claimable now).
+   * Resolves once listening, with the function that stops.
+   */
+  subscribe(listener: (queueName: string) => void): Promise<() => Promise<void>>;
+  /** The latest tick recorded for a schedule, or undefined if it never fired. */
+  lastTick(scheduleName: string): Promise<number | undefined>;
+  /** Records that a schedule fired for `tickAt` (keeps the latest). */
+  recordTick(scheduleName: string, tickAt: number): Promise<void>;
+}

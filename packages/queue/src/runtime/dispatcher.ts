@@ -1,0 +1,197 @@
+/**
+ * The dispatcher: claims workflows from the queues this process serves and hands them to the
+ * engine to run. One loop serves every queue in turn (round robin), one batch per turn, so a busy
+ * queue cannot starve the others. A queue is claimed from when something says it may have work:
+ * an enqueue notification, a local run of it ending, a timer for a delay or a rate-limit window,
+ * a full batch last time, or the poll that backs notifications up. The limits themselves are
+ * enforced by the store's claim; this loop only avoids claims that cannot get anything.
+ */
+import type { EnginePluginHost, WorkflowStatus } from "@cairn/core";
+import type { Queue } from "../queue.js";
+import type { QueueStore } from "../queue-store.js";
+
+/** What the dispatcher needs. */
+export interface DispatcherDeps {
+  readonly store: QueueStore;
+  readonly host: EnginePluginHost;
+  readonly queues: readonly Queue[];
+  readonly pollIntervalMs: number;
+  /** Most workflows one claim takes. */
+  readonly claimBatch: number;
+}
+
+/** Claims and runs the work of the served queues. */
+export class Dispatcher {
+  private readonly deps: DispatcherDeps;
+  /** Queues that may have claimable work. */
+  private readonly wanted = new Set<string>();
+  /** Workflows claimed here, per queue, whose run has not ended. */
+  private readonly inFlight = new Map<string, Set<string>>();
+  private readonly queueOf = new Map<string, string>();
+  /** Names claimed here that this engine cannot run: never claimed again by it. */
+  private readonly unrunnable = new Map<string, Set<string>>();
+  private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
+  private readonly stopped = new AbortController();
+  private cursor = 0;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly drained: (() => void)[] = [];
+
+  constructor(deps: DispatcherDeps) {
+    this.deps = deps;
+    for (const queue of deps.queues) this.inFlight.set(queue.name, new Set());
+  }
+
+  /** Starts the loop with every queue marked as possibly having work. */
+  start(): void {
+    for (const queue of this.deps.queues) this.wanted.add(queue.name);
+    this.pollTimer = setInterval(() => this.wakeAll(), this.deps.pollIntervalMs);
+    this.pollTimer.unref();
+    this.loopDone = this.loop();
+  }
+
+  /** Something says `queueName` may have work now. */
+  notify(queueName: string): void {
+    if (!this.inFlight.has(queueName)) return; // not served here
+    this.wanted.add(queueName);
+    this.wake?.();
+  }
+
+  /** A run in this engine ended: if it was claimed here, its slot is free. */
+  runEnded(workflowId: string, _status: WorkflowStatus): void {
+    const queueName = this.queueOf.get(workflowId);
+    if (queueName === undefined) return;
+    this.queueOf.delete(workflowId);
+    this.inFlight.get(queueName)?.delete(workflowId);
+    if (this.queueOf.size === 0) for (const resolve of this.drained.splice(0)) resolve();
+    this.notify(queueName);
+  }
+
+  /** How many workflows claimed here are still running. */
+  get running(): number {
+    return this.queueOf.size;
+  }
+
+  /** Stops claiming; waits for an ongoing claim to finish. */
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    clearInterval(this.pollTimer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** Resolves when every workflow claimed here ended, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.queueOf.size === 0 || timeoutMs <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.drained.push(resolve)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private wakeAll(): void {
+    for (const queue of this.deps.queues) this.wanted.add(queue.name);
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    const { signal } = this.stopped;
+    while (!signal.aborted) {
+      const queue = this.nextWanted();
+      if (!queue) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      await this.claimFrom(queue);
+    }
+  }
+
+  /** The next queue with work after the last one served, round robin. */
+  private nextWanted(): Queue | undefined {
+    const { queues } = this.deps;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[(this.cursor + i) % queues.length];
+      if (queue && this.wanted.has(queue.name)) {
+        this.cursor = (this.cursor + i + 1) % queues.length;
+        this.wanted.delete(queue.name);
+        return queue;
+      }
+    }
+    return undefined;
+  }
+
+  private async claimFrom(queue: Queue): Promise<void> {
+    const { store, host, claimBatch } = this.deps;
+    const local = this.inFlight.get(queue.name) ?? new Set<string>();
+    const { workerConcurrency } = queue.options;
+    const room = Math.min(claimBatch, (workerConcurrency ?? Infinity) - local.size);
+    if (room <= 0 || !host.isRunning()) return; // a local run ending wakes this queue again
+    try {
+      const result = await store.claim({
+        queueName: queue.name,
+        executorId: host.executorId,
+        appVersion: host.appVersion,
+        excludeNames: [...(this.unrunnable.get(queue.name) ?? [])],
+        limits: queue.options,
+        partitioned: queue.options.partitioned === true,
+        max: room,
+      });
+      const runnable = result.claimed.filter((record) => host.isRegistered(record.name));
+      await this.giveBack(
+        queue,
+        result.claimed.filter((r) => !runnable.includes(r)),
+      );
+      for (const record of runnable) {
+        local.add(record.workflowId);
+        this.queueOf.set(record.workflowId, queue.name);
+      }
+      if (runnable.length > 0) {
+        host.run(runnable).catch((error: unknown) => {
+          host.logger.warn(`could not run workflows claimed from queue "${queue.name}"`, { error });
+        });
+      }
+      if (result.claimed.length >= room || result.requeued > 0) this.wanted.add(queue.name);
+      if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);
+    } catch (error) {
+      host.logger.warn(`could not claim from queue "${queue.name}"; the next poll retries`, {
+        error,
+      });
+    }
+  }
+
+  /** Puts back what this engine cannot run, and never claims those names again. */
+  private async giveBack(queue: Queue, records: readonly { workflowId: string; name: string }[]) {
+    if (records.length === 0) return;
+    const names = this.unrunnable.get(queue.name) ?? new Set<string>();
+    for (const record of records) names.add(record.name);
+    this.unrunnable.set(queue.name, names);
+    this.deps.host.logger.warn(
+      `queue "${queue.name}" holds workflows this engine does not register (${[...names].join(", ")}); left for other engines`,
+    );
+    await this.deps.store.release(
+      records.map((r) => r.workflowId),
+      this.deps.host.executorId,
+    );
+  }
+
+  /** Claims from `queueName` again in `delayMs` (keeps the earlier of two timers). */
+  private retryLater(queueName: string, delayMs: number): void {
+    const at = Date.now() + Math.max(1, delayMs);
+    const existing = this.timers.get(queueName);
+    if (existing && existing.at <= at) return;
+    clearTimeout(existing?.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(queueName);
+      this.notify(queueName);
+    }, at - Date.now());
+    timer.unref();
+    this.timers.set(queueName, { timer, at });
+  }
+}
