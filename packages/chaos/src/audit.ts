@@ -474,16 +474,24 @@ function checkTakeoversOfLiveExecutors(checks: Checks, data: Data, claims: Claim
   return { takeovers, sameIdRecoveries };
 }
 
-/** For each kill or pause of an executor that owned unfinished workflows: until they moved. */
+/**
+ * For each kill or pause of an executor that owned unfinished workflows: until they moved to a
+ * new owner (or the same ID, relaunched), counting only moves before its next kill or pause.
+ */
 function takeoverTimes(
   events: readonly PoolEvent[],
   ownership: readonly OwnershipRow[],
 ): TakeoverTimes {
   const rows = groupBy(ownership, (r) => r.workflow_id);
   const perEvent: TakeoverTimes["perEvent"][number][] = [];
-  for (const event of events) {
-    if ((event.kind !== "kill" && event.kind !== "pause") || !event.executorId) continue;
-    const executorId = event.executorId;
+  const disruptions = events.filter(
+    (e): e is PoolEvent & { kind: "kill" | "pause" } =>
+      (e.kind === "kill" || e.kind === "pause") && e.executorId !== undefined,
+  );
+  for (const [i, event] of disruptions.entries()) {
+    const executorId = event.executorId ?? "";
+    // A move after the executor's next kill or pause belongs to that one.
+    const until = disruptions.slice(i + 1).find((e) => e.executorId === executorId)?.at ?? Infinity;
     const delays: number[] = [];
     const takers = new Set<string>();
     let owned = 0;
@@ -494,7 +502,7 @@ function takeoverTimes(
       const moved = history.find(
         (r) => r.committed > event.at && r.owner_epoch > before.owner_epoch,
       );
-      if (!moved) continue;
+      if (!moved || moved.committed > until) continue;
       delays.push(moved.committed - event.at);
       takers.add(moved.executor_id === executorId ? "same" : "other");
     }
