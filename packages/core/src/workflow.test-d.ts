@@ -4,14 +4,25 @@ import {
   createEngine,
   step,
   workflow,
+  type HandleOf,
   type WorkflowContext,
   type WorkflowHandle,
+  type WorkflowInput,
+  type WorkflowOutput,
 } from "./index.js";
 import { createMemoryStore } from "./testing/index.js";
 
 const engine = createEngine({ store: createMemoryStore(), workflows: [] });
 
 describe("type inference", () => {
+  it("extracts a workflow's input and output types", () => {
+    const counter = workflow("counter", async (_ctx, input: { from: number }) => input.from + 1);
+    expectTypeOf(counter).toBeFunction();
+    expectTypeOf<WorkflowInput<typeof counter>>().toEqualTypeOf<{ from: number }>();
+    expectTypeOf<WorkflowOutput<typeof counter>>().toEqualTypeOf<number>();
+    expectTypeOf<HandleOf<typeof counter>["result"]>().returns.resolves.toEqualTypeOf<number>();
+  });
+
   it("infers a workflow's input from its zod schema and its output from the body", () => {
     const order = workflow(
       { name: "order", input: z.object({ id: z.string(), at: z.coerce.date() }) },

@@ -56,9 +56,17 @@ export interface Workflow<In, Out, C extends ChannelSchemas = ChannelSchemas> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyWorkflow = Workflow<any, any, any>;
 /** The input a caller passes to a workflow. */
-export type WorkflowInput<W> = W extends Workflow<infer In, unknown, ChannelSchemas> ? In : never;
+export type WorkflowInput<W> = W extends {
+  readonly "~cairn": { readonly types?: { in: infer In } };
+}
+  ? In
+  : never;
 /** What a workflow returns. */
-export type WorkflowOutput<W> = W extends Workflow<never, infer Out, ChannelSchemas> ? Out : never;
+export type WorkflowOutput<W> = W extends {
+  readonly "~cairn": { readonly types?: { out: infer Out } };
+}
+  ? Out
+  : never;
 /** The channels a workflow declares. */
 export type WorkflowChannels<W> = W extends {
   readonly "~cairn": { readonly types?: { channels: infer C } };

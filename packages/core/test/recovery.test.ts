@@ -213,6 +213,21 @@ describe("recovery", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("does not hang on a workflow body stuck on a promise Cairn does not own", async () => {
+    const stuck = workflow("stuck", async () => forever());
+    const engine = createEngine({
+      store: createMemoryStore(),
+      workflows: [stuck],
+      logger: recordingLogger(),
+      shutdownGraceMs: 0,
+    });
+    await engine.launch();
+    await engine.start(stuck, undefined);
+    await expect(engine.shutdown()).resolves.toBeUndefined();
+  });
+});
+
 /** A view of a store whose close() does not close the shared one: a "new process" on the same data. */
 function createMemoryStoreView(store: WorkflowStore): WorkflowStore {
   return { ...store, close: async () => undefined };

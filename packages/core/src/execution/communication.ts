@@ -11,6 +11,7 @@ import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { StepRecord, WorkflowStatus } from "../store/workflow-store.js";
 import type { Execution } from "./execution.js";
+import type { Watch } from "./wakeups.js";
 
 const RACE_PREFIX = "cairn.race#";
 const terminal: ReadonlySet<WorkflowStatus> = new Set([
@@ -53,22 +54,23 @@ export async function recv(run: Execution, topic: string, options?: WaitOptions)
   const [deadlineAt, recvAt] = [run.takePosition(), run.takePosition()];
   const deadline = await recordDeadline(run, deadlineAt, "cairn.recv.deadline", options);
   const name = "cairn.recv";
-  return run.operationAt(recvAt, name, async (position, startedAt) => {
-    const key = `message:${run.workflowId}:${topic}`;
-    for (;;) {
-      run.throwIfStopped();
-      const template = run.checkpoint(position, name, startedAt, {});
-      const consumed = await run.guard(
-        () => run.host.store.consumeMessage(topic, template, run.fence),
-        name,
-      );
-      if (consumed) return { recorded: consumed };
-      if (deadline !== null && Date.now() >= deadline) {
-        return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+  return run.operationAt(recvAt, name, (position, startedAt) =>
+    watching(run, [`message:${run.workflowId}:${topic}`], async (watch) => {
+      for (;;) {
+        run.throwIfStopped();
+        const template = run.checkpoint(position, name, startedAt, {});
+        const consumed = await run.guard(
+          () => run.host.store.consumeMessage(topic, template, run.fence),
+          name,
+        );
+        if (consumed) return { recorded: consumed };
+        if (deadline !== null && Date.now() >= deadline) {
+          return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+        }
+        await watch.next(remaining(deadline), run.stopSignal);
       }
-      await run.host.wakeups.wait(key, remaining(deadline), run.stopSignal);
-    }
-  });
+    }),
+  );
 }
 
 /** Sets an event and records the call in one transaction. */
@@ -102,22 +104,20 @@ export async function getEvent(
     options ?? { timeoutMs: 0 },
   );
   const name = "cairn.getEvent";
-  return run.operationAt(getAt, name, async (position, startedAt) => {
-    for (;;) {
-      run.throwIfStopped();
-      const value = await run.guard(() => run.host.store.getEvent(workflowId, key), name);
-      if (value !== undefined || (deadline !== null && Date.now() >= deadline)) {
-        return run.checkpoint(position, name, startedAt, {
-          output: value ?? serialize(undefined, name),
-        });
+  return run.operationAt(getAt, name, (position, startedAt) =>
+    watching(run, [`event:${workflowId}:${key}`], async (watch) => {
+      for (;;) {
+        run.throwIfStopped();
+        const value = await run.guard(() => run.host.store.getEvent(workflowId, key), name);
+        if (value !== undefined || (deadline !== null && Date.now() >= deadline)) {
+          return run.checkpoint(position, name, startedAt, {
+            output: value ?? serialize(undefined, name),
+          });
+        }
+        await watch.next(remaining(deadline), run.stopSignal);
       }
-      await run.host.wakeups.wait(
-        `event:${workflowId}:${key}`,
-        remaining(deadline),
-        run.stopSignal,
-      );
-    }
-  });
+    }),
+  );
 }
 
 /** Appends to (or closes) one of this workflow's streams, with its checkpoint, in one transaction. */
@@ -167,39 +167,39 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
   return run.operationAt(
     raceAt,
     "cairn.race",
-    async (position, opStartedAt) => {
-      for (;;) {
-        run.throwIfStopped();
-        for (const branch of parsed) {
-          const name = `${RACE_PREFIX}${branch.key}`;
-          const template = run.checkpoint(position, name, opStartedAt, {});
-          if (branch.kind === "message") {
-            const consumed = await run.guard(
-              () => run.host.store.consumeMessage(branch.topic, template, run.fence),
-              name,
-            );
-            if (consumed) return { recorded: consumed };
-          } else if (branch.kind === "timer") {
-            if (Date.now() >= deadlineOf(branch))
-              return { ...template, output: serialize(undefined, name) };
-          } else {
-            const record = await run.guard(
-              () => run.host.store.getWorkflow(branch.source.workflowId),
-              name,
-            );
-            if (record && terminal.has(record.status)) {
-              return await settled(run, template, branch.source);
+    (position, opStartedAt) =>
+      watching(run, watchedKeys(run, parsed), async (watch) => {
+        for (;;) {
+          run.throwIfStopped();
+          for (const branch of parsed) {
+            const name = `${RACE_PREFIX}${branch.key}`;
+            const template = run.checkpoint(position, name, opStartedAt, {});
+            if (branch.kind === "message") {
+              const consumed = await run.guard(
+                () => run.host.store.consumeMessage(branch.topic, template, run.fence),
+                name,
+              );
+              if (consumed) return { recorded: consumed };
+            } else if (branch.kind === "timer") {
+              if (Date.now() >= deadlineOf(branch))
+                return { ...template, output: serialize(undefined, name) };
+            } else {
+              const record = await run.guard(
+                () => run.host.store.getWorkflow(branch.source.workflowId),
+                name,
+              );
+              if (record && terminal.has(record.status)) {
+                return await settled(run, template, branch.source);
+              }
             }
           }
+          const nextTimer = Math.min(...parsed.map(deadlineOf));
+          const maxWaitMs = Number.isFinite(nextTimer)
+            ? nextTimer - Date.now()
+            : Number.POSITIVE_INFINITY;
+          await watch.next(maxWaitMs, run.stopSignal);
         }
-        const nextTimer = Math.min(...parsed.map(deadlineOf));
-        await waitAny(
-          run,
-          parsed,
-          Number.isFinite(nextTimer) ? nextTimer - Date.now() : Number.POSITIVE_INFINITY,
-        );
-      }
-    },
+      }),
     {
       matches: (recordedName) => recordedName.startsWith(RACE_PREFIX),
       decode: (record: StepRecord) => ({
@@ -223,20 +223,29 @@ async function settled(
   }
 }
 
-function waitAny(run: Execution, branches: readonly Branch[], maxWaitMs: number): Promise<void> {
-  const keys = branches.flatMap((b) =>
+/** The keys whose notifications may make a race branch ready. */
+function watchedKeys(run: Execution, branches: readonly Branch[]): string[] {
+  return branches.flatMap((b) =>
     b.kind === "message"
       ? [`message:${run.workflowId}:${b.topic}`]
       : b.kind === "result"
         ? [`status:${b.source.workflowId}`]
         : [],
   );
-  const local = new AbortController();
-  const signal = AbortSignal.any([local.signal, run.stopSignal]);
-  const waits = (keys.length > 0 ? keys : ["race:timer"]).map((key) =>
-    run.host.wakeups.wait(key, maxWaitMs, signal),
-  );
-  return Promise.race(waits).finally(() => local.abort());
+}
+
+/** Runs `body` with a watch on `keys` opened before its first read, and closes it after. */
+async function watching<T>(
+  run: Execution,
+  keys: string[],
+  body: (watch: Watch) => Promise<T>,
+): Promise<T> {
+  const watch = run.host.wakeups.watch(...keys);
+  try {
+    return await body(watch);
+  } finally {
+    watch.close();
+  }
 }
 
 function parseBranches(branches: Record<string, RaceBranch>): Branch[] {

@@ -15,7 +15,7 @@ import { deserialize } from "../serialization.js";
 import type { WorkflowRecord, WorkflowStore } from "../store/workflow-store.js";
 import type { RunOutcome } from "./execute-workflow.js";
 import type { Operator } from "./operator.js";
-import type { Wakeups } from "./wakeups.js";
+import type { Wakeups, Watch } from "./wakeups.js";
 
 /** What a handle reads from its engine or client. */
 export interface HandleSource {
@@ -60,6 +60,19 @@ export function createHandle<Out>(
 }
 
 async function awaitResult<Out>(workflowId: string, source: HandleSource): Promise<Out> {
+  const watch = source.wakeups.watch(`status:${workflowId}`);
+  try {
+    return await pollResult<Out>(workflowId, source, watch);
+  } finally {
+    watch.close();
+  }
+}
+
+async function pollResult<Out>(
+  workflowId: string,
+  source: HandleSource,
+  watch: Watch,
+): Promise<Out> {
   for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 2, source.wakeups.pollIntervalMs)) {
     source.assertOpen();
     const local = source.localRun(workflowId);
@@ -75,7 +88,7 @@ async function awaitResult<Out>(workflowId: string, source: HandleSource): Promi
     const record = await source.store.getWorkflow(workflowId);
     if (!record) throw new WorkflowNotFoundError(workflowId);
     if (record.status !== "PENDING" && record.status !== "ENQUEUED") return resultOf<Out>(record);
-    await source.wakeups.wait(`status:${workflowId}`, pollMs);
+    await watch.next(pollMs);
   }
 }
 

@@ -81,11 +81,16 @@ export function createOperator(deps: OperatorDeps): Operator {
     const timeoutMs =
       options?.timeoutMs === undefined ? 0 : toMs(options.timeoutMs, "getEvent timeoutMs");
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await store.getEvent(workflowId, key);
-      if (value !== undefined) return deserialize(value);
-      if (Date.now() >= deadline || deps.closeSignal.aborted) return undefined;
-      await wakeups.wait(`event:${workflowId}:${key}`, deadline - Date.now(), deps.closeSignal);
+    const watch = wakeups.watch(`event:${workflowId}:${key}`);
+    try {
+      for (;;) {
+        const value = await store.getEvent(workflowId, key);
+        if (value !== undefined) return deserialize(value);
+        if (Date.now() >= deadline || deps.closeSignal.aborted) return undefined;
+        await watch.next(deadline - Date.now(), deps.closeSignal);
+      }
+    } finally {
+      watch.close();
     }
   };
 
@@ -100,23 +105,28 @@ export function createOperator(deps: OperatorDeps): Operator {
     if (!Number.isInteger(offset) || offset < 0)
       throw new InvalidOptionError("offset", "expected an integer >= 0");
     let finished = false;
-    for (;;) {
-      const entries = await store.readStream(workflowId, key, offset, STREAM_PAGE);
-      for (const entry of entries) {
-        if (entry.closed) return;
-        yield await parseChannel(channels, "streams", key, deserialize(entry.value ?? "-1"));
-        offset = entry.offset + 1;
+    const watch = wakeups.watch(`stream:${workflowId}:${key}`);
+    try {
+      for (;;) {
+        const entries = await store.readStream(workflowId, key, offset, STREAM_PAGE);
+        for (const entry of entries) {
+          if (entry.closed) return;
+          yield await parseChannel(channels, "streams", key, deserialize(entry.value ?? "-1"));
+          offset = entry.offset + 1;
+        }
+        if (entries.length > 0) continue;
+        if (finished) return; // read once more after seeing the end, then stop
+        const record = await store.getWorkflow(workflowId);
+        if (!record) throw new WorkflowNotFoundError(workflowId);
+        if (terminal.has(record.status)) {
+          finished = true;
+          continue;
+        }
+        deps.assertOpen("readStream");
+        await watch.next(Number.POSITIVE_INFINITY, deps.closeSignal);
       }
-      if (entries.length > 0) continue;
-      if (finished) return; // read once more after seeing the end, then stop
-      const record = await store.getWorkflow(workflowId);
-      if (!record) throw new WorkflowNotFoundError(workflowId);
-      if (terminal.has(record.status)) {
-        finished = true;
-        continue;
-      }
-      deps.assertOpen("readStream");
-      await wakeups.wait(`stream:${workflowId}:${key}`, Number.POSITIVE_INFINITY, deps.closeSignal);
+    } finally {
+      watch.close();
     }
   }
 

@@ -53,6 +53,7 @@ export const UNASSIGNED_EXECUTOR = "cairn:unassigned";
 
 const MAX_TIMER_MS = 2_147_483_647;
 const TAKEOVER_BATCH = 100;
+const ABANDON_WAIT_MS = 1_000;
 
 /** The in-flight runs of one engine. */
 export class RunSet {
@@ -226,7 +227,10 @@ export class RunSet {
     await Promise.race([settled, delay(graceMs, grace.signal).catch(() => undefined)]);
     grace.abort();
     for (const run of runs) run.execution.abandon();
-    await settled;
+    // A body stuck on a promise Cairn does not own may never settle; don't let it hold shutdown.
+    const bound = new AbortController();
+    await Promise.race([settled, delay(ABANDON_WAIT_MS, bound.signal).catch(() => undefined)]);
+    bound.abort();
   }
 
   private claim() {

@@ -1,9 +1,10 @@
 /**
  * Wake-ups for everything that waits on the store: `recv`, `getEvent`, stream readers, handle
- * results, and the engine's pickup of work. Waiters register under a key (`message:<id>:<topic>`
- * ...) and are woken by the store's notifications when it pushes them; a periodic poll is the
- * fallback for setups that drop notifications (a transaction-mode pooler). Waiting never decides
- * anything: every waiter re-reads the store after waking.
+ * results, races, and the engine's pickup of work. A waiter opens a watch on keys
+ * (`message:<id>:<topic>` ...) BEFORE it reads the store, so a notification that arrives between
+ * its read and its wait is never lost; notifications come from the store when it pushes them, and
+ * a periodic re-read (`pollIntervalMs`) is the fallback for setups that drop them (a
+ * transaction-mode pooler). Waking never decides anything: every waiter re-reads the store.
  */
 import type { Logger } from "../logger.js";
 import type { StoreNotification, WorkflowStore } from "../store/workflow-store.js";
@@ -22,16 +23,65 @@ export function wakeupKey(notification: StoreNotification): string {
   }
 }
 
+/** An open interest in some keys: remembers a notification until the next `next()`. */
+export class Watch {
+  private fired = false;
+  private wake: (() => void) | undefined;
+  private readonly release: () => void;
+  private readonly pollIntervalMs: number;
+
+  constructor(release: () => void, pollIntervalMs: number) {
+    this.release = release;
+    this.pollIntervalMs = pollIntervalMs;
+  }
+
+  /** Called by `Wakeups` when one of the watched keys is notified. */
+  fire(): void {
+    this.fired = true;
+    this.wake?.();
+  }
+
+  /**
+   * Resolves at once if a watched key was notified since the last call, else at the next
+   * notification, after `maxWaitMs` (capped at the poll interval), or when `signal` aborts.
+   * Never rejects: callers re-read the store.
+   */
+  next(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.fired || signal?.aborted) {
+      this.fired = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.wake = undefined;
+        this.fired = false;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, Math.min(maxWaitMs, this.pollIntervalMs)));
+      signal?.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.wake?.();
+    this.release();
+  }
+}
+
 /** Shared by an engine or a client and everything that waits through it. */
 export class Wakeups {
-  private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly listeners = new Set<(notification: StoreNotification) => void>();
-  private unsubscribe: (() => Promise<void>) | undefined;
-  private subscribing: Promise<void> | undefined;
   /** Whether the store pushes notifications (known once `start()` has run). */
   pushes = false;
   /** Longest a waiter sleeps before re-reading the store anyway. */
   readonly pollIntervalMs: number;
+  private readonly watches = new Map<string, Set<Watch>>();
+  private readonly listeners = new Set<(notification: StoreNotification) => void>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private subscribing: Promise<void> | undefined;
   private readonly store: WorkflowStore;
   private readonly logger: Logger;
 
@@ -52,38 +102,32 @@ export class Wakeups {
     this.listeners.add(listener);
   }
 
-  /**
-   * Resolves when a notification for `key` arrives, after `maxWaitMs` (capped at the poll
-   * interval), or when `signal` aborts — whichever is first. Never rejects: callers re-check.
-   */
-  wait(key: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        const set = this.waiters.get(key);
-        set?.delete(done);
-        if (set?.size === 0) this.waiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, Math.min(maxWaitMs, this.pollIntervalMs)));
-      signal?.addEventListener("abort", done, { once: true });
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
-      set.add(done);
-    });
+  /** Opens a watch on `keys`. Open it before reading the store; close it when done. */
+  watch(...keys: string[]): Watch {
+    const watch: Watch = new Watch(() => {
+      for (const key of keys) {
+        const set = this.watches.get(key);
+        set?.delete(watch);
+        if (set?.size === 0) this.watches.delete(key);
+      }
+    }, this.pollIntervalMs);
+    for (const key of keys) {
+      let set = this.watches.get(key);
+      if (!set) this.watches.set(key, (set = new Set()));
+      set.add(watch);
+    }
+    return watch;
   }
 
-  /** Wakes the waiters of `notification` (also used for changes made in this process). */
+  /** Wakes the watchers of `notification` (also used for changes made in this process). */
   notify(notification: StoreNotification): void {
-    for (const wake of [...(this.waiters.get(wakeupKey(notification)) ?? [])]) wake();
+    for (const watch of [...(this.watches.get(wakeupKey(notification)) ?? [])]) watch.fire();
     for (const listener of this.listeners) listener(notification);
   }
 
-  /** Stops listening and wakes every waiter so it re-checks (and sees the engine is closing). */
+  /** Stops listening and wakes every watcher so it re-checks (and sees the engine is closing). */
   async stop(): Promise<void> {
-    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    for (const set of [...this.watches.values()]) for (const watch of [...set]) watch.fire();
     await this.subscribing;
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
