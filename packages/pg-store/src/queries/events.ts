@@ -27,12 +27,15 @@ export function eventStatements({ workflows, steps, events, channel }: SchemaNam
       notified as (${notifyFrom(channel, "event", ["workflow_id", "key"], "updated")})
       select (select ok from owned) as owned, (select count(*) from notified) as notified`;
   // The fence comes last ($4, $5 or $12, $13; nulls for none): when it no longer matches,
-  // nothing is written.
+  // nothing is written. The value is last write wins, so the check locks the workflow row: a
+  // late write either commits before a takeover or is rejected, never lands after it.
+  const owned = (executor: string, epoch: string) =>
+    ownedCte(workflows, "$1", executor, epoch, { lock: true });
   return {
-    set: `with ${ownedCte(workflows, "$1", "$4", "$5")}, ${upsert}`,
+    set: `with ${owned("$4", "$5")}, ${upsert}`,
     // First write wins for the checkpoint; the value is set either way.
     setWithStep: `
-      with ${ownedCte(workflows, "$1", "$12", "$13")},
+      with ${owned("$12", "$13")},
       recorded as (
         insert into ${steps} (${STEP_COLUMNS})
         select $1::text, $4::int, $5::text, $6::text, $7::text, $8::text, $9::int, $10::bigint,
