@@ -60,6 +60,7 @@ import {
   workflowStatements,
 } from "./queries/workflows.js";
 import type { SchemaNames } from "./schema-names.js";
+import { registerInternals } from "./store-internals.js";
 
 /** A `WorkflowStore` on Postgres or PGlite. */
 export interface PgStore extends WorkflowStore {
@@ -184,7 +185,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     return stop;
   };
 
-  return {
+  const store: PgStore = {
     schema: names.schema,
     migrate: () => open("migrate", () => migrate(db, names)),
     createWorkflow: (workflow) =>
@@ -250,6 +251,8 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       await db.close();
     },
   };
+  registerInternals(store, { db, names, exclusive, isClosed: () => closed });
+  return store;
 }
 
 /** Claimed rows, oldest first, split into those to run and those moved to `DEAD_LETTER`. */

@@ -124,6 +124,8 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
         "executors",
         "messages",
         "migrations",
+        "queue_items",
+        "schedules",
         "steps",
         "streams",
         "workflows",

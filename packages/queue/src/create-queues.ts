@@ -212,6 +212,9 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         periodMs: debounceOptions.periodMs,
         maxWaitMs: debounceOptions.maxWaitMs ?? Number.POSITIVE_INFINITY,
       });
+      if (result.name !== workflow.name) {
+        throw new WorkflowConflictError(result.workflowId, result.name, workflow.name);
+      }
       if (result.created) dispatcher?.notify(queue.name);
       return h.handle(result.workflowId, workflow);
     },

@@ -63,6 +63,11 @@ export interface DebounceItem {
 export interface DebounceResult {
   readonly workflowId: string;
   readonly created: boolean;
+  /**
+   * The waiting workflow's name. When it is not the requested workflow's, nothing changed: the
+   * key is held by another workflow.
+   */
+  readonly name: string;
 }
 
 /** One claim: up to `max` workflows of one queue, in priority then FIFO order. */

@@ -34,7 +34,9 @@ const executorGone = (force: string): string => `
           ))`;
 
 /** The SQL text of the claim statements for one schema. */
-export function claimStatements({ workflows, steps, executors }: SchemaNames) {
+export function claimStatements({ quoted, workflows, steps, executors }: SchemaNames) {
+  /** Workflow `p` holds no queue item (`@cairn/queue` puts those back in their queue itself). */
+  const NOT_QUEUED = `not exists (select 1 from ${quoted}.queue_items qi where qi.workflow_id = p.workflow_id)`;
   /**
    * Moves the rows of the `candidate` CTE (workflow_id, executor_id, name, recovery_attempts,
    * recovery_progress) to executor $1; limits by name in $3/$4. Attempts reset to 1 when the
@@ -81,14 +83,15 @@ export function claimStatements({ workflows, steps, executors }: SchemaNames) {
     // Workflows of other executors that are stopped, past their lease or unknown ($6: treat
     // every other executor as gone), under the version rule. SKIP LOCKED makes concurrent
     // takeovers take disjoint sets; a row one of them claimed meanwhile fails the re-check (its
-    // new owner is alive) and is left alone.
+    // new owner is alive) and is left alone. Workflows a queue claimed are not taken over: the
+    // queue's next claim puts them back in the queue, so they restart within its limits.
     takeOver: `
       with ${aliveCte(executors)},
       candidate as (
         select workflow_id, executor_id, name, recovery_attempts, recovery_progress
         from ${workflows} p
         where p.status = 'PENDING' and p.executor_id <> $1 and p.name = any($2::text[])
-          and ${executorGone("$6")} and ${versionAllowed("$5")}
+          and ${executorGone("$6")} and ${versionAllowed("$5")} and ${NOT_QUEUED}
         order by p.created_at, p.workflow_id
         limit $7::bigint
         for update of p skip locked
@@ -99,7 +102,7 @@ export function claimStatements({ workflows, steps, executors }: SchemaNames) {
       with ${aliveCte(executors)}
       select workflow_id, name from ${workflows} p
       where p.status = 'PENDING' and p.executor_id <> $1 and p.name <> all($2::text[])
-        and ${executorGone("$3")}
+        and ${executorGone("$3")} and ${NOT_QUEUED}
       order by created_at, workflow_id
       limit $4::bigint`,
   };

@@ -22,10 +22,10 @@ export type ControlStatements = ReturnType<typeof controlStatements>;
 const STATUS_FIELDS = ["workflow_id", "status", "executor_id"];
 
 /** The SQL text of the control statements for one schema. */
-export function controlStatements({ workflows, steps, channel }: SchemaNames) {
+export function controlStatements({ quoted, workflows, steps, channel }: SchemaNames) {
   return {
     // The workflow and (with $2) every descendant, whatever their status; PENDING and ENQUEUED
-    // ones cancel.
+    // ones cancel. An ENQUEUED one leaves its queue (which frees its dedup key).
     cancel: `
       with recursive tree as (
         select $1::text as workflow_id
@@ -38,6 +38,10 @@ export function controlStatements({ workflows, steps, channel }: SchemaNames) {
         update ${workflows} w set status = 'CANCELLED', updated_at = ${NOW_MS}
         from tree where w.workflow_id = tree.workflow_id and w.status in ('PENDING', 'ENQUEUED')
         returning w.workflow_id, w.status, w.executor_id
+      ),
+      dequeued as (
+        delete from ${quoted}.queue_items q using cancelled c
+        where q.workflow_id = c.workflow_id and q.started_at is null
       ),
       notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "cancelled")})
       select workflow_id from cancelled where (select count(*) from notified) >= 0`,

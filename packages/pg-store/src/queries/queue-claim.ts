@@ -1,0 +1,193 @@
+/**
+ * The queue claim: the statement that moves enqueued workflows to the claiming executor within
+ * the queue's limits. It runs in a transaction that first takes the queue's advisory lock, so
+ * claims of one queue are serialized across all processes: each one counts what is running and
+ * what started in the rate window AFTER the previous claim committed, and so can never push the
+ * queue past a limit (two processes each counting 49 of 50 running and each taking one cannot
+ * happen). Claims of different queues never wait for each other. Within the statement:
+ *
+ * 1. items of executors that are gone (stopped, past their lease, unknown) go back to the queue,
+ *    their workflows fenced off (owner epoch + 1);
+ * 2. items whose workflow finished and whose start left the rate window are deleted;
+ * 3. per partition ('' when the queue is not partitioned): running = started items whose
+ *    workflow is PENDING; starts in the rate window; room = the tightest limit left;
+ * 4. the heads of the waiting items of each partition with room, in priority then FIFO order,
+ *    are locked `for update skip locked` (a debounce or cancel holding one is passed over);
+ * 5. they are interleaved across partitions and cut to what this executor may still run;
+ * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned.
+ */
+import type { ClaimRequest, ClaimResult } from "@cairn/queue";
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
+import type { SchemaNames } from "../schema-names.js";
+import { NOW_MS } from "./now-ms.js";
+
+export type QueueClaimStatements = ReturnType<typeof queueClaimStatements>;
+
+/** First key of the queues' advisory locks: "caqu" in ASCII (migrations use "cair"). */
+const QUEUE_LOCK_CLASS = 0x63617175;
+
+/** A stable signed 32-bit hash (FNV-1a) of schema and queue: the second advisory lock key. */
+export function queueLockKey(schema: string, queueName: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(`queue:${schema}:${queueName}`)) {
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  return hash | 0;
+}
+
+/** The SQL text of the claim statements for one schema. */
+export function queueClaimStatements({ quoted, workflows, executors }: SchemaNames) {
+  const items = `${quoted}.queue_items`;
+  return {
+    lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int)`,
+    // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
+    // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
+    // executor is gone (PGlite). Nulls: no such limit. Always one row at least; the workflow
+    // columns are null when nothing was claimed.
+    claim: `
+      with recursive alive as (
+        select executor_id, app_version from ${executors}
+        where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
+      ),
+      requeued as (
+        update ${workflows} w
+        set status = 'ENQUEUED', executor_id = 'cairn:queue', owner_epoch = w.owner_epoch + 1,
+            updated_at = ${NOW_MS}
+        from ${items} q
+        where q.queue_name = $1 and q.started_at is not null and w.workflow_id = q.workflow_id
+          and w.status = 'PENDING' and w.executor_id <> $2
+          and ($10::boolean or not exists (
+            select 1 from alive a where a.executor_id = w.executor_id
+          ))
+        returning w.workflow_id
+      ),
+      unstarted as (
+        update ${items} q
+        set started_at = null, previous_started_at = q.started_at, claimed_by = null
+        from requeued r where q.workflow_id = r.workflow_id
+      ),
+      swept as (
+        delete from ${items} q using ${workflows} w
+        where q.queue_name = $1 and q.started_at is not null
+          and q.started_at < ${NOW_MS} - coalesce($8::bigint, 0)
+          and (q.previous_started_at is null
+               or q.previous_started_at < ${NOW_MS} - coalesce($8::bigint, 0))
+          and w.workflow_id = q.workflow_id and w.status not in ('ENQUEUED', 'PENDING')
+      ),
+      running as (
+        select q.partition_key, count(*)::int as total,
+               count(*) filter (where w.executor_id = $2)::int as mine
+        from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
+        where q.queue_name = $1 and q.started_at is not null and w.status = 'PENDING'
+        group by q.partition_key
+      ),
+      starts as (
+        select partition_key, count(*)::int as n, min(at) as oldest from (
+          select partition_key, started_at as at from ${items}
+          where $7::int is not null and queue_name = $1
+            and started_at >= ${NOW_MS} - $8::bigint
+          union all
+          select partition_key, previous_started_at from ${items}
+          where $7::int is not null and queue_name = $1
+            and previous_started_at >= ${NOW_MS} - $8::bigint
+        ) s group by partition_key
+      ),
+      parts(k) as (
+        select min(partition_key) from ${items} where queue_name = $1 and started_at is null
+        union all
+        select (select min(partition_key) from ${items}
+                where queue_name = $1 and started_at is null and partition_key > parts.k)
+        from parts where parts.k is not null
+      ),
+      room as (
+        select p.k,
+               least($9::int, $5::int - coalesce(r.total, 0), $7::int - coalesce(s.n, 0)) as n
+        from parts p
+        left join running r on r.partition_key = p.k
+        left join starts s on s.partition_key = p.k
+        where p.k is not null
+      ),
+      picked as (
+        select c.workflow_id, c.priority, c.seq, c.timeout_ms,
+               row_number() over (partition by room.k order by c.priority, c.seq) as turn
+        from room cross join lateral (
+          select q.workflow_id, q.priority, q.seq, q.timeout_ms
+          from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
+          where q.queue_name = $1 and q.partition_key = room.k and q.started_at is null
+            and q.available_at <= ${NOW_MS} and w.status = 'ENQUEUED'
+            and w.name <> all($3::text[])
+            and ($4::text is null or w.app_version is null or w.app_version = $4::text
+                 or not exists (select 1 from alive a where a.app_version = w.app_version))
+          order by q.priority, q.seq
+          limit greatest(room.n, 0)
+          for update of q skip locked
+        ) c
+      ),
+      chosen as (
+        select workflow_id, timeout_ms from picked
+        order by turn, priority, seq
+        limit greatest(0, least($9::int,
+          $6::int - (select coalesce(sum(mine), 0) from running)::int))
+      ),
+      claimed as (
+        update ${workflows} w
+        set status = 'PENDING', executor_id = $2, owner_epoch = w.owner_epoch + 1,
+            deadline_at = case when c.timeout_ms is null then w.deadline_at
+                               else ${NOW_MS} + c.timeout_ms end,
+            updated_at = ${NOW_MS}
+        from chosen c where w.workflow_id = c.workflow_id and w.status = 'ENQUEUED'
+        returning ${workflowColumnsOf("w")}
+      ),
+      started as (
+        update ${items} q set started_at = ${NOW_MS}, claimed_by = $2
+        from claimed c where q.workflow_id = c.workflow_id
+      ),
+      summary as (
+        select (select count(*) from requeued)::int as requeued,
+               (select min(available_at) from ${items}
+                where queue_name = $1 and started_at is null
+                  and available_at > ${NOW_MS}) - ${NOW_MS} as delay_ms,
+               (select min(s.oldest) from starts s where s.n >= $7::int)
+                 + $8::bigint - ${NOW_MS} as rate_ms
+      )
+      select summary.*, claimed.* from summary left join claimed on true`,
+  };
+}
+
+type ClaimRow = { requeued: number; delay_ms: string | null; rate_ms: string | null } & (
+  WorkflowRow | { [K in keyof WorkflowRow]: null }
+);
+
+/** Takes the queue's lock, then claims; run inside a transaction. */
+export async function claimItems(
+  tx: SqlQueryable,
+  q: QueueClaimStatements,
+  schema: string,
+  request: ClaimRequest,
+  othersGone: boolean,
+): Promise<ClaimResult> {
+  await tx.query(q.lock, [queueLockKey(schema, request.queueName)]);
+  const { concurrency, workerConcurrency, rateLimit } = request.limits;
+  const rows = await tx.query<ClaimRow>(q.claim, [
+    request.queueName,
+    request.executorId,
+    request.excludeNames,
+    request.appVersion ?? null,
+    concurrency ?? null,
+    workerConcurrency ?? null,
+    rateLimit?.limit ?? null,
+    rateLimit?.periodMs ?? null,
+    request.max,
+    othersGone,
+  ]);
+  const [first] = rows;
+  const waits = [first?.delay_ms, first?.rate_ms]
+    .filter((ms): ms is string => ms !== null && ms !== undefined)
+    .map(Number);
+  return {
+    claimed: rows.flatMap((row) => (row.workflow_id === null ? [] : [toWorkflowRecord(row)])),
+    requeued: first?.requeued ?? 0,
+    ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
+  };
+}

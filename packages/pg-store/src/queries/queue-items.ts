@@ -1,0 +1,257 @@
+/**
+ * The statements that put workflows on queues and read queue state: enqueue (with dedup and
+ * delay), debounce, release, counts, and the cron schedules' last ticks. Each enqueue and
+ * debounce is one statement: the queue item is inserted first, where a dedup or debounce key can
+ * refuse it, then the workflow from it (the foreign key is checked at the end of the statement),
+ * then the queue's notification. The claim lives in `queue-claim.ts`.
+ */
+import type {
+  DebounceItem,
+  DebounceResult,
+  EnqueueResult,
+  NewQueueItem,
+  QueueCounts,
+} from "@cairn/queue";
+import type { SqlQueryable } from "../executors/sql-executor.js";
+import {
+  WORKFLOW_COLUMNS,
+  toWorkflowRecord,
+  workflowColumnsOf,
+  type WorkflowRow,
+} from "../rows.js";
+import type { SchemaNames } from "../schema-names.js";
+import { NOW_MS } from "./now-ms.js";
+
+export type QueueItemStatements = ReturnType<typeof queueItemStatements>;
+
+/** The executor recorded on a workflow back in its queue (as `@cairn/queue` writes it). */
+const QUEUED_EXECUTOR = "cairn:queue";
+
+/** `select pg_notify(...)` announcing work on queue `$param` once per row of `source`. */
+export const notifyQueue = (channel: string, param: string, source: string): string =>
+  `select pg_notify('${channel}', to_json(array['queue', ${param}::text])::text) from ${source}`;
+
+/** The SQL text of the queue item statements for one schema. */
+export function queueItemStatements({ quoted, workflows, channel }: SchemaNames) {
+  const items = `${quoted}.queue_items`;
+  const schedules = `${quoted}.schedules`;
+  return {
+    // $1 id, $2 name, $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority,
+    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout. One row: created, the row
+    // holding the ID, or the live (or finished) holder of the dedup key; none if a concurrent
+    // write committed after this statement's snapshot.
+    enqueue: `
+      with item as (
+        insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
+                              available_at, timeout_ms, enqueued_at)
+        select $1, $6, $7, $8::int, $9, coalesce($10::bigint, ${NOW_MS} + coalesce($11::bigint, 0)),
+               $12::bigint, ${NOW_MS}
+        where not exists (select 1 from ${workflows} where workflow_id = $1)
+        on conflict do nothing
+        returning workflow_id
+      ),
+      inserted as (
+        insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
+                                  queue_name, created_at, updated_at)
+        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS} from item
+        on conflict (workflow_id) do nothing
+        returning ${WORKFLOW_COLUMNS}
+      ),
+      notified as (${notifyQueue(channel, "$6", "inserted")})
+      select 'created' as outcome, ${WORKFLOW_COLUMNS} from inserted
+      where (select count(*) from notified) >= 0
+      union all
+      select 'exists', ${workflowColumnsOf("w")} from ${workflows} w where w.workflow_id = $1
+      union all
+      select 'duplicate', ${workflowColumnsOf("w")}
+      from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
+      where $9::text is not null and q.queue_name = $6 and q.dedup_id = $9
+        and not exists (select 1 from ${workflows} x where x.workflow_id = $1)`,
+    // Frees a dedup key whose holder finished (or vanished).
+    releaseDedup: `
+      update ${items} q set dedup_id = null
+      where q.queue_name = $1 and q.dedup_id = $2 and not exists (
+        select 1 from ${workflows} w
+        where w.workflow_id = q.workflow_id and w.status in ('ENQUEUED', 'PENDING')
+      )`,
+    // $1..$8 as enqueue, $9 key, $10 period, $11 max wait (null: none). The waiting workflow of
+    // the key gets the new input and a later start (capped); without one, a new one is created.
+    debounce: `
+      with waiting as (
+        select q.workflow_id, q.debounce_until, w.name
+        from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
+        where q.queue_name = $6 and q.debounce_key = $9 and q.started_at is null
+          and w.status = 'ENQUEUED'
+        for update of q
+      ),
+      bumped as (
+        update ${items} q
+        set available_at = least(${NOW_MS} + $10::bigint,
+                                 coalesce(waiting.debounce_until, ${NOW_MS} + $10::bigint))
+        from waiting where q.workflow_id = waiting.workflow_id and waiting.name = $2
+        returning q.workflow_id
+      ),
+      reinput as (
+        update ${workflows} w set input = $3, updated_at = ${NOW_MS}
+        from bumped where w.workflow_id = bumped.workflow_id
+        returning w.workflow_id
+      ),
+      item as (
+        insert into ${items} (workflow_id, queue_name, partition_key, priority, debounce_key,
+                              debounce_until, available_at, enqueued_at)
+        select $1, $6, $7, $8::int, $9, ${NOW_MS} + $11::bigint,
+               ${NOW_MS} + least($10::bigint, coalesce($11::bigint, $10::bigint)), ${NOW_MS}
+        where not exists (select 1 from waiting)
+        on conflict do nothing
+        returning workflow_id
+      ),
+      inserted as (
+        insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
+                                  queue_name, created_at, updated_at)
+        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS} from item
+        returning workflow_id, name
+      ),
+      notified as (${notifyQueue(channel, "$6", "inserted")})
+      select workflow_id, 'created' as outcome, name from inserted
+      where (select count(*) from notified) >= 0
+      union all
+      select workflow_id, 'updated', $2::text from reinput
+      union all
+      select workflow_id, 'conflict', name from waiting where name <> $2`,
+    // Workflows this executor claimed and will not run go back to their queue, not started.
+    release: `
+      with released as (
+        update ${workflows} w
+        set status = 'ENQUEUED', executor_id = '${QUEUED_EXECUTOR}',
+            owner_epoch = w.owner_epoch + 1, updated_at = ${NOW_MS}
+        where w.workflow_id = any($1::text[]) and w.executor_id = $2 and w.status = 'PENDING'
+          and exists (select 1 from ${items} q where q.workflow_id = w.workflow_id)
+        returning w.workflow_id, w.queue_name
+      ),
+      unstarted as (
+        update ${items} q set started_at = null, claimed_by = null
+        from released r where q.workflow_id = r.workflow_id
+      )
+      ${notifyQueue(channel, "queue_name", "(select distinct queue_name from released) r")}`,
+    counts: `
+      select status, count(*)::int as n from ${workflows} where queue_name = $1 group by status
+      union all
+      select 'delayed', count(*)::int from ${items} q
+      where q.queue_name = $1 and q.started_at is null and q.available_at > ${NOW_MS}`,
+    lastTick: `select last_tick_at from ${schedules} where schedule_name = $1`,
+    recordTick: `
+      insert into ${schedules} (schedule_name, last_tick_at, updated_at)
+      values ($1, $2::bigint, ${NOW_MS})
+      on conflict (schedule_name) do update
+      set last_tick_at = greatest(${schedules}.last_tick_at, excluded.last_tick_at),
+          updated_at = excluded.updated_at`,
+  };
+}
+
+type OutcomeRow = WorkflowRow & { outcome: "created" | "exists" | "duplicate" };
+
+/** One enqueue attempt; `undefined` when a concurrent write hid the row: try again. */
+export async function enqueueItem(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  item: NewQueueItem,
+): Promise<EnqueueResult | undefined> {
+  const w = item.workflow;
+  const rows = await db.query<OutcomeRow>(q.enqueue, [
+    w.workflowId,
+    w.name,
+    w.input,
+    w.executorId,
+    w.appVersion ?? null,
+    item.queueName,
+    item.partitionKey,
+    item.priority,
+    item.dedupId ?? null,
+    item.availableAt === undefined ? null : Math.round(item.availableAt),
+    item.delayMs === undefined ? null : Math.round(item.delayMs),
+    item.timeoutMs === undefined ? null : Math.round(item.timeoutMs),
+  ]);
+  const row = rows.find((r) => r.outcome === "created") ?? rows[0];
+  if (!row) return undefined;
+  return { kind: row.outcome, workflow: toWorkflowRecord(row) };
+}
+
+/** Frees `dedupId` on `queueName` if its holder finished. */
+export async function releaseDedup(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  queueName: string,
+  dedupId: string,
+): Promise<void> {
+  await db.query(q.releaseDedup, [queueName, dedupId]);
+}
+
+/** One debounce attempt; `undefined` when a concurrent debounce won the insert: try again. */
+export async function debounceItem(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  item: DebounceItem,
+): Promise<DebounceResult | undefined> {
+  const w = item.workflow;
+  const rows = await db.query<{ workflow_id: string; outcome: string; name: string }>(q.debounce, [
+    w.workflowId,
+    w.name,
+    w.input,
+    w.executorId,
+    w.appVersion ?? null,
+    item.queueName,
+    item.partitionKey,
+    item.priority,
+    item.key,
+    Math.round(item.periodMs),
+    Number.isFinite(item.maxWaitMs) ? Math.round(item.maxWaitMs) : null,
+  ]);
+  const [row] = rows;
+  return row && { workflowId: row.workflow_id, created: row.outcome === "created", name: row.name };
+}
+
+export async function releaseItems(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  workflowIds: readonly string[],
+  executorId: string,
+): Promise<void> {
+  await db.query(q.release, [workflowIds, executorId]);
+}
+
+export async function countItems(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  queueName: string,
+): Promise<QueueCounts> {
+  const rows = await db.query<{ status: string; n: number }>(q.counts, [queueName]);
+  const counts: Record<string, number> = {
+    ENQUEUED: 0,
+    PENDING: 0,
+    SUCCESS: 0,
+    ERROR: 0,
+    CANCELLED: 0,
+    DEAD_LETTER: 0,
+    delayed: 0,
+  };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts as unknown as QueueCounts;
+}
+
+export async function lastTick(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  scheduleName: string,
+): Promise<number | undefined> {
+  const [row] = await db.query<{ last_tick_at: string | number }>(q.lastTick, [scheduleName]);
+  return row && Number(row.last_tick_at);
+}
+
+export async function recordTick(
+  db: SqlQueryable,
+  q: QueueItemStatements,
+  scheduleName: string,
+  tickAt: number,
+): Promise<void> {
+  await db.query(q.recordTick, [scheduleName, Math.round(tickAt)]);
+}

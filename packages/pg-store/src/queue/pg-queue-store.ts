@@ -1,0 +1,105 @@
+/**
+ * `@cairn/queue`'s `QueueStore` on the same database, connection and schema as a `PgStore`
+ * (Postgres or PGlite). It decides only what runs when — retries of the rare races where a row
+ * commits after a statement's snapshot, the claim's transaction, the notification filter; the
+ * statements live in `queries/queue-items.ts` and `queries/queue-claim.ts`.
+ */
+import type { QueueStore } from "@cairn/queue";
+import { StoreClosedError } from "../errors.js";
+import { claimItems, queueClaimStatements } from "../queries/queue-claim.js";
+import {
+  countItems,
+  debounceItem,
+  enqueueItem,
+  lastTick,
+  queueItemStatements,
+  recordTick,
+  releaseDedup,
+  releaseItems,
+} from "../queries/queue-items.js";
+import type { PgStore } from "../sql-store.js";
+import { internalsOf } from "../store-internals.js";
+
+/** Tries of a statement that can lose a race to a row committed after its snapshot. */
+const RACE_TRIES = 5;
+
+/**
+ * Creates the queue store of `store` (from `createPgStore` or `createPgliteStore`). It shares the
+ * store's connections and needs no `close()` of its own: closing the workflow store ends it.
+ *
+ * @example
+ * const store = createPgStore({ url });
+ * const queues = createQueues({ store: createPgQueueStore(store), serve: [emails] });
+ */
+export function createPgQueueStore(store: PgStore): QueueStore {
+  const internals = internalsOf(store);
+  if (!internals) {
+    throw new TypeError(
+      "createPgQueueStore: pass a store made by createPgStore or createPgliteStore",
+    );
+  }
+  const { db, names, exclusive } = internals;
+  const itemsQ = queueItemStatements(names);
+  const claimQ = queueClaimStatements(names);
+
+  const open = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
+    internals.isClosed() ? Promise.reject(new StoreClosedError(`queue.${method}`)) : fn();
+
+  /** Runs `attempt` until it answers; `undefined` means try again. */
+  const untilSeen = async <T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> => {
+    for (let i = 0; i < RACE_TRIES; i++) {
+      const result = await attempt();
+      if (result !== undefined) return result;
+    }
+    throw new Error(`${what}: concurrent writes kept hiding the row; try again`);
+  };
+
+  return {
+    enqueue: (item) =>
+      open("enqueue", () =>
+        untilSeen(`enqueue(${item.workflow.workflowId})`, async () => {
+          const result = await enqueueItem(db, itemsQ, item);
+          if (result?.kind !== "duplicate" || item.dedupId === undefined) return result;
+          const { status } = result.workflow;
+          if (status === "ENQUEUED" || status === "PENDING") return result;
+          await releaseDedup(db, itemsQ, item.queueName, item.dedupId); // its holder finished
+          return undefined;
+        }),
+      ),
+    debounce: (item) =>
+      open("debounce", () =>
+        untilSeen(`debounce(${item.key})`, () => debounceItem(db, itemsQ, item)),
+      ),
+    claim: (request) =>
+      open("claim", () =>
+        db.transaction((tx) => claimItems(tx, claimQ, names.schema, request, exclusive)),
+      ),
+    release: (workflowIds, executorId) =>
+      open("release", () => releaseItems(db, itemsQ, workflowIds, executorId)),
+    counts: (queueName) => open("counts", () => countItems(db, itemsQ, queueName)),
+    subscribe: (listener) =>
+      open("subscribe", () =>
+        db.listen(names.channel, (payload) => {
+          const queueName = parseQueuePayload(payload);
+          if (queueName !== undefined) listener(queueName);
+        }),
+      ),
+    lastTick: (scheduleName) => open("lastTick", () => lastTick(db, itemsQ, scheduleName)),
+    recordTick: (scheduleName, tickAt) =>
+      open("recordTick", () => recordTick(db, itemsQ, scheduleName, tickAt)),
+  };
+}
+
+/** The queue named by a `["queue", name]` payload; undefined for every other payload. */
+export function parseQueuePayload(payload: string): string | undefined {
+  if (!payload.startsWith('["queue",')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === "string") {
+      return parsed[1];
+    }
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
