@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: measures what a step costs on each backend (statements on the wire and
  * milliseconds), one workflow at a time and with many in flight, and how fast a sent message
- * wakes the recv waiting for it, and prints one JSON object beside DESIGN.md's targets. It is a measurement, not a test: nothing here fails on a slow run.
+ * wakes the recv waiting for it, what queues cost (enqueue, drain, enqueue→start), and prints one JSON object beside DESIGN.md's targets. It is a measurement, not a test: nothing here fails on a slow run.
  * Progress goes to stderr so stdout stays pure JSON.
  */
 import { randomBytes } from "node:crypto";
@@ -13,8 +13,15 @@ import { runCeilings } from "./ceilings.js";
 import { runConcurrent } from "./concurrent.js";
 import { countingStore } from "./counting-store.js";
 import { parseOptions, type BackendName, type BenchOptions } from "./options.js";
+import { runQueues } from "./queues.js";
 import { runSequential } from "./sequential.js";
-import { TARGETS, concurrentVsTargets, sequentialVsTargets, wakeupVsTargets } from "./targets.js";
+import {
+  TARGETS,
+  concurrentVsTargets,
+  queuesVsTargets,
+  sequentialVsTargets,
+  wakeupVsTargets,
+} from "./targets.js";
 import { runWakeup } from "./wakeup.js";
 import { benchWorkflows, workflowList, type StepTimer } from "./workflows.js";
 
@@ -43,6 +50,15 @@ async function runBackend(name: BackendName, options: BenchOptions) {
       options.wakeups,
       Math.max(10, Math.round(options.wakeups / 10)),
     );
+    let queues: Awaited<ReturnType<typeof runQueues>> | undefined;
+    if (name !== "memory") {
+      progress(`${name}: (f) queues: ${options.queueItems} enqueued, drained, then latency`);
+      queues = await runQueues(() => backend.another(), {
+        items: options.queueItems,
+        inflight: options.inflight,
+        latencySamples: options.queueLatency,
+      });
+    }
     if (backend.floor) progress(`${name}: floor (bare round trip and one-row commit)`);
     const floor = await backend.floor?.();
     const compare = name === "postgres";
@@ -59,6 +75,9 @@ async function runBackend(name: BackendName, options: BenchOptions) {
         : concurrent,
       storeCallsAlone,
       wakeup: compare ? { ...wakeup, vsTarget: wakeupVsTargets(wakeup) } : wakeup,
+      ...(queues === undefined
+        ? {}
+        : { queues: compare ? { ...queues, vsTarget: queuesVsTargets(queues) } : queues }),
     };
   } finally {
     await engine.shutdown();

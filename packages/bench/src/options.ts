@@ -16,6 +16,10 @@ export interface BenchOptions {
   readonly inflight: number;
   /** Pings measured in the send→recv wake-up scenario (after a warm-up of a tenth as many). */
   readonly wakeups: number;
+  /** Workflows enqueued, then drained, in the queue scenario. */
+  readonly queueItems: number;
+  /** Enqueue→start latencies measured on an idle queue. */
+  readonly queueLatency: number;
   readonly backends: readonly BackendName[];
   readonly url: string;
   /** Also write the JSON report to this file (stdout carries pnpm's and turbo's lines too). */
@@ -31,6 +35,8 @@ const USAGE = `usage: pnpm bench [-- options]
   --workflows N   three-step workflows in the concurrent scenario (default 2000)
   --inflight N    engine.run calls kept outstanding (default 100)
   --wakeups N     send→recv wake-ups measured (default 200)
+  --queue-items N workflows enqueued then drained in the queue scenario (default 5000)
+  --queue-latency N  enqueue→start latencies measured on an idle queue (default 200)
   --backends L    comma list of postgres,pglite,memory (default all three)
   --url URL       Postgres server (default DATABASE_URL, then ${DEFAULT_URL})
   --out FILE      also write the JSON report to FILE`;
@@ -45,6 +51,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       workflows: { type: "string", default: "2000" },
       inflight: { type: "string", default: "100" },
       wakeups: { type: "string", default: "200" },
+      "queue-items": { type: "string", default: "5000" },
+      "queue-latency": { type: "string", default: "200" },
       backends: { type: "string", default: BACKENDS.join(",") },
       url: { type: "string" },
       out: { type: "string" },
@@ -58,6 +66,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     workflows: positive("workflows", values.workflows),
     inflight: positive("inflight", values.inflight),
     wakeups: positive("wakeups", values.wakeups),
+    queueItems: positive("queue-items", values["queue-items"]),
+    queueLatency: positive("queue-latency", values["queue-latency"]),
     backends: backendList(values.backends),
     url: values.url ?? process.env["DATABASE_URL"] ?? DEFAULT_URL,
     out: values.out,

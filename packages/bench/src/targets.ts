@@ -3,6 +3,7 @@
  * Postgres run against them. Targets are for a 2-core machine with a local Postgres.
  */
 import type { runConcurrent } from "./concurrent.js";
+import type { runQueues } from "./queues.js";
 import type { runSequential } from "./sequential.js";
 import type { runWakeup } from "./wakeup.js";
 
@@ -12,6 +13,8 @@ export const TARGETS = {
   msPerStep: "<= 0.3",
   threeStepWorkflowsPerSecondAt100InFlight: ">= 2000",
   sendToRecvWakeupP99Ms: "< 10",
+  queueItemsPerSecond: ">= 5000",
+  enqueueToStartP99Ms: "< 10",
   measuredPeer: {
     name: "DBOS Transact TS, same machine class and server",
     statementsPerStep: 7,
@@ -61,4 +64,14 @@ type Wakeup = Awaited<ReturnType<typeof runWakeup>>;
 export function wakeupVsTargets(result: Wakeup) {
   const p99 = result.sendToRecvMs.p99;
   return { sendToRecvP99Ms: { measured: p99, target: "< 10", met: p99 < 10 } };
+}
+
+type Queues = Awaited<ReturnType<typeof runQueues>>;
+
+export function queuesVsTargets(result: Queues) {
+  const p99 = result.enqueueToStartMs.p99;
+  return {
+    drainPerSecond: atLeast(result.drainPerSecond, 5000),
+    enqueueToStartP99Ms: { measured: p99, target: "< 10", met: p99 < 10 },
+  };
 }

@@ -1,0 +1,101 @@
+/**
+ * Scenario (f): queues (`@cairn/queue` on `@cairn/pg-store/queue`). Three figures, each with
+ * engines on their own stores (connections and listeners), as separate processes would have:
+ * 1. enqueue rate: an engine that serves nothing enqueues trivial workflows, `inflight` at once;
+ * 2. drain rate: an engine serving the queue with `concurrency: 50` starts on that backlog and
+ *    runs it to the last SUCCESS (claims, runs with no steps, finishes);
+ * 3. enqueue→start latency on an idle queue: one enqueue at a time from the enqueuing engine,
+ *    each only after the previous one started; from the call to the workflow body starting in the
+ *    serving engine. The queue's polling fallback stays at its default (1,000 ms), so a figure
+ *    well under that came from a notification (LISTEN/NOTIFY on Postgres).
+ */
+import { createEngine, workflow, type Engine, type WorkflowStore } from "@cairn/core";
+import type { PgStore } from "@cairn/pg-store";
+import { createPgQueueStore } from "@cairn/pg-store/queue";
+import { createQueues, defineQueue } from "@cairn/queue";
+import { slidingWindow } from "./measure.js";
+import { distribution, perSecond } from "./stats.js";
+
+/** Opens another store on the bench's database. */
+export type StoreOpener = () => WorkflowStore;
+
+const DRAIN_CONCURRENCY = 50;
+
+export async function runQueues(
+  open: StoreOpener,
+  options: { items: number; inflight: number; latencySamples: number },
+) {
+  let ran = 0;
+  let started: ((at: number) => void) | undefined;
+  const trivial = workflow("bench.queued", async (_ctx, n: number) => {
+    ran++;
+    started?.(performance.now());
+    return n;
+  });
+  const backlog = defineQueue("bench-backlog", { concurrency: DRAIN_CONCURRENCY });
+  const idle = defineQueue("bench-idle");
+  const engineOn = (serve: Parameters<typeof createQueues>[0]["serve"], executorId: string) => {
+    const store = open() as PgStore;
+    return createEngine({
+      store,
+      workflows: [trivial],
+      executorId,
+      plugins: [createQueues({ store: createPgQueueStore(store), serve: serve ?? [] })],
+    });
+  };
+  const enqueuer = engineOn([], "bench-enqueuer");
+  let server: Engine | undefined;
+  try {
+    await enqueuer.launch();
+
+    // 1. Enqueue rate.
+    const enqueueStart = performance.now();
+    await slidingWindow(options.items, options.inflight, (n) =>
+      backlog.enqueue(enqueuer, trivial, n),
+    );
+    const enqueueMs = performance.now() - enqueueStart;
+
+    // 2. Drain rate.
+    server = engineOn([backlog, idle], "bench-server");
+    const drainStart = performance.now();
+    await server.launch();
+    for (;;) {
+      const counts = await backlog.counts(enqueuer);
+      if (counts.SUCCESS === options.items) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const drainMs = performance.now() - drainStart;
+    if (ran < options.items) throw new Error(`only ${ran} of ${options.items} ran`);
+
+    // 3. Enqueue→start latency on an idle queue.
+    const enqueueToStart: number[] = [];
+    const commitToStart: number[] = [];
+    const warmup = Math.max(10, Math.round(options.latencySamples / 10));
+    for (let i = 0; i < warmup + options.latencySamples; i++) {
+      const start = new Promise<number>((resolve) => (started = resolve));
+      const calling = performance.now();
+      const handle = await idle.enqueue(enqueuer, trivial, i);
+      const committed = performance.now();
+      const at = await start;
+      started = undefined;
+      await handle.result();
+      if (i < warmup) continue;
+      enqueueToStart.push(at - calling);
+      commitToStart.push(at - committed);
+    }
+    return {
+      shape:
+        `${options.items} trivial workflows (no steps) enqueued ${options.inflight} at a time by ` +
+        `one engine, drained by another serving the queue with concurrency ${DRAIN_CONCURRENCY}; ` +
+        `then ${options.latencySamples} single enqueues on an idle queue after ${warmup} warm-up`,
+      enqueuesPerSecond: perSecond(options.items, enqueueMs),
+      drainPerSecond: perSecond(options.items, drainMs),
+      drainMs: Math.round(drainMs),
+      enqueueToStartMs: distribution(enqueueToStart),
+      commitToStartMs: distribution(commitToStart),
+    };
+  } finally {
+    await server?.shutdown();
+    await enqueuer.shutdown();
+  }
+}
