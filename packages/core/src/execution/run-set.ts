@@ -246,12 +246,18 @@ export class RunSet {
   /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
   private async adopt(claim: RecoveryResult): Promise<LaunchReport> {
     const { store, registry, logger } = this.deps;
-    // Load every history before starting any run, so recovered parents find recovered children.
-    const histories = await Promise.all(claim.recovered.map((r) => store.listSteps(r.workflowId)));
-    claim.recovered.forEach((record, i) => {
-      const definition = registry.get(record.name);
-      if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? []);
-    });
+    const ids = claim.recovered.map((r) => r.workflowId);
+    for (const id of ids) this.starting.add(id); // the poll must not start them meanwhile
+    try {
+      // Load every history before starting any run, so recovered parents find recovered children.
+      const histories = await Promise.all(ids.map((id) => store.listSteps(id)));
+      claim.recovered.forEach((record, i) => {
+        const definition = registry.get(record.name);
+        if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? []);
+      });
+    } finally {
+      for (const id of ids) this.starting.delete(id);
+    }
     for (const record of claim.deadLettered) {
       logger.error(`workflow ${record.workflowId} moved to DEAD_LETTER`, {
         workflow: record.name,
@@ -273,7 +279,7 @@ export class RunSet {
     };
   }
 
-  /** Spawns `record`; an older run of it here is fenced off now, so it is stopped first. */
+  /** Spawns `record`; a run of an older claim here is fenced off now, so it is stopped first. */
   private spawnAfterPrevious(
     definition: WorkflowDefinition,
     record: WorkflowRecord,
@@ -281,6 +287,7 @@ export class RunSet {
   ): void {
     const previous = this.running.get(record.workflowId);
     if (!previous) return this.spawn(definition, record, history);
+    if (previous.execution.fence.epoch >= record.ownerEpoch) return; // already runs this claim
     previous.execution.lose();
     void previous.done.then(() => this.spawn(definition, record, history));
   }
