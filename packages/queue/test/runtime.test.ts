@@ -1,0 +1,144 @@
+/**
+ * The queue runtime without a database: a fake store records every claim, a fake host stands in
+ * for the engine. Covers the dispatcher's turn order across queues, what it asks a claim for,
+ * and option validation. The SQL side is tested in pg-store (test/queue).
+ */
+import {
+  InvalidOptionError,
+  type EnginePluginHost,
+  type WorkflowRecord,
+  type WorkflowStatus,
+} from "@cairn/core";
+import { describe, expect, it } from "vitest";
+import {
+  createQueues,
+  defineQueue,
+  type ClaimRequest,
+  type ClaimResult,
+  type QueueStore,
+} from "../src/index.js";
+
+const record = (workflowId: string): WorkflowRecord => ({
+  workflowId,
+  name: "job",
+  status: "PENDING",
+  input: "[]",
+  output: undefined,
+  error: undefined,
+  executorId: "me",
+  parentWorkflowId: undefined,
+  recoveryAttempts: 0,
+  deadlineAt: undefined,
+  forkedFrom: undefined,
+  queueName: undefined,
+  appVersion: undefined,
+  ownerEpoch: 1,
+  createdAt: 0,
+  updatedAt: 0,
+});
+
+/** A store whose queues hold `backlog[name]` items; claims take from them and are recorded. */
+function fakeStore(backlog: Record<string, number>) {
+  const claims: ClaimRequest[] = [];
+  let next = 0;
+  const store: QueueStore = {
+    enqueue: () => Promise.reject(new Error("unused")),
+    debounce: () => Promise.reject(new Error("unused")),
+    release: () => Promise.resolve(),
+    counts: () => Promise.reject(new Error("unused")),
+    subscribe: () => Promise.resolve(() => Promise.resolve()),
+    lastTick: () => Promise.resolve(undefined),
+    recordTick: () => Promise.resolve(),
+    claim: (request): Promise<ClaimResult> => {
+      claims.push(request);
+      const n = Math.min(request.max, backlog[request.queueName] ?? 0);
+      backlog[request.queueName] = (backlog[request.queueName] ?? 0) - n;
+      return Promise.resolve({
+        claimed: Array.from({ length: n }, () => record(`${request.queueName}-${next++}`)),
+        requeued: 0,
+      });
+    },
+  };
+  return { store, claims };
+}
+
+function fakeHost() {
+  const ended: ((id: string, status: WorkflowStatus) => void)[] = [];
+  const runs: string[] = [];
+  const host: EnginePluginHost = {
+    executorId: "me",
+    appVersion: undefined,
+    store: {} as EnginePluginHost["store"],
+    logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    isRunning: () => true,
+    isRegistered: () => true,
+    prepareInput: () => Promise.resolve("[]"),
+    run: (records) => {
+      runs.push(...records.map((r) => r.workflowId));
+      return Promise.resolve();
+    },
+    onRunEnded: (listener) => ended.push(listener),
+    onNotification: () => {},
+    handle: () => {
+      throw new Error("unused");
+    },
+  };
+  return { host, runs, end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")) };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("the dispatcher", () => {
+  it("serves its queues in turn, one batch per turn, so a busy queue cannot stall another", async () => {
+    const busy = defineQueue("busy");
+    const quiet = defineQueue("quiet");
+    const { store, claims } = fakeStore({ busy: 50, quiet: 1 });
+    const { host } = fakeHost();
+    const runtime = createQueues({
+      store,
+      serve: [busy, quiet],
+      claimBatch: 10,
+      shutdownGraceMs: 0,
+    });
+    await runtime.start(host);
+    await settle();
+    await runtime.stop();
+    const order = claims.map((c) => c.queueName);
+    expect(order.slice(0, 4)).toEqual(["busy", "quiet", "busy", "busy"]);
+    expect(claims.every((c) => c.max <= 10)).toBe(true);
+  });
+
+  it("asks for no more than workerConcurrency minus what runs here, and claims again when one ends", async () => {
+    const q = defineQueue("q", { workerConcurrency: 3, concurrency: 10 });
+    const { store, claims } = fakeStore({ q: 10 });
+    const { host, runs, end } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await settle();
+    expect(runs).toHaveLength(3);
+    expect(claims.map((c) => c.max)).toEqual([3]); // full: no claim until a run ends
+    expect(claims[0]?.limits).toMatchObject({ concurrency: 10, workerConcurrency: 3 });
+    end(runs[0] ?? "");
+    await settle();
+    expect(claims.map((c) => c.max)).toEqual([3, 1]);
+    expect(runtime.running).toBe(3);
+    await runtime.stop();
+  });
+});
+
+describe("options", () => {
+  it.each([
+    [{ concurrency: 0 }],
+    [{ workerConcurrency: 1.5 }],
+    [{ rateLimit: { limit: 10, periodMs: 0 } }],
+    [{ rateLimit: { limit: -1, periodMs: 1000 } }],
+  ])("refuses queue limits %j", (options) => {
+    expect(() => defineQueue("q", options)).toThrow(InvalidOptionError);
+  });
+
+  it("refuses a queue served twice and an empty name", () => {
+    const q = defineQueue("q");
+    expect(() => createQueues({ store: fakeStore({}).store, serve: [q, q] })).toThrow(/twice/);
+    expect(() => defineQueue("")).toThrow(InvalidOptionError);
+  });
+});
