@@ -2,8 +2,8 @@
  * Parses a five-field cron expression (minute, hour, day of month, month, day of week) into the
  * sets of values each field allows. Supports `*`, single values, ranges `a-b`, steps `*\/n`,
  * `a-b/n` and `a/n`, comma lists, month and weekday names (`JAN`, `MON`), 7 as Sunday, and the
- * macros `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`. No seconds field, no `L`, `W`,
- * `#` or `?`. Computing the next time lives in `next-tick.ts`.
+ * macros `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`; `?` reads as `*`. No seconds
+ * field, no `L`, `W` or `#`. Computing the next time lives in `next-tick.ts`.
  */
 import { CronExpressionInvalidError } from "../errors.js";
 

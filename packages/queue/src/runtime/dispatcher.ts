@@ -10,6 +10,9 @@ import type { EnginePluginHost, WorkflowStatus } from "@cairn/core";
 import type { Queue } from "../queue.js";
 import type { QueueStore } from "../queue-store.js";
 
+/** setTimeout's ceiling; a longer wait is cut short (the claim then sets the next timer). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** What the dispatcher needs. */
 export interface DispatcherDeps {
   readonly store: QueueStore;
@@ -187,10 +190,13 @@ export class Dispatcher {
     const existing = this.timers.get(queueName);
     if (existing && existing.at <= at) return;
     clearTimeout(existing?.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(queueName);
-      this.notify(queueName);
-    }, at - Date.now());
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(queueName);
+        this.notify(queueName);
+      },
+      Math.min(at - Date.now(), MAX_TIMER_MS),
+    );
     timer.unref();
     this.timers.set(queueName, { timer, at });
   }
