@@ -270,10 +270,9 @@ for (const backend of engineBackends) {
       });
     });
 
-    // Known gap: finishWorkflow sends no status notification, so a result() waiter outside the
-    // owning engine (a client, another process) learns of the end only at its next poll, which
-    // backs off from 10 ms to pollIntervalMs. Remove `.fails` once finishing notifies.
-    it.fails(
+    // Finishing notifies `status`, so a result() waiter outside the owning engine (a client,
+    // another process) wakes at once instead of at its next poll.
+    it(
       "wakes a client's result() waiter when the workflow finishes on another connection",
       async () => {
         const { engine } = await launch();

@@ -192,13 +192,13 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     for (const r of results) expect(r.workflow).toEqual(winners[0]?.workflow);
   });
 
-  it("finishes a workflow with one update, and 50 concurrent ones with far fewer", async () => {
+  it("finishes a workflow with one statement, and 50 concurrent ones with far fewer", async () => {
     await Promise.all(
       Array.from({ length: 51 }, (_, i) => store.createWorkflow(newWorkflow(`wf-${i}`))),
     );
     const finish = (id: string) =>
       store.finishWorkflow({ workflowId: id, executorId: "e", status: "SUCCESS", output: "2" });
-    expect(await count(() => finish("wf-50"))).toEqual(["update"]);
+    expect(await count(() => finish("wf-50"))).toEqual(["with"]);
     const sent = await count(() =>
       Promise.all(Array.from({ length: 50 }, (_, i) => finish(`wf-${i}`))),
     );

@@ -61,15 +61,21 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // Many outcomes in one statement; the caller never puts one workflow twice in a batch. An
     // outcome with an epoch lands only while its executor still owns the workflow at that epoch
     // (the update re-checks the row it locks, so a takeover that committed first wins).
+    // Each finish notifies `status`, so a result() waiter in another process wakes at once; one
+    // statement carries a whole batch, so this is a few notifications per commit, not per call.
     finish: `
-      update ${workflows} w
-      set status = o.status, output = o.output, error = o.error,
-          executor_id = o.executor_id, updated_at = ${NOW_MS}
-      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
-           as o(workflow_id, executor_id, status, output, error, epoch)
-      where w.workflow_id = o.workflow_id and w.status = 'PENDING'
-        and (o.epoch is null or (w.owner_epoch = o.epoch and w.executor_id = o.executor_id))
-      returning w.workflow_id`,
+      with finished as (
+        update ${workflows} w
+        set status = o.status, output = o.output, error = o.error,
+            executor_id = o.executor_id, updated_at = ${NOW_MS}
+        from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+             as o(workflow_id, executor_id, status, output, error, epoch)
+        where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+          and (o.epoch is null or (w.owner_epoch = o.epoch and w.executor_id = o.executor_id))
+        returning w.workflow_id, w.status, w.executor_id
+      ),
+      notified as (${notifyFrom(channel, "status", ["workflow_id", "status", "executor_id"], "finished")})
+      select workflow_id from finished where (select count(*) from notified) >= 0`,
     setAppVersion: `
       update ${workflows} set app_version = $2, updated_at = ${NOW_MS}
       where workflow_id = any($1::text[]) and status = 'PENDING'
