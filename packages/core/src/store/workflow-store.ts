@@ -397,7 +397,9 @@ export interface WorkflowStore {
    * Version rule: a workflow is claimed if its `appVersion` equals `claim.appVersion`, is
    * `undefined`, or is a version no alive executor runs. Each workflow is claimed by exactly one
    * caller, also when several call at once. Workflows it would claim but for their name are
-   * reported in `unknown`, untouched. One transaction.
+   * reported in `unknown`, untouched. A store that also keeps queue items (`@cairn/queue`) leaves
+   * workflows that hold one to the queue, which puts them back itself (so per-process queue
+   * limits hold). One transaction.
    */
   takeOver(claim: TakeoverClaim): Promise<RecoveryResult>;
 
