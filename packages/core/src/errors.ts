@@ -27,18 +27,24 @@ export type CairnErrorCode =
 
 const marker = Symbol.for("@cairn/core/CairnError");
 
+/**
+ * A code of core's errors, or of a package built on core (`@cairn/queue`, `@cairn/pg-store`),
+ * which extend `CairnError` with their own codes.
+ */
+export type AnyCairnErrorCode = CairnErrorCode | (string & {});
+
 /** Base class of the errors Cairn throws. Check with `CairnError.is(e)` or `XError.is(e)`. */
 export class CairnError extends Error {
   override name = "CairnError";
-  readonly code: CairnErrorCode;
+  readonly code: AnyCairnErrorCode;
 
-  constructor(code: CairnErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: AnyCairnErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
 
   /** True for any Cairn error, or for one with the given code. */
-  static is(value: unknown, code?: CairnErrorCode): value is CairnError {
+  static is(value: unknown, code?: AnyCairnErrorCode): value is CairnError {
     return (
       typeof value === "object" &&
       value !== null &&
@@ -49,7 +55,7 @@ export class CairnError extends Error {
 }
 
 /** Builds the `is()` of a subclass: recognises its code across installs. */
-function isCode<T extends CairnError>(code: CairnErrorCode) {
+export function isCairnErrorCode<T extends CairnError>(code: AnyCairnErrorCode) {
   return (value: unknown): value is T => CairnError.is(value, code);
 }
 
@@ -60,7 +66,7 @@ export class ValidationError extends CairnError {
   readonly issues: readonly z.core.$ZodIssue[];
   /** What was being validated, e.g. `input of workflow "order"`. */
   readonly subject: string;
-  static override is = isCode<ValidationError>("VALIDATION_FAILED");
+  static override is = isCairnErrorCode<ValidationError>("VALIDATION_FAILED");
 
   constructor(subject: string, issues: readonly z.core.$ZodIssue[]) {
     const detail = issues
@@ -79,7 +85,7 @@ export class SerializationError extends CairnError {
   readonly subject: string;
   /** Where in the value the problem sits, e.g. `.customer.callback`. */
   readonly path: string;
-  static override is = isCode<SerializationError>("SERIALIZATION_FAILED");
+  static override is = isCairnErrorCode<SerializationError>("SERIALIZATION_FAILED");
 
   constructor(subject: string, path: string, reason: string) {
     const where = path === "" ? "" : ` at ${path}`;
@@ -96,7 +102,7 @@ export class NonDeterminismError extends CairnError {
   readonly position: number;
   readonly recordedName: string;
   readonly calledName: string;
-  static override is = isCode<NonDeterminismError>("NON_DETERMINISM");
+  static override is = isCairnErrorCode<NonDeterminismError>("NON_DETERMINISM");
 
   constructor(fields: {
     workflowId: string;
@@ -123,7 +129,7 @@ export class WorkflowConflictError extends CairnError {
   readonly workflowId: string;
   readonly existingName: string;
   readonly requestedName: string;
-  static override is = isCode<WorkflowConflictError>("WORKFLOW_CONFLICT");
+  static override is = isCairnErrorCode<WorkflowConflictError>("WORKFLOW_CONFLICT");
 
   constructor(workflowId: string, existingName: string, requestedName: string) {
     super(
@@ -141,7 +147,7 @@ export class WorkflowConflictError extends CairnError {
 export class WorkflowNotFoundError extends CairnError {
   override name = "WorkflowNotFoundError";
   readonly workflowId: string;
-  static override is = isCode<WorkflowNotFoundError>("WORKFLOW_NOT_FOUND");
+  static override is = isCairnErrorCode<WorkflowNotFoundError>("WORKFLOW_NOT_FOUND");
 
   constructor(workflowId: string) {
     super("WORKFLOW_NOT_FOUND", `No workflow with ID "${workflowId}"`);
@@ -153,7 +159,7 @@ export class WorkflowNotFoundError extends CairnError {
 export class WorkflowNotRegisteredError extends CairnError {
   override name = "WorkflowNotRegisteredError";
   readonly workflowName: string;
-  static override is = isCode<WorkflowNotRegisteredError>("WORKFLOW_NOT_REGISTERED");
+  static override is = isCairnErrorCode<WorkflowNotRegisteredError>("WORKFLOW_NOT_REGISTERED");
 
   constructor(workflowName: string, detail = "") {
     super(
@@ -170,7 +176,7 @@ export class WorkflowDeadLetteredError extends CairnError {
   override name = "WorkflowDeadLetteredError";
   readonly workflowId: string;
   readonly recoveryAttempts: number;
-  static override is = isCode<WorkflowDeadLetteredError>("WORKFLOW_DEAD_LETTERED");
+  static override is = isCairnErrorCode<WorkflowDeadLetteredError>("WORKFLOW_DEAD_LETTERED");
 
   constructor(workflowId: string, recoveryAttempts: number) {
     super(
@@ -187,7 +193,7 @@ export class WorkflowDeadLetteredError extends CairnError {
 export class WorkflowCancelledError extends CairnError {
   override name = "WorkflowCancelledError";
   readonly workflowId: string;
-  static override is = isCode<WorkflowCancelledError>("WORKFLOW_CANCELLED");
+  static override is = isCairnErrorCode<WorkflowCancelledError>("WORKFLOW_CANCELLED");
 
   constructor(workflowId: string) {
     super("WORKFLOW_CANCELLED", `Workflow ${workflowId} was cancelled`);
@@ -203,7 +209,7 @@ export class WorkflowCancelledError extends CairnError {
 export class WorkflowInterruptedError extends CairnError {
   override name = "WorkflowInterruptedError";
   readonly workflowId: string;
-  static override is = isCode<WorkflowInterruptedError>("WORKFLOW_INTERRUPTED");
+  static override is = isCairnErrorCode<WorkflowInterruptedError>("WORKFLOW_INTERRUPTED");
 
   constructor(workflowId: string, reason: string, options?: ErrorOptions) {
     super("WORKFLOW_INTERRUPTED", `Workflow ${workflowId} was interrupted: ${reason}`, options);
@@ -219,7 +225,7 @@ export class WorkflowOwnershipLostError extends CairnError {
   override name = "WorkflowOwnershipLostError";
   readonly workflowId: string;
   readonly executorId: string;
-  static override is = isCode<WorkflowOwnershipLostError>("WORKFLOW_OWNERSHIP_LOST");
+  static override is = isCairnErrorCode<WorkflowOwnershipLostError>("WORKFLOW_OWNERSHIP_LOST");
 
   constructor(workflowId: string, executorId: string) {
     super(
@@ -237,7 +243,7 @@ export class WorkflowOwnershipLostError extends CairnError {
  */
 export class StoreUnavailableError extends CairnError {
   override name = "StoreUnavailableError";
-  static override is = isCode<StoreUnavailableError>("STORE_UNAVAILABLE");
+  static override is = isCairnErrorCode<StoreUnavailableError>("STORE_UNAVAILABLE");
 
   constructor(message: string, options?: ErrorOptions) {
     super("STORE_UNAVAILABLE", message, options);
@@ -247,7 +253,7 @@ export class StoreUnavailableError extends CairnError {
 /** A step or child workflow was called without a live workflow context. */
 export class NotInWorkflowError extends CairnError {
   override name = "NotInWorkflowError";
-  static override is = isCode<NotInWorkflowError>("NOT_IN_WORKFLOW");
+  static override is = isCairnErrorCode<NotInWorkflowError>("NOT_IN_WORKFLOW");
 
   constructor(what: string, reason = "its first argument is not a workflow context") {
     super("NOT_IN_WORKFLOW", `${what} must be called from inside a workflow: ${reason}`);
@@ -257,7 +263,7 @@ export class NotInWorkflowError extends CairnError {
 /** The engine was used before `launch()` finished. */
 export class EngineNotLaunchedError extends CairnError {
   override name = "EngineNotLaunchedError";
-  static override is = isCode<EngineNotLaunchedError>("ENGINE_NOT_LAUNCHED");
+  static override is = isCairnErrorCode<EngineNotLaunchedError>("ENGINE_NOT_LAUNCHED");
 
   constructor(operation: string) {
     super("ENGINE_NOT_LAUNCHED", `engine.${operation}() needs "await engine.launch()" first`);
@@ -267,7 +273,7 @@ export class EngineNotLaunchedError extends CairnError {
 /** The engine was used after `shutdown()`. */
 export class EngineClosedError extends CairnError {
   override name = "EngineClosedError";
-  static override is = isCode<EngineClosedError>("ENGINE_CLOSED");
+  static override is = isCairnErrorCode<EngineClosedError>("ENGINE_CLOSED");
 
   constructor(operation: string) {
     super("ENGINE_CLOSED", `engine.${operation}() was called after engine.shutdown()`);
@@ -279,7 +285,7 @@ export class StepTimeoutError extends CairnError {
   override name = "StepTimeoutError";
   readonly stepName: string;
   readonly timeoutMs: number;
-  static override is = isCode<StepTimeoutError>("STEP_TIMEOUT");
+  static override is = isCairnErrorCode<StepTimeoutError>("STEP_TIMEOUT");
 
   constructor(stepName: string, timeoutMs: number) {
     super("STEP_TIMEOUT", `Step "${stepName}" timed out after ${timeoutMs} ms`);
@@ -292,7 +298,7 @@ export class StepTimeoutError extends CairnError {
 export class InvalidOptionError extends CairnError {
   override name = "InvalidOptionError";
   readonly option: string;
-  static override is = isCode<InvalidOptionError>("INVALID_OPTION");
+  static override is = isCairnErrorCode<InvalidOptionError>("INVALID_OPTION");
 
   constructor(option: string, problem: string) {
     super("INVALID_OPTION", `Invalid option ${option}: ${problem}`);

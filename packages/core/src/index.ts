@@ -85,6 +85,8 @@ export {
   InvalidOptionError,
   NonRetryableError,
   type CairnErrorCode,
+  type AnyCairnErrorCode,
+  isCairnErrorCode,
 } from "./errors.js";
 export type {
   WorkflowStore,

@@ -1,40 +1,36 @@
 /**
- * The errors `@cairn/queue` throws on purpose. They follow core's pattern: an explicit `name`, a
- * string `code`, data in fields, and a static `is()` that recognises them across duplicate
- * installs (a global symbol plus the code, never `instanceof`). Bad options are core's
- * `InvalidOptionError`; a taken workflow ID with another name is core's `WorkflowConflictError`.
+ * The errors `@cairn/queue` throws on purpose: `CairnError`s with queue codes, so core's
+ * `CairnError.is()` and each class's static `is()` recognise them across duplicate installs.
+ * Bad options are core's `InvalidOptionError`; a taken workflow ID with another name is core's
+ * `WorkflowConflictError`.
  */
+import { CairnError, isCairnErrorCode } from "@cairn/core";
 
 /** The string codes of the queue package's errors. */
 export type QueueErrorCode =
   "DUPLICATE_DEDUP_ID" | "QUEUES_NOT_CONFIGURED" | "CRON_EXPRESSION_INVALID";
 
-const marker = Symbol.for("@cairn/queue/QueueError");
-
-/** Base class of the errors `@cairn/queue` throws. Check with `QueueError.is(e)` or `XError.is(e)`. */
-export class QueueError extends Error {
+/** Base class of the errors `@cairn/queue` throws: a `CairnError` with a queue code. */
+export class QueueError extends CairnError {
   override name = "QueueError";
-  readonly code: QueueErrorCode;
+  declare readonly code: QueueErrorCode;
 
   constructor(code: QueueErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
   }
 
   /** True for any queue error, or for one with the given code. */
-  static is(value: unknown, code?: QueueErrorCode): value is QueueError {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      marker in value &&
-      (code === undefined || (value as { code?: unknown }).code === code)
-    );
+  static override is(value: unknown, code?: QueueErrorCode): value is QueueError {
+    const codes: readonly string[] = [
+      "DUPLICATE_DEDUP_ID",
+      "QUEUES_NOT_CONFIGURED",
+      "CRON_EXPRESSION_INVALID",
+    ];
+    return CairnError.is(value, code) && codes.includes(value.code);
   }
 }
 
-function isCode<T extends QueueError>(code: QueueErrorCode) {
-  return (value: unknown): value is T => QueueError.is(value, code);
-}
+const isCode = <T extends QueueError>(code: QueueErrorCode) => isCairnErrorCode<T>(code);
 
 /**
  * An enqueue with `onDuplicate: "reject"` found a live workflow (enqueued or running) holding
@@ -89,5 +85,3 @@ export class CronExpressionInvalidError extends QueueError {
     this.reason = reason;
   }
 }
-
-Object.defineProperty(QueueError.prototype, marker, { value: true });

@@ -17,7 +17,7 @@ import {
   WorkflowCancelledError,
   WorkflowInterruptedError,
   WorkflowOwnershipLostError,
-  type CairnErrorCode,
+  type AnyCairnErrorCode,
 } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import { scopedLogger, type Logger } from "../logger.js";
@@ -62,7 +62,7 @@ export interface OperationOptions<T> {
 }
 
 /** Errors from starting a child that are facts about the call, so replay must see them again. */
-const recordableChildErrors: readonly CairnErrorCode[] = [
+const recordableChildErrors: readonly AnyCairnErrorCode[] = [
   "VALIDATION_FAILED",
   "SERIALIZATION_FAILED",
   "WORKFLOW_CONFLICT",
