@@ -140,7 +140,7 @@ describe.skipIf(!databaseUrl)("notifications on Postgres", () => {
     ]);
   });
 
-  it("sends nothing for checkpoints, outcomes and creates without notify", async () => {
+  it("sends nothing for checkpoints and creates without notify; an outcome sends its status", async () => {
     await writer.createWorkflow(newWorkflow("quiet"));
     await writer.createWorkflow(newWorkflow("quiet-too", false));
     await writer.recordStep(stepAt("quiet", 0));
@@ -153,7 +153,10 @@ describe.skipIf(!databaseUrl)("notifications on Postgres", () => {
     await writer.createWorkflow(newWorkflow("loud", true));
     // Notifications arrive in commit order: once the marker is here, anything earlier would be.
     await payload((p) => p.includes("loud"));
-    expect(payloads).toEqual(['["status","loud","PENDING","e"]']);
+    expect(payloads).toEqual([
+      '["status","quiet","SUCCESS","e"]',
+      '["status","loud","PENDING","e"]',
+    ]);
   });
 
   it("sends nothing for writes that changed nothing", async () => {
