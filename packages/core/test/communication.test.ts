@@ -244,3 +244,48 @@ describe("race", () => {
     ]);
   });
 });
+
+describe("failures that are facts, not outages", () => {
+  it("fails a send of an unserializable message with SerializationError, running the body once", async () => {
+    let runs = 0;
+    const target = workflow("send-target", async () => "x");
+    const sender = workflow("bad-sender", async (ctx) => {
+      runs++;
+      await ctx.send("t", "topic", { notify: () => 1 });
+      return "sent";
+    });
+    const { engine } = await engineOn(createMemoryStore(), [target, sender]);
+    await engine.start(target, undefined, { id: "t" });
+    const error = await engine.run(sender, undefined, { id: "s" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "SerializationError", path: ".notify" });
+    await expect(engine.retrieve("s").status()).resolves.toMatchObject({ status: "ERROR" });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(runs).toBe(1);
+  });
+
+  it("returns at once from ctx.getEvent with options but no timeout", async () => {
+    const reader = workflow("event-reader", async (ctx) => ctx.getEvent("nobody", "k", {}));
+    const { engine } = await engineOn(createMemoryStore(), [reader]);
+    await expect(engine.run(reader, undefined)).resolves.toBeUndefined();
+  });
+
+  it("does not fail a parent when its child was interrupted by a store error and ran again", async () => {
+    const memory = createMemoryStore();
+    let failOnce = true;
+    const flaky: WorkflowStore = {
+      ...memory,
+      recordStep: async (step, fence) => {
+        if (failOnce && step.workflowId === "p:0") {
+          failOnce = false;
+          throw new Error("connection reset");
+        }
+        return memory.recordStep(step, fence);
+      },
+    };
+    const child = workflow("flaky-child", async (ctx) => step("s1", () => "child ok")(ctx));
+    const parent = workflow("steady-parent", async (ctx) => child(ctx, undefined));
+    const { engine } = await engineOn(flaky, [parent, child]);
+    await expect(engine.run(parent, undefined, { id: "p" })).resolves.toBe("child ok");
+    await expect(engine.retrieve("p").status()).resolves.toMatchObject({ status: "SUCCESS" });
+  });
+});

@@ -9,8 +9,9 @@ import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
-import type { StepRecord, WorkflowStatus } from "../store/workflow-store.js";
+import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/workflow-store.js";
 import type { Execution } from "./execution.js";
+import { resultOf } from "./handles.js";
 import type { Watch } from "./wakeups.js";
 
 const RACE_PREFIX = "cairn.race#";
@@ -30,13 +31,15 @@ export function send(
 ): Promise<void> {
   const name = "cairn.send";
   return run.operation<void>(name, async (position, startedAt) => {
+    // Serialized before the store call, so a bad message is a SerializationError, not an outage.
+    const serialized = serialize(message, `message on topic "${topic}"`);
     const result = await run.guard(
       () =>
         run.host.store.sendMessage({
           destinationId,
           topic,
-          message: serialize(message, `message on topic "${topic}"`),
-          messageId: `${run.workflowId}:${position}`,
+          message: serialized,
+          messageId: `wf:${run.workflowId}:${position}`,
         }),
       name,
     );
@@ -97,12 +100,9 @@ export async function getEvent(
   options?: WaitOptions,
 ): Promise<unknown> {
   const [deadlineAt, getAt] = [run.takePosition(), run.takePosition()];
-  const deadline = await recordDeadline(
-    run,
-    deadlineAt,
-    "cairn.getEvent.deadline",
-    options ?? { timeoutMs: 0 },
-  );
+  const deadline = await recordDeadline(run, deadlineAt, "cairn.getEvent.deadline", {
+    timeoutMs: options?.timeoutMs ?? 0,
+  });
   const name = "cairn.getEvent";
   return run.operationAt(getAt, name, (position, startedAt) =>
     watching(run, [`event:${workflowId}:${key}`], async (watch) => {
@@ -188,9 +188,7 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
                 () => run.host.store.getWorkflow(branch.source.workflowId),
                 name,
               );
-              if (record && terminal.has(record.status)) {
-                return await settled(run, template, branch.source);
-              }
+              if (record && terminal.has(record.status)) return settled(template, record);
             }
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
@@ -210,15 +208,11 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
   );
 }
 
-async function settled(
-  run: Execution,
-  template: StepRecord,
-  source: ResultSource<unknown>,
-): Promise<StepRecord> {
+/** A result branch's checkpoint: the finished workflow's own output or error, nothing else. */
+function settled(template: StepRecord, record: WorkflowRecord): StepRecord {
   try {
-    return { ...template, output: serialize(await source.result(), template.name) };
+    return { ...template, output: serialize(resultOf(record), template.name) };
   } catch (error) {
-    run.throwIfStopped();
     return { ...template, error: serializeError(error, template.name) };
   }
 }

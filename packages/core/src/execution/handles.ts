@@ -78,8 +78,16 @@ async function pollResult<Out>(
     const local = source.localRun(workflowId);
     if (local) {
       const outcome = await local;
-      // A run taken over by another executor: its result comes from the store, below.
-      if (outcome.kind === "interrupted" || outcome.kind === "cancelled") throw outcome.error;
+      if (outcome.kind === "cancelled") throw outcome.error;
+      // Interrupted here (a store failure): the workflow is still PENDING and runs again, so wait
+      // for that — unless this engine is closing. Taken over ("lost"): the new owner's result.
+      if (outcome.kind === "interrupted") {
+        try {
+          source.assertOpen();
+        } catch {
+          throw outcome.error;
+        }
+      }
       if (outcome.kind === "finished") {
         if (outcome.status === "ERROR") throw deserialize(outcome.error);
         return deserialize<Out>(outcome.output);

@@ -110,7 +110,8 @@ export class RunSet {
     this.starting.add(workflowId);
     try {
       const result = await write();
-      if (result.created) {
+      // Written while the engine began shutting down: leave it PENDING for the next launch.
+      if (result.created && this.deps.isRunning()) {
         const history = options.loadHistory ? await this.deps.store.listSteps(workflowId) : [];
         this.spawn(definition, result.workflow, history);
       }
@@ -199,7 +200,7 @@ export class RunSet {
         const run = this.running.get(record.workflowId);
         if (!run) continue;
         if (record.status === "CANCELLED") run.execution.cancel();
-        else if (record.ownerEpoch !== run.execution.fence.epoch) run.execution.lose();
+        else if (record.ownerEpoch > run.execution.fence.epoch) run.execution.lose();
       }
     }
     const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
@@ -289,12 +290,20 @@ export class RunSet {
     if (!previous) return this.spawn(definition, record, history);
     if (previous.execution.fence.epoch >= record.ownerEpoch) return; // already runs this claim
     previous.execution.lose();
-    void previous.done.then(() => this.spawn(definition, record, history));
+    void previous.done
+      .then(() => this.spawn(definition, record, history))
+      .catch((error: unknown) => {
+        this.deps.logger.error(`could not start workflow ${record.workflowId}`, { error });
+      });
   }
 
   private async pickUp(workflowId: string): Promise<void> {
     const busy = this.running.has(workflowId) || this.starting.has(workflowId);
-    if (busy || !this.deps.isRunning()) return;
+    // A run that just ended here (say, interrupted by a store error) is retried by the poll,
+    // not at once: an immediate retry could loop as fast as the store answers.
+    const justEnded =
+      (this.finishedAt.get(workflowId) ?? 0) > Date.now() - 2 * this.deps.pollIntervalMs;
+    if (busy || justEnded || !this.deps.isRunning()) return;
     try {
       const record = await this.deps.store.getWorkflow(workflowId);
       if (record?.status === "PENDING" && record.executorId === this.deps.host.executorId) {
@@ -322,7 +331,9 @@ export class RunSet {
           ? "CANCELLED"
           : (outcome.kind === "superseded" && outcome.record?.status) || "PENDING";
     const { executorId } = this.deps.host;
-    this.deps.wakeups.notify({ kind: "status", workflowId: id, status, executorId });
+    // Wakes local result() waiters; a run that stopped early (still PENDING) has nothing to say.
+    if (status !== "PENDING")
+      this.deps.wakeups.notify({ kind: "status", workflowId: id, status, executorId });
     for (const listener of this.endedListeners) listener(id, status);
     return outcome;
   }
