@@ -5,30 +5,15 @@
  * request approved by the manager, the second escalated on the manager's timeout and decided by
  * the director.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { tempDir } from "./support/databases.js";
+import { runExample } from "./support/run-example.js";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const example = fileURLToPath(new URL("../../../examples/approval/src/main.ts", import.meta.url));
 const dir = tempDir("approval");
 afterAll(() => dir.remove());
 
-function runExample(): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", example], {
-    cwd: repoRoot,
-    env: { ...process.env, CAIRN_DEMO_DATA_DIR: `${dir.path}/data` },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
-}
-
 it("approves one expense, escalates the other on timeout, and refuses a malformed decision", async () => {
-  const { code, output } = await runExample();
+  const { code, output } = await runExample("approval/src/main.ts", `${dir.path}/data`);
 
   expect(code, output).toBe(0);
   expect(output).toMatch(/refused: ValidationError, nothing stored/);
