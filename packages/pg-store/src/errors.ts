@@ -35,6 +35,34 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/**
+ * A PGlite data directory cannot be opened as it is: not empty but without a database in it, or
+ * with a damaged control file or WAL. Cairn changed nothing in it.
+ */
+export class DataDirDamagedError extends Error {
+  override readonly name = "DataDirDamagedError";
+  readonly code = "DATA_DIR_DAMAGED";
+
+  /** The data directory, as an absolute path. */
+  readonly dataDir: string;
+  /** What is wrong, e.g. `PG_VERSION is missing` or the database's own PANIC message. */
+  readonly problem: string;
+
+  constructor(dataDir: string, problem: string, options?: { cause?: unknown }) {
+    super(
+      `PGlite data directory ${dataDir} cannot be opened: ${problem}. Cairn changed nothing in ` +
+        `it; restore it from a backup, or move it aside to start with an empty database.`,
+      options,
+    );
+    this.dataDir = dataDir;
+    this.problem = problem;
+  }
+
+  static is(error: unknown): error is DataDirDamagedError {
+    return hasCode(error, "DATA_DIR_DAMAGED");
+  }
+}
+
 /** The schema name is not a plain SQL identifier. */
 export class SchemaNameInvalidError extends Error {
   override readonly name = "SchemaNameInvalidError";

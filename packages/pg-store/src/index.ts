@@ -6,6 +6,7 @@ export { createPgStore, type PgStoreOptions } from "./pg-store.js";
 export { createPgliteStore, type PgliteStoreOptions } from "./pglite-store.js";
 export type { PgStore } from "./sql-store.js";
 export {
+  DataDirDamagedError,
   DataDirLockedError,
   DatabaseUnavailableError,
   SchemaNameInvalidError,

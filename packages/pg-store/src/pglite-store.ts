@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
 import { lockDataDir } from "./data-dir-lock.js";
+import { openDataDir } from "./open-data-dir.js";
 import { pgliteExecutor } from "./executors/pglite-executor.js";
 import { schemaNames } from "./schema-names.js";
 import { createSqlStore, type PgStore } from "./sql-store.js";
@@ -28,7 +29,9 @@ export interface PgliteStoreOptions {
  * Creates a workflow store on an embedded PGlite database. Throws `DataDirLockedError` at once
  * when another live process, or another store in this one, has `dataDir` open. The database
  * opens on the first call (usually `migrate()`); that takes about half a second for an existing
- * directory and several seconds for a new one.
+ * directory and several seconds for a new one. Only an absent or empty directory is initialized:
+ * the first call fails with `DataDirDamagedError` for a non-empty directory without a database
+ * or one whose control file or WAL is damaged.
  *
  * @example
  * const store = createPgliteStore({ dataDir: "./.cairn" });
@@ -62,7 +65,7 @@ function openOwned(dataDir: string) {
   const path = resolve(dataDir);
   const lock = lockDataDir(path);
   return pgliteExecutor(
-    () => PGlite.create({ dataDir: path }),
+    () => openDataDir(path),
     true,
     () => lock.release(),
   );

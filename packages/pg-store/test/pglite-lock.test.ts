@@ -46,6 +46,19 @@ const exited = (child: ChildProcess): Promise<void> =>
     child.exitCode !== null || child.signalCode ? resolve() : child.once("exit", () => resolve()),
   );
 
+/** The pid on the first line of the lock file of `dataDir`. */
+const lockPid = (dataDir: string): number =>
+  Number(readFileSync(`${dataDir}.lock`, "utf8").split("\n")[0]);
+
+/** A live process that holds no lock: stands for whoever was given a dead holder's pid. */
+function bystander(): ChildProcess {
+  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 60_000)"], {
+    stdio: "ignore",
+  });
+  cleanups.push(() => child.kill("SIGKILL"));
+  return child;
+}
+
 /** The pid of a process that has already exited. */
 function deadPid(): number {
   const done = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
@@ -78,15 +91,47 @@ describe("PGlite data directory lock", () => {
     const child = await lockInChild(dataDir);
     child.kill("SIGKILL");
     await exited(child);
-    expect(readFileSync(`${dataDir}.lock`, "utf8").trim()).toBe(String(child.pid));
+    expect(lockPid(dataDir)).toBe(child.pid);
     track(createPgliteStore({ dataDir }));
-    expect(readFileSync(`${dataDir}.lock`, "utf8").trim()).toBe(String(process.pid));
+    expect(lockPid(dataDir)).toBe(process.pid);
   });
 
   it("takes over a stale lock file whose pid is dead", () => {
     const dataDir = dataDirPath();
     writeFileSync(`${dataDir}.lock`, `${deadPid()}\n`);
     expect(() => track(createPgliteStore({ dataDir }))).not.toThrow();
+  });
+
+  it("takes over a lock whose pid was reused by a live process that started later", async () => {
+    const dataDir = dataDirPath();
+    const holder = await lockInChild(dataDir);
+    const [, identity] = readFileSync(`${dataDir}.lock`, "utf8").split("\n");
+    expect(identity).toMatch(/^\d+@/); // the holder recorded when it started
+    holder.kill("SIGKILL");
+    await exited(holder);
+    // The dead holder's pid now belongs to another live process (as after a container restart).
+    const reuser = bystander();
+    writeFileSync(`${dataDir}.lock`, `${reuser.pid}\n${identity}\n`);
+    track(createPgliteStore({ dataDir }));
+    expect(lockPid(dataDir)).toBe(process.pid);
+    expect(reuser.exitCode).toBeNull();
+  });
+
+  it("takes over a lock naming this process when no store in this process holds it", () => {
+    // A container that restarts gets pid 1 again: the lock its previous life left names us.
+    const dataDir = dataDirPath();
+    writeFileSync(`${dataDir}.lock`, `${process.pid}\n`);
+    expect(() => track(createPgliteStore({ dataDir }))).not.toThrow();
+    expect(() => createPgliteStore({ dataDir })).toThrow(DataDirLockedError);
+  });
+
+  it("lets a live holder win even when its lock records no start time", () => {
+    const dataDir = dataDirPath();
+    const holder = bystander();
+    writeFileSync(`${dataDir}.lock`, `${holder.pid}\n`);
+    expect(() => createPgliteStore({ dataDir })).toThrow(
+      expect.objectContaining({ name: "DataDirLockedError", pid: holder.pid }) as Error,
+    );
   });
 
   it("releases the lock on close, so the directory opens again with its data", async () => {
