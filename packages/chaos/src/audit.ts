@@ -7,7 +7,7 @@
  * from each kill to the takeover of the killed executor's workflows.
  */
 import { isDeepStrictEqual } from "node:util";
-import { deserialize } from "@cairn/core";
+import { deserialize, UNASSIGNED_EXECUTOR } from "@cairn/core";
 import type postgres from "postgres";
 import type { PoolEvent } from "./worker-pool.js";
 import { expectedResult, STEP_NAMES, type StepOutput } from "./workflow.js";
@@ -117,7 +117,6 @@ interface HeartbeatRow {
   committed: number;
 }
 
-const UNASSIGNED = "cairn:unassigned";
 /** Commit timestamps are taken just before the commit is flushed and becomes visible. */
 const VISIBILITY_SLACK_MS = 100;
 
@@ -453,7 +452,7 @@ function checkTakeoversOfLiveExecutors(checks: Checks, data: Data, claims: Claim
         sameIdRecoveries++;
         continue;
       }
-      if (previous.executor_id === UNASSIGNED) continue;
+      if (previous.executor_id === UNASSIGNED_EXECUTOR) continue;
       takeovers++;
       const at = Number(claim.updated_at);
       const visible = (beats.get(previous.executor_id) ?? []).filter(

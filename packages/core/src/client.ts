@@ -17,12 +17,12 @@ import {
 } from "./errors.js";
 import { createHandle } from "./execution/handles.js";
 import { createOperator } from "./execution/operator.js";
-import { UNASSIGNED_EXECUTOR } from "./execution/run-set.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { serialize } from "./serialization.js";
+import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
 

@@ -30,7 +30,8 @@ import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { EnginePlugin, EnginePluginHost } from "./plugin.js";
-import type { ExecutorRecord, WorkflowStore } from "./store/workflow-store.js";
+import type { ExecutorRecord } from "./store/ownership-store.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
 import type {
   AnyWorkflow,
   Workflow,

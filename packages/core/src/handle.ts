@@ -5,7 +5,7 @@
  */
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { WaitOptions } from "./context.js";
-import type { WorkflowStatus } from "./store/workflow-store.js";
+import type { WorkflowStatus } from "./store/records.js";
 
 /** A snapshot of a workflow's state. */
 export interface WorkflowStatusInfo {

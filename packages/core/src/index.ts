@@ -88,23 +88,37 @@ export {
   type AnyCairnErrorCode,
   isCairnErrorCode,
 } from "./errors.js";
+export type { WorkflowStore } from "./store/workflow-store.js";
 export type {
-  WorkflowStore,
-  WorkflowRecord,
+  SerializedValue,
   WorkflowStatus,
+  WorkflowRecord,
+  StepRecord,
+  Fence,
+} from "./store/records.js";
+export type {
+  RunningStore,
   NewWorkflow,
   CreateWorkflowResult,
-  StepRecord,
   WorkflowOutcome,
-  RecoveryClaim,
-  RecoveryResult,
-  SerializedValue,
+  WorkflowFilter,
+} from "./store/running-store.js";
+export type {
+  MessagingStore,
   NewMessage,
   SendResult,
+  EventWrite,
+  StreamWrite,
   StreamEntry,
-  WorkflowFilter,
   StoreNotification,
-  Fence,
+} from "./store/messaging-store.js";
+export type {
+  OwnershipStore,
   ExecutorRecord,
+  RecoveryClaim,
   TakeoverClaim,
-} from "./store/workflow-store.js";
+  RecoveryResult,
+} from "./store/ownership-store.js";
+export type { ControlStore, ForkRequest } from "./store/control-store.js";
+export type { LifecycleStore } from "./store/lifecycle-store.js";
+export { UNASSIGNED_EXECUTOR, QUEUED_EXECUTOR } from "./store/executor-ids.js";

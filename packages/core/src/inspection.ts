@@ -3,7 +3,7 @@
  * checkpoints, decoded, for dashboards, operators and tests.
  */
 import type { WorkflowStatusInfo } from "./handle.js";
-import type { WorkflowStatus } from "./store/workflow-store.js";
+import type { WorkflowStatus } from "./store/records.js";
 
 /** Filters of `listWorkflows`; every field is optional and they combine with AND. */
 export interface ListWorkflowsFilter {

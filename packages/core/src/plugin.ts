@@ -6,13 +6,9 @@
  */
 import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
-import type {
-  SerializedValue,
-  StoreNotification,
-  WorkflowRecord,
-  WorkflowStatus,
-  WorkflowStore,
-} from "./store/workflow-store.js";
+import type { StoreNotification } from "./store/messaging-store.js";
+import type { SerializedValue, WorkflowRecord, WorkflowStatus } from "./store/records.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
 import type { AnyWorkflow } from "./workflow.js";
 
 /** Something that runs alongside an engine. Pass it in `createEngine({ plugins })`. */

@@ -8,7 +8,7 @@
  */
 import { parse, stringify } from "devalue";
 import { cairnErrorClasses, SerializationError } from "./errors.js";
-import type { SerializedValue } from "./store/workflow-store.js";
+import type { SerializedValue } from "./store/records.js";
 
 interface EncodedError {
   readonly name: string;

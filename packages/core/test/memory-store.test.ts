@@ -1,3 +1,4 @@
-import { createMemoryStore, describeStoreContract } from "../src/testing/index.js";
+import { describeStoreContract } from "../src/testing/contract.js";
+import { createMemoryStore } from "../src/testing/index.js";
 
 describeStoreContract("memory", () => Promise.resolve({ store: createMemoryStore() }));

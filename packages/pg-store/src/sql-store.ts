@@ -58,6 +58,8 @@ import {
   listWorkflows,
   setAppVersion,
   workflowStatements,
+  type FencedOutcome,
+  type FinishResult,
 } from "./queries/workflows.js";
 import type { SchemaNames } from "./schema-names.js";
 import { registerInternals } from "./store-internals.js";
@@ -112,9 +114,9 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     maxBatch: MAX_BATCH,
     retryAlone,
   });
-  const outcomes = createGroupCommit<WorkflowOutcome, boolean>({
+  const outcomes = createGroupCommit<FencedOutcome, FinishResult>({
     flush: (batch) => finishWorkflows(db, workflowsQ, batch),
-    key: (o) => o.workflowId,
+    key: ({ outcome }) => outcome.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
   });
@@ -149,6 +151,12 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
   /** Throws `WorkflowOwnershipLostError` when a fenced write reports that it was not owned. */
   const owned = (workflowId: string, fence: Fence | undefined, ok: boolean): void => {
     if (!ok && fence) throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
+  };
+
+  const finish = async (outcome: WorkflowOutcome, fence: Fence | undefined): Promise<boolean> => {
+    const result = await outcomes.submit({ outcome, fence });
+    owned(outcome.workflowId, fence, result !== "fenced");
+    return result === "finished";
   };
 
   const record = async (step: StepRecord, fence: Fence | undefined): Promise<boolean> => {
@@ -195,15 +203,14 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),
     listSteps: (id) => open("listSteps", () => listSteps(db, stepsQ, id)),
     recordStep: (step, fence) => open("recordStep", () => record(step, fence)),
-    finishWorkflow: (outcome) => open("finishWorkflow", () => outcomes.submit(outcome)),
+    finishWorkflow: (outcome, fence) => open("finishWorkflow", () => finish(outcome, fence)),
     claimRecoverable: (request) => open("claimRecoverable", () => claim(request)),
     sendMessage: (message) => open("sendMessage", () => sendMessage(db, messagesQ, message)),
     consumeMessage: (topic, step, fence) =>
       open("consumeMessage", () => consume(topic, step, fence)),
-    setEvent: (workflowId, key, value, step, fence) =>
+    setEvent: (event, step, fence) =>
       open("setEvent", async () => {
-        const ok = await setEvent(db, eventsQ, { workflowId, key, value }, step, fence);
-        owned(workflowId, fence, ok);
+        owned(event.workflowId, fence, await setEvent(db, eventsQ, event, step, fence));
       }),
     getEvent: (workflowId, key) => open("getEvent", () => getEvent(db, eventsQ, workflowId, key)),
     writeStream: (entry, step, fence) =>

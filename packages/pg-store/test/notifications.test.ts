@@ -125,7 +125,7 @@ describe.skipIf(!databaseUrl)("notifications on Postgres", () => {
   it("sends compact JSON arrays on cairn_<schema>", async () => {
     await writer.createWorkflow(newWorkflow("wf"));
     await writer.sendMessage({ destinationId: "wf", topic: "t", message: "1", messageId: "m" });
-    await writer.setEvent("wf", "k", "1");
+    await writer.setEvent({ workflowId: "wf", key: "k", value: "1" });
     await writer.writeStream(
       { workflowId: "wf", key: "s", value: "1", closed: false },
       stepAt("wf", 0),
@@ -171,7 +171,7 @@ describe.skipIf(!databaseUrl)("notifications on Postgres", () => {
     await writer.createWorkflow(newWorkflow("wf", true)); // taken
     await writer.resumeWorkflow("wf", "e"); // PENDING: unchanged
     await writer.cancelWorkflow("nope", { children: true });
-    await writer.setEvent("wf", "marker", "1");
+    await writer.setEvent({ workflowId: "wf", key: "marker", value: "1" });
     await payload((p) => p.includes("marker"));
     expect(payloads).toEqual([
       '["message","wf","t"]',
@@ -198,7 +198,7 @@ describe.skipIf(!databaseUrl)("notifications on Postgres", () => {
     await store.subscribe(() => calls++);
     await store.close();
     await writer.createWorkflow(newWorkflow("wf"));
-    await writer.setEvent("wf", "k", "1");
+    await writer.setEvent({ workflowId: "wf", key: "k", value: "1" });
     await payload((p) => p.includes('"k"'));
     expect(calls).toBe(0);
     await client.end();

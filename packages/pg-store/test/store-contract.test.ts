@@ -1,4 +1,4 @@
-import { describeStoreContract } from "@cairn/core/testing";
+import { describeStoreContract } from "@cairn/core/testing/contract";
 import type { PGlite } from "@electric-sql/pglite";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe } from "vitest";

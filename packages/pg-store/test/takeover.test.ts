@@ -114,7 +114,11 @@ describe.skipIf(!databaseUrl)("takeover on Postgres", () => {
 
     const late = await Promise.allSettled([
       old.recordStep(stepAt("wf", 1, '"late"'), stale),
-      old.setEvent("wf", "k", '"late"', stepAt("wf", 2, '"late"'), stale),
+      old.setEvent(
+        { workflowId: "wf", key: "k", value: '"late"' },
+        stepAt("wf", 2, '"late"'),
+        stale,
+      ),
       old.writeStream(
         { workflowId: "wf", key: "s", value: '"late"', closed: false },
         stepAt("wf", 3, '"late"'),
@@ -128,13 +132,15 @@ describe.skipIf(!databaseUrl)("takeover on Postgres", () => {
         reason: { code: "WORKFLOW_OWNERSHIP_LOST" },
       });
     }
-    expect(await old.finishWorkflow({ ...outcome("old"), epoch: 0 })).toBe(false);
+    await expect(old.finishWorkflow(outcome("old"), stale)).rejects.toMatchObject({
+      code: "WORKFLOW_OWNERSHIP_LOST",
+    });
     expect(await count(`select count(*) as n from $schema.steps`)).toBe(before);
     expect(await count(`select count(*) as n from $schema.events`)).toBe(0);
     expect(await count(`select count(*) as n from $schema.streams`)).toBe(0);
     const mine: Fence = { executorId: "taker", epoch: 1 };
     expect(await taker.recordStep(stepAt("wf", 1, '"taker"'), mine)).toBe(true);
-    expect(await taker.finishWorkflow({ ...outcome("taker"), epoch: 1 })).toBe(true);
+    expect(await taker.finishWorkflow(outcome("taker"), mine)).toBe(true);
   });
 
   /** Runs `fn` in a transaction on its own connection that stays open until `release()`. */
@@ -176,7 +182,10 @@ describe.skipIf(!databaseUrl)("takeover on Postgres", () => {
     await old.createWorkflow(newWorkflow("wf", "old"));
     const takeover = holdOpen((tx) => takeOverSql(tx, "wf"));
     await takeover.started;
-    const late = old.setEvent("wf", "k", '"late"', undefined, { executorId: "old", epoch: 0 });
+    const late = old.setEvent({ workflowId: "wf", key: "k", value: '"late"' }, undefined, {
+      executorId: "old",
+      epoch: 0,
+    });
     const waited = !(await settledWithin(late, 200)); // the share lock waits for the takeover
     await takeover.release();
     expect(waited).toBe(true);

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import {
   EngineNotLaunchedError,
   InvalidOptionError,
+  QUEUED_EXECUTOR,
   WorkflowConflictError,
   type EnginePlugin,
   type EnginePluginHost,
@@ -32,9 +33,6 @@ import { systemClock, type QueueClock } from "./runtime/clock.js";
 import { Dispatcher } from "./runtime/dispatcher.js";
 import { Scheduler } from "./runtime/scheduler.js";
 import type { Schedule, ScheduledRun } from "./schedule.js";
-
-/** The executor recorded on an enqueued workflow that no executor has claimed yet. */
-export const QUEUED_EXECUTOR = "cairn:queue";
 
 const MIN_PRIORITY = -(2 ** 31);
 const MAX_PRIORITY = 2 ** 31 - 1;

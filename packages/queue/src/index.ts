@@ -12,12 +12,9 @@ export {
   type DebounceOptions,
   type QueueOperations,
 } from "./queue.js";
-export {
-  createQueues,
-  QUEUED_EXECUTOR,
-  type QueuesOptions,
-  type QueueRuntime,
-} from "./create-queues.js";
+export { createQueues, type QueuesOptions, type QueueRuntime } from "./create-queues.js";
+/** The executor recorded on an enqueued workflow that no executor has claimed yet (from core). */
+export { QUEUED_EXECUTOR } from "@cairn/core";
 export { schedule, type Schedule, type ScheduleOptions, type ScheduledRun } from "./schedule.js";
 export { parseCron, type CronFields } from "./cron/parse-cron.js";
 export { nextTick } from "./cron/next-tick.js";

@@ -9,7 +9,7 @@ import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
-import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/workflow-store.js";
+import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { Execution } from "./execution.js";
 import { resultOf } from "./handles.js";
 import type { Watch } from "./wakeups.js";
@@ -85,7 +85,12 @@ export function setEvent(run: Execution, at: number, key: string, value: unknown
       output: serialize(undefined, name),
     });
     await run.guard(
-      () => run.host.store.setEvent(run.workflowId, key, serialized, checkpoint, run.fence),
+      () =>
+        run.host.store.setEvent(
+          { workflowId: run.workflowId, key, value: serialized },
+          checkpoint,
+          run.fence,
+        ),
       name,
     );
     return { recorded: checkpoint };

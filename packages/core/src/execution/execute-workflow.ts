@@ -10,7 +10,7 @@ import {
   WorkflowOwnershipLostError,
 } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
-import type { SerializedValue, WorkflowRecord } from "../store/workflow-store.js";
+import type { SerializedValue, WorkflowRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Execution, ExecutionHost } from "./execution.js";
 
@@ -39,12 +39,10 @@ export async function executeWorkflow(
   try {
     const finished = await execution.guard(
       () =>
-        host.store.finishWorkflow({
-          workflowId: execution.workflowId,
-          executorId: host.executorId,
-          epoch: execution.fence.epoch,
-          ...outcome,
-        }),
+        host.store.finishWorkflow(
+          { workflowId: execution.workflowId, executorId: host.executorId, ...outcome },
+          execution.fence,
+        ),
       "the workflow's outcome",
     );
     if (finished) return { kind: "finished", ...outcome };

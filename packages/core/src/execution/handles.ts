@@ -12,7 +12,8 @@ import {
 } from "../errors.js";
 import type { WorkflowHandle, WorkflowStatusInfo } from "../handle.js";
 import { deserialize } from "../serialization.js";
-import type { WorkflowRecord, WorkflowStore } from "../store/workflow-store.js";
+import type { WorkflowRecord } from "../store/records.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
 import type { RunOutcome } from "./execute-workflow.js";
 import type { Operator } from "./operator.js";
 import type { Wakeups, Watch } from "./wakeups.js";

@@ -12,12 +12,8 @@ import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import type { ReadStreamOptions, SendOptions } from "../handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "../inspection.js";
 import { deserialize, serialize } from "../serialization.js";
-import type {
-  StepRecord,
-  WorkflowRecord,
-  WorkflowStatus,
-  WorkflowStore,
-} from "../store/workflow-store.js";
+import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
 import { statusInfo } from "./handles.js";
 import type { Wakeups } from "./wakeups.js";
 

@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError, ValidationError, WorkflowNotRegisteredError } from "../errors.js";
 import { serialize } from "../serialization.js";
-import type { SerializedValue } from "../store/workflow-store.js";
+import type { SerializedValue } from "../store/records.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 
 /** Workflow definitions by name. */

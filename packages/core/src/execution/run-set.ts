@@ -10,17 +10,14 @@ import type { LaunchReport } from "../engine.js";
 import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { deserialize } from "../serialization.js";
-import type {
-  CreateWorkflowResult,
-  RecoveryResult,
-  StepRecord,
-  WorkflowRecord,
-  WorkflowStatus,
-  WorkflowStore,
-} from "../store/workflow-store.js";
+import type { RecoveryResult } from "../store/ownership-store.js";
+import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
+import type { CreateWorkflowResult } from "../store/running-store.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
 import type { Execution, ExecutionHost } from "./execution.js";
+import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
 import type { Registry } from "./registry.js";
 import { delay } from "./run-attempts.js";
 import type { Wakeups } from "./wakeups.js";
@@ -47,9 +44,6 @@ export interface RunSetDeps {
     history: readonly StepRecord[],
   ): Execution;
 }
-
-/** The owner of workflows a client started or resumed for "any engine": claimed by takeover. */
-export const UNASSIGNED_EXECUTOR = "cairn:unassigned";
 
 const MAX_TIMER_MS = 2_147_483_647;
 const TAKEOVER_BATCH = 100;

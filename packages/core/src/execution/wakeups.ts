@@ -7,7 +7,8 @@
  * transaction-mode pooler). Waking never decides anything: every waiter re-reads the store.
  */
 import type { Logger } from "../logger.js";
-import type { StoreNotification, WorkflowStore } from "../store/workflow-store.js";
+import type { StoreNotification } from "../store/messaging-store.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
 
 /** The key a waiter registers under for a notification. */
 export function wakeupKey(notification: StoreNotification): string {

@@ -1,6 +1,11 @@
 /**
- * `@cairn/core/testing`: what a store author or a test needs — the in-memory store and the
- * contract suite every `WorkflowStore` must pass.
+ * `@cairn/core/testing`: the in-memory store, for tests and for trying Cairn without a database.
+ * It needs no test runner; the contract suite every `WorkflowStore` must pass is
+ * `@cairn/core/testing/contract` (that one imports vitest).
  */
-export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
-export { describeStoreContract, type StoreContractFactory } from "./store-contract/index.js";
+export {
+  createMemoryStore,
+  type MemoryStore,
+  type MemoryStoreOptions,
+  type StoreMethod,
+} from "./memory-store.js";

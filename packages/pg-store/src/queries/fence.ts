@@ -4,6 +4,7 @@
  * check it against the statement's snapshot, like the checkpoint insert (see `queries/steps.ts`
  * for why no row lock); last-write-wins ones lock the workflow row.
  */
+import type { Fence } from "@cairn/core";
 
 /**
  * CTEs ending in `owned(ok)`, one row: true when no fence is given (`executorParam` is null) or
@@ -30,6 +31,15 @@ export function ownedCte(
 }
 
 /** The fence as two statement parameters: executor ID and epoch, or nulls for none. */
-export const fenceParams = (
-  fence: { readonly executorId: string; readonly epoch: number } | undefined,
-): [string | null, number | null] => [fence?.executorId ?? null, fence?.epoch ?? null];
+export const fenceParams = (fence: Fence | undefined): [string | null, number | null] => [
+  fence?.executorId ?? null,
+  fence?.epoch ?? null,
+];
+
+/** The fences of a batch as two array parameters: executor IDs and epochs, nulls for none. */
+export const fenceColumns = (
+  fences: readonly (Fence | undefined)[],
+): [(string | null)[], (number | null)[]] => [
+  fences.map((fence) => fence?.executorId ?? null),
+  fences.map((fence) => fence?.epoch ?? null),
+];

@@ -16,6 +16,7 @@
  * 5. they are interleaved across partitions and cut to what this executor may still run;
  * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned.
  */
+import { QUEUED_EXECUTOR } from "@cairn/core";
 import type { ClaimRequest, ClaimResult } from "@cairn/queue";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
@@ -52,7 +53,7 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
       ),
       requeued as (
         update ${workflows} w
-        set status = 'ENQUEUED', executor_id = 'cairn:queue', owner_epoch = w.owner_epoch + 1,
+        set status = 'ENQUEUED', executor_id = '${QUEUED_EXECUTOR}', owner_epoch = w.owner_epoch + 1,
             updated_at = ${NOW_MS}
         from ${items} q
         where q.queue_name = $1 and q.started_at is not null and w.workflow_id = q.workflow_id

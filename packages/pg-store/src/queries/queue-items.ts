@@ -5,6 +5,7 @@
  * refuse it, then the workflow from it (the foreign key is checked at the end of the statement),
  * then the queue's notification. The claim lives in `queue-claim.ts`.
  */
+import { QUEUED_EXECUTOR } from "@cairn/core";
 import type {
   DebounceItem,
   DebounceResult,
@@ -23,9 +24,6 @@ import type { SchemaNames } from "../schema-names.js";
 import { NOW_MS } from "./now-ms.js";
 
 export type QueueItemStatements = ReturnType<typeof queueItemStatements>;
-
-/** The executor recorded on a workflow back in its queue (as `@cairn/queue` writes it). */
-const QUEUED_EXECUTOR = "cairn:queue";
 
 /** `select pg_notify(...)` announcing work on queue `$param` once per row of `source`. */
 export const notifyQueue = (channel: string, param: string, source: string): string =>

@@ -8,6 +8,7 @@ import type { Fence, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { STEP_COLUMNS, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
+import { fenceColumns } from "./fence.js";
 
 export type StepStatements = ReturnType<typeof stepStatements>;
 
@@ -85,8 +86,7 @@ export async function insertSteps(
     column((s) => s.attempts),
     column((s) => s.startedAt),
     column((s) => s.completedAt),
-    batch.map(({ fence }) => fence?.executorId ?? null),
-    batch.map(({ fence }) => fence?.epoch ?? null),
+    ...fenceColumns(batch.map(({ fence }) => fence)),
   ]);
   if (rows.length !== batch.length) throw new Error("insertSteps: one outcome per row expected");
   return rows.map((r) => r.outcome);

@@ -5,6 +5,7 @@
  */
 import type {
   CreateWorkflowResult,
+  Fence,
   NewWorkflow,
   WorkflowFilter,
   WorkflowOutcome,
@@ -18,6 +19,7 @@ import {
   type WorkflowRow,
 } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
+import { fenceColumns } from "./fence.js";
 import { NOW_MS } from "./now-ms.js";
 import { notifyFrom } from "./notify.js";
 
@@ -59,23 +61,40 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // The head of listWorkflows; the filter adds where, order and paging.
     list: `select ${WORKFLOW_COLUMNS} from ${workflows}`,
     // Many outcomes in one statement; the caller never puts one workflow twice in a batch. An
-    // outcome with an epoch lands only while its executor still owns the workflow at that epoch
-    // (the update re-checks the row it locks, so a takeover that committed first wins).
+    // outcome with a fence lands only while its executor still owns the workflow at that epoch
+    // (the update re-checks the row it locks, so a takeover that committed first wins); one
+    // whose fence no longer matches a PENDING workflow is reported `fenced` (from the snapshot:
+    // a takeover racing this statement shows as `stale`, and the engine reads the row).
     // Each finish notifies `status`, so a result() waiter in another process wakes at once; one
     // statement carries a whole batch, so this is a few notifications per commit, not per call.
     finish: `
-      with finished as (
+      with input as (
+        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::int[])
+          as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch)
+      ),
+      finished as (
         update ${workflows} w
         set status = o.status, output = o.output, error = o.error,
             executor_id = o.executor_id, updated_at = ${NOW_MS}
-        from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
-             as o(workflow_id, executor_id, status, output, error, epoch)
+        from input o
         where w.workflow_id = o.workflow_id and w.status = 'PENDING'
-          and (o.epoch is null or (w.owner_epoch = o.epoch and w.executor_id = o.executor_id))
+          and (o.fence_executor_id is null
+               or (w.owner_epoch = o.fence_epoch and w.executor_id = o.fence_executor_id))
         returning w.workflow_id, w.status, w.executor_id
       ),
       notified as (${notifyFrom(channel, "status", ["workflow_id", "status", "executor_id"], "finished")})
-      select workflow_id from finished where (select count(*) from notified) >= 0`,
+      select o.workflow_id,
+             case when f.workflow_id is not null then 'finished'
+                  when o.fence_executor_id is not null and exists (
+                    select 1 from ${workflows} w
+                    where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+                      and not (w.owner_epoch = o.fence_epoch
+                               and w.executor_id = o.fence_executor_id)
+                  ) then 'fenced'
+                  else 'stale' end as outcome
+      from input o left join finished f on f.workflow_id = o.workflow_id
+      where (select count(*) from notified) >= 0`,
     setAppVersion: `
       update ${workflows} set app_version = $2, updated_at = ${NOW_MS}
       where workflow_id = any($1::text[]) and status = 'PENDING'
@@ -122,24 +141,33 @@ export async function getWorkflow(
   return row && toWorkflowRecord(row);
 }
 
-/** Finishes every still-PENDING workflow of the batch; returns, per outcome, whether it did. */
+/** An outcome and, for a fenced write, the owner and epoch it was made under. */
+export interface FencedOutcome {
+  readonly outcome: WorkflowOutcome;
+  readonly fence: Fence | undefined;
+}
+
+/** What became of one outcome: written, refused by its fence, or the workflow was not PENDING. */
+export type FinishResult = "finished" | "fenced" | "stale";
+
+/** Finishes every still-PENDING workflow of the batch; returns, per outcome, what it did. */
 export async function finishWorkflows(
   db: SqlQueryable,
   q: WorkflowStatements,
-  outcomes: readonly WorkflowOutcome[],
-): Promise<boolean[]> {
-  const column = (pick: (o: WorkflowOutcome) => string | undefined) =>
-    outcomes.map((o) => pick(o) ?? null);
-  const rows = await db.query<{ workflow_id: string }>(q.finish, [
-    column((o) => o.workflowId),
-    column((o) => o.executorId),
-    column((o) => o.status),
-    column((o) => o.output),
-    column((o) => o.error),
-    outcomes.map((o) => o.epoch ?? null),
+  batch: readonly FencedOutcome[],
+): Promise<FinishResult[]> {
+  const column = <T>(pick: (o: FencedOutcome) => T | undefined) =>
+    batch.map((o) => pick(o) ?? null);
+  const rows = await db.query<{ workflow_id: string; outcome: FinishResult }>(q.finish, [
+    column(({ outcome }) => outcome.workflowId),
+    column(({ outcome }) => outcome.executorId),
+    column(({ outcome }) => outcome.status),
+    column(({ outcome }) => outcome.output),
+    column(({ outcome }) => outcome.error),
+    ...fenceColumns(batch.map((o) => o.fence)),
   ]);
-  const finished = new Set(rows.map((r) => r.workflow_id));
-  return outcomes.map((o) => finished.has(o.workflowId));
+  const results = new Map(rows.map((r) => [r.workflow_id, r.outcome]));
+  return batch.map(({ outcome }) => results.get(outcome.workflowId) ?? "stale");
 }
 
 /** Moves the PENDING ones of `workflowIds` to `appVersion`; returns those, in input order. */

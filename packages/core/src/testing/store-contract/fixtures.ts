@@ -2,14 +2,11 @@
  * What every file of the store contract suite shares: the per-test fixture, builders for
  * records with sensible defaults, and a notification recorder. Nothing here registers tests.
  */
-import type {
-  NewWorkflow,
-  RecoveryClaim,
-  StepRecord,
-  StoreNotification,
-  WorkflowOutcome,
-  WorkflowStore,
-} from "../../store/workflow-store.js";
+import type { StoreNotification } from "../../store/messaging-store.js";
+import type { RecoveryClaim } from "../../store/ownership-store.js";
+import type { StepRecord } from "../../store/records.js";
+import type { NewWorkflow, WorkflowOutcome } from "../../store/running-store.js";
+import type { WorkflowStore } from "../../store/workflow-store.js";
 
 /**
  * Makes one fresh, empty store for one test. The suite calls `migrate()` on it, closes it after

@@ -3,24 +3,25 @@
  * against the in-memory store, Postgres and PGlite alike (and any third-party store). Each test
  * gets a fresh, migrated store from the factory and closes it afterwards. It checks semantics
  * visible through the interface only; cost (statements per call) and durability across processes
- * are each store's own tests. One file per area of the interface.
+ * are each store's own tests. One folder per role of the interface (`running/`, `messaging/`,
+ * `ownership/`, `control/`, `lifecycle/`), as in `store/`. Imports vitest: use it from a test.
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { WorkflowStore } from "../../store/workflow-store.js";
-import { describeClose } from "./close.js";
-import { describeControl } from "./control.js";
-import { describeEvents } from "./events.js";
+import { describeClose } from "./lifecycle/close.js";
+import { describeControl } from "./control/control.js";
+import { describeEvents } from "./messaging/events.js";
 import type { Fixture, StoreContractFactory } from "./fixtures.js";
-import { describeListing } from "./listing.js";
-import { describeMessages } from "./messages.js";
-import { describeNotifications } from "./notifications.js";
-import { describeOwnership } from "./ownership.js";
-import { describeRecovery } from "./recovery.js";
-import { describeRetention } from "./retention.js";
-import { describeSteps } from "./steps.js";
-import { describeStreams } from "./streams.js";
-import { describeTakeover } from "./takeover.js";
-import { describeWorkflows } from "./workflows.js";
+import { describeListing } from "./running/listing.js";
+import { describeMessages } from "./messaging/messages.js";
+import { describeNotifications } from "./messaging/notifications.js";
+import { describeOwnership } from "./ownership/fencing.js";
+import { describeRecovery } from "./ownership/recovery.js";
+import { describeRetention } from "./lifecycle/retention.js";
+import { describeSteps } from "./running/steps.js";
+import { describeStreams } from "./messaging/streams.js";
+import { describeTakeover } from "./ownership/takeover.js";
+import { describeWorkflows } from "./running/workflows.js";
 
 export type { StoreContractFactory } from "./fixtures.js";
 
@@ -52,17 +53,22 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
       await fx.cleanup?.();
     });
 
+    // running
     describeWorkflows(fx);
     describeSteps(fx);
-    describeRecovery(fx);
+    describeListing(fx);
+    // messaging
     describeMessages(fx);
     describeEvents(fx);
     describeStreams(fx);
-    describeControl(fx);
-    describeListing(fx);
     describeNotifications(fx);
+    // ownership
+    describeRecovery(fx);
     describeOwnership(fx);
     describeTakeover(fx);
+    // control
+    describeControl(fx);
+    // lifecycle
     describeRetention(fx);
     describeClose(fx);
   });

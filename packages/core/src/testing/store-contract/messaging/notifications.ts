@@ -3,8 +3,8 @@
  * it. A store without `subscribe` skips them (the engine then polls).
  */
 import { type TestContext, beforeEach, describe, expect, it } from "vitest";
-import type { StoreNotification } from "../../store/workflow-store.js";
-import { type Fixture, failure, newWorkflow, record, stepAt } from "./fixtures.js";
+import type { StoreNotification } from "../../../store/messaging-store.js";
+import { type Fixture, failure, newWorkflow, record, stepAt } from "../fixtures.js";
 
 const isStatus =
   (workflowId: string, status: string) =>
@@ -42,8 +42,11 @@ export function describeNotifications(fx: Fixture): void {
     it("notifies event after setEvent, with or without a step", async (context) => {
       needsSubscribe(context);
       const recorder = await record(fx.store);
-      await fx.store.setEvent("wf-1", "first", '"1"');
-      await fx.store.setEvent("wf-1", "second", '"2"', stepAt("wf-1", 0));
+      await fx.store.setEvent({ workflowId: "wf-1", key: "first", value: '"1"' });
+      await fx.store.setEvent(
+        { workflowId: "wf-1", key: "second", value: '"2"' },
+        stepAt("wf-1", 0),
+      );
       for (const key of ["first", "second"]) {
         expect(await recorder.next((n) => n.kind === "event" && n.key === key)).toEqual({
           kind: "event",
@@ -128,11 +131,11 @@ export function describeNotifications(fx: Fixture): void {
       needsSubscribe(context);
       const first = await record(fx.store);
       const second = await record(fx.store);
-      await fx.store.setEvent("wf-1", "a", "1");
+      await fx.store.setEvent({ workflowId: "wf-1", key: "a", value: "1" });
       await first.next((n) => n.kind === "event" && n.key === "a");
       await second.next((n) => n.kind === "event" && n.key === "a");
       await first.stop();
-      await fx.store.setEvent("wf-1", "b", "2");
+      await fx.store.setEvent({ workflowId: "wf-1", key: "b", value: "2" });
       await second.next((n) => n.kind === "event" && n.key === "b");
       expect(first.received.some((n) => n.kind === "event" && n.key === "b")).toBe(false);
       await second.stop();

@@ -1,6 +1,6 @@
 /** Contract tests for `setEvent` and `getEvent`: last write wins, optionally with a checkpoint. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Fixture, newWorkflow, stepAt, tricky } from "./fixtures.js";
+import { type Fixture, newWorkflow, stepAt, tricky } from "../fixtures.js";
 
 export function describeEvents(fx: Fixture): void {
   describe("setEvent and getEvent", () => {
@@ -15,20 +15,20 @@ export function describeEvents(fx: Fixture): void {
     });
 
     it("returns a value that serializes undefined as itself, not as never-set", async () => {
-      await fx.store.setEvent("wf-1", "status", "-1");
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: "-1" });
       expect(await fx.store.getEvent("wf-1", "status")).toBe("-1");
     });
 
     it("keeps the last value written", async () => {
-      await fx.store.setEvent("wf-1", "status", '"reserved"');
-      await fx.store.setEvent("wf-1", "status", '"paid"');
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: '"reserved"' });
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: '"paid"' });
       expect(await fx.store.getEvent("wf-1", "status")).toBe('"paid"');
     });
 
     it("keeps events apart by workflow and key", async () => {
-      await fx.store.setEvent("wf-1", "a", '"1a"');
-      await fx.store.setEvent("wf-1", "b", '"1b"');
-      await fx.store.setEvent("wf-2", "a", '"2a"');
+      await fx.store.setEvent({ workflowId: "wf-1", key: "a", value: '"1a"' });
+      await fx.store.setEvent({ workflowId: "wf-1", key: "b", value: '"1b"' });
+      await fx.store.setEvent({ workflowId: "wf-2", key: "a", value: '"2a"' });
       expect(await fx.store.getEvent("wf-1", "a")).toBe('"1a"');
       expect(await fx.store.getEvent("wf-1", "b")).toBe('"1b"');
       expect(await fx.store.getEvent("wf-2", "a")).toBe('"2a"');
@@ -37,27 +37,30 @@ export function describeEvents(fx: Fixture): void {
 
     it("records the given checkpoint together with the value", async () => {
       const step = stepAt("wf-1", 0, { name: "cairn.setEvent", output: "-1" });
-      await fx.store.setEvent("wf-1", "status", '"paid"', step);
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: '"paid"' }, step);
       expect(await fx.store.getEvent("wf-1", "status")).toBe('"paid"');
       expect(await fx.store.listSteps("wf-1")).toEqual([step]);
     });
 
     it("keeps the first checkpoint at a position but still sets the value", async () => {
       const first = stepAt("wf-1", 0, { name: "cairn.setEvent", output: '"first"' });
-      await fx.store.setEvent("wf-1", "status", '"one"', first);
-      await fx.store.setEvent("wf-1", "status", '"two"', { ...first, output: '"second"' });
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: '"one"' }, first);
+      await fx.store.setEvent(
+        { workflowId: "wf-1", key: "status", value: '"two"' },
+        { ...first, output: '"second"' },
+      );
       expect(await fx.store.listSteps("wf-1")).toEqual([first]);
       expect(await fx.store.getEvent("wf-1", "status")).toBe('"two"');
     });
 
     it("sets the value without writing a checkpoint when no step is given", async () => {
-      await fx.store.setEvent("wf-1", "status", '"paid"');
+      await fx.store.setEvent({ workflowId: "wf-1", key: "status", value: '"paid"' });
       expect(await fx.store.listSteps("wf-1")).toEqual([]);
     });
 
     for (const [label, value] of Object.entries(tricky)) {
       it(`keeps an event's value byte-for-byte (${label})`, async () => {
-        await fx.store.setEvent("wf-1", "k", value);
+        await fx.store.setEvent({ workflowId: "wf-1", key: "k", value });
         expect(await fx.store.getEvent("wf-1", "k")).toBe(value);
       });
     }

@@ -4,8 +4,8 @@
  * under the version rule, with limits, attempts and dead letters as in recovery.
  */
 import { describe, expect, it } from "vitest";
-import type { TakeoverClaim } from "../../store/workflow-store.js";
-import { type Fixture, ids, newWorkflow, stepAt, success } from "./fixtures.js";
+import type { TakeoverClaim } from "../../../store/ownership-store.js";
+import { type Fixture, ids, newWorkflow, stepAt, success } from "../fixtures.js";
 
 /** Long enough that a live executor never expires during a test. */
 const LONG_LEASE_MS = 600_000;
@@ -112,7 +112,8 @@ export function describeTakeover(fx: Fixture): void {
       const stale = { executorId: "executor-a", epoch: 0 };
       const late = fx.store.recordStep(stepAt("wf-1", 0), stale);
       await expect(late).rejects.toMatchObject({ code: "WORKFLOW_OWNERSHIP_LOST" });
-      expect(await fx.store.finishWorkflow({ ...success("wf-1"), epoch: 0 })).toBe(false);
+      const lateFinish = fx.store.finishWorkflow(success("wf-1"), stale);
+      await expect(lateFinish).rejects.toMatchObject({ code: "WORKFLOW_OWNERSHIP_LOST" });
       const owner = { executorId: "executor-b", epoch: 1 };
       expect(await fx.store.recordStep(stepAt("wf-1", 0), owner)).toBe(true);
     });

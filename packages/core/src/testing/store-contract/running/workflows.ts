@@ -1,7 +1,7 @@
 /** Contract tests for `createWorkflow`, `getWorkflow` and `finishWorkflow`. */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { WorkflowOutcome } from "../../store/workflow-store.js";
-import { type Fixture, failure, newWorkflow, success, tricky } from "./fixtures.js";
+import type { WorkflowOutcome } from "../../../store/running-store.js";
+import { type Fixture, failure, newWorkflow, success, tricky } from "../fixtures.js";
 
 export function describeWorkflows(fx: Fixture): void {
   describeCreateAndGet(fx);

@@ -11,7 +11,7 @@ import {
   nextMillisecond,
   stepAt,
   success,
-} from "./fixtures.js";
+} from "../fixtures.js";
 
 export function describeRetention(fx: Fixture): void {
   /** The store-clock time just after every given workflow was last updated. */
@@ -23,7 +23,7 @@ export function describeRetention(fx: Fixture): void {
   /** Gives `workflowId` a checkpoint, a message, an event and a stream entry. */
   const fillIn = async (workflowId: string): Promise<void> => {
     await fx.store.recordStep(stepAt(workflowId, 0));
-    await fx.store.setEvent(workflowId, "k", '"v"');
+    await fx.store.setEvent({ workflowId, key: "k", value: '"v"' });
     const entry = { workflowId, key: "s", value: '"x"', closed: false };
     await fx.store.writeStream(entry, stepAt(workflowId, 1));
     const message = { destinationId: workflowId, topic: "t", message: '"m"' };

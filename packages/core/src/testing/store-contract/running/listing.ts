@@ -1,7 +1,7 @@
 /** Contract tests for `listWorkflows`: every filter, the order, and paging. */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { WorkflowRecord } from "../../store/workflow-store.js";
-import { type Fixture, failure, newWorkflow, nextMillisecond, success } from "./fixtures.js";
+import type { WorkflowRecord } from "../../../store/records.js";
+import { type Fixture, failure, newWorkflow, nextMillisecond, success } from "../fixtures.js";
 
 export function describeListing(fx: Fixture): void {
   describe("listWorkflows", () => {

@@ -1,6 +1,6 @@
 /** Contract tests for `claimRecoverable`: launch-time recovery and dead letters. */
 import { describe, expect, it } from "vitest";
-import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "./fixtures.js";
+import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "../fixtures.js";
 
 export function describeRecovery(fx: Fixture): void {
   describe("claimRecoverable", () => {

@@ -8,7 +8,7 @@ import {
   newWorkflow,
   stepAt,
   success,
-} from "./fixtures.js";
+} from "../fixtures.js";
 
 export function describeControl(fx: Fixture): void {
   describeCancel(fx);

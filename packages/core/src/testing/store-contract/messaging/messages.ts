@@ -1,7 +1,8 @@
 /** Contract tests for `sendMessage` and `consumeMessage`: idempotent sends, FIFO, atomic consume. */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { NewMessage, StepRecord } from "../../store/workflow-store.js";
-import { type Fixture, newWorkflow, stepAt, tricky } from "./fixtures.js";
+import type { NewMessage } from "../../../store/messaging-store.js";
+import type { StepRecord } from "../../../store/records.js";
+import { type Fixture, newWorkflow, stepAt, tricky } from "../fixtures.js";
 
 const message = (messageId: string, patch: Partial<NewMessage> = {}): NewMessage => ({
   destinationId: "wf-1",

@@ -1,6 +1,6 @@
 /** Contract tests for `close()`: every call afterwards rejects, none throws synchronously. */
 import { describe, expect, it } from "vitest";
-import { type Fixture, claimFor, newWorkflow, stepAt, success } from "./fixtures.js";
+import { type Fixture, claimFor, newWorkflow, stepAt, success } from "../fixtures.js";
 
 export function describeClose(fx: Fixture): void {
   describe("close", () => {
@@ -20,7 +20,7 @@ export function describeClose(fx: Fixture): void {
         () =>
           store.sendMessage({ destinationId: "wf-1", topic: "t", message: "1", messageId: "m" }),
         () => store.consumeMessage("t", stepAt("wf-1", 0)),
-        () => store.setEvent("wf-1", "k", "1"),
+        () => store.setEvent({ workflowId: "wf-1", key: "k", value: "1" }),
         () => store.getEvent("wf-1", "k"),
         () =>
           store.writeStream(

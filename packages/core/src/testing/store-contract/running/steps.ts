@@ -1,6 +1,6 @@
 /** Contract tests for `recordStep` and `listSteps`. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Fixture, newWorkflow, stepAt, tricky } from "./fixtures.js";
+import { type Fixture, newWorkflow, stepAt, tricky } from "../fixtures.js";
 
 export function describeSteps(fx: Fixture): void {
   describe("recordStep and listSteps", () => {

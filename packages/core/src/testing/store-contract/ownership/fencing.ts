@@ -3,9 +3,9 @@
  * `setEvent`, `writeStream`, `finishWorkflow`) and application versions on workflows.
  */
 import { describe, expect, it } from "vitest";
-import { WorkflowOwnershipLostError } from "../../errors.js";
-import type { Fence, StepRecord } from "../../store/workflow-store.js";
-import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "./fixtures.js";
+import { WorkflowOwnershipLostError } from "../../../errors.js";
+import type { Fence, StepRecord } from "../../../store/records.js";
+import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "../fixtures.js";
 
 /** The fence of executor-a at `epoch`. */
 const fenceA = (epoch: number): Fence => ({ executorId: "executor-a", epoch });
@@ -102,7 +102,7 @@ export function describeOwnership(fx: Fixture): void {
     it("still accepts unfenced writes after a claim", async () => {
       await claimedOnce();
       expect(await fx.store.recordStep(stepAt("wf-1", 0))).toBe(true);
-      await fx.store.setEvent("wf-1", "k", '"v"');
+      await fx.store.setEvent({ workflowId: "wf-1", key: "k", value: '"v"' });
       expect(await fx.store.getEvent("wf-1", "k")).toBe('"v"');
       expect(await fx.store.finishWorkflow(success("wf-1"))).toBe(true);
     });
@@ -123,11 +123,23 @@ export function describeOwnership(fx: Fixture): void {
 
     it("rejects a stale setEvent, with or without its step, and sets nothing", async () => {
       await claimedOnce();
-      await expectFenced(fx.store.setEvent("wf-1", "k", '"late"', undefined, fenceA(0)));
-      await expectFenced(fx.store.setEvent("wf-1", "k", '"late"', stepAt("wf-1", 0), fenceA(0)));
+      await expectFenced(
+        fx.store.setEvent({ workflowId: "wf-1", key: "k", value: '"late"' }, undefined, fenceA(0)),
+      );
+      await expectFenced(
+        fx.store.setEvent(
+          { workflowId: "wf-1", key: "k", value: '"late"' },
+          stepAt("wf-1", 0),
+          fenceA(0),
+        ),
+      );
       expect(await fx.store.getEvent("wf-1", "k")).toBeUndefined();
       expect(await fx.store.listSteps("wf-1")).toEqual([]);
-      await fx.store.setEvent("wf-1", "k", '"owner"', stepAt("wf-1", 0), fenceA(1));
+      await fx.store.setEvent(
+        { workflowId: "wf-1", key: "k", value: '"owner"' },
+        stepAt("wf-1", 0),
+        fenceA(1),
+      );
       expect(await fx.store.getEvent("wf-1", "k")).toBe('"owner"');
     });
 
@@ -143,15 +155,25 @@ export function describeOwnership(fx: Fixture): void {
       ]);
     });
 
-    it("finishes only at the current epoch and owner; otherwise answers false and changes nothing", async () => {
+    it("finishes only at the current epoch and owner; a stale fence is rejected and changes nothing", async () => {
       await claimedOnce();
       const before = await fx.store.getWorkflow("wf-1");
-      expect(await fx.store.finishWorkflow({ ...success("wf-1"), epoch: 0 })).toBe(false);
-      const otherOwner = { ...success("wf-1"), executorId: "executor-b", epoch: 1 };
-      expect(await fx.store.finishWorkflow(otherOwner)).toBe(false);
+      await expectFenced(fx.store.finishWorkflow(success("wf-1"), fenceA(0)));
+      const otherOwner = { executorId: "executor-b", epoch: 1 };
+      await expectFenced(
+        fx.store.finishWorkflow({ ...success("wf-1"), executorId: "executor-b" }, otherOwner),
+        "executor-b",
+      );
       expect(await fx.store.getWorkflow("wf-1")).toEqual(before);
-      expect(await fx.store.finishWorkflow({ ...success("wf-1"), epoch: 1 })).toBe(true);
+      expect(await fx.store.finishWorkflow(success("wf-1"), fenceA(1))).toBe(true);
       expect((await fx.store.getWorkflow("wf-1"))?.status).toBe("SUCCESS");
+    });
+
+    it("answers false to a fenced outcome of a workflow that is no longer PENDING", async () => {
+      await claimedOnce();
+      await fx.store.cancelWorkflow("wf-1", { children: false });
+      expect(await fx.store.finishWorkflow(success("wf-1"), fenceA(1))).toBe(false);
+      expect((await fx.store.getWorkflow("wf-1"))?.status).toBe("CANCELLED");
     });
   });
 

@@ -1,7 +1,7 @@
 /** Contract tests for `writeStream` and `readStream`: ordered, replay-safe appends. */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { SerializedValue } from "../../store/workflow-store.js";
-import { type Fixture, newWorkflow, stepAt, tricky } from "./fixtures.js";
+import type { SerializedValue } from "../../../store/records.js";
+import { type Fixture, newWorkflow, stepAt, tricky } from "../fixtures.js";
 
 const entry = (value: SerializedValue | undefined, key = "progress", workflowId = "wf-1") => ({
   workflowId,

@@ -1,0 +1,46 @@
+/**
+ * The control role of the store contract: what operators do to workflows from the outside —
+ * cancel (with descendants), resume after a failure or cancellation, fork from a position. Each
+ * is one transaction and notifies `status`, so the owning engine reacts at once. The contract
+ * suite's `control/` files test it.
+ */
+import type { CreateWorkflowResult } from "./running-store.js";
+import type { WorkflowRecord } from "./records.js";
+
+/** What `forkWorkflow` copies, and to whom the fork belongs. */
+export interface ForkRequest {
+  readonly sourceId: string;
+  readonly newId: string;
+  /** Checkpoints at positions below this are copied; the fork runs again from here. */
+  readonly fromPosition: number;
+  readonly executorId: string;
+}
+
+/** Cancel, resume, fork. */
+export interface ControlStore {
+  /**
+   * Moves `PENDING` or `ENQUEUED` workflows to `CANCELLED` (notifying `status` for each): this
+   * one, and with `children`, every such descendant (also below a finished child, and even when
+   * this one is finished). Returns the IDs it cancelled; `[]` for an unknown workflow.
+   */
+  cancelWorkflow(workflowId: string, options: { readonly children: boolean }): Promise<string[]>;
+
+  /**
+   * Makes a `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `PENDING` again, owned by
+   * `executorId` (with `ownerEpoch` incremented), its outcome cleared, recovery attempts at 0
+   * and `deadlineAt` cleared (a timed-out workflow could not run otherwise) (notifying
+   * `status`). Checkpoints that recorded errors at the end of its history (after its last
+   * successful checkpoint) are deleted so those steps run again. Returns the updated row;
+   * `undefined` if no such workflow. A `PENDING` or `SUCCESS` workflow is returned unchanged.
+   */
+  resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
+
+  /**
+   * Creates workflow `newId` with the name and input of `sourceId` and copies of its checkpoints
+   * at positions below `fromPosition` (notifying `status`). One transaction. The fork is a
+   * top-level workflow: no parent, no deadline, `forkedFrom: sourceId`. Returns
+   * `created: false` with the existing row if `newId` is taken; `undefined` if `sourceId` does
+   * not exist.
+   */
+  forkWorkflow(fork: ForkRequest): Promise<CreateWorkflowResult | undefined>;
+}

@@ -1,0 +1,104 @@
+/**
+ * The running role of the store contract: what an engine needs to start a workflow, record its
+ * checkpoints, read its history when replaying, finish it, and list workflows. Each method is one
+ * atomic transition and, on a SQL store, one round trip; the contract suite's `running/` files
+ * test it.
+ */
+import type {
+  Fence,
+  SerializedValue,
+  StepRecord,
+  WorkflowRecord,
+  WorkflowStatus,
+} from "./records.js";
+
+/** What the engine writes to start a workflow. The store sets status `PENDING` and timestamps. */
+export interface NewWorkflow {
+  readonly workflowId: string;
+  readonly name: string;
+  readonly input: SerializedValue;
+  readonly executorId: string;
+  readonly parentWorkflowId?: string | undefined;
+  /** The application version it must run on; `undefined`: any. */
+  readonly appVersion?: string | undefined;
+  /** `ENQUEUED` to create it waiting in queue `queueName` (a queue store's job). Default `PENDING`. */
+  readonly status?: "PENDING" | "ENQUEUED" | undefined;
+  readonly queueName?: string | undefined;
+  /** Epoch ms past which the workflow is cancelled. */
+  readonly deadlineAt?: number | undefined;
+  /**
+   * Notify `status` when created, so the owning engine picks the workflow up at once. Clients
+   * set it; an engine starting its own workflow does not (it runs it directly).
+   */
+  readonly notify?: boolean | undefined;
+}
+
+/** What the store answers to `createWorkflow`. `created: false` means the ID was taken. */
+export interface CreateWorkflowResult {
+  readonly created: boolean;
+  /** The new row, or the existing one untouched when `created` is false. */
+  readonly workflow: WorkflowRecord;
+}
+
+/** What the engine writes when a workflow finishes. */
+export interface WorkflowOutcome {
+  readonly workflowId: string;
+  /** The executor that finished it; the row's `executorId` becomes this. */
+  readonly executorId: string;
+  readonly status: "SUCCESS" | "ERROR";
+  readonly output?: SerializedValue | undefined;
+  readonly error?: SerializedValue | undefined;
+}
+
+/** Filters of `listWorkflows`. Every field is optional; they combine with AND. */
+export interface WorkflowFilter {
+  readonly status?: WorkflowStatus | readonly WorkflowStatus[];
+  readonly name?: string;
+  readonly executorId?: string;
+  readonly parentWorkflowId?: string;
+  readonly workflowIds?: readonly string[];
+  /** Created at or after this epoch ms. */
+  readonly createdAfter?: number;
+  /** Created strictly before this epoch ms. */
+  readonly createdBefore?: number;
+  readonly appVersion?: string;
+  readonly queueName?: string;
+  /** Default 100. */
+  readonly limit?: number;
+  readonly offset?: number;
+  /** By `createdAt` (then `workflowId`). Default `"asc"`. */
+  readonly order?: "asc" | "desc";
+}
+
+/** Starting, checkpointing, finishing and listing workflows. */
+export interface RunningStore {
+  /**
+   * Inserts a `PENDING` workflow, or returns the existing row if `workflowId` is taken (whatever
+   * its name or status). Never overwrites. One round trip.
+   */
+  createWorkflow(workflow: NewWorkflow): Promise<CreateWorkflowResult>;
+
+  /** The workflow with this ID, or `undefined`. */
+  getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined>;
+
+  /** Every checkpoint of the workflow, ordered by position. Read only when replaying. */
+  listSteps(workflowId: string): Promise<StepRecord[]>;
+
+  /**
+   * Records a checkpoint. First write wins: returns `true` if this call stored it, `false` if a
+   * checkpoint already existed at (workflowId, position), which is left unchanged. One write and
+   * no read on the happy path; a store may batch concurrent calls into one statement, but must
+   * not resolve before the checkpoint is durable. Fenced (see {@link Fence}).
+   */
+  recordStep(step: StepRecord, fence?: Fence): Promise<boolean>;
+
+  /**
+   * Records the final outcome of a `PENDING` workflow, and `outcome.executorId` as the executor
+   * that finished it. Returns `false` (and changes nothing) if the workflow is not `PENDING` any
+   * more; fenced (see {@link Fence}) while it is. One write; a store may batch concurrent calls.
+   */
+  finishWorkflow(outcome: WorkflowOutcome, fence?: Fence): Promise<boolean>;
+
+  /** Workflows matching `filter`. */
+  listWorkflows(filter: WorkflowFilter): Promise<WorkflowRecord[]>;
+}

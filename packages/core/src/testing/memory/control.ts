@@ -1,0 +1,80 @@
+/** The control role of the memory store: cancel (with descendants), resume, fork. */
+import type { ControlStore } from "../../store/control-store.js";
+import type { WorkflowStatus } from "../../store/records.js";
+import type { MemoryTables } from "./tables.js";
+
+const resumable: readonly WorkflowStatus[] = ["CANCELLED", "ERROR", "DEAD_LETTER"];
+
+export function memoryControl(t: MemoryTables): ControlStore {
+  return {
+    async cancelWorkflow(workflowId, { children }) {
+      t.enter("cancelWorkflow");
+      const targets = [workflowId, ...(children ? descendantsOf(t, workflowId) : [])];
+      const cancelled: string[] = [];
+      for (const id of targets) {
+        const stored = t.workflows.get(id);
+        const status = stored?.record.status;
+        if (!stored || (status !== "PENDING" && status !== "ENQUEUED")) continue;
+        t.notifyStatus(t.update(stored, { status: "CANCELLED" }));
+        cancelled.push(id);
+      }
+      return cancelled;
+    },
+    async resumeWorkflow(workflowId, executorId) {
+      t.enter("resumeWorkflow");
+      const stored = t.workflows.get(workflowId);
+      if (!stored || !resumable.includes(stored.record.status)) return stored?.record;
+      stored.recoveryProgress = dropTrailingErrors(t, workflowId);
+      const record = t.update(stored, {
+        status: "PENDING",
+        executorId,
+        ownerEpoch: stored.record.ownerEpoch + 1,
+        output: undefined,
+        error: undefined,
+        recoveryAttempts: 0,
+        deadlineAt: undefined,
+      });
+      t.notifyStatus(record);
+      return record;
+    },
+    async forkWorkflow({ sourceId, newId, fromPosition, executorId }) {
+      t.enter("forkWorkflow");
+      const source = t.workflows.get(sourceId)?.record;
+      if (!source) return undefined;
+      const { name, input } = source;
+      const result = t.insertWorkflow({ workflowId: newId, name, input, executorId }, sourceId);
+      if (!result.created) return result;
+      for (const step of t.steps.get(sourceId)?.values() ?? []) {
+        if (step.position < fromPosition) t.insertStep({ ...step, workflowId: newId });
+      }
+      t.notifyStatus(result.workflow);
+      return result;
+    },
+  };
+}
+
+/** IDs of every descendant of `workflowId`, whatever their status, parents first. */
+function descendantsOf(t: MemoryTables, workflowId: string): string[] {
+  const found: string[] = [];
+  const queue = [workflowId];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const { record } of t.workflows.values()) {
+      if (record.parentWorkflowId === id && !found.includes(record.workflowId)) {
+        found.push(record.workflowId);
+        queue.push(record.workflowId);
+      }
+    }
+  }
+  return found;
+}
+
+/** Deletes the error checkpoints after the last successful one; returns how many remain. */
+function dropTrailingErrors(t: MemoryTables, workflowId: string): number {
+  const map = t.stepsOf(workflowId);
+  const positions = [...map.keys()].sort((a, b) => b - a);
+  for (const position of positions) {
+    if (map.get(position)?.error === undefined) break;
+    map.delete(position);
+  }
+  return map.size;
+}

@@ -1,0 +1,78 @@
+/** The ownership role of the memory store: heartbeats, recovery and takeover claims, versions. */
+import type { OwnershipStore, RecoveryResult } from "../../store/ownership-store.js";
+import type { MemoryTables } from "./tables.js";
+
+type Unknown = { workflowId: string; name: string }[];
+
+export function memoryOwnership(t: MemoryTables): OwnershipStore {
+  return {
+    async heartbeat({ executorId, appVersion, leaseMs }) {
+      t.enter("heartbeat");
+      t.executors.set(executorId, {
+        executorId,
+        appVersion,
+        leaseMs,
+        heartbeatAt: t.now(),
+        status: "alive",
+      });
+    },
+    async stopExecutor(executorId) {
+      t.enter("stopExecutor");
+      const executor = t.executors.get(executorId);
+      if (executor) executor.status = "stopped";
+    },
+    async listExecutors() {
+      t.enter("listExecutors");
+      return [...t.executors.values()].map((e) => ({ ...e, expired: t.expired(e) }));
+    },
+    async claimRecoverable(claim) {
+      t.enter("claimRecoverable");
+      const result: RecoveryResult = { recovered: [], deadLettered: [], unknown: [] };
+      for (const stored of t.workflows.values()) {
+        const { record } = stored;
+        if (record.status !== "PENDING" || record.executorId !== claim.executorId) continue;
+        if (!t.versionAllowed(record, claim.appVersion)) continue;
+        if (!claim.names.includes(record.name)) {
+          const { workflowId, name } = record;
+          (result.unknown as Unknown).push({ workflowId, name });
+          continue;
+        }
+        t.claimOne(stored, claim, result);
+      }
+      return result;
+    },
+    async takeOver(claim) {
+      t.enter("takeOver");
+      const gone = (executorId: string) => {
+        const executor = t.executors.get(executorId);
+        return claim.ignoreLeases === true || !executor || t.expired(executor);
+      };
+      const result: RecoveryResult = { recovered: [], deadLettered: [], unknown: [] };
+      for (const stored of t.workflows.values()) {
+        const { record } = stored;
+        if (result.recovered.length + result.deadLettered.length >= claim.limit) break;
+        if (record.status !== "PENDING" || record.executorId === claim.executorId) continue;
+        if (!gone(record.executorId)) continue;
+        if (!claim.names.includes(record.name)) {
+          const { workflowId, name } = record;
+          (result.unknown as Unknown).push({ workflowId, name });
+          continue;
+        }
+        if (!t.versionAllowed(record, claim.appVersion)) continue;
+        t.claimOne(stored, claim, result);
+      }
+      return result;
+    },
+    async setAppVersion(workflowIds, appVersion) {
+      t.enter("setAppVersion");
+      const moved: string[] = [];
+      for (const id of workflowIds) {
+        const stored = t.workflows.get(id);
+        if (stored?.record.status !== "PENDING") continue;
+        t.update(stored, { appVersion });
+        moved.push(id);
+      }
+      return moved;
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The memory store's tables and the rules its roles share: the fence check, first-write-wins
+ * checkpoints, recovery counting, the version rule of claims, and notifications delivered in a
+ * microtask after the change (as Postgres delivers them after commit). Each role of the store
+ * (`running.ts`, `messaging.ts`, ...) works on one `MemoryTables`.
+ */
+import { WorkflowOwnershipLostError } from "../../errors.js";
+import type { StoreNotification } from "../../store/messaging-store.js";
+import type { RecoveryClaim, RecoveryResult } from "../../store/ownership-store.js";
+import type { Fence, SerializedValue, StepRecord, WorkflowRecord } from "../../store/records.js";
+import type { CreateWorkflowResult, NewWorkflow } from "../../store/running-store.js";
+import type { WorkflowStore } from "../../store/workflow-store.js";
+
+/** A workflow row and what recovery remembers about it. */
+export interface StoredWorkflow {
+  record: WorkflowRecord;
+  /** Number of checkpoints at the last recovery claim; more now means progress was made. */
+  recoveryProgress: number;
+}
+
+export interface StoredMessage {
+  readonly destinationId: string;
+  readonly topic: string;
+  readonly message: SerializedValue;
+  /** Send order, for FIFO per topic. */
+  readonly seq: number;
+  consumed: boolean;
+}
+
+export interface StoredExecutor {
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  readonly leaseMs: number;
+  heartbeatAt: number;
+  status: "alive" | "stopped";
+}
+
+export interface StoredStreamEntry {
+  readonly value: SerializedValue | undefined;
+  readonly closed: boolean;
+}
+
+/** The methods of a store (what `calls` counts). */
+export type StoreMethod = Exclude<keyof WorkflowStore, "exclusive">;
+
+const storeMethods: readonly StoreMethod[] = [
+  "migrate",
+  "createWorkflow",
+  "getWorkflow",
+  "listSteps",
+  "recordStep",
+  "finishWorkflow",
+  "claimRecoverable",
+  "sendMessage",
+  "consumeMessage",
+  "setEvent",
+  "getEvent",
+  "writeStream",
+  "readStream",
+  "cancelWorkflow",
+  "resumeWorkflow",
+  "forkWorkflow",
+  "listWorkflows",
+  "heartbeat",
+  "stopExecutor",
+  "listExecutors",
+  "takeOver",
+  "setAppVersion",
+  "deleteFinished",
+  "subscribe",
+  "close",
+];
+
+/** Everything a memory store holds, with the rules its roles share. */
+export class MemoryTables {
+  readonly now: () => number;
+  readonly workflows = new Map<string, StoredWorkflow>();
+  readonly steps = new Map<string, Map<number, StepRecord>>();
+  readonly messages = new Map<string, StoredMessage>();
+  /** Keyed by `JSON.stringify([workflowId, key])`. */
+  readonly events = new Map<string, SerializedValue>();
+  /** Keyed by `JSON.stringify([workflowId, key])`, then by the writing step's position. */
+  readonly streams = new Map<string, Map<number, StoredStreamEntry>>();
+  readonly listeners = new Set<(notification: StoreNotification) => void>();
+  readonly executors = new Map<string, StoredExecutor>();
+  readonly calls = Object.fromEntries(storeMethods.map((m) => [m, 0])) as Record<
+    StoreMethod,
+    number
+  >;
+  messageSeq = 0;
+  closed = false;
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
+
+  /** Counts a call; throws once the store is closed. */
+  enter(method: StoreMethod): void {
+    if (this.closed) throw new Error(`memory store: ${method} called after close()`);
+    this.calls[method] += 1;
+  }
+
+  stepsOf(workflowId: string): Map<number, StepRecord> {
+    let map = this.steps.get(workflowId);
+    if (!map) this.steps.set(workflowId, (map = new Map<number, StepRecord>()));
+    return map;
+  }
+
+  /** Throws unless `fence` still matches the workflow's owner and epoch. */
+  checkFence(workflowId: string, fence: Fence | undefined): void {
+    if (!fence) return;
+    const record = this.workflows.get(workflowId)?.record;
+    if (record?.executorId !== fence.executorId || record.ownerEpoch !== fence.epoch) {
+      throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
+    }
+  }
+
+  /** First write wins: false when a checkpoint already holds the position. */
+  insertStep(step: StepRecord): boolean {
+    const map = this.stepsOf(step.workflowId);
+    if (map.has(step.position)) return false;
+    map.set(step.position, { ...step });
+    return true;
+  }
+
+  update(stored: StoredWorkflow, patch: Partial<WorkflowRecord>): WorkflowRecord {
+    stored.record = { ...stored.record, ...patch, updatedAt: this.now() };
+    return stored.record;
+  }
+
+  insertWorkflow(workflow: NewWorkflow, forkedFrom: string | undefined): CreateWorkflowResult {
+    const existing = this.workflows.get(workflow.workflowId);
+    if (existing) return { created: false, workflow: existing.record };
+    const at = this.now();
+    const record: WorkflowRecord = {
+      workflowId: workflow.workflowId,
+      name: workflow.name,
+      status: workflow.status ?? "PENDING",
+      input: workflow.input,
+      output: undefined,
+      error: undefined,
+      executorId: workflow.executorId,
+      parentWorkflowId: workflow.parentWorkflowId,
+      recoveryAttempts: 0,
+      deadlineAt: workflow.deadlineAt,
+      forkedFrom,
+      queueName: workflow.queueName,
+      appVersion: workflow.appVersion,
+      ownerEpoch: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
+    this.workflows.set(workflow.workflowId, { record, recoveryProgress: 0 });
+    return { created: true, workflow: record };
+  }
+
+  /** Delivers `notification` to the listeners in a microtask, after the change is applied. */
+  notify(notification: StoreNotification): void {
+    const targets = [...this.listeners];
+    queueMicrotask(() => {
+      for (const listener of targets) listener(notification);
+    });
+  }
+
+  notifyStatus(record: WorkflowRecord): void {
+    const { workflowId, status, executorId } = record;
+    this.notify({ kind: "status", workflowId, status, executorId });
+  }
+
+  expired(executor: StoredExecutor): boolean {
+    return executor.status === "stopped" || executor.heartbeatAt + executor.leaseMs < this.now();
+  }
+
+  /** The version rule of claims: same version, no version, or a version no alive executor runs. */
+  versionAllowed(record: WorkflowRecord, appVersion: string | undefined): boolean {
+    return (
+      appVersion === undefined ||
+      record.appVersion === undefined ||
+      record.appVersion === appVersion ||
+      ![...this.executors.values()].some(
+        (e) => !this.expired(e) && e.appVersion === record.appVersion,
+      )
+    );
+  }
+
+  /** Moves a claimed workflow to `claim.executorId`, counting recovery attempts; may dead-letter it. */
+  claimOne(stored: StoredWorkflow, claim: RecoveryClaim, into: RecoveryResult): void {
+    const { record } = stored;
+    const progress = this.steps.get(record.workflowId)?.size ?? 0;
+    const attempts = progress > stored.recoveryProgress ? 1 : record.recoveryAttempts + 1;
+    stored.recoveryProgress = progress;
+    const limit = claim.maxRecoveryAttempts[record.name] ?? Number.POSITIVE_INFINITY;
+    const patch = {
+      recoveryAttempts: attempts,
+      executorId: claim.executorId,
+      ownerEpoch: record.ownerEpoch + 1,
+    };
+    if (attempts > limit) {
+      (into.deadLettered as WorkflowRecord[]).push(
+        this.update(stored, { ...patch, status: "DEAD_LETTER" }),
+      );
+    } else {
+      (into.recovered as WorkflowRecord[]).push(this.update(stored, patch));
+    }
+  }
+}
+
+/** The key of an event or a stream in its table. */
+export const pairKey = (workflowId: string, key: string): string =>
+  JSON.stringify([workflowId, key]);
