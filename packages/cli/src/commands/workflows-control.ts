@@ -1,0 +1,130 @@
+/**
+ * The commands that steer a workflow: cancel (with its children unless `--no-children`),
+ * resume, fork from a step, and send a message. Each checks the workflow exists first, so an
+ * unknown ID exits with code 3, and reports what changed.
+ */
+import { usageError } from "../cli-error.js";
+import { stringOption, type Command, type CommandContext } from "../command.js";
+import { findWorkflow } from "./workflow-lookup.js";
+
+const print = (ctx: CommandContext, json: Record<string, unknown>, text: string) =>
+  ctx.out(ctx.json ? JSON.stringify(json, null, 2) : text);
+
+export const workflowsCancel: Command = {
+  words: ["workflows", "cancel"],
+  summary: "Cancel a workflow that is enqueued or running, and its children",
+  usage: "workflows cancel <id> [--no-children]",
+  description:
+    "A running step's AbortSignal fires; waits wake. A finished workflow is left as it is\n" +
+    "(exit code 0, nothing cancelled).",
+  options: { "no-children": { type: "boolean" } },
+  optionHelp: { "no-children": ["", "leave its child workflows running"] },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const workflowId = ctx.args[0] ?? "";
+    const { client } = await ctx.connect();
+    const before = await findWorkflow(client, workflowId);
+    const cancelled = await client.cancel(workflowId, {
+      children: ctx.options["no-children"] !== true,
+    });
+    const text =
+      cancelled.length === 0
+        ? `nothing cancelled: ${workflowId} is ${ctx.style.status(before.status)}`
+        : `cancelled ${cancelled.length} workflow${cancelled.length === 1 ? "" : "s"}: ${cancelled.join(", ")}`;
+    print(ctx, { workflowId, cancelled }, text);
+  },
+};
+
+export const workflowsResume: Command = {
+  words: ["workflows", "resume"],
+  summary: "Resume a cancelled, failed or dead-lettered workflow from its last completed step",
+  usage: "workflows resume <id> [--executor <id>]",
+  description: "Any live engine that registers the workflow picks it up (or the one named).",
+  options: { executor: { type: "string" } },
+  optionHelp: { executor: ["<id>", "the executor that must run it"] },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const workflowId = ctx.args[0] ?? "";
+    const { client } = await ctx.connect();
+    const before = await findWorkflow(client, workflowId);
+    const executorId = stringOption(ctx.options, "executor");
+    const handle = await client.resume(workflowId, executorId === undefined ? {} : { executorId });
+    const after = await handle.status();
+    const resumed = before.status !== after.status;
+    const text = resumed
+      ? `resumed ${workflowId}: ${ctx.style.status(before.status)} -> ${ctx.style.status(after.status)}`
+      : `nothing to resume: ${workflowId} is ${ctx.style.status(before.status)}`;
+    print(ctx, { workflowId, resumed, status: after.status }, text);
+  },
+};
+
+export const workflowsFork: Command = {
+  words: ["workflows", "fork"],
+  summary: "Start a copy of a workflow that re-runs from a step position",
+  usage: "workflows fork <id> --from-step <n> [--id <new-id>] [--executor <id>]",
+  description:
+    "The copy keeps the checkpoints before position <n> (see cairn workflows steps) and runs\n" +
+    "the rest again. It prints the new workflow's ID.",
+  options: {
+    "from-step": { type: "string" },
+    id: { type: "string" },
+    executor: { type: "string" },
+  },
+  optionHelp: {
+    "from-step": ["<n>", "the first position to run again (0: from the start)"],
+    id: ["<new-id>", "the fork's workflow ID (default: a random UUID)"],
+    executor: ["<id>", "the executor that must run it"],
+  },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const workflowId = ctx.args[0] ?? "";
+    const fromText = stringOption(ctx.options, "from-step");
+    const fromStep = Number(fromText);
+    if (fromText === undefined || !/^\d+$/.test(fromText)) {
+      throw usageError("--from-step <n> is required: an integer position >= 0", "workflows fork");
+    }
+    const { client } = await ctx.connect();
+    await findWorkflow(client, workflowId);
+    const id = stringOption(ctx.options, "id");
+    const executorId = stringOption(ctx.options, "executor");
+    const handle = await client.fork(workflowId, {
+      fromStep,
+      ...(id === undefined ? {} : { id }),
+      ...(executorId === undefined ? {} : { executorId }),
+    });
+    print(
+      ctx,
+      { workflowId: handle.workflowId, forkedFrom: workflowId, fromStep },
+      ctx.json ? "" : `forked ${workflowId} from step ${fromStep}: ${handle.workflowId}`,
+    );
+  },
+};
+
+export const workflowsSend: Command = {
+  words: ["workflows", "send"],
+  summary: "Send a workflow a message on a topic (the message is JSON)",
+  usage: "workflows send <id> <topic> <json> [--idempotency-key <key>]",
+  description: "The workflow receives it with ctx.recv(<topic>).",
+  options: { "idempotency-key": { type: "string" } },
+  optionHelp: {
+    "idempotency-key": ["<key>", "sending again with the same key delivers the message once"],
+  },
+  positionals: { min: 3, max: 3 },
+  examples: [`cairn workflows send approval-7 decision '{"approved": true}'`],
+  async run(ctx) {
+    const [workflowId = "", topic = "", text = ""] = ctx.args;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (error) {
+      throw usageError(
+        `the message is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+        "workflows send",
+      );
+    }
+    const { client } = await ctx.connect();
+    const key = stringOption(ctx.options, "idempotency-key");
+    await client.send(workflowId, topic, message, key === undefined ? {} : { idempotencyKey: key });
+    print(ctx, { workflowId, topic, sent: true }, `sent to ${workflowId} on "${topic}"`);
+  },
+};
