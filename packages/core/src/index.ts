@@ -21,6 +21,12 @@ export {
   type StepDefinition,
 } from "./step.js";
 export {
+  runDurableOperation,
+  type DurableOperationScope,
+  type DurableOperationOutcome,
+  type DurableOperationPerform,
+} from "./durable-operation.js";
+export {
   pipeline,
   type Pipeline,
   type PipelineOptions,
@@ -64,7 +70,7 @@ export type { ListWorkflowsFilter, WorkflowInfo, StepInfo } from "./inspection.j
 export type { RetryOptions } from "./execution/retry-policy.js";
 export type { Duration } from "./duration.js";
 export { consoleLogger, type Logger, type LogFields } from "./logger.js";
-export { serialize, deserialize } from "./serialization.js";
+export { serialize, deserialize, serializeError } from "./serialization.js";
 export {
   CairnError,
   ValidationError,

@@ -118,3 +118,27 @@ export class StoreClosedError extends Error {
     return hasCode(error, "STORE_CLOSED");
   }
 }
+
+/**
+ * A `transaction()` was called in a workflow whose engine's store is not one this package made
+ * (so there is no database to run it on), and no `database` option names one.
+ */
+export class UnsupportedStoreError extends Error {
+  override readonly name = "UnsupportedStoreError";
+  readonly code = "UNSUPPORTED_STORE";
+
+  /** The transaction's name. */
+  readonly transaction: string;
+
+  constructor(transaction: string) {
+    super(
+      `transaction "${transaction}" needs the engine's store to be createPgStore() or ` +
+        `createPgliteStore() (or a wrapper made with {...store}), or a \`database\` option`,
+    );
+    this.transaction = transaction;
+  }
+
+  static is(error: unknown): error is UnsupportedStoreError {
+    return hasCode(error, "UNSUPPORTED_STORE");
+  }
+}

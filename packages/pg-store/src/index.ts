@@ -6,9 +6,22 @@ export { createPgStore, type PgStoreOptions } from "./pg-store.js";
 export { createPgliteStore, type PgliteStoreOptions } from "./pglite-store.js";
 export type { PgStore } from "./sql-store.js";
 export {
+  transaction,
+  type TransactionOptions,
+  type TransactionContext,
+  type TransactionStep,
+  type IsolationLevel,
+  type PostgresTransaction,
+  type PGliteTransaction,
+  type DriverTransaction,
+} from "./transaction.js";
+export { migrateCompletions, type MigrateCompletionsOptions } from "./completions.js";
+export type { AppDatabase } from "./transactions/targets.js";
+export {
   DataDirDamagedError,
   DataDirLockedError,
   DatabaseUnavailableError,
   SchemaNameInvalidError,
   StoreClosedError,
+  UnsupportedStoreError,
 } from "./errors.js";

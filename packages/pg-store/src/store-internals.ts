@@ -2,7 +2,8 @@
  * What modules of this package that build on a store (the queue store of
  * `@cairn/pg-store/queue`) may reach inside it: its driver, its names and whether it is the only
  * process on its database. Kept in a WeakMap keyed by the store object, so nothing of it is on
- * the store's public type and nothing outside this package can get at it.
+ * the store's public type and nothing outside this package can get at it; a module-private
+ * symbol on the store also carries it, so a wrapper made with `{ ...store }` still leads here.
  */
 import type { SqlExecutor } from "./executors/sql-executor.js";
 import type { SchemaNames } from "./schema-names.js";
@@ -17,13 +18,15 @@ export interface StoreInternals {
 }
 
 const registry = new WeakMap<object, StoreInternals>();
+const carried = Symbol("@cairn/pg-store internals");
 
 /** Called once by the store's constructor. */
 export function registerInternals(store: object, internals: StoreInternals): void {
   registry.set(store, internals);
+  Object.defineProperty(store, carried, { value: internals, enumerable: true });
 }
 
-/** The insides of a store made by this package; undefined for any other object. */
+/** The insides of a store made by this package (or a spread copy); undefined for others. */
 export function internalsOf(store: object): StoreInternals | undefined {
-  return registry.get(store);
+  return registry.get(store) ?? (store as { [carried]?: StoreInternals })[carried];
 }

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { parseChannel } from "../channels.js";
 import type { ChildOptions, RaceBranch, WaitOptions, WorkflowContext } from "../context.js";
+import type { DurableOperationPerform } from "../durable-operation.js";
 import { toMs, type Duration } from "../duration.js";
 import {
   CairnError,
@@ -179,6 +180,23 @@ export class Execution implements WorkflowContext, DurableOperations {
       } catch (error) {
         return checkpoint({ error: serializeError(error, subject) });
       }
+    });
+  }
+
+  runOperation(name: string, perform: DurableOperationPerform): Promise<unknown> {
+    return this.operation(name, async (position, startedAt) => {
+      const scope = {
+        workflowId: this.workflowId,
+        name,
+        position,
+        startedAt,
+        fence: this.fence,
+        signal: this.hardStop.signal,
+        log: this.log,
+        store: this.host.store,
+      };
+      const outcome = await this.guard(() => perform(scope), name);
+      return "recorded" in outcome ? outcome : outcome.checkpoint;
     });
   }
 

@@ -4,6 +4,7 @@
  * through global state. The key is a global symbol so duplicate installs still recognise it.
  */
 import type { ChildOptions } from "../context.js";
+import type { DurableOperationPerform } from "../durable-operation.js";
 import type { StepDefinition } from "../step.js";
 import type { WorkflowDefinition } from "../workflow.js";
 
@@ -15,6 +16,8 @@ export interface DurableOperations {
     input: unknown,
     options?: ChildOptions,
   ): Promise<unknown>;
+  /** An operation whose checkpoint `perform` may write itself (see `runDurableOperation`). */
+  runOperation(name: string, perform: DurableOperationPerform): Promise<unknown>;
 }
 
 const operationsKey = Symbol.for("@cairn/core/operations");

@@ -4,7 +4,7 @@
  * The database is opened on first use, so creating a store never blocks or starts WASM.
  */
 import type { PGliteInterface, Transaction } from "@electric-sql/pglite";
-import type { SqlExecutor, SqlQueryable } from "./sql-executor.js";
+import { modeSql, type SqlExecutor, type SqlQueryable } from "./sql-executor.js";
 
 function queryable(db: PGliteInterface | Transaction): SqlQueryable {
   return {
@@ -35,8 +35,11 @@ export function pgliteExecutor(
     async script(text: string): Promise<void> {
       await queryable(await db()).script(text);
     },
-    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-      return (await db()).transaction((tx) => fn(queryable(tx)));
+    async transaction(fn, mode) {
+      return (await db()).transaction(async (tx) => {
+        if (mode) await tx.exec(`set transaction ${modeSql(mode)}`);
+        return fn(queryable(tx), tx);
+      });
     },
     async listen(channel, onPayload) {
       // PGlite pastes the name into LISTEN as given: quote it to keep its case.

@@ -6,7 +6,12 @@
  */
 import type postgres from "postgres";
 import { DatabaseUnavailableError } from "../errors.js";
-import type { SqlExecutor, SqlQueryable } from "./sql-executor.js";
+import {
+  modeSql,
+  type SqlExecutor,
+  type SqlQueryable,
+  type TransactionMode,
+} from "./sql-executor.js";
 
 type Client = postgres.Sql | postgres.TransactionSql;
 type Params = postgres.ParameterOrJSON<never>[];
@@ -65,9 +70,13 @@ function queryable(client: Client): SqlQueryable {
 export function postgresExecutor(sql: postgres.Sql, owned: boolean): SqlExecutor {
   return {
     ...queryable(sql),
-    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    async transaction<T>(
+      fn: (tx: SqlQueryable, native: unknown) => Promise<T>,
+      mode?: TransactionMode,
+    ): Promise<T> {
       try {
-        return (await sql.begin((tx) => fn(queryable(tx)))) as T;
+        const body = (tx: postgres.TransactionSql) => fn(queryable(tx), tx);
+        return (await (mode ? sql.begin(modeSql(mode), body) : sql.begin(body))) as T;
       } catch (error) {
         throw mapError(error);
       }

@@ -4,6 +4,16 @@
  * text and parameters only: no tagged templates, no driver types.
  */
 
+/** The characteristics of a transaction: isolation level and access mode. */
+export interface TransactionMode {
+  readonly isolationLevel: "read committed" | "repeatable read" | "serializable";
+  readonly readOnly: boolean;
+}
+
+/** The mode as SQL words for `begin ...` or `set transaction ...`. */
+export const modeSql = (mode: TransactionMode): string =>
+  `isolation level ${mode.isolationLevel} ${mode.readOnly ? "read only" : "read write"}`;
+
 /** Runs statements on a connection or inside a transaction. */
 export interface SqlQueryable {
   /** One statement with `$1...` parameters; resolves to its rows (or its `returning` rows). */
@@ -14,8 +24,15 @@ export interface SqlQueryable {
 
 /** A driver handle: statements, transactions, and shutting down what the store owns. */
 export interface SqlExecutor extends SqlQueryable {
-  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. `mode`
+   * is what follows `begin`/`set transaction` (e.g. `isolation level serializable read only`).
+   * `fn` also gets the driver's own transaction object, to hand to user code.
+   */
+  transaction<T>(
+    fn: (tx: SqlQueryable, native: unknown) => Promise<T>,
+    mode?: TransactionMode,
+  ): Promise<T>;
   /**
    * LISTENs on `channel` (letters, digits, underscores; case kept) and calls `onPayload` for
    * each notification. Resolves once listening, with the function that stops it.
