@@ -9,7 +9,8 @@ import type { AnyWorkflowContext } from "./context.js";
 import { NotInWorkflowError } from "./errors.js";
 import { operationsOf } from "./execution/operations.js";
 import type { Logger } from "./logger.js";
-import type { Fence, StepRecord, WorkflowStore } from "./store/workflow-store.js";
+import type { Fence, StepRecord } from "./store/records.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
 
 /** What `perform` of a {@link runDurableOperation} gets to do its work and checkpoint it. */
 export interface DurableOperationScope {
