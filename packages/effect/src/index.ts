@@ -36,3 +36,7 @@ export {
 } from "./native/durable.js";
 export { WorkflowCancelled } from "./native/errors.js";
 export { EffectFailure, type EncodedReason, type ValueSchema } from "./native/codec.js";
+export {
+  layerWorkflowEngine,
+  type CairnWorkflowEngineOptions,
+} from "./workflow-engine/cairn-workflow-engine.js";

@@ -1,0 +1,175 @@
+/**
+ * Where Effect's workflow engine keeps its state in a Cairn store. An execution is a Cairn
+ * workflow (its ID the execution ID, its name the workflow's tag, its input the JSON-encoded
+ * payload); its final `Exit` is the workflow's outcome (`SUCCESS`, `ERROR`, or `CANCELLED` for an
+ * interruption, with the exit kept in an event). Effect looks activities, deferreds and clocks
+ * up by name rather than by call position, so they live in the workflow's events, keyed
+ * `effect/activity/<name>/<attempt>`, `effect/deferred/<name>`, `effect/clock/<name>` (the wake-up
+ * time) and `effect/interrupt`. Values are JSON made by Effect `Schema`, stored with core's
+ * serializer. This module reads and writes; it decides nothing.
+ */
+import { deserialize, serialize, type WorkflowRecord, type WorkflowStore } from "@cairn/core";
+import { Exit, Schema } from "effect";
+import type { Workflow } from "effect/workflow";
+
+const exitJson = Schema.toCodecJson(Schema.Exit(Schema.Unknown, Schema.Unknown, Schema.Defect()));
+const encodeExitJson = Schema.encodeUnknownSync(exitJson);
+const decodeExitJson = Schema.decodeUnknownSync(exitJson);
+
+const key = {
+  activity: (name: string, attempt: number) => `effect/activity/${name}/${attempt}`,
+  deferred: (name: string) => `effect/deferred/${name}`,
+  clock: (name: string) => `effect/clock/${name}`,
+  interrupt: "effect/interrupt",
+  result: "effect/result",
+};
+
+/** The prefix of the event keys that wake a run: deferred completions and interrupt requests. */
+export const wakeKeys = { deferred: "effect/deferred/", interrupt: key.interrupt };
+
+/** An `Exit` whose values are already JSON (or `undefined`), as text. */
+export function storeExit(exit: Exit.Exit<unknown, unknown>): string {
+  return serialize(encodeExitJson(Exit.map(exit, (value) => value ?? null)), "an Effect exit");
+}
+
+/** Reads an exit written by {@link storeExit}; its values stay JSON. */
+export function loadExit(text: string): Exit.Exit<unknown, unknown> {
+  return decodeExitJson(deserialize(text));
+}
+
+/** The typed `Exit` of a workflow, to JSON with its own schemas and back. */
+export function workflowExitCodec(workflow: Workflow.Any) {
+  const codec = Schema.toCodecJson(
+    Schema.Exit(workflow.successSchema, workflow.errorSchema, Schema.Defect()),
+  ) as unknown as Schema.Codec<Exit.Exit<unknown, unknown>, unknown>;
+  return {
+    encode: (exit: Exit.Exit<unknown, unknown>) =>
+      serialize(Schema.encodeUnknownSync(codec)(exit), "a workflow exit"),
+    decode: (text: string) => Schema.decodeUnknownSync(codec)(deserialize(text)),
+  };
+}
+
+/** A workflow's payload, to JSON with its schema and back. */
+export function payloadCodec(workflow: Workflow.Any) {
+  const codec = Schema.toCodecJson(workflow.payloadSchema) as unknown as Schema.Codec<
+    object,
+    unknown
+  >;
+  return {
+    encode: (payload: object) => serialize(Schema.encodeUnknownSync(codec)(payload), "a payload"),
+    decode: (text: string) => Schema.decodeUnknownSync(codec)(deserialize(text)),
+  };
+}
+
+/** The reads and writes of one engine on its store. */
+export class Persistence {
+  private readonly store: WorkflowStore;
+  private readonly executorId: string;
+
+  constructor(store: WorkflowStore, executorId: string) {
+    this.store = store;
+    this.executorId = executorId;
+  }
+
+  /** Creates the execution, or returns the one that exists. */
+  async create(
+    workflow: Workflow.Any,
+    executionId: string,
+    payload: object,
+    parentId: string | undefined,
+  ): Promise<{ created: boolean; record: WorkflowRecord }> {
+    const { created, workflow: record } = await this.store.createWorkflow({
+      workflowId: executionId,
+      name: workflow._tag,
+      input: payloadCodec(workflow).encode(payload),
+      executorId: this.executorId,
+      parentWorkflowId: parentId,
+    });
+    return { created, record };
+  }
+
+  get(executionId: string): Promise<WorkflowRecord | undefined> {
+    return this.store.getWorkflow(executionId);
+  }
+
+  /** Records a finished execution. An interruption is `CANCELLED`, its exit kept in an event. */
+  async finish(workflow: Workflow.Any, executionId: string, exit: Exit.Exit<unknown, unknown>) {
+    const text = workflowExitCodec(workflow).encode(exit);
+    if (Exit.isFailure(exit) && exit.cause.reasons.every((r) => r._tag === "Interrupt")) {
+      await this.store.setEvent(executionId, key.result, text);
+      await this.store.cancelWorkflow(executionId, { children: false });
+      return;
+    }
+    await this.store.finishWorkflow({
+      workflowId: executionId,
+      executorId: this.executorId,
+      status: Exit.isSuccess(exit) ? "SUCCESS" : "ERROR",
+      ...(Exit.isSuccess(exit) ? { output: text } : { error: text }),
+    });
+  }
+
+  /** The exit of a finished execution, or `undefined` while it runs. */
+  async outcome(
+    workflow: Workflow.Any,
+    record: WorkflowRecord,
+  ): Promise<Exit.Exit<unknown, unknown> | undefined> {
+    const codec = workflowExitCodec(workflow);
+    switch (record.status) {
+      case "SUCCESS":
+        return codec.decode(record.output ?? "");
+      case "ERROR":
+      case "DEAD_LETTER":
+        return record.error === undefined ? Exit.die(record.status) : codec.decode(record.error);
+      case "CANCELLED": {
+        const text = await this.store.getEvent(record.workflowId, key.result);
+        return text === undefined ? Exit.interrupt() : codec.decode(text);
+      }
+      case "PENDING":
+      case "ENQUEUED":
+        return undefined;
+    }
+  }
+
+  async activity(executionId: string, name: string, attempt: number) {
+    const text = await this.store.getEvent(executionId, key.activity(name, attempt));
+    return text === undefined ? undefined : loadExit(text);
+  }
+
+  saveActivity(
+    executionId: string,
+    name: string,
+    attempt: number,
+    exit: Exit.Exit<unknown, unknown>,
+  ) {
+    return this.store.setEvent(executionId, key.activity(name, attempt), storeExit(exit));
+  }
+
+  async deferred(executionId: string, name: string) {
+    const text = await this.store.getEvent(executionId, key.deferred(name));
+    return text === undefined ? undefined : loadExit(text);
+  }
+
+  /** Completes a deferred once: returns false if it already had a result. */
+  async completeDeferred(executionId: string, name: string, exit: Exit.Exit<unknown, unknown>) {
+    if ((await this.store.getEvent(executionId, key.deferred(name))) !== undefined) return false;
+    await this.store.setEvent(executionId, key.deferred(name), storeExit(exit));
+    return true;
+  }
+
+  /** The clock's wake-up time (epoch ms), recorded the first time it is scheduled. */
+  async clockWakeAt(executionId: string, name: string, wakeAt: number): Promise<number> {
+    const text = await this.store.getEvent(executionId, key.clock(name));
+    if (text !== undefined) return deserialize<number>(text);
+    await this.store.setEvent(executionId, key.clock(name), serialize(wakeAt, "a clock"));
+    return wakeAt;
+  }
+
+  async interruptRequested(executionId: string): Promise<"safe" | "unsafe" | undefined> {
+    const text = await this.store.getEvent(executionId, key.interrupt);
+    return text === undefined ? undefined : deserialize<"safe" | "unsafe">(text);
+  }
+
+  requestInterrupt(executionId: string, mode: "safe" | "unsafe") {
+    return this.store.setEvent(executionId, key.interrupt, serialize(mode, "an interrupt"));
+  }
+}

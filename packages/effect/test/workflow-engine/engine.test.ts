@@ -1,0 +1,164 @@
+import { Effect, Exit, Fiber, Option, Schedule } from "effect";
+import { DurableDeferred, type WorkflowEngine } from "effect/workflow";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { layerWorkflowEngine } from "../../src/index.js";
+import {
+  memoryBackend,
+  pgliteBackend,
+  postgresBackend,
+  type Backend,
+  type TestDatabase,
+} from "../support/backends.js";
+import { build, type Built } from "../support/scoped.js";
+import { Approval, Checkout, live, PaymentDeclined } from "./fixtures.js";
+
+type Engine = Built<WorkflowEngine.WorkflowEngine>;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** An engine on `database`, and its store (to look at; the engine closes it). */
+async function engineOn(database: TestDatabase, counts: Record<string, number>) {
+  const store = database.store();
+  const engine: Engine = await build(live(layerWorkflowEngine({ store }), counts));
+  cleanups.push(() => engine.close());
+  return Object.assign(engine, { store });
+}
+
+function newDatabase(backend: Backend): TestDatabase {
+  const database = backend.database();
+  cleanups.push(() => database.drop());
+  return database;
+}
+
+const payload = (orderId: string, amount = 40, clockMs = 0) => ({ orderId, amount, clockMs });
+
+/** Waits until the execution has parked (on the approval deferred). */
+const suspended = (executionId: string) =>
+  Checkout.poll(executionId).pipe(
+    Effect.repeat({
+      schedule: Schedule.spaced("5 millis"),
+      until: (result) => Option.isSome(result) && result.value._tag === "Suspended",
+    }),
+  );
+
+const approve = (input: ReturnType<typeof payload>, by: string) =>
+  Effect.flatMap(
+    DurableDeferred.tokenFromPayload(Approval, { workflow: Checkout, payload: input }),
+    (token) => DurableDeferred.succeed(Approval, { token, value: by }),
+  );
+
+describe.each([memoryBackend, pgliteBackend, postgresBackend])(
+  "effect/workflow programs on a Cairn store ($name)",
+  (backend) => {
+    beforeAll(() => backend.open());
+    afterAll(() => backend.close());
+
+    it.skipIf(backend.skip)(
+      "runs activities once, waits for a deferred and a durable clock, then completes",
+      async () => {
+        const counts: Record<string, number> = {};
+        const engine = await engineOn(newDatabase(backend), counts);
+        const input = payload("o1", 40, 30);
+        const fiber = Effect.runFork(
+          Effect.provideContext(Checkout.execute(input), engine.context),
+        );
+        const id = await engine.run(Checkout.executionId(input));
+        await engine.run(suspended(id));
+        await engine.run(approve(input, "alice"));
+        const result = await Effect.runPromise(Fiber.join(fiber));
+        expect(result).toBe("R-o1 / approved by alice / paid 40");
+        expect(counts).toEqual({ reserve: 1, charge: 1 });
+        const polled = await engine.run(Checkout.poll(id));
+        expect(Option.getOrThrow(polled)).toMatchObject({
+          _tag: "Complete",
+          exit: Exit.succeed(result),
+        });
+      },
+    );
+
+    it.skipIf(backend.skip)(
+      "maps the idempotency key to one Cairn workflow and never runs an execution twice",
+      async () => {
+        const counts: Record<string, number> = {};
+        const database = newDatabase(backend);
+        const engine = await engineOn(database, counts);
+        const input = payload("o2");
+        const id = await engine.run(Checkout.execute(input, { discard: true }));
+        await engine.run(suspended(id));
+        await engine.run(Checkout.execute(input, { discard: true }));
+        await engine.run(approve(input, "bob"));
+        const first = await engine.run(Checkout.execute(input));
+        const second = await engine.run(Checkout.execute(input));
+        expect(second).toBe(first);
+        expect(counts).toEqual({ reserve: 1, charge: 1 });
+        const record = await engine.store.getWorkflow(id);
+        expect(record).toMatchObject({ workflowId: id, name: "Checkout", status: "SUCCESS" });
+      },
+    );
+
+    it.skipIf(backend.skip)(
+      "runs compensation when the workflow fails and delivers the typed failure",
+      async () => {
+        const counts: Record<string, number> = {};
+        const engine = await engineOn(newDatabase(backend), counts);
+        const input = payload("o3", 150);
+        const id = await engine.run(Checkout.execute(input, { discard: true }));
+        await engine.run(suspended(id));
+        await engine.run(approve(input, "carol"));
+        const exit = await engine.runExit(Checkout.execute(input));
+        const error = Option.getOrThrow(Exit.findErrorOption(exit));
+        expect(error).toBeInstanceOf(PaymentDeclined);
+        expect(error).toMatchObject({ _tag: "PaymentDeclined", amount: 150 });
+        expect(counts).toEqual({ reserve: 1, charge: 1, release: 1 });
+      },
+    );
+
+    it.skipIf(backend.skip)(
+      "interrupts a suspended execution: compensations run and Cairn records it CANCELLED",
+      async () => {
+        const counts: Record<string, number> = {};
+        const database = newDatabase(backend);
+        const engine = await engineOn(database, counts);
+        const input = payload("o4");
+        const id = await engine.run(Checkout.execute(input, { discard: true }));
+        await engine.run(suspended(id));
+        await engine.run(Checkout.interrupt(id));
+        const result = await engine.run(
+          Checkout.poll(id).pipe(
+            Effect.repeat({
+              schedule: Schedule.spaced("5 millis"),
+              until: (r) => Option.isSome(r) && r.value._tag === "Complete",
+            }),
+          ),
+        );
+        const exit =
+          Option.isSome(result) && result.value._tag === "Complete" ? result.value.exit : undefined;
+        expect(exit && Exit.hasInterrupts(exit)).toBe(true);
+        expect(counts).toEqual({ reserve: 1, release: 1 });
+        expect(await engine.store.getWorkflow(id)).toMatchObject({ status: "CANCELLED" });
+      },
+    );
+
+    it.skipIf(backend.skip)(
+      "picks an execution up after a restart without running recorded activities again",
+      async () => {
+        const counts: Record<string, number> = {};
+        const database = newDatabase(backend);
+        const first = await engineOn(database, counts);
+        const input = payload("o5", 40, 20);
+        const id = await first.run(Checkout.execute(input, { discard: true }));
+        await first.run(suspended(id));
+        await first.close();
+        cleanups.splice(cleanups.length - 1, 1);
+        const second = await engineOn(database, counts);
+        await second.run(suspended(id));
+        await second.run(approve(input, "dave"));
+        const result = await second.run(Checkout.execute(input));
+        expect(result).toBe("R-o5 / approved by dave / paid 40");
+        expect(counts).toEqual({ reserve: 1, charge: 1 });
+      },
+    );
+  },
+);
