@@ -102,12 +102,3 @@ export const memoryBackend: Backend = {
     return { address: "memory", store: () => store, drop: () => shared.close() };
   },
 };
-
-/** Opens the database a parent process described with `address` (see {@link TestDatabase}). */
-export function storeAt(address: string, url = process.env["DATABASE_URL"]): WorkflowStore {
-  if (address.startsWith("pglite:")) return createPgliteStore({ dataDir: address.slice(7) });
-  if (address.startsWith("postgres:")) {
-    return createPgStore({ url, schema: address.slice(9), max: 4 });
-  }
-  throw new Error(`unknown database address ${address}`);
-}
