@@ -96,7 +96,7 @@ export class Persistence {
   async finish(workflow: Workflow.Any, executionId: string, exit: Exit.Exit<unknown, unknown>) {
     const text = workflowExitCodec(workflow).encode(exit);
     if (Exit.isFailure(exit) && exit.cause.reasons.every((r) => r._tag === "Interrupt")) {
-      await this.store.setEvent(executionId, key.result, text);
+      await this.store.setEvent({ workflowId: executionId, key: key.result, value: text });
       await this.store.cancelWorkflow(executionId, { children: false });
       return;
     }
@@ -141,7 +141,11 @@ export class Persistence {
     attempt: number,
     exit: Exit.Exit<unknown, unknown>,
   ) {
-    return this.store.setEvent(executionId, key.activity(name, attempt), storeExit(exit));
+    return this.store.setEvent({
+      workflowId: executionId,
+      key: key.activity(name, attempt),
+      value: storeExit(exit),
+    });
   }
 
   async deferred(executionId: string, name: string) {
@@ -152,7 +156,11 @@ export class Persistence {
   /** Completes a deferred once: returns false if it already had a result. */
   async completeDeferred(executionId: string, name: string, exit: Exit.Exit<unknown, unknown>) {
     if ((await this.store.getEvent(executionId, key.deferred(name))) !== undefined) return false;
-    await this.store.setEvent(executionId, key.deferred(name), storeExit(exit));
+    await this.store.setEvent({
+      workflowId: executionId,
+      key: key.deferred(name),
+      value: storeExit(exit),
+    });
     return true;
   }
 
@@ -160,7 +168,11 @@ export class Persistence {
   async clockWakeAt(executionId: string, name: string, wakeAt: number): Promise<number> {
     const text = await this.store.getEvent(executionId, key.clock(name));
     if (text !== undefined) return deserialize<number>(text);
-    await this.store.setEvent(executionId, key.clock(name), serialize(wakeAt, "a clock"));
+    await this.store.setEvent({
+      workflowId: executionId,
+      key: key.clock(name),
+      value: serialize(wakeAt, "a clock"),
+    });
     return wakeAt;
   }
 
@@ -170,6 +182,10 @@ export class Persistence {
   }
 
   requestInterrupt(executionId: string, mode: "safe" | "unsafe") {
-    return this.store.setEvent(executionId, key.interrupt, serialize(mode, "an interrupt"));
+    return this.store.setEvent({
+      workflowId: executionId,
+      key: key.interrupt,
+      value: serialize(mode, "an interrupt"),
+    });
   }
 }
