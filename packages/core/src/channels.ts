@@ -1,20 +1,19 @@
 /**
  * Typed channels: a workflow may declare the messages it receives, the events it sets and the
- * streams it writes, each with a zod schema, once — in `workflow({ channels })`. Sends, receives,
+ * streams it writes, each with a schema (zod or any Standard Schema), once — in `workflow({ channels })`. Sends, receives,
  * events and stream reads are then typed on both ends and validated where the schema is known.
  * Without a declaration everything still works, untyped (`string` names, `unknown` values).
  */
-import type { z } from "zod";
-import { ValidationError } from "./errors.js";
+import { parseWithSchema, type AnySchema, type SchemaInput, type SchemaOutput } from "./schema.js";
 
 /** The schemas a workflow declares for its channels. */
 export interface ChannelSchemas {
   /** Message topics the workflow receives with `ctx.recv`, and their payloads. */
-  readonly messages?: Readonly<Record<string, z.ZodType>>;
+  readonly messages?: Readonly<Record<string, AnySchema>>;
   /** Event keys the workflow sets with `ctx.setEvent`, and their values. */
-  readonly events?: Readonly<Record<string, z.ZodType>>;
+  readonly events?: Readonly<Record<string, AnySchema>>;
   /** Stream keys the workflow writes with `ctx.writeStream`, and their values. */
-  readonly streams?: Readonly<Record<string, z.ZodType>>;
+  readonly streams?: Readonly<Record<string, AnySchema>>;
 }
 
 type Kind = "messages" | "events" | "streams";
@@ -23,23 +22,23 @@ type Declared<C, K extends Kind> = C extends { readonly [P in K]: infer M } ? M 
 
 /** The names a channel kind accepts: the declared ones, or any string. */
 export type ChannelName<C, K extends Kind> =
-  Declared<C, K> extends Readonly<Record<string, z.ZodType>>
+  Declared<C, K> extends Readonly<Record<string, AnySchema>>
     ? keyof Declared<C, K> & string
     : string;
 
 /** The value a reader gets on a channel: the schema's output, or `unknown`. */
 export type ChannelOutput<C, K extends Kind, N> =
-  Declared<C, K> extends Readonly<Record<string, z.ZodType>>
+  Declared<C, K> extends Readonly<Record<string, AnySchema>>
     ? N extends keyof Declared<C, K>
-      ? z.output<Declared<C, K>[N]>
+      ? SchemaOutput<Declared<C, K>[N]>
       : never
     : unknown;
 
 /** The value a writer passes on a channel: the schema's input, or `unknown`. */
 export type ChannelInput<C, K extends Kind, N> =
-  Declared<C, K> extends Readonly<Record<string, z.ZodType>>
+  Declared<C, K> extends Readonly<Record<string, AnySchema>>
     ? N extends keyof Declared<C, K>
-      ? z.input<Declared<C, K>[N]>
+      ? SchemaInput<Declared<C, K>[N]>
       : never
     : unknown;
 
@@ -56,12 +55,6 @@ export async function parseChannel(
 ): Promise<unknown> {
   const schema = channels?.[kind]?.[name];
   if (!schema) return value;
-  const parsed = await schema.safeParseAsync(value);
-  if (!parsed.success) {
-    const noun = { messages: "message on topic", events: "event", streams: "stream entry on" }[
-      kind
-    ];
-    throw new ValidationError(`${noun} "${name}"`, parsed.error.issues);
-  }
-  return parsed.data;
+  const noun = { messages: "message on topic", events: "event", streams: "stream entry on" }[kind];
+  return parseWithSchema(schema, value, `${noun} "${name}"`);
 }

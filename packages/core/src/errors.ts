@@ -4,7 +4,7 @@
  * checks a global symbol and the code, never `instanceof`). `NonRetryableError` is the one a user
  * throws, to stop a step's retries.
  */
-import type { z } from "zod";
+import type { SchemaIssue } from "./schema.js";
 
 /** The string codes of Cairn's errors. */
 export type CairnErrorCode =
@@ -59,19 +59,26 @@ export function isCairnErrorCode<T extends CairnError>(code: AnyCairnErrorCode) 
   return (value: unknown): value is T => CairnError.is(value, code);
 }
 
+/** Where an issue is, as `items.0.sku`, or `(root)`. */
+function issuePath(issue: SchemaIssue): string {
+  const path = issue.path ?? [];
+  if (path.length === 0) return "(root)";
+  return path
+    .map((segment) => String(typeof segment === "object" ? segment.key : segment))
+    .join(".");
+}
+
 /** A workflow input, output or option did not match its schema. Nothing was written. */
 export class ValidationError extends CairnError {
   override name = "ValidationError";
-  /** zod's issues, as zod reported them. */
-  readonly issues: readonly z.core.$ZodIssue[];
+  /** The schema's issues, as its library reported them (zod's carry `code` and more). */
+  readonly issues: readonly SchemaIssue[];
   /** What was being validated, e.g. `input of workflow "order"`. */
   readonly subject: string;
   static override is = isCairnErrorCode<ValidationError>("VALIDATION_FAILED");
 
-  constructor(subject: string, issues: readonly z.core.$ZodIssue[]) {
-    const detail = issues
-      .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`)
-      .join("; ");
+  constructor(subject: string, issues: readonly SchemaIssue[]) {
+    const detail = issues.map((issue) => `${issuePath(issue)}: ${issue.message}`).join("; ");
     super("VALIDATION_FAILED", `Invalid ${subject}: ${detail}`);
     this.subject = subject;
     this.issues = issues;

@@ -43,6 +43,14 @@ export type {
   ResultSource,
 } from "./context.js";
 export type { ChannelSchemas, ChannelName, ChannelInput, ChannelOutput } from "./channels.js";
+export type {
+  StandardSchema,
+  AnySchema,
+  SchemaInput,
+  SchemaOutput,
+  SchemaResult,
+  SchemaIssue,
+} from "./schema.js";
 export {
   createEngine,
   type Engine,

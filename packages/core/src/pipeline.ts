@@ -2,19 +2,25 @@
  * `pipeline()`: composes workflows and steps into one workflow whose input is the first stage's
  * input and whose output is the last stage's output. The compiler checks that each stage accepts
  * what the stage before it returns; at run time, each hand-off is validated against the next
- * stage's zod input schema so a mismatch names both stages. Workflow stages run as durable child
- * workflows and step stages as checkpointed steps, so after a crash the pipeline resumes inside
- * the stage that was running. It adds no new kind of record: a pipeline is a plain workflow whose
+ * stage's input schema (zod or any Standard Schema), so a mismatch names both stages. Workflow
+ * stages run as durable child workflows and step stages as checkpointed steps, so after a crash
+ * the pipeline resumes inside the stage that was running. It adds no new kind of record: a pipeline is a plain workflow whose
  * body calls its stages in order, stage k (1-based) at position k - 1.
  */
-import { z } from "zod";
 import type { WorkflowContext } from "./context.js";
-import { InvalidOptionError, ValidationError } from "./errors.js";
+import { InvalidOptionError } from "./errors.js";
+import {
+  parseWithSchema,
+  type AnySchema,
+  type SchemaInput,
+  type SchemaOutput,
+  type StandardSchema,
+} from "./schema.js";
 import type { Step } from "./step.js";
 import { workflow, type AnyWorkflow, type Workflow, type WorkflowDefinition } from "./workflow.js";
 
 /** Options of {@link pipeline}. Only `name` is required. */
-export interface PipelineOptions<S extends z.ZodType | undefined = z.ZodType | undefined> {
+export interface PipelineOptions<S extends AnySchema | undefined = AnySchema | undefined> {
   /** The pipeline workflow's name, stored with every run. Keep it stable. */
   readonly name: string;
   /**
@@ -114,15 +120,15 @@ type CheckedStages<S extends readonly unknown[], First> = {
 
 type LastOf<S extends readonly unknown[]> = S extends readonly [...unknown[], infer L] ? L : never;
 
-type InputSchemaOf<O> = O extends { readonly input: infer Schema extends z.ZodType }
+type InputSchemaOf<O> = O extends { readonly input: infer Schema extends AnySchema }
   ? Schema
   : undefined;
 
 type PipelineIn<O, S extends readonly unknown[]> =
-  InputSchemaOf<O> extends z.ZodType ? z.input<InputSchemaOf<O>> : StageInput<S[0]>;
+  InputSchemaOf<O> extends AnySchema ? SchemaInput<InputSchemaOf<O>> : StageInput<S[0]>;
 
 type FirstFeed<O> =
-  InputSchemaOf<O> extends z.ZodType ? z.output<InputSchemaOf<O>> : FromFirstStage;
+  InputSchemaOf<O> extends AnySchema ? SchemaOutput<InputSchemaOf<O>> : FromFirstStage;
 
 /**
  * Composes workflows and steps into a workflow: the output of each stage is the input of the
@@ -174,7 +180,7 @@ interface PlannedStage {
   /** 1-based, as in error messages; the stage runs at position `number - 1`. */
   readonly number: number;
   readonly name: string;
-  readonly inputSchema: z.ZodType | undefined;
+  readonly inputSchema: AnySchema | undefined;
   readonly workflow: AnyWorkflow | undefined;
   readonly call: (ctx: WorkflowContext, input: unknown) => Promise<unknown>;
 }
@@ -236,11 +242,8 @@ function handoffSource(pipelineName: string, previous: PlannedStage | undefined)
 
 async function checkHandoff(value: unknown, stage: PlannedStage, source: string): Promise<void> {
   if (!stage.inputSchema) return;
-  const parsed = await stage.inputSchema.safeParseAsync(value);
-  if (!parsed.success) {
-    const target = `input of stage ${stage.number} ("${stage.name}")`;
-    throw new ValidationError(`${source} as ${target}`, parsed.error.issues);
-  }
+  const target = `input of stage ${stage.number} ("${stage.name}")`;
+  await parseWithSchema(stage.inputSchema, value, `${source} as ${target}`);
 }
 
 /**
@@ -248,12 +251,19 @@ async function checkHandoff(value: unknown, stage: PlannedStage, source: string)
  * bad input before anything is written, and the first stage still parses the original itself
  * (parsing twice would apply a transform twice).
  */
-function checkOnly(schema: z.ZodType | undefined): z.ZodType | undefined {
+function checkOnly(schema: AnySchema | undefined): AnySchema | undefined {
   if (!schema) return undefined;
-  return z.unknown().superRefine(async (value, refinement) => {
-    const parsed = await schema.safeParseAsync(value);
-    if (!parsed.success) for (const issue of parsed.error.issues) refinement.addIssue({ ...issue });
-  });
+  const checked: StandardSchema = {
+    "~standard": {
+      version: 1,
+      vendor: "cairn",
+      validate: async (value) => {
+        const result = await schema["~standard"].validate(value);
+        return result.issues ? { issues: result.issues } : { value };
+      },
+    },
+  };
+  return checked;
 }
 
 /** Every workflow the engine must know to run the pipeline, nested pipelines included. */

@@ -4,23 +4,26 @@
  * `engine.run()`, and, when called with a context from inside another workflow, runs as a
  * durable child: `await order(ctx, input)`.
  */
-import type { z } from "zod";
 import type { ChannelSchemas } from "./channels.js";
 import type { AnyWorkflowContext, ChildOptions, WorkflowContext } from "./context.js";
 import { InvalidOptionError, NotInWorkflowError } from "./errors.js";
 import { operationsOf } from "./execution/operations.js";
+import { isStandardSchema, type AnySchema, type SchemaInput, type SchemaOutput } from "./schema.js";
 
 /** Options of {@link workflow}. Only `name` is required. */
 export interface WorkflowOptions<
-  S extends z.ZodType | undefined = undefined,
+  S extends AnySchema | undefined = undefined,
   C extends ChannelSchemas = ChannelSchemas,
 > {
   /** The name stored with every run; recovery finds the code by it. Keep it stable. */
   readonly name: string;
-  /** Validates (and may transform) the input before anything is written. */
+  /**
+   * Validates (and may transform) the input before anything is written: a zod schema, or any
+   * Standard Schema v1 validator (valibot, ArkType, Effect Schema, ...).
+   */
   readonly input?: S;
-  /** Validates the output before it is recorded; a mismatch fails the workflow. */
-  readonly output?: z.ZodType;
+  /** Validates the output before it is recorded; a mismatch fails the workflow. Any schema. */
+  readonly output?: AnySchema;
   /**
    * How many times recovery may restart this workflow without it making progress (recording a
    * new checkpoint) before it moves to `DEAD_LETTER`. Default 10.
@@ -33,8 +36,8 @@ export interface WorkflowOptions<
 /** Everything the engine needs to run a workflow. Internal to Cairn; do not rely on it. */
 export interface WorkflowDefinition {
   readonly name: string;
-  readonly inputSchema: z.ZodType | undefined;
-  readonly outputSchema: z.ZodType | undefined;
+  readonly inputSchema: AnySchema | undefined;
+  readonly outputSchema: AnySchema | undefined;
   readonly maxRecoveryAttempts: number;
   readonly channels: ChannelSchemas | undefined;
   readonly body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>;
@@ -90,16 +93,16 @@ const DEFAULT_MAX_RECOVERY_ATTEMPTS = 10;
  *     return receipt;
  *   });
  */
-export function workflow<S extends z.ZodType, Out, const C extends ChannelSchemas = ChannelSchemas>(
+export function workflow<S extends AnySchema, Out, const C extends ChannelSchemas = ChannelSchemas>(
   options: WorkflowOptions<S, C> & { readonly input: S },
-  body: (ctx: WorkflowContext<C>, input: z.output<S>) => Promise<Out>,
-): Workflow<z.input<S>, Out, C>;
+  body: (ctx: WorkflowContext<C>, input: SchemaOutput<S>) => Promise<Out>,
+): Workflow<SchemaInput<S>, Out, C>;
 export function workflow<In, Out, const C extends ChannelSchemas = ChannelSchemas>(
   nameOrOptions: string | WorkflowOptions<undefined, C>,
   body: (ctx: WorkflowContext<C>, input: In) => Promise<Out>,
 ): Workflow<In, Out, C>;
 export function workflow(
-  nameOrOptions: string | WorkflowOptions<z.ZodType | undefined>,
+  nameOrOptions: string | WorkflowOptions<AnySchema | undefined>,
   body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>,
 ): Workflow<unknown, unknown> {
   const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
@@ -117,7 +120,7 @@ export function workflow(
 }
 
 function defineWorkflow(
-  options: WorkflowOptions<z.ZodType | undefined>,
+  options: WorkflowOptions<AnySchema | undefined>,
   body: WorkflowDefinition["body"],
 ): WorkflowDefinition {
   if (typeof options.name !== "string" || options.name.trim() === "") {
@@ -125,6 +128,14 @@ function defineWorkflow(
   }
   if (typeof body !== "function") {
     throw new InvalidOptionError(`workflow "${options.name}"`, "expected an async function body");
+  }
+  for (const key of ["input", "output"] as const) {
+    if (options[key] !== undefined && !isStandardSchema(options[key])) {
+      throw new InvalidOptionError(
+        `workflow "${options.name}".${key}`,
+        "expected a zod schema or another Standard Schema v1 validator",
+      );
+    }
   }
   const maxRecoveryAttempts = options.maxRecoveryAttempts ?? DEFAULT_MAX_RECOVERY_ATTEMPTS;
   if (!Number.isInteger(maxRecoveryAttempts) || maxRecoveryAttempts < 1) {

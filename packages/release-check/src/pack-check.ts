@@ -36,8 +36,11 @@ export interface PackCheckResult {
   readonly scratch: string;
 }
 
-/** Versions the scratch project adds beside the tarballs, as a user's project would. */
-const SCRATCH_DEPENDENCIES = { zod: "^4.0.0", vitest: "4.1.12", "@types/node": "20.19.43" };
+/**
+ * Versions the scratch project adds beside the tarballs, as a user's project would. zod 3 on
+ * purpose: the workspace's own tests use zod 4, so both majors are proven to type-check and run.
+ */
+const SCRATCH_DEPENDENCIES = { zod: "^3.24.0", vitest: "4.1.12", "@types/node": "20.19.43" };
 const SMOKE = fileURLToPath(new URL("../fixtures/pack-smoke/smoke.ts", import.meta.url));
 
 /** Packs, installs and smoke-tests every public package. */

@@ -4,11 +4,11 @@
  * A run that was interrupted (shutdown, lost store) records nothing and stays PENDING.
  */
 import {
-  ValidationError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
   WorkflowOwnershipLostError,
 } from "../errors.js";
+import { parseWithSchema } from "../schema.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { SerializedValue, WorkflowRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
@@ -84,9 +84,7 @@ async function runBody(
     let output = await definition.body(execution, input);
     if (execution.fatal) throw execution.fatal;
     if (definition.outputSchema) {
-      const parsed = await definition.outputSchema.safeParseAsync(output);
-      if (!parsed.success) throw new ValidationError(`output of ${subject}`, parsed.error.issues);
-      output = parsed.data;
+      output = await parseWithSchema(definition.outputSchema, output, `output of ${subject}`);
     }
     return { status: "SUCCESS", output: serialize(output, `output of ${subject}`) };
   } catch (error) {

@@ -2,7 +2,8 @@
  * The workflows an engine knows, by name: the lookup recovery and pickup use to find code for a
  * stored workflow, and the gate that turns a caller's input into the stored, validated input.
  */
-import { InvalidOptionError, ValidationError, WorkflowNotRegisteredError } from "../errors.js";
+import { InvalidOptionError, WorkflowNotRegisteredError } from "../errors.js";
+import { parseWithSchema } from "../schema.js";
 import { serialize } from "../serialization.js";
 import type { SerializedValue } from "../store/records.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
@@ -65,14 +66,9 @@ export class Registry {
    * @throws ValidationError, SerializationError
    */
   async serializeInput(definition: WorkflowDefinition, input: unknown): Promise<SerializedValue> {
-    let parsed = input;
-    if (definition.inputSchema) {
-      const result = await definition.inputSchema.safeParseAsync(input);
-      if (!result.success) {
-        throw new ValidationError(`input of workflow "${definition.name}"`, result.error.issues);
-      }
-      parsed = result.data;
-    }
-    return serialize(parsed, `input of workflow "${definition.name}"`);
+    const subject = `input of workflow "${definition.name}"`;
+    const schema = definition.inputSchema;
+    const parsed = schema ? await parseWithSchema(schema, input, subject) : input;
+    return serialize(parsed, subject);
   }
 }
