@@ -16,11 +16,13 @@ import {
   WorkflowNotFoundError,
 } from "./errors.js";
 import { createHandle } from "./execution/handles.js";
+import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import type { EngineObserver } from "./observer.js";
 import { serialize } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
@@ -32,6 +34,11 @@ export interface ClientOptions {
   readonly logger?: Logger;
   /** How often waits re-read the store when no notification arrives. Default 1,000 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Observers whose `inject` adds the caller's trace context to workflows this client starts
+   * (`otelObserver()` from `@cairn/otel`); the engine that runs them continues that trace.
+   */
+  readonly observers?: readonly EngineObserver[];
 }
 
 /** Options of `client.start()`. */
@@ -93,6 +100,7 @@ export interface Client {
 export function createClient(options: ClientOptions): Client {
   const { store } = options;
   const logger = options.logger ?? consoleLogger();
+  const observers = new Observers(options.observers ?? [], logger);
   const wakeups = new Wakeups(store, logger, options.pollIntervalMs ?? 1_000);
   const closing = new AbortController();
   const assertOpen = (operation: string) => {
@@ -123,6 +131,7 @@ export function createClient(options: ClientOptions): Client {
         executorId: startOptions.executorId ?? UNASSIGNED_EXECUTOR,
         deadlineAt: timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
         notify: true,
+        traceContext: observers.carrier(undefined),
       });
       if (!created && workflow.name !== name)
         throw new WorkflowConflictError(workflowId, workflow.name, name);

@@ -22,13 +22,16 @@ import {
 import { Background, type RetentionOptions } from "./execution/background.js";
 import { Execution, type ExecutionHost } from "./execution/execution.js";
 import { createHandle } from "./execution/handles.js";
+import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
+import { OutageMonitor } from "./execution/outage.js";
 import { Registry } from "./execution/registry.js";
 import { RunSet } from "./execution/run-set.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import type { EngineObserver, TraceCarrier } from "./observer.js";
 import type { EnginePlugin, EnginePluginHost } from "./plugin.js";
 import type { ExecutorRecord } from "./store/ownership-store.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
@@ -67,8 +70,16 @@ export interface EngineOptions {
   readonly retention?: RetentionOptions;
   /** What runs alongside the engine, such as `@cairn/queue`'s queues and schedules. */
   readonly plugins?: readonly EnginePlugin[];
-  /** Where Cairn reports. Default: warnings and errors to the console. */
+  /**
+   * Where Cairn reports. Default: warnings and errors to the console. Lifecycle events (a
+   * workflow started, finished, failed, recovered; a step retried) are logged at `info`.
+   */
   readonly logger?: Logger;
+  /**
+   * Code that watches workflows run: tracing and metrics (`otelObserver()` from `@cairn/otel`),
+   * lifecycle events (`{ onEvent(event) { ... } }`). Called in order. Default: none.
+   */
+  readonly observers?: readonly EngineObserver[];
   /** How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms. */
   readonly shutdownGraceMs?: number;
   /**
@@ -201,6 +212,8 @@ export function createEngine(options: EngineOptions): Engine {
   }
   if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
   const registry = new Registry(options.workflows);
+  const observers = new Observers(options.observers ?? [], logger);
+  const outage = new OutageMonitor(executorId, (event) => observers.emit(event));
   const wakeups = new Wakeups(store, logger, pollIntervalMs);
   const closing = new AbortController();
   let state: EngineState = "created";
@@ -239,11 +252,14 @@ export function createEngine(options: EngineOptions): Engine {
     wakeups,
     executorId,
     appVersion,
+    observers,
+    outage,
     startChild: async (child) => {
       assertRunning("start");
       await create(registry.definitionOf(child.definition), child.input, child.workflowId, {
         parentWorkflowId: child.parentWorkflowId,
         deadlineAt: child.deadlineAt,
+        traceContext: child.traceContext,
       });
     },
     handle,
@@ -257,7 +273,7 @@ export function createEngine(options: EngineOptions): Engine {
     registry,
     pollIntervalMs,
     isRunning: () => state === "running",
-    createExecution: (definition, record, history) =>
+    createExecution: (definition, record, history, run) =>
       new Execution({
         host,
         workflowId: record.workflowId,
@@ -265,12 +281,14 @@ export function createEngine(options: EngineOptions): Engine {
         history,
         deadlineAt: record.deadlineAt,
         ownerEpoch: record.ownerEpoch,
+        run,
       }),
   });
   const background = new Background({
     store,
     runs,
     logger,
+    outage,
     executorId,
     appVersion,
     leaseMs,
@@ -283,7 +301,11 @@ export function createEngine(options: EngineOptions): Engine {
     definition: WorkflowDefinition,
     rawInput: unknown,
     workflowId: string,
-    extra: { parentWorkflowId?: string; deadlineAt?: number | undefined } = {},
+    extra: {
+      parentWorkflowId?: string;
+      deadlineAt?: number | undefined;
+      traceContext?: TraceCarrier | undefined;
+    } = {},
   ): Promise<void> => {
     const input = await registry.serializeInput(definition, rawInput);
     const { created, workflow } = await runs.createAndRun(
@@ -359,7 +381,10 @@ export function createEngine(options: EngineOptions): Engine {
         start?.timeoutMs === undefined
           ? undefined
           : Date.now() + toMs(start.timeoutMs, "timeoutMs");
-      await create(definition, input, workflowId, { deadlineAt });
+      await create(definition, input, workflowId, {
+        deadlineAt,
+        traceContext: observers.carrier(undefined),
+      });
       return handle(workflowId, definition) as unknown as WorkflowHandle<Out, C>;
     },
     async run(workflow, input, start) {

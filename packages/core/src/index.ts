@@ -62,6 +62,16 @@ export {
 } from "./engine.js";
 export type { RetentionOptions } from "./execution/background.js";
 export type { EnginePlugin, EnginePluginHost } from "./plugin.js";
+export type {
+  EngineObserver,
+  LifecycleEvent,
+  RunInfo,
+  RunCause,
+  RunEnd,
+  AttemptInfo,
+  AttemptEnd,
+  TraceCarrier,
+} from "./observer.js";
 export {
   createClient,
   type Client,

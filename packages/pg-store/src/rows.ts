@@ -3,7 +3,13 @@
  * `undefined`, and int8 values (strings from postgres.js, numbers or bigints from PGlite) to
  * numbers. Queries select exactly the columns listed here.
  */
-import type { ExecutorRecord, StepRecord, WorkflowRecord, WorkflowStatus } from "@cairn/core";
+import type {
+  ExecutorRecord,
+  StepRecord,
+  TraceCarrier,
+  WorkflowRecord,
+  WorkflowStatus,
+} from "@cairn/core";
 
 type Int8 = string | number | bigint;
 
@@ -11,7 +17,7 @@ type Int8 = string | number | bigint;
 export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
   "recovery_attempts, deadline_at, forked_from, queue_name, app_version, owner_epoch, created_at, " +
-  "updated_at";
+  "updated_at, trace_context";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -41,6 +47,7 @@ export interface WorkflowRow {
   owner_epoch: number;
   created_at: Int8;
   updated_at: Int8;
+  trace_context: string | null;
 }
 
 /** A `steps` row as the drivers return it. */
@@ -86,7 +93,26 @@ export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
     ownerEpoch: row.owner_epoch,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    traceContext: toTraceCarrier(row.trace_context),
   };
+}
+
+/** The stored JSON text of a trace carrier, or `null` for none. */
+export function traceContextColumn(carrier: TraceCarrier | undefined): string | null {
+  return carrier === undefined ? null : JSON.stringify(carrier);
+}
+
+/** The carrier back from its column; a value that is not an object of strings reads as none. */
+function toTraceCarrier(text: string | null): TraceCarrier | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed).filter(([, v]) => typeof v === "string");
+    return Object.fromEntries(entries);
+  } catch {
+    return undefined;
+  }
 }
 
 export function toStepRecord(row: StepRow): StepRecord {

@@ -5,8 +5,10 @@
  * failure is logged and retried on the next tick; an outage is reported once when it starts and
  * once when it ends.
  */
+import { StoreUnavailableError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
+import type { OutageMonitor } from "./outage.js";
 import { delay } from "./run-attempts.js";
 import type { RunSet } from "./run-set.js";
 
@@ -25,6 +27,8 @@ export interface BackgroundDeps {
   readonly store: WorkflowStore;
   readonly runs: RunSet;
   readonly logger: Logger;
+  /** Where store outages are reported (once per outage, engine-wide). */
+  readonly outage: OutageMonitor;
   readonly executorId: string;
   readonly appVersion: string | undefined;
   readonly leaseMs: number;
@@ -38,7 +42,6 @@ export class Background {
   private readonly deps: BackgroundDeps;
   /** When the last failed heartbeat was; takeovers wait a lease after an outage. */
   private lastOutageAt = 0;
-  private inOutage = false;
 
   constructor(deps: BackgroundDeps) {
     this.deps = deps;
@@ -71,13 +74,9 @@ export class Background {
     try {
       await this.heartbeat();
     } catch (error) {
-      if (!this.inOutage) this.deps.logger.error("store unavailable; retrying", { error });
-      this.inOutage = true;
       this.lastOutageAt = Date.now();
-      return;
+      throw error;
     }
-    if (this.inOutage) this.deps.logger.info("store reachable again");
-    this.inOutage = false;
     // After our own outage every lease looks expired; give the others a lease to heartbeat.
     if (Date.now() - this.lastOutageAt < this.deps.leaseMs) return;
     await this.deps.runs.takeOver();
@@ -93,6 +92,12 @@ export class Background {
     }
   }
 
+  /** An outage is reported once by the monitor; anything else on every tick that meets it. */
+  private failed(error: unknown): void {
+    if (StoreUnavailableError.is(error)) this.deps.outage.failed(error);
+    else this.deps.logger.warn("a background check of the store failed; retrying", { error });
+  }
+
   /** Runs `tick` every `intervalMs` (with up to `jitter` of it added) until stopped. */
   private every(intervalMs: number, tick: () => Promise<void>, jitter: number): void {
     const loop = async () => {
@@ -100,9 +105,10 @@ export class Background {
       while (!signal.aborted) {
         await delay(intervalMs * (1 + Math.random() * jitter), signal).catch(() => undefined);
         if (signal.aborted) return;
-        await tick().catch((error: unknown) => {
-          this.deps.logger.warn("a background check of the store failed; retrying", { error });
-        });
+        await tick().then(
+          () => this.deps.outage.succeeded(),
+          (error: unknown) => this.failed(error),
+        );
       }
     };
     void loop();

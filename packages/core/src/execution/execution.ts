@@ -22,13 +22,16 @@ import {
 } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import { scopedLogger, type Logger } from "../logger.js";
+import type { RunInfo, TraceCarrier } from "../observer.js";
 import { deserialize, serialize, serializeError } from "../serialization.js";
 import type { StepDefinition } from "../step.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 import * as communication from "./communication.js";
+import type { Observers } from "./observers.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
+import type { OutageMonitor } from "./outage.js";
 import { delay, runAttempts } from "./run-attempts.js";
 import type { Wakeups } from "./wakeups.js";
 
@@ -39,6 +42,8 @@ export interface ExecutionHost {
   readonly executorId: string;
   readonly appVersion: string | undefined;
   readonly wakeups: Wakeups;
+  readonly observers: Observers;
+  readonly outage: OutageMonitor;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */
   startChild(child: {
     definition: WorkflowDefinition;
@@ -46,6 +51,7 @@ export interface ExecutionHost {
     workflowId: string;
     parentWorkflowId: string;
     deadlineAt: number | undefined;
+    traceContext: TraceCarrier | undefined;
   }): Promise<void>;
   handle(workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown>;
 }
@@ -82,6 +88,8 @@ export class Execution implements WorkflowContext, DurableOperations {
   readonly deadlineAt: number | undefined;
   /** This run's claim on the workflow: every write carries it, and a stale one is refused. */
   readonly fence: Fence;
+  /** This run as observers see it. */
+  readonly run: RunInfo;
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
@@ -101,6 +109,7 @@ export class Execution implements WorkflowContext, DurableOperations {
     history: readonly StepRecord[];
     deadlineAt: number | undefined;
     ownerEpoch: number;
+    run: RunInfo;
   }) {
     this.host = options.host;
     this.workflowId = options.workflowId;
@@ -108,6 +117,7 @@ export class Execution implements WorkflowContext, DurableOperations {
     this.workflowName = options.definition.name;
     this.deadlineAt = options.deadlineAt;
     this.fence = { executorId: options.host.executorId, epoch: options.ownerEpoch };
+    this.run = options.run;
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.log = scopedLogger(
@@ -163,6 +173,14 @@ export class Execution implements WorkflowContext, DurableOperations {
         workflowId: this.workflowId,
         log: this.log,
         stopSignal: this.hardStop.signal,
+        observers: this.host.observers,
+        attemptOf: (attempt) => ({
+          run: this.run,
+          kind: "step",
+          name: definition.name,
+          position,
+          attempt,
+        }),
       });
       const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
         this.checkpoint(position, definition.name, startedAt, {
@@ -298,6 +316,7 @@ export class Execution implements WorkflowContext, DurableOperations {
           workflowId,
           parentWorkflowId: this.workflowId,
           deadlineAt,
+          traceContext: this.host.observers.carrier(this.run),
         });
       } catch (error) {
         if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
@@ -402,13 +421,17 @@ export class Execution implements WorkflowContext, DurableOperations {
 
   /**
    * Runs a store call for this run. An outage (`StoreUnavailableError`) is retried with backoff
-   * until the store is back or the run stops; losing ownership stops the run; any other failure
-   * stops it too (it stays PENDING and resumes later) instead of failing the workflow.
+   * until the store is back or the run stops, and reported once engine-wide (not per run or
+   * retry); losing ownership stops the run; any other failure stops it too (it stays PENDING and
+   * resumes later) instead of failing the workflow.
    */
   async guard<T>(call: () => Promise<T>, what: string): Promise<T> {
+    const { outage } = this.host;
     for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 5_000)) {
       try {
-        return await call();
+        const result = await call();
+        outage.succeeded();
+        return result;
       } catch (error) {
         if (WorkflowOwnershipLostError.is(error)) {
           this.lose();
@@ -417,9 +440,8 @@ export class Execution implements WorkflowContext, DurableOperations {
         if (!StoreUnavailableError.is(error) || this.softStop.signal.aborted) {
           throw this.storeFailed(what, error);
         }
-        this.log.warn(`store unavailable while recording "${what}"; retrying in ${waitMs} ms`, {
-          error,
-        });
+        outage.failed(error);
+        this.log.debug(`store unavailable while recording "${what}"; retrying in ${waitMs} ms`);
         await delay(waitMs, this.softStop.signal).catch(() => undefined);
       }
     }

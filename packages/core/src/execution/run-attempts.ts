@@ -6,7 +6,9 @@
  */
 import { StepTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { AttemptEnd, AttemptInfo } from "../observer.js";
 import type { StepDefinition } from "../step.js";
+import type { Observers } from "./observers.js";
 import { retryDelayMs, shouldRetry } from "./retry-policy.js";
 
 /** The outcome of all attempts of one step call. */
@@ -20,6 +22,10 @@ export interface AttemptEnvironment {
   readonly log: Logger;
   /** Aborted when the engine abandons the run; its reason is thrown. */
   readonly stopSignal: AbortSignal;
+  /** Wrap each attempt and hear about retries. */
+  readonly observers: Observers;
+  /** Attempt number `attempt` as observers see it. */
+  attemptOf(attempt: number): AttemptInfo;
 }
 
 /** Runs `definition` with `args` until it succeeds, fails for good, or the run is stopped. */
@@ -30,24 +36,38 @@ export async function runAttempts(
 ): Promise<AttemptsResult> {
   for (let attempt = 1; ; attempt++) {
     env.stopSignal.throwIfAborted();
-    try {
-      const value = await runAttempt(definition, args, env, attempt);
-      return { ok: true, value, attempts: attempt };
-    } catch (error) {
-      env.stopSignal.throwIfAborted();
-      if (!shouldRetry(definition.retry, attempt, error)) {
-        return { ok: false, error, attempts: attempt };
-      }
-      const delayMs = retryDelayMs(definition.retry, attempt);
-      env.log.warn(
-        `step "${definition.name}" attempt ${attempt} failed; retrying in ${delayMs} ms`,
-        {
-          error,
-        },
-      );
-      await delay(delayMs, env.stopSignal);
+    const info = env.attemptOf(attempt);
+    const result = await observedAttempt(info, env.observers, () =>
+      runAttempt(definition, args, env, attempt),
+    );
+    if (result.ok) return { ok: true, value: result.value, attempts: attempt };
+    const { error } = result;
+    env.stopSignal.throwIfAborted();
+    if (!shouldRetry(definition.retry, attempt, error)) {
+      return { ok: false, error, attempts: attempt };
     }
+    const delayMs = retryDelayMs(definition.retry, attempt);
+    env.observers.emit({ type: "step.retried", attempt: info, error, delayMs });
+    await delay(delayMs, env.stopSignal);
   }
+}
+
+/** Runs one attempt inside the observers' `aroundAttempt`; settles with its value or error. */
+async function observedAttempt(
+  info: AttemptInfo,
+  observers: Observers,
+  attempt: () => Promise<unknown>,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+  let value: unknown;
+  const end: AttemptEnd = await observers.attempt(info, async () => {
+    try {
+      value = await attempt();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  });
+  return end.ok ? { ok: true, value } : end;
 }
 
 async function runAttempt(

@@ -9,6 +9,7 @@
 import type { LaunchReport } from "../engine.js";
 import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { RunCause, RunInfo } from "../observer.js";
 import { deserialize } from "../serialization.js";
 import type { RecoveryResult } from "../store/ownership-store.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
@@ -19,6 +20,7 @@ import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
 import type { Execution, ExecutionHost } from "./execution.js";
 import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
 import type { Registry } from "./registry.js";
+import { runEndOf, runEndedEvent, runInfoOf } from "./run-events.js";
 import { delay } from "./run-attempts.js";
 import type { Wakeups } from "./wakeups.js";
 
@@ -42,6 +44,7 @@ export interface RunSetDeps {
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
+    run: RunInfo,
   ): Execution;
 }
 
@@ -107,7 +110,7 @@ export class RunSet {
       // Written while the engine began shutting down: leave it PENDING for the next launch.
       if (result.created && this.deps.isRunning()) {
         const history = options.loadHistory ? await this.deps.store.listSteps(workflowId) : [];
-        this.spawn(definition, result.workflow, history);
+        this.spawn(definition, result.workflow, history, "start");
       }
       return result;
     } finally {
@@ -126,7 +129,9 @@ export class RunSet {
     this.starting.add(id);
     try {
       const history = await this.deps.store.listSteps(id);
-      if (this.deps.isRunning() && !this.running.has(id)) this.spawn(definition, record, history);
+      if (this.deps.isRunning() && !this.running.has(id)) {
+        this.spawn(definition, record, history, "pickup");
+      }
     } finally {
       this.starting.delete(id);
     }
@@ -135,7 +140,7 @@ export class RunSet {
   /** At launch: claims this executor's unfinished workflows and runs them. */
   async recover(): Promise<LaunchReport> {
     const { store } = this.deps;
-    const report = await this.adopt(await store.claimRecoverable(this.claim()));
+    const report = await this.adopt(await store.claimRecoverable(this.claim()), "recovery");
     if (!store.exclusive) return report;
     // Only this process can open the store: every other executor in it is gone.
     const taken = await this.takeOver({ ignoreLeases: true });
@@ -156,7 +161,7 @@ export class RunSet {
     if (result.recovered.length > 0) {
       this.deps.logger.info(`took over ${result.recovered.length} workflows of stopped executors`);
     }
-    return this.adopt(result);
+    return this.adopt(result, "takeover");
   }
 
   /** Starts running `record` here. No-op if it already runs. */
@@ -164,14 +169,19 @@ export class RunSet {
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
+    cause: RunCause,
   ): void {
     const id = record.workflowId;
     if (this.running.has(id)) return;
-    const execution = this.deps.createExecution(definition, record, history);
+    const { host } = this.deps;
+    const info = runInfoOf(record, host.executorId, cause);
+    const execution = this.deps.createExecution(definition, record, history, info);
     const input = deserialize(record.input);
-    const done = executeWorkflow(this.deps.host, definition, execution, input).then((outcome) =>
-      this.settle(id, outcome),
-    );
+    const recovered = cause === "recovery" || cause === "takeover";
+    host.observers.emit({ type: recovered ? "workflow.recovered" : "workflow.started", run: info });
+    const done = host.observers
+      .run(info, () => executeWorkflow(host, definition, execution, input), runEndOf)
+      .then((outcome) => this.settle(id, outcome, info));
     const run: Run = { execution, done };
     this.running.set(id, run);
     this.armDeadline(run, record.deadlineAt);
@@ -239,7 +249,7 @@ export class RunSet {
   }
 
   /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
-  private async adopt(claim: RecoveryResult): Promise<LaunchReport> {
+  private async adopt(claim: RecoveryResult, cause: RunCause): Promise<LaunchReport> {
     const { store, registry, logger } = this.deps;
     const ids = claim.recovered.map((r) => r.workflowId);
     for (const id of ids) this.starting.add(id); // the poll must not start them meanwhile
@@ -248,15 +258,18 @@ export class RunSet {
       const histories = await Promise.all(ids.map((id) => store.listSteps(id)));
       claim.recovered.forEach((record, i) => {
         const definition = registry.get(record.name);
-        if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? []);
+        if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? [], cause);
       });
     } finally {
       for (const id of ids) this.starting.delete(id);
     }
     for (const record of claim.deadLettered) {
-      logger.error(`workflow ${record.workflowId} moved to DEAD_LETTER`, {
-        workflow: record.name,
+      this.deps.host.observers.emit({
+        type: "workflow.dead-lettered",
+        workflowId: record.workflowId,
+        workflowName: record.name,
         recoveryAttempts: record.recoveryAttempts,
+        executorId: this.deps.host.executorId,
       });
     }
     for (const { workflowId, name } of claim.unknown) {
@@ -279,13 +292,14 @@ export class RunSet {
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
+    cause: RunCause,
   ): void {
     const previous = this.running.get(record.workflowId);
-    if (!previous) return this.spawn(definition, record, history);
+    if (!previous) return this.spawn(definition, record, history, cause);
     if (previous.execution.fence.epoch >= record.ownerEpoch) return; // already runs this claim
     previous.execution.lose();
     void previous.done
-      .then(() => this.spawn(definition, record, history))
+      .then(() => this.spawn(definition, record, history, cause))
       .catch((error: unknown) => {
         this.deps.logger.error(`could not start workflow ${record.workflowId}`, { error });
       });
@@ -310,20 +324,15 @@ export class RunSet {
     }
   }
 
-  private settle(id: string, outcome: RunOutcome): RunOutcome {
+  private settle(id: string, outcome: RunOutcome, info: RunInfo): RunOutcome {
     const run = this.running.get(id);
     clearTimeout(run?.deadlineTimer);
     this.running.delete(id);
     this.finishedAt.set(id, Date.now());
-    if (outcome.kind === "interrupted" || outcome.kind === "lost") {
-      this.deps.logger.warn(`workflow ${id} stopped here: ${outcome.error.message}`);
-    }
-    const status: WorkflowStatus =
-      outcome.kind === "finished"
-        ? outcome.status
-        : outcome.kind === "cancelled"
-          ? "CANCELLED"
-          : (outcome.kind === "superseded" && outcome.record?.status) || "PENDING";
+    const end = runEndOf(outcome);
+    const { status } = end;
+    const event = runEndedEvent(info, outcome, end);
+    if (event) this.deps.host.observers.emit(event);
     const { executorId } = this.deps.host;
     // Wakes local result() waiters; a run that stopped early (still PENDING) has nothing to say.
     if (status !== "PENDING")

@@ -4,6 +4,7 @@
  * encoding is core's job. Timestamps are milliseconds since the epoch. The roles themselves
  * (running, messaging, ownership, control, lifecycle) live beside this file.
  */
+import type { TraceCarrier } from "../observer.js";
 
 /** A value encoded by core's serializer. Stores keep it byte-for-byte (Postgres: a `text` column). */
 export type SerializedValue = string;
@@ -50,6 +51,11 @@ export interface WorkflowRecord {
   readonly ownerEpoch: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /**
+   * The trace context stored at creation (`NewWorkflow.traceContext`), returned as written;
+   * `undefined` when none was. Every run of the workflow, in any process, continues it.
+   */
+  readonly traceContext?: TraceCarrier | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * atomic transition and, on a SQL store, one round trip; the contract suite's `running/` files
  * test it.
  */
+import type { TraceCarrier } from "../observer.js";
 import type {
   Fence,
   SerializedValue,
@@ -31,6 +32,8 @@ export interface NewWorkflow {
    * set it; an engine starting its own workflow does not (it runs it directly).
    */
   readonly notify?: boolean | undefined;
+  /** The creator's trace context (opaque text headers), kept with the workflow as given. */
+  readonly traceContext?: TraceCarrier | undefined;
 }
 
 /** What the store answers to `createWorkflow`. `created: false` means the ID was taken. */

@@ -15,6 +15,7 @@ import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
   toWorkflowRecord,
+  traceContextColumn,
   workflowColumnsOf,
   type WorkflowRow,
 } from "../rows.js";
@@ -34,16 +35,17 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[], $8::text[], $9::text[], $10::text[])
+                             $6::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
           as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at,
-               app_version, status, queue_name)
+               app_version, status, queue_name, trace_context)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
                                   parent_workflow_id, deadline_at, app_version, queue_name,
-                                  created_at, updated_at)
+                                  trace_context, created_at, updated_at)
         select workflow_id, name, coalesce(status, 'PENDING'), input, executor_id,
-               parent_workflow_id, deadline_at, app_version, queue_name, ${NOW_MS}, ${NOW_MS}
+               parent_workflow_id, deadline_at, app_version, queue_name, trace_context,
+               ${NOW_MS}, ${NOW_MS}
         from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -124,6 +126,7 @@ export async function createWorkflows(
     column((w) => w.appVersion),
     column((w) => w.status),
     column((w) => w.queueName),
+    batch.map((w) => traceContextColumn(w.traceContext)),
   ]);
   const byId = new Map(rows.map((row) => [row.workflow_id, row]));
   return batch.map((w) => {

@@ -149,6 +149,7 @@ export class MemoryTables {
       ownerEpoch: 0,
       createdAt: at,
       updatedAt: at,
+      traceContext: workflow.traceContext && { ...workflow.traceContext },
     };
     this.workflows.set(workflow.workflowId, { record, recoveryProgress: 0 });
     return { created: true, workflow: record };

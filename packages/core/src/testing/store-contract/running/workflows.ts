@@ -1,7 +1,7 @@
 /** Contract tests for `createWorkflow`, `getWorkflow` and `finishWorkflow`. */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { WorkflowOutcome } from "../../../store/running-store.js";
-import { type Fixture, failure, newWorkflow, success, tricky } from "../fixtures.js";
+import { type Fixture, claimFor, failure, newWorkflow, success, tricky } from "../fixtures.js";
 
 export function describeWorkflows(fx: Fixture): void {
   describeCreateAndGet(fx);
@@ -53,6 +53,26 @@ function describeCreateAndGet(fx: Fixture): void {
       const { workflow } = await fx.store.createWorkflow(newWorkflow("wf-1", { deadlineAt }));
       expect(workflow.deadlineAt).toBe(deadlineAt);
       expect((await fx.store.getWorkflow("wf-1"))?.deadlineAt).toBe(deadlineAt);
+    });
+
+    it("keeps a workflow's trace context as given, through reads and recovery claims", async () => {
+      const traceContext = {
+        traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        tracestate: "vendor=a=1,b=2",
+      };
+      const { workflow } = await fx.store.createWorkflow(newWorkflow("wf-1", { traceContext }));
+      expect(workflow.traceContext).toEqual(traceContext);
+      expect((await fx.store.getWorkflow("wf-1"))?.traceContext).toEqual(traceContext);
+      const [listed] = await fx.store.listWorkflows({ workflowIds: ["wf-1"] });
+      expect(listed?.traceContext).toEqual(traceContext);
+      const { recovered } = await fx.store.claimRecoverable(claimFor());
+      expect(recovered.map((r) => r.traceContext)).toEqual([traceContext]);
+    });
+
+    it("has no trace context when none is given", async () => {
+      const { workflow } = await fx.store.createWorkflow(newWorkflow("wf-1"));
+      expect(workflow.traceContext).toBeUndefined();
+      expect((await fx.store.getWorkflow("wf-1"))?.traceContext).toBeUndefined();
     });
 
     it("creates the same row whether or not notify is set", async () => {
