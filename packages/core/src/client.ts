@@ -49,6 +49,12 @@ export interface ClientStartOptions {
   readonly timeoutMs?: number;
   /** The executor (engine) that must run it. Default: whichever live engine claims it first. */
   readonly executorId?: string;
+  /**
+   * Start inside your own open transaction on the store's database (postgres.js
+   * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
+   * commits, and engines hear of it at the commit. See docs/outbox.md.
+   */
+  readonly tx?: unknown;
 }
 
 /** Outside access to workflows, without running any. Create with {@link createClient}. */
@@ -124,15 +130,19 @@ export function createClient(options: ClientOptions): Client {
         throw new InvalidOptionError("name", "expected a workflow name");
       const workflowId = startOptions.id ?? randomUUID();
       const timeoutMs = startOptions.timeoutMs;
-      const { created, workflow } = await store.createWorkflow({
-        workflowId,
-        name,
-        input: serialize(input, `input of workflow "${name}"`),
-        executorId: startOptions.executorId ?? UNASSIGNED_EXECUTOR,
-        deadlineAt: timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
-        notify: true,
-        traceContext: observers.carrier(undefined),
-      });
+      const { created, workflow } = await store.createWorkflow(
+        {
+          workflowId,
+          name,
+          input: serialize(input, `input of workflow "${name}"`),
+          executorId: startOptions.executorId ?? UNASSIGNED_EXECUTOR,
+          deadlineAt:
+            timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
+          notify: true,
+          traceContext: observers.carrier(undefined),
+        },
+        startOptions.tx === undefined ? undefined : { tx: startOptions.tx },
+      );
       if (!created && workflow.name !== name)
         throw new WorkflowConflictError(workflowId, workflow.name, name);
       return handle(workflowId) as never;

@@ -95,6 +95,14 @@ export interface StartOptions {
   readonly id?: string;
   /** Cancel the workflow (and its children) if it has not finished this long after starting. */
   readonly timeoutMs?: number;
+  /**
+   * Start inside your own open transaction on the store's database (postgres.js
+   * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
+   * commits, and this engine starts running it when the commit's notification arrives (or at its
+   * next poll). The input is validated before anything is written. `run()` refuses it: the result
+   * cannot come before your commit. See docs/outbox.md.
+   */
+  readonly tx?: unknown;
 }
 
 /** Options of `engine.fork()`. */
@@ -327,6 +335,27 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
+  /**
+   * Writes a workflow inside the caller's transaction, owned by this engine and announced at the
+   * caller's commit; nothing runs now (the row is invisible until then).
+   */
+  const createInTransaction = async (
+    definition: WorkflowDefinition,
+    rawInput: unknown,
+    workflowId: string,
+    extra: { deadlineAt: number | undefined; traceContext: TraceCarrier | undefined },
+    tx: unknown,
+  ): Promise<void> => {
+    const input = await registry.serializeInput(definition, rawInput);
+    const { created, workflow } = await store.createWorkflow(
+      { workflowId, name: definition.name, input, executorId, appVersion, ...extra, notify: true },
+      { tx },
+    );
+    if (!created && workflow.name !== definition.name) {
+      throw new WorkflowConflictError(workflowId, workflow.name, definition.name);
+    }
+  };
+
   const plugins = options.plugins ?? [];
   const pluginHost: EnginePluginHost = {
     executorId,
@@ -381,13 +410,24 @@ export function createEngine(options: EngineOptions): Engine {
         start?.timeoutMs === undefined
           ? undefined
           : Date.now() + toMs(start.timeoutMs, "timeoutMs");
-      await create(definition, input, workflowId, {
-        deadlineAt,
-        traceContext: observers.carrier(undefined),
-      });
+      const traceContext = observers.carrier(undefined);
+      if (start?.tx === undefined) {
+        await create(definition, input, workflowId, { deadlineAt, traceContext });
+      } else {
+        await createInTransaction(
+          definition,
+          input,
+          workflowId,
+          { deadlineAt, traceContext },
+          start.tx,
+        );
+      }
       return handle(workflowId, definition) as unknown as WorkflowHandle<Out, C>;
     },
     async run(workflow, input, start) {
+      if (start?.tx !== undefined) {
+        throw new InvalidOptionError("tx", "run() waits for the result; use start() with a tx");
+      }
       return (await engine.start(workflow, input, start)).result();
     },
     retrieve(workflowOrId: AnyWorkflow | string, workflowId?: string) {

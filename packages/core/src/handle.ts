@@ -33,6 +33,12 @@ export interface WorkflowStatusInfo {
 export interface SendOptions {
   /** Sending twice with the same key (to the same workflow) delivers the message once. */
   readonly idempotencyKey?: string;
+  /**
+   * Send inside your own open transaction on the store's database (postgres.js
+   * `TransactionSql`, PGlite `Transaction`): the message exists if and only if that transaction
+   * commits, and the receiver wakes at the commit. See docs/outbox.md.
+   */
+  readonly tx?: unknown;
 }
 
 /** Options of stream reads. */

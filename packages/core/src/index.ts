@@ -119,6 +119,7 @@ export type {
   WorkflowRecord,
   StepRecord,
   Fence,
+  CallerTransaction,
 } from "./store/records.js";
 export type {
   RunningStore,

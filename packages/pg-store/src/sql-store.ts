@@ -21,6 +21,7 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import { StoreClosedError } from "./errors.js";
+import { callerTransaction } from "./executors/caller-transaction.js";
 import type { SqlExecutor } from "./executors/sql-executor.js";
 import { createGroupCommit } from "./group-commit.js";
 import { migrate } from "./migrate.js";
@@ -196,16 +197,29 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
   const store: PgStore = {
     schema: names.schema,
     migrate: () => open("migrate", () => migrate(db, names)),
-    createWorkflow: (workflow) =>
+    createWorkflow: (workflow, options) =>
       open("createWorkflow", () =>
-        untilSeen(`createWorkflow(${workflow.workflowId})`, () => creates.submit(workflow)),
+        untilSeen(`createWorkflow(${workflow.workflowId})`, () =>
+          options?.tx === undefined
+            ? creates.submit(workflow)
+            : createWorkflows(callerTransaction(options.tx), workflowsQ, [workflow]).then(
+                ([result]) => result,
+              ),
+        ),
       ),
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),
     listSteps: (id) => open("listSteps", () => listSteps(db, stepsQ, id)),
     recordStep: (step, fence) => open("recordStep", () => record(step, fence)),
     finishWorkflow: (outcome, fence) => open("finishWorkflow", () => finish(outcome, fence)),
     claimRecoverable: (request) => open("claimRecoverable", () => claim(request)),
-    sendMessage: (message) => open("sendMessage", () => sendMessage(db, messagesQ, message)),
+    sendMessage: (message, options) =>
+      open("sendMessage", () =>
+        sendMessage(
+          options?.tx === undefined ? db : callerTransaction(options.tx),
+          messagesQ,
+          message,
+        ),
+      ),
     consumeMessage: (topic, step, fence) =>
       open("consumeMessage", () => consume(topic, step, fence)),
     setEvent: (event, step, fence) =>

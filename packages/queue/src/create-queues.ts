@@ -164,14 +164,20 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       if (typeof workflowId !== "string" || workflowId === "") {
         throw new InvalidOptionError("id", "expected a non-empty string");
       }
-      const result = await store.enqueue({
-        ...item,
-        workflow: await newWorkflow(h, queue, workflow, input, workflowId),
-        queueName: queue.name,
-      });
+      const inCallerTx = enqueueOptions.tx !== undefined;
+      const result = await store.enqueue(
+        {
+          ...item,
+          workflow: await newWorkflow(h, queue, workflow, input, workflowId),
+          queueName: queue.name,
+        },
+        inCallerTx ? { tx: enqueueOptions.tx } : undefined,
+      );
       switch (result.kind) {
         case "created":
-          dispatcher?.notify(queue.name);
+          // Inside the caller's transaction the item is invisible until the commit, whose
+          // notification wakes the dispatcher.
+          if (!inCallerTx) dispatcher?.notify(queue.name);
           return h.handle(workflowId, workflow);
         case "exists":
           if (result.workflow.name !== workflow.name) {

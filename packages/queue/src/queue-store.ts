@@ -5,7 +5,7 @@
  * atomic transition, and guarantees that claims never exceed a queue's limits however many
  * processes claim at once. Timestamps are epoch milliseconds on the store's clock.
  */
-import type { NewWorkflow, WorkflowRecord } from "@cairn/core";
+import type { CallerTransaction, NewWorkflow, WorkflowRecord } from "@cairn/core";
 
 /** The limits a claim must respect. Absent: unlimited. */
 export interface QueueLimits {
@@ -112,8 +112,11 @@ export interface QueueCounts {
 
 /** What queues and schedules need from persistence. */
 export interface QueueStore {
-  /** Writes an `ENQUEUED` workflow and its queue item and notifies the queue. One transaction. */
-  enqueue(item: NewQueueItem): Promise<EnqueueResult>;
+  /**
+   * Writes an `ENQUEUED` workflow and its queue item and notifies the queue. One transaction:
+   * the caller's own with `options.tx` (the enqueue then exists if and only if it commits).
+   */
+  enqueue(item: NewQueueItem, options?: CallerTransaction): Promise<EnqueueResult>;
   /** Creates the burst's waiting workflow, or gives the waiting one the new input and delay. */
   debounce(item: DebounceItem): Promise<DebounceResult>;
   /**

@@ -54,6 +54,13 @@ export interface EnqueueOptions {
   readonly partitionKey?: string;
   /** Cancel the workflow if it has not finished this long after it started (not enqueued). */
   readonly timeoutMs?: number;
+  /**
+   * Enqueue inside your own open transaction on the store's database (postgres.js
+   * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
+   * commits, and workers hear of it at the commit. Validation still happens before anything is
+   * written. See docs/outbox.md.
+   */
+  readonly tx?: unknown;
 }
 
 /** Options of `queue.debounce()`. */

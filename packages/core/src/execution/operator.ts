@@ -63,12 +63,10 @@ export function createOperator(deps: OperatorDeps): Operator {
         ? randomUUID()
         : `key:${workflowId}:${options.idempotencyKey}`;
     const serialized = serialize(message, `message on topic "${topic}"`);
-    const result = await store.sendMessage({
-      destinationId: workflowId,
-      topic,
-      message: serialized,
-      messageId,
-    });
+    const result = await store.sendMessage(
+      { destinationId: workflowId, topic, message: serialized, messageId },
+      options?.tx === undefined ? undefined : { tx: options.tx },
+    );
     if (result === "workflow-not-found") throw new WorkflowNotFoundError(workflowId);
   };
 

@@ -5,7 +5,13 @@
  * appending to a stream — the store does both in one transaction. The contract suite's
  * `messaging/` files test it.
  */
-import type { Fence, SerializedValue, StepRecord, WorkflowStatus } from "./records.js";
+import type {
+  CallerTransaction,
+  Fence,
+  SerializedValue,
+  StepRecord,
+  WorkflowStatus,
+} from "./records.js";
 
 /** A message on its way to a workflow. */
 export interface NewMessage {
@@ -66,8 +72,11 @@ export type StoreNotification =
 
 /** Messages, events, streams and notifications. */
 export interface MessagingStore {
-  /** Stores a message for a workflow (notifying `message`). Idempotent on `messageId`. */
-  sendMessage(message: NewMessage): Promise<SendResult>;
+  /**
+   * Stores a message for a workflow (notifying `message`). Idempotent on `messageId`. With
+   * `options.tx`, inside the caller's transaction.
+   */
+  sendMessage(message: NewMessage, options?: CallerTransaction): Promise<SendResult>;
 
   /**
    * In ONE transaction: takes the oldest unconsumed message on `topic` for `step.workflowId`,

@@ -89,3 +89,17 @@ export interface Fence {
   readonly executorId: string;
   readonly epoch: number;
 }
+
+/**
+ * Options of the writes a caller may make inside their own database transaction (the
+ * transactional outbox: `engine.start(…, { tx })`, `send(…, { tx })`, `enqueue(…, { tx })`).
+ */
+export interface CallerTransaction {
+  /**
+   * The caller's open transaction on the store's own database — postgres.js's `TransactionSql`
+   * or PGlite's `Transaction`. The write runs inside it, so it exists if and only if the caller
+   * commits, and its notification goes out at that commit. A store that cannot write into it
+   * (the memory store; a handle of another driver) throws `InvalidOptionError` and writes nothing.
+   */
+  readonly tx?: unknown;
+}

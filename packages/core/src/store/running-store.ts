@@ -6,6 +6,7 @@
  */
 import type { TraceCarrier } from "../observer.js";
 import type {
+  CallerTransaction,
   Fence,
   SerializedValue,
   StepRecord,
@@ -77,9 +78,10 @@ export interface WorkflowFilter {
 export interface RunningStore {
   /**
    * Inserts a `PENDING` workflow, or returns the existing row if `workflowId` is taken (whatever
-   * its name or status). Never overwrites. One round trip.
+   * its name or status). Never overwrites. One round trip. With `options.tx`, the insert (and its
+   * notification) happens inside the caller's transaction.
    */
-  createWorkflow(workflow: NewWorkflow): Promise<CreateWorkflowResult>;
+  createWorkflow(workflow: NewWorkflow, options?: CallerTransaction): Promise<CreateWorkflowResult>;
 
   /** The workflow with this ID, or `undefined`. */
   getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined>;

@@ -18,6 +18,7 @@ import {
   releaseItems,
 } from "../queries/queue-items.js";
 import type { PgStore } from "../sql-store.js";
+import { callerTransaction } from "../executors/caller-transaction.js";
 import { internalsOf } from "../store-internals.js";
 
 /** Tries of a statement that can lose a race to a row committed after its snapshot. */
@@ -55,17 +56,18 @@ export function createPgQueueStore(store: PgStore): QueueStore {
   };
 
   return {
-    enqueue: (item) =>
-      open("enqueue", () =>
-        untilSeen(`enqueue(${item.workflow.workflowId})`, async () => {
-          const result = await enqueueItem(db, itemsQ, item);
+    enqueue: (item, options) =>
+      open("enqueue", () => {
+        const into = options?.tx === undefined ? db : callerTransaction(options.tx);
+        return untilSeen(`enqueue(${item.workflow.workflowId})`, async () => {
+          const result = await enqueueItem(into, itemsQ, item);
           if (result?.kind !== "duplicate" || item.dedupId === undefined) return result;
           const { status } = result.workflow;
           if (status === "ENQUEUED" || status === "PENDING") return result;
-          await releaseDedup(db, itemsQ, item.queueName, item.dedupId); // its holder finished
+          await releaseDedup(into, itemsQ, item.queueName, item.dedupId); // its holder finished
           return undefined;
-        }),
-      ),
+        });
+      }),
     debounce: (item) =>
       open("debounce", () =>
         untilSeen(`debounce(${item.key})`, () => debounceItem(db, itemsQ, item)),

@@ -18,6 +18,11 @@ export interface TestDatabase {
   store(): WorkflowStore;
   /** Runs SQL in which `{{schema}}` stands for this test's (quoted) schema; returns the rows. */
   query<T extends Record<string, unknown>>(text: string): Promise<T[]>;
+  /**
+   * Runs `fn` in a transaction of the driver's own (postgres.js `TransactionSql`, PGlite
+   * `Transaction`) on this database, as an application would; commits unless `fn` throws.
+   */
+  transaction<T>(fn: (tx: unknown, schema: string) => Promise<T>): Promise<T>;
   drop(): Promise<void>;
 }
 
@@ -54,6 +59,8 @@ function postgresBackend(): EngineBackend {
         store: () => createPgStore({ url: databaseUrl, schema, max: 4 }),
         query: async <T>(text: string) =>
           (await sql.unsafe(substitute(text, schema))) as unknown as T[],
+        transaction: async <T>(fn: (tx: unknown, schema: string) => Promise<T>) =>
+          (await sql.begin((tx) => fn(tx, schema))) as T,
         drop: async () => {
           await sql.unsafe(`drop schema if exists "${schema}" cascade`);
         },
@@ -82,6 +89,8 @@ function pgliteBackend(): EngineBackend {
         // Stores given `db` share the instance and its in-process LISTEN/NOTIFY; close() leaves it open.
         store: () => createPgliteStore({ db, schema }),
         query: async <T>(text: string) => (await db.query<T>(substitute(text, schema))).rows,
+        transaction: <T>(fn: (tx: unknown, schema: string) => Promise<T>) =>
+          db.transaction((tx) => fn(tx, schema)),
         drop: async () => {
           await db.exec(`drop schema if exists "${schema}" cascade`);
         },

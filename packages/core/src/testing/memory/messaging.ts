@@ -10,8 +10,9 @@ import {
 
 export function memoryMessaging(t: MemoryTables): Required<MessagingStore> {
   return {
-    async sendMessage(message) {
+    async sendMessage(message, options) {
       t.enter("sendMessage");
+      t.refuseTransaction(options);
       if (!t.workflows.has(message.destinationId)) return "workflow-not-found";
       if (t.messages.has(message.messageId)) return "duplicate";
       const { destinationId, topic } = message;

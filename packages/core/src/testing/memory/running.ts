@@ -5,8 +5,9 @@ import type { MemoryTables } from "./tables.js";
 
 export function memoryRunning(t: MemoryTables): RunningStore {
   return {
-    async createWorkflow(workflow) {
+    async createWorkflow(workflow, options) {
       t.enter("createWorkflow");
+      t.refuseTransaction(options);
       const result = t.insertWorkflow(workflow, undefined);
       if (result.created && workflow.notify === true) t.notifyStatus(result.workflow);
       return result;

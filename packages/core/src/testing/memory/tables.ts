@@ -4,10 +4,16 @@
  * microtask after the change (as Postgres delivers them after commit). Each role of the store
  * (`running.ts`, `messaging.ts`, ...) works on one `MemoryTables`.
  */
-import { WorkflowOwnershipLostError } from "../../errors.js";
+import { InvalidOptionError, WorkflowOwnershipLostError } from "../../errors.js";
 import type { StoreNotification } from "../../store/messaging-store.js";
 import type { RecoveryClaim, RecoveryResult } from "../../store/ownership-store.js";
-import type { Fence, SerializedValue, StepRecord, WorkflowRecord } from "../../store/records.js";
+import type {
+  CallerTransaction,
+  Fence,
+  SerializedValue,
+  StepRecord,
+  WorkflowRecord,
+} from "../../store/records.js";
 import type { CreateWorkflowResult, NewWorkflow } from "../../store/running-store.js";
 import type { WorkflowStore } from "../../store/workflow-store.js";
 
@@ -98,6 +104,16 @@ export class MemoryTables {
   enter(method: StoreMethod): void {
     if (this.closed) throw new Error(`memory store: ${method} called after close()`);
     this.calls[method] += 1;
+  }
+
+  /** The memory store has no database transactions to write into: a `tx` is refused. */
+  refuseTransaction(options: CallerTransaction | undefined): void {
+    if (options?.tx !== undefined) {
+      throw new InvalidOptionError(
+        "tx",
+        "the memory store cannot write inside a database transaction",
+      );
+    }
   }
 
   stepsOf(workflowId: string): Map<number, StepRecord> {
