@@ -26,6 +26,7 @@ import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { OutageMonitor } from "./execution/outage.js";
 import { Registry } from "./execution/registry.js";
+import { replayOnlyOf } from "./execution/replay-only.js";
 import { RunSet } from "./execution/run-set.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
@@ -257,6 +258,7 @@ export function createEngine(options: EngineOptions): Engine {
   const host: ExecutionHost = {
     store,
     logger,
+    replayOnly: replayOnlyOf(options),
     wakeups,
     executorId,
     appVersion,

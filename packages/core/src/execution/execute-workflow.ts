@@ -82,12 +82,14 @@ async function runBody(
   const subject = `workflow "${definition.name}"`;
   try {
     let output = await definition.body(execution, input);
+    execution.checkHistoryConsumed();
     if (execution.fatal) throw execution.fatal;
     if (definition.outputSchema) {
       output = await parseWithSchema(definition.outputSchema, output, `output of ${subject}`);
     }
     return { status: "SUCCESS", output: serialize(output, `output of ${subject}`) };
   } catch (error) {
+    if (!execution.interruption) execution.checkHistoryConsumed();
     const failure = execution.fatal ?? error;
     return { status: "ERROR", error: serializeError(failure, `error of ${subject}`) };
   }

@@ -33,6 +33,7 @@ import type { Observers } from "./observers.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
 import type { OutageMonitor } from "./outage.js";
 import { delay, runAttempts } from "./run-attempts.js";
+import type { ReplayOnly } from "./replay-only.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** What a run needs from the engine that owns it. */
@@ -44,6 +45,8 @@ export interface ExecutionHost {
   readonly wakeups: Wakeups;
   readonly observers: Observers;
   readonly outage: OutageMonitor;
+  /** Set on a replay-only engine (`replayHistory`): runs stop where their history ends. */
+  readonly replayOnly: ReplayOnly | undefined;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */
   startChild(child: {
     definition: WorkflowDefinition;
@@ -235,7 +238,8 @@ export class Execution implements WorkflowContext, DurableOperations {
     const ms = toMs(duration, "ctx.sleep duration");
     const wakeAt = await this.internal("cairn.sleep", () => Date.now() + ms);
     const remainingMs = wakeAt - Date.now();
-    if (remainingMs > 0) await delay(remainingMs, this.softStop.signal);
+    // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
+    if (remainingMs > 0 && !this.host.replayOnly) await delay(remainingMs, this.softStop.signal);
   }
 
   now(): Promise<number> {
@@ -409,6 +413,7 @@ export class Execution implements WorkflowContext, DurableOperations {
     const recorded = this.history.get(position);
     if (recorded) return replay(recorded);
     this.throwIfStopped();
+    if (this.host.replayOnly) this.endReplay(position, name);
     const performed = await perform(position, Date.now());
     if ("recorded" in performed) return replay(performed.recorded);
     this.hardStop.signal.throwIfAborted();
@@ -445,6 +450,29 @@ export class Execution implements WorkflowContext, DurableOperations {
         await delay(waitMs, this.softStop.signal).catch(() => undefined);
       }
     }
+  }
+
+  /** Replay-only: the history ends at `position`; report it and stop the run (nothing is written). */
+  private endReplay(position: number, name: string): never {
+    this.host.replayOnly?.onHistoryEnd(this.workflowId, position, name);
+    this.stop(`replay reached the end of the recorded history at position ${position}`);
+    this.throwIfStopped();
+    throw new Error("unreachable: the run was stopped");
+  }
+
+  /**
+   * Replay-only, once the body has returned or thrown: recorded operations it never reached mean
+   * the code diverged (it returned earlier than the recorded run did).
+   */
+  checkHistoryConsumed(): void {
+    if (!this.host.replayOnly || this.fatal || this.position >= this.replayLength) return;
+    const record = [...this.history.values()].find((r) => r.position >= this.position);
+    this.fatal = new NonDeterminismError({
+      workflowId: this.workflowId,
+      position: record?.position ?? this.position,
+      recordedName: record?.name ?? "(unknown)",
+      calledName: "(none: the workflow returned)",
+    });
   }
 
   /** Throws if the run was stopped or cancelled, or replay already failed. */

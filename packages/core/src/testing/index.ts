@@ -1,7 +1,8 @@
 /**
- * `@cairn/core/testing`: the in-memory store, for tests and for trying Cairn without a database.
- * It needs no test runner; the contract suite every `WorkflowStore` must pass is
- * `@cairn/core/testing/contract` (that one imports vitest).
+ * `@cairn/core/testing`: the in-memory store, and the kit for testing your own workflows — crash
+ * injection (`createCrashTest`) and replay tests (`exportHistory`, `replayHistory`). It needs no
+ * test runner; the contract suite every `WorkflowStore` must pass is
+ * `@cairn/core/testing/contract` (that one imports vitest). See docs/testing.md.
  */
 export {
   createMemoryStore,
@@ -9,3 +10,13 @@ export {
   type MemoryStoreOptions,
   type StoreMethod,
 } from "./memory-store.js";
+export { createCrashTest, type CrashTest, type CrashTestOptions } from "./crash-test.js";
+export {
+  exportHistory,
+  replayHistory,
+  HISTORY_FORMAT,
+  type WorkflowHistory,
+  type HistoryStep,
+  type ReplayReport,
+  type ReplayOptions,
+} from "./history.js";
