@@ -44,4 +44,29 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The dashboard's front end runs in the browser.
+    files: ["packages/cli/ui/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          "document",
+          "window",
+          "location",
+          "history",
+          "sessionStorage",
+          "fetch",
+          "prompt",
+          "EventSource",
+          "FormData",
+          "URLSearchParams",
+          "Node",
+          "setTimeout",
+          "clearTimeout",
+          "setInterval",
+          "clearInterval",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
 );

@@ -1,5 +1,6 @@
 /** Every `cairn` command, in the order `cairn --help` lists them. */
 import type { Command } from "../command.js";
+import { dashboard } from "./dashboard.js";
 import { executors } from "./executors.js";
 import { migrate } from "./migrate.js";
 import { queues } from "./queues.js";
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   queues,
   executors,
   migrate,
+  dashboard,
 ];

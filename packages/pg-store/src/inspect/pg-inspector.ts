@@ -16,6 +16,7 @@ import {
   listMessages,
   listQueueActivity,
   listStreams,
+  searchWorkflowIds,
   type QueueActivity,
   type StreamSummary,
 } from "../queries/inspection.js";
@@ -73,6 +74,11 @@ export interface PgInspector {
    * workflows finished within the last `windowMs` (default 5 minutes, store clock).
    */
   listQueues(options?: { readonly windowMs?: number }): Promise<QueueActivity[]>;
+  /**
+   * IDs of the newest workflows (up to `limit`, default 100) whose ID starts with `text` or
+   * whose name contains it (case-insensitive); list them with the client's `listWorkflows`.
+   */
+  searchWorkflowIds(text: string, options?: { readonly limit?: number }): Promise<string[]>;
   /** How many `PENDING` workflows each executor owns (executors owning none are absent). */
   executorLoad(): Promise<ReadonlyMap<string, number>>;
   /** The database clock in epoch ms: compare heartbeats and timestamps against it. */
@@ -128,6 +134,8 @@ export function createPgInspector(store: PgStore): PgInspector {
     listStreams: (workflowId) => open("listStreams", () => listStreams(db, q, workflowId)),
     listQueues: (options = {}) =>
       open("listQueues", () => listQueueActivity(db, q, options.windowMs ?? FIVE_MINUTES_MS)),
+    searchWorkflowIds: (text, options = {}) =>
+      open("searchWorkflowIds", () => searchWorkflowIds(db, q, text, options.limit ?? 100)),
     executorLoad: () => open("executorLoad", () => executorLoad(db, q)),
     now: () => open("now", () => databaseNow(db, q)),
   };

@@ -47,6 +47,12 @@ export function inspectionStatements({
     executorLoad: `
       select executor_id, count(*)::int as pending
       from ${workflows} where status = 'PENDING' group by executor_id`,
+    // ID prefix or name substring, newest first; LIKE wildcards in the text are escaped.
+    search: `
+      select workflow_id from ${workflows}
+      where workflow_id like $1 || '%' escape '\\' or name ilike '%' || $1 || '%' escape '\\'
+      order by created_at desc, workflow_id collate "C" desc
+      limit $2`,
     now: `select ${NOW_MS} as now`,
   };
 }
@@ -170,6 +176,17 @@ export async function executorLoad(
 ): Promise<Map<string, number>> {
   const rows = await db.query<{ executor_id: string; pending: number }>(q.executorLoad);
   return new Map(rows.map((r) => [r.executor_id, Number(r.pending)]));
+}
+
+export async function searchWorkflowIds(
+  db: SqlQueryable,
+  q: InspectionStatements,
+  text: string,
+  limit: number,
+): Promise<string[]> {
+  const escaped = text.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const rows = await db.query<{ workflow_id: string }>(q.search, [escaped, limit]);
+  return rows.map((r) => r.workflow_id);
 }
 
 export async function databaseNow(db: SqlQueryable, q: InspectionStatements): Promise<number> {
