@@ -125,6 +125,7 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
         "messages",
         "migrations",
         "queue_items",
+        "queues",
         "schedules",
         "steps",
         "streams",

@@ -1,41 +1,42 @@
 /**
  * The queue runtime: an engine plugin that gives an engine its queues. It writes enqueues and
  * debounces through the `QueueStore`, and in processes that serve queues it runs the dispatcher
- * (claim and run, within the limits) and the cron scheduler. It starts when the engine has
- * launched and stops first at shutdown: it stops claiming, lets the workflows it claimed finish
- * for up to `shutdownGraceMs`, and leaves the rest to the engine (which stops them at their next
- * durable operation; other processes then put them back in the queue and run them).
+ * (claim and run, within the limits) and the cron scheduler (schedules in code, and those
+ * stored at runtime whose workflow this engine registers). It also offers runtime control of
+ * queues and stored schedules. It starts when the engine has launched and stops first at
+ * shutdown: it stops claiming, lets the workflows it claimed finish for up to
+ * `shutdownGraceMs`, and leaves the rest to the engine (which stops them at their next durable
+ * operation; other processes then put them back in the queue and run them).
  */
 import { randomUUID } from "node:crypto";
 import {
   EngineNotLaunchedError,
   InvalidOptionError,
   QUEUED_EXECUTOR,
+  UNASSIGNED_EXECUTOR,
   WorkflowConflictError,
+  serialize,
   type EnginePlugin,
   type EnginePluginHost,
   type NewWorkflow,
   type Workflow,
   type WorkflowHandle,
 } from "@cairn/core";
-import { DuplicateDedupIdError } from "./errors.js";
+import { checkEnqueueOptions, enqueuedWorkflow } from "./control/enqueue-by-name.js";
+import { createQueueControl, type QueueControl } from "./control/queue-control.js";
 import {
-  QUEUES_PLUGIN,
-  checkCount,
-  checkMs,
-  type DebounceOptions,
-  type EnqueueOptions,
-  type Queue,
-  type QueueOperations,
-} from "./queue.js";
-import type { QueueStore } from "./queue-store.js";
+  createScheduleControl,
+  nextTickOf,
+  runOf,
+  type ScheduleControl,
+  type StartRun,
+} from "./control/schedule-control.js";
+import { QUEUES_PLUGIN, checkCount, checkMs, type Queue, type QueueOperations } from "./queue.js";
+import type { QueueStore, StoredSchedule } from "./queue-store.js";
 import { systemClock, type QueueClock } from "./runtime/clock.js";
 import { Dispatcher } from "./runtime/dispatcher.js";
-import { Scheduler } from "./runtime/scheduler.js";
-import type { Schedule, ScheduledRun } from "./schedule.js";
-
-const MIN_PRIORITY = -(2 ** 31);
-const MAX_PRIORITY = 2 ** 31 - 1;
+import { Scheduler, type Ticking, type WantedSchedule } from "./runtime/scheduler.js";
+import { tickWorkflowId, type Schedule, type ScheduledRun } from "./schedule.js";
 
 /** Options of {@link createQueues}. */
 export interface QueuesOptions {
@@ -45,7 +46,15 @@ export interface QueuesOptions {
   readonly serve?: readonly Queue[];
   /** The cron schedules this process fires. Default none. */
   readonly schedules?: readonly Schedule[];
-  /** The fallback when notifications are lost: how often served queues are claimed from anyway. Default 1,000 ms. */
+  /**
+   * Fire the schedules stored at runtime (`createSchedule`) whose workflow this engine
+   * registers. Default true; false in a process that should never run scheduled work.
+   */
+  readonly storedSchedules?: boolean;
+  /**
+   * The fallback when notifications are lost: how often served queues are claimed from anyway,
+   * and how often stored schedules are re-read. Default 1,000 ms.
+   */
   readonly pollIntervalMs?: number;
   /** Most workflows one claim takes. Default 100. */
   readonly claimBatch?: number;
@@ -56,7 +65,7 @@ export interface QueuesOptions {
 }
 
 /** The queue runtime plugin; `engine.plugin<QueueRuntime>("cairn/queues")` finds it. */
-export interface QueueRuntime extends EnginePlugin, QueueOperations {
+export interface QueueRuntime extends EnginePlugin, QueueOperations, QueueControl, ScheduleControl {
   readonly kind: typeof QUEUES_PLUGIN;
   /** The queues this process serves. */
   readonly served: readonly Queue[];
@@ -82,6 +91,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const claimBatch = options.claimBatch ?? 100;
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
+  const storedSchedules = options.storedSchedules ?? true;
   checkMs(pollIntervalMs, "pollIntervalMs", true);
   checkCount(claimBatch, "claimBatch");
   checkMs(shutdownGraceMs, "shutdownGraceMs");
@@ -121,32 +131,149 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
     queueName: queue.name,
   });
 
+  /** A stored schedule's run: enqueued on its queue, or started (here if registered). */
+  const startRun: StartRun = async (schedule, run, workflowId) => {
+    const h = hostFor("start a scheduled run");
+    const name = schedule.workflowName;
+    const input = serialize(run, `input of workflow "${name}"`);
+    const local = h.isRegistered(name);
+    if (schedule.queueName !== undefined) {
+      const result = await store.enqueue({
+        workflow: {
+          workflowId,
+          name,
+          input,
+          executorId: QUEUED_EXECUTOR,
+          status: "ENQUEUED",
+          queueName: schedule.queueName,
+          appVersion: local ? h.appVersion : undefined,
+        },
+        queueName: schedule.queueName,
+        priority: 0,
+        partitionKey: schedule.partitionKey ?? "",
+      });
+      const found = enqueuedWorkflow(result, schedule.queueName, name, {});
+      if (found.created) dispatcher?.notify(schedule.queueName);
+      return h.handle(found.workflowId);
+    }
+    const { created, workflow } = await h.store.createWorkflow({
+      workflowId,
+      name,
+      input,
+      executorId: local ? h.executorId : UNASSIGNED_EXECUTOR,
+      appVersion: local ? h.appVersion : undefined,
+      notify: !local,
+    });
+    if (!created && workflow.name !== name) {
+      throw new WorkflowConflictError(workflowId, workflow.name, name);
+    }
+    if (created && local) await h.run([workflow]);
+    return h.handle(workflowId);
+  };
+
+  const assertOpen = (operation: string) => void hostFor(operation);
+  const queueControl = createQueueControl(store, {
+    assertOpen,
+    limitsChanged: (queueName) => dispatcher?.notify(queueName),
+  });
+  const scheduleControl = createScheduleControl({
+    store,
+    startRun,
+    assertOpen,
+    changed: async () => {
+      await scheduler?.refresh();
+    },
+  });
+
+  /** Schedules in code, plus the stored ones this engine fires (the last read, if one fails). */
+  let lastStored: readonly WantedSchedule[] = [];
+  const wanted = async (h: EnginePluginHost): Promise<readonly WantedSchedule[]> => {
+    const inCode = schedules.map((s) => ({ ticking: codeTicking(h, s), version: "code" }));
+    if (!storedSchedules) return inCode;
+    try {
+      const names = new Set(schedules.map((s) => s.name));
+      lastStored = (await store.listSchedules())
+        .filter((s) => !s.paused && h.isRegistered(s.workflowName) && !names.has(s.name))
+        .map((s) => ({ ticking: storedTicking(s), version: `stored:${s.revision}` }));
+    } catch (error) {
+      h.logger.warn("could not read the stored schedules; the next poll retries", { error });
+    }
+    return [...inCode, ...lastStored];
+  };
+
+  /** A schedule in code: its tick runs here, or goes on its queue. */
+  const codeTicking = (h: EnginePluginHost, s: Schedule): Ticking => ({
+    name: s.name,
+    missed: s.missed,
+    maxBackfill: s.maxBackfill,
+    nextTick: (after) => s.nextTick(after),
+    fire: async (tickAt) => {
+      const run: ScheduledRun = { scheduledAt: new Date(tickAt), scheduleName: s.name };
+      const workflowId = s.workflowId(tickAt);
+      if (s.queue) {
+        await runtime.enqueue(s.queue, s.workflow as Workflow<unknown, unknown>, run, {
+          id: workflowId,
+          ...(s.queue.options.partitioned === true ? { partitionKey: s.name } : {}),
+        });
+        return;
+      }
+      const input = await h.prepareInput(s.workflow, run);
+      const { created, workflow } = await h.store.createWorkflow({
+        workflowId,
+        name: s.workflow.name,
+        input,
+        executorId: h.executorId,
+        appVersion: h.appVersion,
+      });
+      if (created) await h.run([workflow]);
+    },
+  });
+
+  const storedTicking = (s: StoredSchedule): Ticking => ({
+    name: s.name,
+    missed: s.missed,
+    maxBackfill: s.maxBackfill,
+    nextTick: (after) => nextTickOf(s, after),
+    fire: async (tickAt) => {
+      await startRun(s, runOf(s, tickAt), tickWorkflowId(s.name, tickAt));
+    },
+  });
+
   const runtime: QueueRuntime = {
     kind: QUEUES_PLUGIN,
     served,
     get running() {
       return dispatcher?.running ?? 0;
     },
+    ...queueControl,
+    ...scheduleControl,
 
     async start(engineHost) {
       host = engineHost;
       if (served.length > 0) {
+        await store.defineQueues(
+          served.map((q) => ({
+            queueName: q.name,
+            partitioned: q.options.partitioned === true,
+            limits: limitsOf(q),
+          })),
+        );
         const d = new Dispatcher({ store, host, queues: served, pollIntervalMs, claimBatch });
         dispatcher = d;
         host.onRunEnded((workflowId, status) => d.runEnded(workflowId, status));
         unsubscribe = await store.subscribe((queueName) => d.notify(queueName));
         d.start();
       }
-      if (schedules.length > 0) {
+      if (schedules.length > 0 || storedSchedules) {
+        const h = host;
         scheduler = new Scheduler({
           store,
-          host,
-          schedules,
+          logger: h.logger,
           clock: options.clock ?? systemClock,
           retryMs: pollIntervalMs,
-          enqueue: (s, run, workflowId) => enqueueTick(s, run, workflowId),
+          wanted: () => wanted(h),
         });
-        scheduler.start();
+        await scheduler.start();
       }
     },
 
@@ -159,7 +286,11 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
 
     async enqueue(queue, workflow, input, enqueueOptions) {
       const h = hostFor("enqueue");
-      const item = checkEnqueue(queue, enqueueOptions);
+      const item = checkEnqueueOptions(
+        queue.name,
+        queue.options.partitioned === true,
+        enqueueOptions,
+      );
       const workflowId = enqueueOptions.id ?? randomUUID();
       if (typeof workflowId !== "string" || workflowId === "") {
         throw new InvalidOptionError("id", "expected a non-empty string");
@@ -173,27 +304,11 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         },
         inCallerTx ? { tx: enqueueOptions.tx } : undefined,
       );
-      switch (result.kind) {
-        case "created":
-          // Inside the caller's transaction the item is invisible until the commit, whose
-          // notification wakes the dispatcher.
-          if (!inCallerTx) dispatcher?.notify(queue.name);
-          return h.handle(workflowId, workflow);
-        case "exists":
-          if (result.workflow.name !== workflow.name) {
-            throw new WorkflowConflictError(workflowId, result.workflow.name, workflow.name);
-          }
-          return h.handle(workflowId, workflow);
-        case "duplicate":
-          if (enqueueOptions.onDuplicate === "reject") {
-            throw new DuplicateDedupIdError(
-              queue.name,
-              enqueueOptions.dedupId ?? "",
-              result.workflow.workflowId,
-            );
-          }
-          return handleOf(h, result.workflow.workflowId, result.workflow.name, workflow);
-      }
+      const found = enqueuedWorkflow(result, queue.name, workflow.name, enqueueOptions);
+      // Inside the caller's transaction the item is invisible until the commit, whose
+      // notification wakes the dispatcher.
+      if (found.created && !inCallerTx) dispatcher?.notify(queue.name);
+      return handleOf(h, found.workflowId, found.name, workflow);
     },
 
     async debounce(queue, key, workflow, input, debounceOptions) {
@@ -206,7 +321,11 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         throw new InvalidOptionError("periodMs", "a debounce needs periodMs");
       }
       checkMs(debounceOptions.maxWaitMs, "maxWaitMs");
-      const { priority, partitionKey } = checkEnqueue(queue, debounceOptions);
+      const { priority, partitionKey } = checkEnqueueOptions(
+        queue.name,
+        queue.options.partitioned === true,
+        debounceOptions,
+      );
       const result = await store.debounce({
         workflow: await newWorkflow(h, queue, workflow, input, randomUUID()),
         queueName: queue.name,
@@ -222,23 +341,15 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       if (result.created) dispatcher?.notify(queue.name);
       return h.handle(result.workflowId, workflow);
     },
-
-    counts: (queueName) => {
-      hostFor("counts");
-      return store.counts(queueName);
-    },
-  };
-
-  /** A schedule's tick on its queue: the tick's ID makes repeats return the same workflow. */
-  const enqueueTick = async (s: Schedule, run: ScheduledRun, workflowId: string) => {
-    if (!s.queue) return;
-    await runtime.enqueue(s.queue, s.workflow as Workflow<unknown, unknown>, run, {
-      id: workflowId,
-      ...(s.queue.options.partitioned === true ? { partitionKey: s.name } : {}),
-    });
   };
 
   return runtime;
+}
+
+/** A queue definition's limits, as recorded for listings. */
+function limitsOf(queue: Queue) {
+  const { concurrency, totalConcurrency, workerConcurrency, rateLimit } = queue.options;
+  return { concurrency, totalConcurrency, workerConcurrency, rateLimit };
 }
 
 /** A handle typed by `workflow` only when the workflow found is of that name. */
@@ -249,66 +360,6 @@ function handleOf(
   workflow: Workflow<unknown, unknown>,
 ): WorkflowHandle<unknown> {
   return name === workflow.name ? host.handle(workflowId, workflow) : host.handle(workflowId);
-}
-
-/** Validates the options an enqueue shares with a debounce; returns the item's fields. */
-function checkEnqueue(
-  queue: Queue,
-  options: EnqueueOptions | DebounceOptions,
-): {
-  priority: number;
-  partitionKey: string;
-  dedupId?: string;
-  delayMs?: number;
-  availableAt?: number;
-  timeoutMs?: number;
-} {
-  const priority = options.priority ?? 0;
-  if (!Number.isInteger(priority) || priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
-    throw new InvalidOptionError("priority", `expected a 32-bit integer, got ${String(priority)}`);
-  }
-  const { partitionKey } = options;
-  if (queue.options.partitioned === true) {
-    if (typeof partitionKey !== "string" || partitionKey === "") {
-      throw new InvalidOptionError(
-        "partitionKey",
-        `queue "${queue.name}" is partitioned: name a partition`,
-      );
-    }
-  } else if (partitionKey !== undefined) {
-    throw new InvalidOptionError("partitionKey", `queue "${queue.name}" is not partitioned`);
-  }
-  const item = { priority, partitionKey: partitionKey ?? "" };
-  if (!(
-    "dedupId" in options ||
-    "delayMs" in options ||
-    "startAt" in options ||
-    "timeoutMs" in options
-  )) {
-    return item;
-  }
-  const enqueue = options;
-  if (
-    enqueue.dedupId !== undefined &&
-    (typeof enqueue.dedupId !== "string" || enqueue.dedupId === "")
-  ) {
-    throw new InvalidOptionError("dedupId", "expected a non-empty string");
-  }
-  checkMs(enqueue.delayMs, "delayMs");
-  checkMs(enqueue.timeoutMs, "timeoutMs", true);
-  if (
-    enqueue.startAt !== undefined &&
-    !(enqueue.startAt instanceof Date && Number.isFinite(enqueue.startAt.getTime()))
-  ) {
-    throw new InvalidOptionError("startAt", "expected a valid Date");
-  }
-  return {
-    ...item,
-    ...(enqueue.dedupId === undefined ? {} : { dedupId: enqueue.dedupId }),
-    ...(enqueue.delayMs === undefined ? {} : { delayMs: enqueue.delayMs }),
-    ...(enqueue.startAt === undefined ? {} : { availableAt: enqueue.startAt.getTime() }),
-    ...(enqueue.timeoutMs === undefined ? {} : { timeoutMs: enqueue.timeoutMs }),
-  };
 }
 
 function unique(names: readonly string[], option: string): void {

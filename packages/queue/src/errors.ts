@@ -8,7 +8,12 @@ import { CairnError, isCairnErrorCode } from "@cairn/core";
 
 /** The string codes of the queue package's errors. */
 export type QueueErrorCode =
-  "DUPLICATE_DEDUP_ID" | "QUEUES_NOT_CONFIGURED" | "CRON_EXPRESSION_INVALID";
+  | "DUPLICATE_DEDUP_ID"
+  | "QUEUES_NOT_CONFIGURED"
+  | "CRON_EXPRESSION_INVALID"
+  | "WORKFLOW_NOT_WAITING"
+  | "SCHEDULE_EXISTS"
+  | "SCHEDULE_NOT_FOUND";
 
 /** Base class of the errors `@cairn/queue` throws: a `CairnError` with a queue code. */
 export class QueueError extends CairnError {
@@ -25,6 +30,9 @@ export class QueueError extends CairnError {
       "DUPLICATE_DEDUP_ID",
       "QUEUES_NOT_CONFIGURED",
       "CRON_EXPRESSION_INVALID",
+      "WORKFLOW_NOT_WAITING",
+      "SCHEDULE_EXISTS",
+      "SCHEDULE_NOT_FOUND",
     ];
     return CairnError.is(value, code) && codes.includes(value.code);
   }
@@ -83,5 +91,51 @@ export class CronExpressionInvalidError extends QueueError {
     super("CRON_EXPRESSION_INVALID", `Invalid cron expression "${expression}": ${reason}`);
     this.expression = expression;
     this.reason = reason;
+  }
+}
+
+/**
+ * The priority or start time of a workflow can change only while it waits in its queue: this
+ * one is not enqueued (unknown, already claimed, finished, or never on a queue).
+ */
+export class WorkflowNotWaitingError extends QueueError {
+  override name = "WorkflowNotWaitingError";
+  readonly workflowId: string;
+  static override is = isCode<WorkflowNotWaitingError>("WORKFLOW_NOT_WAITING");
+
+  constructor(workflowId: string, operation: string) {
+    super(
+      "WORKFLOW_NOT_WAITING",
+      `Cannot ${operation} of workflow ${workflowId}: it is not waiting in a queue ` +
+        "(unknown, already started, finished, or never enqueued)",
+    );
+    this.workflowId = workflowId;
+  }
+}
+
+/** A schedule of this name is already stored, or a schedule defined in code uses the name. */
+export class ScheduleExistsError extends QueueError {
+  override name = "ScheduleExistsError";
+  readonly scheduleName: string;
+  static override is = isCode<ScheduleExistsError>("SCHEDULE_EXISTS");
+
+  constructor(scheduleName: string) {
+    super(
+      "SCHEDULE_EXISTS",
+      `A schedule named "${scheduleName}" exists (stored, or defined in code and already fired)`,
+    );
+    this.scheduleName = scheduleName;
+  }
+}
+
+/** No stored schedule has this name (schedules defined in code are not changed at runtime). */
+export class ScheduleNotFoundError extends QueueError {
+  override name = "ScheduleNotFoundError";
+  readonly scheduleName: string;
+  static override is = isCode<ScheduleNotFoundError>("SCHEDULE_NOT_FOUND");
+
+  constructor(scheduleName: string) {
+    super("SCHEDULE_NOT_FOUND", `No stored schedule is named "${scheduleName}"`);
+    this.scheduleName = scheduleName;
   }
 }

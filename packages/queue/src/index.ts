@@ -16,6 +16,20 @@ export { createQueues, type QueuesOptions, type QueueRuntime } from "./create-qu
 /** The executor recorded on an enqueued workflow that no executor has claimed yet (from core). */
 export { QUEUED_EXECUTOR } from "@cairn/core";
 export { schedule, type Schedule, type ScheduleOptions, type ScheduledRun } from "./schedule.js";
+export {
+  withQueues,
+  type QueueClient,
+  type QueueClientOperations,
+  type ClientEnqueueOptions,
+  type ClientDebounceOptions,
+} from "./queue-client.js";
+export type { QueueControl, NewStart } from "./control/queue-control.js";
+export type {
+  ScheduleControl,
+  StoredScheduleOptions,
+  ScheduleChanges,
+  ScheduleInfo,
+} from "./control/schedule-control.js";
 export { parseCron, type CronFields } from "./cron/parse-cron.js";
 export { nextTick } from "./cron/next-tick.js";
 export type { QueueClock } from "./runtime/clock.js";
@@ -24,6 +38,9 @@ export {
   DuplicateDedupIdError,
   QueuesNotConfiguredError,
   CronExpressionInvalidError,
+  WorkflowNotWaitingError,
+  ScheduleExistsError,
+  ScheduleNotFoundError,
   type QueueErrorCode,
 } from "./errors.js";
 export type {
@@ -36,4 +53,10 @@ export type {
   ClaimRequest,
   ClaimResult,
   QueueCounts,
+  QueueLimitsPatch,
+  QueueDefinitionRecord,
+  QueueRecord,
+  NewAvailability,
+  StoredSchedule,
+  NewStoredSchedule,
 } from "./queue-store.js";

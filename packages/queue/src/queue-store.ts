@@ -5,12 +5,14 @@
  * atomic transition, and guarantees that claims never exceed a queue's limits however many
  * processes claim at once. Timestamps are epoch milliseconds on the store's clock.
  */
-import type { CallerTransaction, NewWorkflow, WorkflowRecord } from "@cairn/core";
+import type { CallerTransaction, NewWorkflow, SerializedValue, WorkflowRecord } from "@cairn/core";
 
 /** The limits a claim must respect. Absent: unlimited. */
 export interface QueueLimits {
   /** Running at once across all processes (per partition on a partitioned queue). */
   readonly concurrency?: number | undefined;
+  /** Running at once across all processes and all partitions of the queue. */
+  readonly totalConcurrency?: number | undefined;
   /** Running at once in the claiming executor, across the queue's partitions. */
   readonly workerConcurrency?: number | undefined;
   /** At most `limit` starts per sliding `periodMs` (per partition on a partitioned queue). */
@@ -96,6 +98,8 @@ export interface ClaimResult {
    * becomes available, or a rate-limit slot frees up. Milliseconds from now; absent: not known.
    */
   readonly retryInMs?: number | undefined;
+  /** The limits the claim applied: the request's, with those set at runtime in their place. */
+  readonly limits?: QueueLimits | undefined;
 }
 
 /** Workflows of a queue by status, plus the enqueued ones whose delay has not passed. */
@@ -109,6 +113,66 @@ export interface QueueCounts {
   /** Of the `ENQUEUED`: those not claimable yet (delayed or debouncing). */
   readonly delayed: number;
 }
+
+/**
+ * Limits set at runtime, one by one: a number replaces the defined limit, `null` lifts it
+ * (unlimited), an absent key leaves the defined one in force.
+ */
+export type QueueLimitsPatch = {
+  readonly [K in keyof QueueLimits]?: NonNullable<QueueLimits[K]> | null;
+};
+
+/** How a process that serves a queue defines it; recorded so clients and listings see it. */
+export interface QueueDefinitionRecord {
+  readonly queueName: string;
+  readonly partitioned: boolean;
+  readonly limits: QueueLimits;
+}
+
+/** A queue as the database knows it. */
+export interface QueueRecord {
+  readonly queueName: string;
+  /** Undefined until a process that serves the queue started. */
+  readonly partitioned: boolean | undefined;
+  /** The limits in the code of the latest process that served it. */
+  readonly definedLimits: QueueLimits | undefined;
+  /** The limits set at runtime, in force in every process at its next claim. */
+  readonly limits: QueueLimitsPatch | undefined;
+  readonly updatedAt: number;
+}
+
+/** Where a change of a waiting workflow's start time puts it. */
+export type NewAvailability =
+  | { readonly delayMs: number }
+  /** Epoch ms. */
+  | { readonly availableAt: number };
+
+/** A cron schedule stored in the database (created at runtime, not in code). */
+export interface StoredSchedule {
+  readonly name: string;
+  readonly cron: string;
+  readonly workflowName: string;
+  readonly timezone: string;
+  readonly missed: "skip" | "backfill";
+  readonly maxBackfill: number;
+  /** Each tick is enqueued on this queue; absent: started at once. */
+  readonly queueName: string | undefined;
+  readonly partitionKey: string | undefined;
+  /** Passed to every run as `context`. */
+  readonly context: SerializedValue | undefined;
+  readonly paused: boolean;
+  readonly lastTickAt: number | undefined;
+  /** Goes up by one with every update: updates name the revision they change. */
+  readonly revision: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A stored schedule as written (the store stamps the times and the revision). */
+export type NewStoredSchedule = Omit<
+  StoredSchedule,
+  "lastTickAt" | "revision" | "createdAt" | "updatedAt"
+>;
 
 /** What queues and schedules need from persistence. */
 export interface QueueStore {
@@ -140,4 +204,33 @@ export interface QueueStore {
   lastTick(scheduleName: string): Promise<number | undefined>;
   /** Records that a schedule fired for `tickAt` (keeps the latest). */
   recordTick(scheduleName: string, tickAt: number): Promise<void>;
+
+  /** Records how serving processes define these queues; leaves runtime limits alone. */
+  defineQueues(queues: readonly QueueDefinitionRecord[]): Promise<void>;
+  /** Merges `patch` into the queue's runtime limits; `undefined` clears them all. */
+  setQueueLimits(queueName: string, patch: QueueLimitsPatch | undefined): Promise<QueueRecord>;
+  getQueue(queueName: string): Promise<QueueRecord | undefined>;
+  listQueues(): Promise<QueueRecord[]>;
+  /**
+   * Sets the priority of a workflow still waiting in its queue (enqueued, not claimed).
+   * False when it is not waiting.
+   */
+  setPriority(workflowId: string, priority: number): Promise<boolean>;
+  /** Moves the start of a workflow still waiting in its queue; notifies the queue. */
+  setAvailability(workflowId: string, when: NewAvailability): Promise<boolean>;
+
+  /** Stores a new schedule; false when the name is taken (stored, or ticked by a code one). */
+  createSchedule(schedule: NewStoredSchedule): Promise<boolean>;
+  /**
+   * Replaces a stored schedule's definition if it is still at `revision`; undefined when there
+   * is none of that name or another update came first.
+   */
+  updateSchedule(
+    schedule: NewStoredSchedule,
+    revision: number,
+  ): Promise<StoredSchedule | undefined>;
+  /** Deletes a stored schedule; false when there was none. */
+  deleteSchedule(name: string): Promise<boolean>;
+  getSchedule(name: string): Promise<StoredSchedule | undefined>;
+  listSchedules(): Promise<StoredSchedule[]>;
 }

@@ -18,8 +18,16 @@ import type { QueueCounts } from "./queue-store.js";
 
 /** Limits of a queue. Every one is optional; absent means unlimited. */
 export interface QueueOptions {
-  /** Workflows of this queue running at once across all processes. */
+  /**
+   * Workflows of this queue running at once across all processes; on a partitioned queue, in
+   * each partition.
+   */
   readonly concurrency?: number;
+  /**
+   * Workflows running at once across all processes and all partitions: a queue-wide cap beside
+   * the per-partition `concurrency` of a partitioned queue.
+   */
+  readonly totalConcurrency?: number;
   /** Workflows of this queue running at once in one process. */
   readonly workerConcurrency?: number;
   /** At most `limit` starts in any sliding window of `periodMs`, across all processes. */
@@ -204,8 +212,10 @@ export function checkMs(value: number | undefined, option: string, positive = fa
   }
 }
 
-function checkQueueOptions(options: QueueOptions): void {
+/** Validates limits (of a definition, or set at runtime). */
+export function checkQueueOptions(options: QueueOptions): void {
   checkCount(options.concurrency, "concurrency");
+  checkCount(options.totalConcurrency, "totalConcurrency");
   checkCount(options.workerConcurrency, "workerConcurrency");
   if (options.rateLimit !== undefined) {
     checkCount(options.rateLimit.limit, "rateLimit.limit");

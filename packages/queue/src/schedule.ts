@@ -14,6 +14,8 @@ export interface ScheduledRun {
   /** The tick this run is for (not when it actually started). */
   readonly scheduledAt: Date;
   readonly scheduleName: string;
+  /** The `context` of a schedule stored at runtime (`createSchedule`); absent for code ones. */
+  readonly context?: unknown;
 }
 
 /** Options of {@link schedule}. */
@@ -82,6 +84,11 @@ export function schedule<Out, C extends ChannelSchemas>(
     maxBackfill,
     queue: options.queue,
     nextTick: (after) => nextTick(fields, after, timezone),
-    workflowId: (tickAt) => `cron:${name}:${new Date(tickAt).toISOString()}`,
+    workflowId: (tickAt) => tickWorkflowId(name, tickAt),
   };
+}
+
+/** The ID of the workflow of a schedule's tick: one per tick however many processes fire it. */
+export function tickWorkflowId(scheduleName: string, tickAt: number): string {
+  return `cron:${scheduleName}:${new Date(tickAt).toISOString()}`;
 }

@@ -49,6 +49,17 @@ function fakeStore(backlog: Record<string, number>) {
     subscribe: () => Promise.resolve(() => Promise.resolve()),
     lastTick: () => Promise.resolve(undefined),
     recordTick: () => Promise.resolve(),
+    defineQueues: () => Promise.resolve(),
+    setQueueLimits: () => Promise.reject(new Error("unused")),
+    getQueue: () => Promise.resolve(undefined),
+    listQueues: () => Promise.resolve([]),
+    setPriority: () => Promise.reject(new Error("unused")),
+    setAvailability: () => Promise.reject(new Error("unused")),
+    createSchedule: () => Promise.reject(new Error("unused")),
+    updateSchedule: () => Promise.reject(new Error("unused")),
+    deleteSchedule: () => Promise.reject(new Error("unused")),
+    getSchedule: () => Promise.resolve(undefined),
+    listSchedules: () => Promise.resolve([]),
     claim: (request): Promise<ClaimResult> => {
       claims.push(request);
       const n = Math.min(request.max, backlog[request.queueName] ?? 0);

@@ -33,4 +33,9 @@ export const embeddedMigrations: readonly EmbeddedMigration[] = [
     name: "trace_context",
     sql: "-- The trace context a workflow was created under (W3C traceparent/tracestate, or whatever an\n-- observer injects), as a JSON object of text headers. Every run of the workflow, in whichever\n-- process recovers it, continues that trace. Null when no observer injected any.\n\nalter table {{schema}}.workflows\n  add column trace_context text;\n",
   },
+  {
+    version: 7,
+    name: "queue_settings_and_stored_schedules",
+    sql: "-- Runtime control of queues and schedules (@cairn/queue). A queue's row records how the\n-- processes that serve it define it (so a client can check an enqueue and a listing can show\n-- it) and the limits set at runtime, which replace the defined ones for every process at its\n-- next claim. Schedules gain the columns of schedules stored at runtime; a row without a cron\n-- expression only records the ticks of a schedule defined in code.\n\ncreate table {{schema}}.queues (\n  queue_name     text primary key,\n  -- From the latest process that served the queue; null until one did.\n  partitioned    boolean,\n  defined_limits jsonb,\n  -- Set at runtime; while not null, these limits replace the defined ones everywhere.\n  limits         jsonb,\n  updated_at     bigint not null\n);\n\nalter table {{schema}}.schedules\n  alter column last_tick_at drop not null,\n  add column cron           text,\n  add column workflow_name  text,\n  add column timezone       text,\n  add column missed         text check (missed in ('skip', 'backfill')),\n  add column max_backfill   int,\n  add column queue_name     text,\n  add column partition_key  text,\n  -- The serialized value passed to each run as `context`.\n  add column context        text,\n  add column paused         boolean not null default false,\n  add column revision       int not null default 0,\n  add column created_at     bigint;\n",
+  },
 ];

@@ -4,7 +4,10 @@
  * claims of one queue are serialized across all processes: each one counts what is running and
  * what started in the rate window AFTER the previous claim committed, and so can never push the
  * queue past a limit (two processes each counting 49 of 50 running and each taking one cannot
- * happen). Claims of different queues never wait for each other. Within the statement:
+ * happen). Claims of different queues never wait for each other. The limits are the claimer's
+ * definition with the queue's runtime limits (`queues.limits`, read by the statement under the
+ * lock) in their place, so a change made anywhere is in force at every process's next claim. Within the
+ * statement:
  *
  * 1. items of executors that are gone (stopped, past their lease, unknown) go back to the queue,
  *    their workflows fenced off (owner epoch + 1);
@@ -13,11 +16,12 @@
  *    workflow is PENDING; starts in the rate window; room = the tightest limit left;
  * 4. the heads of the waiting items of each partition with room, in priority then FIFO order,
  *    are locked `for update skip locked` (a debounce or cancel holding one is passed over);
- * 5. they are interleaved across partitions and cut to what this executor may still run;
+ * 5. they are interleaved across partitions and cut to what this executor may still run and
+ *    to what the queue as a whole (all partitions) may still run;
  * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned.
  */
 import { QUEUED_EXECUTOR } from "@cairn/core";
-import type { ClaimRequest, ClaimResult } from "@cairn/queue";
+import type { ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
@@ -44,10 +48,26 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
     lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int)`,
     // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
     // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
-    // executor is gone (PGlite). Nulls: no such limit. Always one row at least; the workflow
+    // executor is gone (PGlite), $11 total concurrency (all partitions). Nulls: no such limit.
+    // `lim` puts the queue's runtime limits (`queues.limits`) in their place, key by key (a
+    // JSON null lifts one). Always one row at least, with the limits applied; the workflow
     // columns are null when nothing was claimed.
     claim: `
-      with recursive alive as (
+      with recursive lim as (
+        select
+          case when l ? 'concurrency' then (l ->> 'concurrency')::int else $5::int end
+            as concurrency,
+          case when l ? 'workerConcurrency' then (l ->> 'workerConcurrency')::int else $6::int end
+            as worker_concurrency,
+          case when l ? 'rateLimit' then (l -> 'rateLimit' ->> 'limit')::int else $7::int end
+            as rate_limit,
+          case when l ? 'rateLimit' then (l -> 'rateLimit' ->> 'periodMs')::bigint
+               else $8::bigint end as rate_period_ms,
+          case when l ? 'totalConcurrency' then (l ->> 'totalConcurrency')::int else $11::int end
+            as total_concurrency
+        from (select (select limits from ${quoted}.queues where queue_name = $1) as l) runtime
+      ),
+      alive as (
         select executor_id, app_version from ${executors}
         where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
       ),
@@ -71,9 +91,9 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
       swept as (
         delete from ${items} q using ${workflows} w
         where q.queue_name = $1 and q.started_at is not null
-          and q.started_at < ${NOW_MS} - coalesce($8::bigint, 0)
+          and q.started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0)
           and (q.previous_started_at is null
-               or q.previous_started_at < ${NOW_MS} - coalesce($8::bigint, 0))
+               or q.previous_started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0))
           and w.workflow_id = q.workflow_id and w.status not in ('ENQUEUED', 'PENDING')
       ),
       running as (
@@ -86,12 +106,12 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
       starts as (
         select partition_key, count(*)::int as n, min(at) as oldest from (
           select partition_key, started_at as at from ${items}
-          where $7::int is not null and queue_name = $1
-            and started_at >= ${NOW_MS} - $8::bigint
+          where (select rate_limit from lim) is not null and queue_name = $1
+            and started_at >= ${NOW_MS} - (select rate_period_ms from lim)
           union all
           select partition_key, previous_started_at from ${items}
-          where $7::int is not null and queue_name = $1
-            and previous_started_at >= ${NOW_MS} - $8::bigint
+          where (select rate_limit from lim) is not null and queue_name = $1
+            and previous_started_at >= ${NOW_MS} - (select rate_period_ms from lim)
         ) s group by partition_key
       ),
       parts(k) as (
@@ -103,7 +123,7 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
       ),
       room as (
         select p.k,
-               least($9::int, $5::int - coalesce(r.total, 0), $7::int - coalesce(s.n, 0)) as n
+               least($9::int, (select concurrency from lim) - coalesce(r.total, 0), (select rate_limit from lim) - coalesce(s.n, 0)) as n
         from parts p
         left join running r on r.partition_key = p.k
         left join starts s on s.partition_key = p.k
@@ -129,7 +149,8 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
         select workflow_id, timeout_ms from picked
         order by turn, priority, seq
         limit greatest(0, least($9::int,
-          $6::int - (select coalesce(sum(mine), 0) from running)::int))
+          (select worker_concurrency from lim) - (select coalesce(sum(mine), 0) from running)::int,
+          (select total_concurrency from lim) - (select coalesce(sum(total), 0) from running)::int))
       ),
       claimed as (
         update ${workflows} w
@@ -145,20 +166,30 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
         from claimed c where q.workflow_id = c.workflow_id
       ),
       summary as (
-        select (select count(*) from requeued)::int as requeued,
+        select (select count(*) from requeued)::int as requeued, lim.*,
                (select min(available_at) from ${items}
                 where queue_name = $1 and started_at is null
                   and available_at > ${NOW_MS}) - ${NOW_MS} as delay_ms,
-               (select min(s.oldest) from starts s where s.n >= $7::int)
-                 + $8::bigint - ${NOW_MS} as rate_ms
+               (select min(s.oldest) from starts s where s.n >= (select rate_limit from lim))
+                 + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms
+        from lim
       )
       select summary.*, claimed.* from summary left join claimed on true`,
   };
 }
 
-type ClaimRow = { requeued: number; delay_ms: string | null; rate_ms: string | null } & (
-  WorkflowRow | { [K in keyof WorkflowRow]: null }
-);
+type ClaimRow = {
+  requeued: number;
+  delay_ms: string | null;
+  rate_ms: string | null;
+  concurrency: number | null;
+  worker_concurrency: number | null;
+  rate_limit: number | null;
+  rate_period_ms: Int8 | null;
+  total_concurrency: number | null;
+} & (WorkflowRow | { [K in keyof WorkflowRow]: null });
+
+type Int8 = string | number | bigint;
 
 /** Takes the queue's lock, then claims; run inside a transaction. */
 export async function claimItems(
@@ -169,7 +200,7 @@ export async function claimItems(
   othersGone: boolean,
 ): Promise<ClaimResult> {
   await tx.query(q.lock, [queueLockKey(schema, request.queueName)]);
-  const { concurrency, workerConcurrency, rateLimit } = request.limits;
+  const { concurrency, totalConcurrency, workerConcurrency, rateLimit } = request.limits;
   const rows = await tx.query<ClaimRow>(q.claim, [
     request.queueName,
     request.executorId,
@@ -181,6 +212,7 @@ export async function claimItems(
     rateLimit?.periodMs ?? null,
     request.max,
     othersGone,
+    totalConcurrency ?? null,
   ]);
   const [first] = rows;
   const waits = [first?.delay_ms, first?.rate_ms]
@@ -190,5 +222,18 @@ export async function claimItems(
     claimed: rows.flatMap((row) => (row.workflow_id === null ? [] : [toWorkflowRecord(row)])),
     requeued: first?.requeued ?? 0,
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
+    ...(first ? { limits: appliedLimits(first) } : {}),
   };
+}
+
+/** The limits the claim applied, as `QueueLimits` (absent: unlimited). */
+function appliedLimits(row: ClaimRow): QueueLimits {
+  const limits: { -readonly [K in keyof QueueLimits]: QueueLimits[K] } = {};
+  if (row.concurrency !== null) limits.concurrency = row.concurrency;
+  if (row.total_concurrency !== null) limits.totalConcurrency = row.total_concurrency;
+  if (row.worker_concurrency !== null) limits.workerConcurrency = row.worker_concurrency;
+  if (row.rate_limit !== null && row.rate_period_ms !== null) {
+    limits.rateLimit = { limit: row.rate_limit, periodMs: Number(row.rate_period_ms) };
+  }
+  return limits;
 }

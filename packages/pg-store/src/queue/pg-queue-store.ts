@@ -8,6 +8,15 @@ import type { QueueStore } from "@cairn/queue";
 import { StoreClosedError } from "../errors.js";
 import { claimItems, queueClaimStatements } from "../queries/queue-claim.js";
 import {
+  defineQueues,
+  getQueue,
+  listQueues,
+  queueControlStatements,
+  setAvailability,
+  setPriority,
+  setQueueLimits,
+} from "../queries/queue-control.js";
+import {
   countItems,
   debounceItem,
   enqueueItem,
@@ -17,6 +26,14 @@ import {
   releaseDedup,
   releaseItems,
 } from "../queries/queue-items.js";
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  scheduleStatements,
+  updateSchedule,
+} from "../queries/schedules.js";
 import type { PgStore } from "../sql-store.js";
 import { callerTransaction } from "../executors/caller-transaction.js";
 import { internalsOf } from "../store-internals.js";
@@ -42,6 +59,8 @@ export function createPgQueueStore(store: PgStore): QueueStore {
   const { db, names, exclusive } = internals;
   const itemsQ = queueItemStatements(names);
   const claimQ = queueClaimStatements(names);
+  const controlQ = queueControlStatements(names);
+  const scheduleQ = scheduleStatements(names);
 
   const open = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
     internals.isClosed() ? Promise.reject(new StoreClosedError(`queue.${method}`)) : fn();
@@ -89,6 +108,22 @@ export function createPgQueueStore(store: PgStore): QueueStore {
     lastTick: (scheduleName) => open("lastTick", () => lastTick(db, itemsQ, scheduleName)),
     recordTick: (scheduleName, tickAt) =>
       open("recordTick", () => recordTick(db, itemsQ, scheduleName, tickAt)),
+    defineQueues: (queues) => open("defineQueues", () => defineQueues(db, controlQ, queues)),
+    setQueueLimits: (queueName, patch) =>
+      open("setQueueLimits", () => setQueueLimits(db, controlQ, queueName, patch)),
+    getQueue: (queueName) => open("getQueue", () => getQueue(db, controlQ, queueName)),
+    listQueues: () => open("listQueues", () => listQueues(db, controlQ)),
+    setPriority: (workflowId, priority) =>
+      open("setPriority", () => setPriority(db, controlQ, workflowId, priority)),
+    setAvailability: (workflowId, when) =>
+      open("setAvailability", () => setAvailability(db, controlQ, workflowId, when)),
+    createSchedule: (schedule) =>
+      open("createSchedule", () => createSchedule(db, scheduleQ, schedule)),
+    updateSchedule: (schedule, revision) =>
+      open("updateSchedule", () => updateSchedule(db, scheduleQ, schedule, revision)),
+    deleteSchedule: (name) => open("deleteSchedule", () => deleteSchedule(db, scheduleQ, name)),
+    getSchedule: (name) => open("getSchedule", () => getSchedule(db, scheduleQ, name)),
+    listSchedules: () => open("listSchedules", () => listSchedules(db, scheduleQ)),
   };
 }
 

@@ -19,3 +19,9 @@ export const sleeper = workflow("client.sleeper", async (ctx) => {
   await ctx.sleep("1h");
   return "woke";
 });
+
+/** Sends nothing, but says where it ran: the queue client's workflow. */
+export const mailer = workflow("client.mailer", async (_ctx, input: { to: string }) => ({
+  sent: input.to,
+  ranIn: process.pid,
+}));

@@ -4,11 +4,12 @@
  * queue cannot starve the others. A queue is claimed from when something says it may have work:
  * an enqueue notification, a local run of it ending, a timer for a delay or a rate-limit window,
  * a full batch last time, or the poll that backs notifications up. The limits themselves are
- * enforced by the store's claim; this loop only avoids claims that cannot get anything.
+ * enforced by the store's claim (which applies the limits set at runtime and reports them back);
+ * this loop only avoids claims that cannot get anything.
  */
 import type { EnginePluginHost, WorkflowStatus } from "@cairn/core";
 import type { Queue } from "../queue.js";
-import type { QueueStore } from "../queue-store.js";
+import type { QueueLimits, QueueStore } from "../queue-store.js";
 
 /** setTimeout's ceiling; a longer wait is cut short (the claim then sets the next timer). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -33,6 +34,8 @@ export class Dispatcher {
   private readonly queueOf = new Map<string, string>();
   /** Names claimed here that this engine cannot run: never claimed again by it. */
   private readonly unrunnable = new Map<string, Set<string>>();
+  /** The limits the latest claim of each queue applied (runtime limits included). */
+  private readonly limits = new Map<string, QueueLimits>();
   private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
   private readonly stopped = new AbortController();
   private cursor = 0;
@@ -133,7 +136,7 @@ export class Dispatcher {
   private async claimFrom(queue: Queue): Promise<void> {
     const { store, host, claimBatch } = this.deps;
     const local = this.inFlight.get(queue.name) ?? new Set<string>();
-    const { workerConcurrency } = queue.options;
+    const { workerConcurrency } = this.limits.get(queue.name) ?? queue.options;
     const room = Math.min(claimBatch, (workerConcurrency ?? Infinity) - local.size);
     if (room <= 0 || !host.isRunning()) return; // a local run ending wakes this queue again
     try {
@@ -146,6 +149,7 @@ export class Dispatcher {
         partitioned: queue.options.partitioned === true,
         max: room,
       });
+      if (result.limits) this.limits.set(queue.name, result.limits);
       const runnable = result.claimed.filter((record) => host.isRegistered(record.name));
       await this.giveBack(
         queue,

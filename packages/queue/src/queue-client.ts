@@ -1,0 +1,179 @@
+/**
+ * Queues from a client: a process that runs no engine and loads no workflow code (a web server,
+ * a script) enqueues and debounces workflows by name, controls queues and stored schedules, and
+ * gets handles it can await. `withQueues(client, store)` adds these operations to a core
+ * `Client`; the workflow's type, imported with `import type`, types the input and the handle.
+ * The client has no schema, so the input is stored as given: validate untrusted input first.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  InvalidOptionError,
+  QUEUED_EXECUTOR,
+  WorkflowConflictError,
+  serialize,
+  type AnyWorkflow,
+  type Client,
+  type HandleOf,
+  type NewWorkflow,
+  type WorkflowInput,
+} from "@cairn/core";
+import { checkEnqueueOptions, enqueuedWorkflow, partitionedOf } from "./control/enqueue-by-name.js";
+import { createQueueControl, type QueueControl } from "./control/queue-control.js";
+import {
+  createScheduleControl,
+  type ScheduleControl,
+  type StartRun,
+} from "./control/schedule-control.js";
+import { checkMs, type DebounceOptions, type EnqueueOptions } from "./queue.js";
+import type { QueueStore } from "./queue-store.js";
+
+/** Options of a client's `enqueue()`. */
+export interface ClientEnqueueOptions extends EnqueueOptions {
+  /** Only engines of this app version (or none alive of it) claim it. Default: any engine. */
+  readonly appVersion?: string;
+}
+
+/** Options of a client's `debounce()`. */
+export interface ClientDebounceOptions extends DebounceOptions {
+  readonly appVersion?: string;
+}
+
+/** What `withQueues` adds to a client. */
+export interface QueueClientOperations extends QueueControl, ScheduleControl {
+  /**
+   * Puts a workflow on a queue by name; an engine that serves the queue and registers the
+   * workflow runs it. Checks the partition key against the queue as its serving engines
+   * recorded it (any key while none has started).
+   * @throws InvalidOptionError, DuplicateDedupIdError (`onDuplicate: "reject"`),
+   *   WorkflowConflictError (the ID belongs to a workflow of another name)
+   * @example
+   * import type { sendEmail } from "./workflows.js";
+   * const handle = await client.enqueue<typeof sendEmail>("emails", "sendEmail", { to });
+   */
+  enqueue<W extends AnyWorkflow = AnyWorkflow>(
+    queueName: string,
+    workflowName: string,
+    input: WorkflowInput<W>,
+    options?: ClientEnqueueOptions,
+  ): Promise<HandleOf<W>>;
+  /**
+   * Starts the workflow once per burst of calls with the same `key`: `periodMs` after the
+   * latest call (with its input), no later than `maxWaitMs` after the first.
+   */
+  debounce<W extends AnyWorkflow = AnyWorkflow>(
+    queueName: string,
+    key: string,
+    workflowName: string,
+    input: WorkflowInput<W>,
+    options: ClientDebounceOptions,
+  ): Promise<HandleOf<W>>;
+}
+
+/** A client with queues. */
+export type QueueClient = Client & QueueClientOperations;
+
+/**
+ * Adds queue operations to `client`. `store` is the queue store on the client's database
+ * (`createPgQueueStore(store)` from `@cairn/pg-store/queue`, over the client's store).
+ *
+ * @example
+ * const store = createPgStore({ url });
+ * const client = withQueues(createClient({ store }), createPgQueueStore(store));
+ * await client.enqueue<typeof sendEmail>("emails", "sendEmail", { to: "a@example.com" });
+ */
+export function withQueues(client: Client, store: QueueStore): QueueClient {
+  const assertOpen = () => undefined; // a closed client's store refuses with StoreClosedError
+  const row = (
+    workflowName: string,
+    workflowId: string,
+    queueName: string,
+    input: unknown,
+    appVersion: string | undefined,
+  ): NewWorkflow => {
+    if (typeof workflowName !== "string" || workflowName === "") {
+      throw new InvalidOptionError("workflowName", "expected a workflow name");
+    }
+    if (typeof workflowId !== "string" || workflowId === "") {
+      throw new InvalidOptionError("id", "expected a non-empty string");
+    }
+    return {
+      workflowId,
+      name: workflowName,
+      input: serialize(input, `input of workflow "${workflowName}"`),
+      executorId: QUEUED_EXECUTOR,
+      appVersion,
+      status: "ENQUEUED",
+      queueName,
+    };
+  };
+
+  const startRun: StartRun = async (schedule, run, workflowId) => {
+    if (schedule.queueName === undefined) {
+      return client.retrieve(
+        (await client.start(schedule.workflowName, run, { id: workflowId })).workflowId,
+      );
+    }
+    const result = await store.enqueue({
+      workflow: row(schedule.workflowName, workflowId, schedule.queueName, run, undefined),
+      queueName: schedule.queueName,
+      priority: 0,
+      partitionKey: schedule.partitionKey ?? "",
+    });
+    return client.retrieve(
+      enqueuedWorkflow(result, schedule.queueName, schedule.workflowName, {}).workflowId,
+    );
+  };
+
+  const operations: QueueClientOperations = {
+    ...createQueueControl(store, { assertOpen }),
+    ...createScheduleControl({ store, startRun, assertOpen }),
+    async enqueue(queueName, workflowName, input, options = {}) {
+      checkQueueName(queueName);
+      const item = checkEnqueueOptions(queueName, await partitionedOf(store, queueName), options);
+      const workflowId = options.id ?? randomUUID();
+      const result = await store.enqueue(
+        {
+          ...item,
+          workflow: row(workflowName, workflowId, queueName, input, options.appVersion),
+          queueName,
+        },
+        options.tx === undefined ? undefined : { tx: options.tx },
+      );
+      const found = enqueuedWorkflow(result, queueName, workflowName, options);
+      return client.retrieve(found.workflowId) as never;
+    },
+    async debounce(queueName, key, workflowName, input, options) {
+      checkQueueName(queueName);
+      if (typeof key !== "string" || key === "") {
+        throw new InvalidOptionError("key", "expected a non-empty string");
+      }
+      checkMs(options.periodMs, "periodMs");
+      if (options.periodMs === undefined) {
+        throw new InvalidOptionError("periodMs", "a debounce needs periodMs");
+      }
+      checkMs(options.maxWaitMs, "maxWaitMs");
+      const partitioned = await partitionedOf(store, queueName);
+      const { priority, partitionKey } = checkEnqueueOptions(queueName, partitioned, options);
+      const result = await store.debounce({
+        workflow: row(workflowName, randomUUID(), queueName, input, options.appVersion),
+        queueName,
+        key,
+        priority,
+        partitionKey,
+        periodMs: options.periodMs,
+        maxWaitMs: options.maxWaitMs ?? Number.POSITIVE_INFINITY,
+      });
+      if (result.name !== workflowName) {
+        throw new WorkflowConflictError(result.workflowId, result.name, workflowName);
+      }
+      return client.retrieve(result.workflowId) as never;
+    },
+  };
+  return { ...client, ...operations };
+}
+
+function checkQueueName(queueName: string): void {
+  if (typeof queueName !== "string" || queueName === "") {
+    throw new InvalidOptionError("queueName", "expected a queue name");
+  }
+}
