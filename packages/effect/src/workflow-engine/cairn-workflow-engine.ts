@@ -26,7 +26,7 @@ import {
 } from "effect";
 import { Workflow, WorkflowEngine } from "effect/workflow";
 import { Persistence, payloadCodec, wakeKeys } from "./persistence.js";
-import { Runs, type Registration } from "./runs.js";
+import { fencedWrite, Runs, type Registration } from "./runs.js";
 
 /** Options of {@link layerWorkflowEngine}. Only `store` is required. */
 export interface CairnWorkflowEngineOptions {
@@ -73,11 +73,23 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
   const clocks = yield* FiberMap.make<string>();
   const runs: Runs = new Runs({ persistence, scope, deferreds, engine: () => engine });
 
+  /** Drives an execution claimed from the store; a run already here takes the new fence. */
   const adopt = (registration: Registration, record: WorkflowRecord) =>
     Effect.gen(function* () {
-      if (runs.get(record.workflowId)) return;
+      const fence = { executorId, epoch: record.ownerEpoch };
+      const existing = runs.get(record.workflowId);
+      if (existing) {
+        existing.fence = fence;
+        return;
+      }
       const payload = payloadCodec(registration.workflow).decode(record.input);
-      const run = runs.add(record.workflowId, registration, payload, record.parentWorkflowId);
+      const run = runs.add(
+        record.workflowId,
+        registration,
+        payload,
+        record.parentWorkflowId,
+        fence,
+      );
       const requested = yield* Effect.promise(() =>
         persistence.interruptRequested(record.workflowId),
       );
@@ -86,19 +98,25 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
       yield* runs.wake(record.workflowId, "explicit");
     });
 
-  /** Claims this executor's unfinished executions of `names`, and those of gone executors. */
-  const recover = (names: readonly string[], limit: number) =>
+  /**
+   * Claims unfinished executions of `names`: those of executors that are gone, and — when a
+   * workflow is registered (`own`), not on later heartbeats, when they may be running here —
+   * this executor's own from before a restart.
+   */
+  const recover = (names: readonly string[], options: { own: boolean; limit: number }) =>
     Effect.gen(function* () {
       const claim = {
         executorId,
         names,
         maxRecoveryAttempts: Object.fromEntries(names.map((n) => [n, NEVER_DEAD_LETTER])),
       };
-      const own = yield* Effect.promise(() => store.claimRecoverable(claim));
+      const own = options.own
+        ? (yield* Effect.promise(() => store.claimRecoverable(claim))).recovered
+        : [];
       const gone = yield* Effect.promise(() =>
-        store.takeOver({ ...claim, limit, ignoreLeases: store.exclusive === true }),
+        store.takeOver({ ...claim, limit: options.limit, ignoreLeases: store.exclusive === true }),
       );
-      for (const record of [...own.recovered, ...gone.recovered]) {
+      for (const record of [...own, ...gone.recovered]) {
         const registration = registrations.get(record.name);
         if (registration) yield* adopt(registration, record);
       }
@@ -108,7 +126,9 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
   yield* Effect.promise(() => store.heartbeat({ executorId, appVersion: undefined, leaseMs })).pipe(
     Effect.andThen(
       Effect.suspend(() =>
-        registrations.size === 0 ? Effect.void : recover([...registrations.keys()], 100),
+        registrations.size === 0
+          ? Effect.void
+          : recover([...registrations.keys()], { own: false, limit: 100 }),
       ),
     ),
     Effect.catchCause((cause) =>
@@ -149,7 +169,7 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
       Effect.gen(function* () {
         const registration = { workflow, execute, scope: yield* Effect.scope };
         registrations.set(workflow._tag, registration);
-        yield* recover([workflow._tag], 10_000);
+        yield* recover([workflow._tag], { own: true, limit: 10_000 });
       }),
 
     execute: (workflow, options) =>
@@ -173,7 +193,10 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
             }
             yield* adopt(registration, record);
           } else {
-            runs.add(executionId, registration, options.payload, parentId);
+            runs.add(executionId, registration, options.payload, parentId, {
+              executorId,
+              epoch: record.ownerEpoch,
+            });
             yield* runs.wake(executionId, "explicit");
           }
           run = runs.get(executionId);
@@ -247,8 +270,14 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
           Effect.provideService(WorkflowEngine.WorkflowInstance, own),
         );
         if (result._tag === "Complete") {
-          yield* Effect.promise(() =>
-            persistence.saveActivity(executionId, activity.name, attempt, result.exit),
+          const fence = runs.get(executionId)?.fence;
+          yield* fencedWrite(instance, () =>
+            persistence.saveActivity(
+              executionId,
+              { name: activity.name, attempt },
+              result.exit,
+              fence,
+            ),
           );
         }
         return result;
@@ -289,8 +318,14 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
         );
         if (fired) return;
         const now = Date.now();
+        const fence = runs.get(executionId)?.fence;
         const wakeAt = yield* Effect.promise(() =>
-          persistence.clockWakeAt(executionId, clock.name, now + Duration.toMillis(clock.duration)),
+          persistence.clockWakeAt(
+            executionId,
+            clock.name,
+            now + Duration.toMillis(clock.duration),
+            fence,
+          ),
         );
         yield* engine
           .deferredDone(clock.deferred, {

@@ -8,7 +8,13 @@
  * time) and `effect/interrupt`. Values are JSON made by Effect `Schema`, stored with core's
  * serializer. This module reads and writes; it decides nothing.
  */
-import { deserialize, serialize, type WorkflowRecord, type WorkflowStore } from "@cairn/core";
+import {
+  deserialize,
+  serialize,
+  type Fence,
+  type WorkflowRecord,
+  type WorkflowStore,
+} from "@cairn/core";
 import { Exit, Schema } from "effect";
 import type { Workflow } from "effect/workflow";
 
@@ -93,19 +99,29 @@ export class Persistence {
   }
 
   /** Records a finished execution. An interruption is `CANCELLED`, its exit kept in an event. */
-  async finish(workflow: Workflow.Any, executionId: string, exit: Exit.Exit<unknown, unknown>) {
+  async finish(
+    workflow: Workflow.Any,
+    executionId: string,
+    exit: Exit.Exit<unknown, unknown>,
+    fence: Fence,
+  ) {
     const text = workflowExitCodec(workflow).encode(exit);
     if (Exit.isFailure(exit) && exit.cause.reasons.every((r) => r._tag === "Interrupt")) {
-      await this.store.setEvent({ workflowId: executionId, key: key.result, value: text });
+      const event = { workflowId: executionId, key: key.result, value: text };
+      await this.store.setEvent(event, undefined, fence);
       await this.store.cancelWorkflow(executionId, { children: false });
       return;
     }
-    await this.store.finishWorkflow({
-      workflowId: executionId,
-      executorId: this.executorId,
-      status: Exit.isSuccess(exit) ? "SUCCESS" : "ERROR",
-      ...(Exit.isSuccess(exit) ? { output: text } : { error: text }),
-    });
+    const outcome = Exit.isSuccess(exit) ? { output: text } : { error: text };
+    await this.store.finishWorkflow(
+      {
+        workflowId: executionId,
+        executorId: this.executorId,
+        status: Exit.isSuccess(exit) ? "SUCCESS" : "ERROR",
+        ...outcome,
+      },
+      fence,
+    );
   }
 
   /** The exit of a finished execution, or `undefined` while it runs. */
@@ -137,15 +153,16 @@ export class Persistence {
 
   saveActivity(
     executionId: string,
-    name: string,
-    attempt: number,
+    activity: { readonly name: string; readonly attempt: number },
     exit: Exit.Exit<unknown, unknown>,
+    fence: Fence | undefined,
   ) {
-    return this.store.setEvent({
+    const event = {
       workflowId: executionId,
-      key: key.activity(name, attempt),
+      key: key.activity(activity.name, activity.attempt),
       value: storeExit(exit),
-    });
+    };
+    return this.store.setEvent(event, undefined, fence);
   }
 
   async deferred(executionId: string, name: string) {
@@ -165,14 +182,20 @@ export class Persistence {
   }
 
   /** The clock's wake-up time (epoch ms), recorded the first time it is scheduled. */
-  async clockWakeAt(executionId: string, name: string, wakeAt: number): Promise<number> {
+  async clockWakeAt(
+    executionId: string,
+    name: string,
+    wakeAt: number,
+    fence: Fence | undefined,
+  ): Promise<number> {
     const text = await this.store.getEvent(executionId, key.clock(name));
     if (text !== undefined) return deserialize<number>(text);
-    await this.store.setEvent({
+    const event = {
       workflowId: executionId,
       key: key.clock(name),
       value: serialize(wakeAt, "a clock"),
-    });
+    };
+    await this.store.setEvent(event, undefined, fence);
     return wakeAt;
   }
 

@@ -8,6 +8,7 @@
  * Interrupt handling follows the contract of `effect/workflow`'s engines: a safe interrupt takes
  * effect when the run would suspend, an unsafe one at once, and both replay to run compensations.
  */
+import { WorkflowOwnershipLostError, type Fence } from "@cairn/core";
 import { Cause, Context, Deferred, Effect, Exit, Fiber, Scope } from "effect";
 import { Workflow, WorkflowEngine } from "effect/workflow";
 import type { Persistence } from "./persistence.js";
@@ -38,6 +39,8 @@ export interface Run {
   readonly registration: Registration;
   readonly payload: object;
   readonly parentId: string | undefined;
+  /** This process's ownership of the execution: every write of the run carries it. */
+  fence: Fence;
   instance: Instance;
   interrupted: boolean;
   interruptedUnsafe: boolean;
@@ -69,6 +72,10 @@ export class Runs {
     this.host = host;
   }
 
+  private forget(executionId: string, run: Run): void {
+    if (this.runs.get(executionId) === run) this.runs.delete(executionId);
+  }
+
   get(executionId: string): Run | undefined {
     return this.runs.get(executionId);
   }
@@ -79,11 +86,13 @@ export class Runs {
     registration: Registration,
     payload: object,
     parentId: string | undefined,
+    fence: Fence,
   ): Run {
     const run: Run = {
       registration,
       payload,
       parentId,
+      fence,
       instance: WorkflowEngine.WorkflowInstance.initial(registration.workflow, executionId),
       interrupted: false,
       interruptedUnsafe: false,
@@ -164,8 +173,8 @@ export class Runs {
   /** Records a completed execution, then wakes its parent. */
   private record(executionId: string, run: Run, result: Result): Effect.Effect<void> {
     if (result._tag !== "Complete") return Effect.void;
-    const recorded = Effect.promise(() =>
-      this.host.persistence.finish(run.registration.workflow, executionId, result.exit),
+    const recorded = fencedWrite(run.instance, () =>
+      this.host.persistence.finish(run.registration.workflow, executionId, result.exit, run.fence),
     );
     if (run.parentId === undefined) return recorded;
     return Effect.andThen(
@@ -177,20 +186,37 @@ export class Runs {
   /** After a replay: a completed (or failed) execution closes its scope and is forgotten. */
   private settle(executionId: string, run: Run, exit: Exit.Exit<Result>): Effect.Effect<void> {
     if (Exit.isSuccess(exit) && exit.value._tag === "Suspended") return Effect.void;
-    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) {
-      // Stopped from outside (shutdown): the execution stays PENDING for the next launch.
-      if (!run.instance.interrupted) return Effect.void;
+    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) && !run.instance.interrupted) {
+      // Stopped from outside (shutdown): the execution stays PENDING for the next launch. A run
+      // that lost its ownership is forgotten here: its new owner replays it.
+      if (run.instance.abandoned) this.forget(executionId, run);
+      return Effect.void;
     }
     const completed = Exit.isSuccess(exit) && exit.value._tag === "Complete";
     return Scope.close(run.scope, Exit.void).pipe(
       Effect.andThen(completed ? Deferred.succeed(run.done, undefined) : Effect.void),
       Effect.andThen(
         Effect.sync(() => {
-          if (completed && this.runs.get(executionId) === run) this.runs.delete(executionId);
+          if (completed) this.forget(executionId, run);
         }),
       ),
     );
   }
+}
+
+/**
+ * Runs a write that carries the run's fence. If another executor has taken the execution over,
+ * the write is refused; the run is then abandoned (an interruption that skips compensations),
+ * as Effect's engines abandon a run that moved elsewhere.
+ */
+export function fencedWrite<A>(instance: Instance, write: () => Promise<A>): Effect.Effect<A> {
+  return Effect.tryPromise(write).pipe(
+    Effect.catch((failure) => {
+      if (!WorkflowOwnershipLostError.is(failure.cause)) return Effect.die(failure.cause);
+      instance.abandoned = true;
+      return Effect.interrupt;
+    }),
+  );
 }
 
 function unwakeable(result: Result, mode: WakeMode): boolean {

@@ -162,3 +162,28 @@ describe.each([memoryBackend, pgliteBackend, postgresBackend])(
     );
   },
 );
+
+describe("ownership", () => {
+  it("completes an execution under the engine that took it over; the old engine's run does not compensate", async () => {
+    const counts: Record<string, number> = {};
+    const database = newDatabase(memoryBackend);
+    const first = await engineOn(database, counts);
+    const input = payload("o6");
+    const id = await first.run(Checkout.execute(input, { discard: true }));
+    await first.run(suspended(id));
+    // The memory store is exclusive: a second engine takes every execution over at once.
+    const second = await engineOn(database, counts);
+    await second.run(suspended(id));
+    const taken = await second.store.getWorkflow(id);
+    // Completing the deferred through the first engine wakes its stale run too.
+    await first.run(approve(input, "erin"));
+    const result = await second.run(Checkout.execute(input));
+    expect(result).toBe("R-o6 / approved by erin / paid 40");
+    expect(await second.store.getWorkflow(id)).toMatchObject({
+      status: "SUCCESS",
+      executorId: taken?.executorId,
+    });
+    expect(counts["reserve"]).toBe(1);
+    expect(counts["release"]).toBeUndefined();
+  });
+});
