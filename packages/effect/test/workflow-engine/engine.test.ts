@@ -1,5 +1,6 @@
-import { Effect, Exit, Fiber, Option, Schedule } from "effect";
+import { Effect, Exit, Fiber, Layer, Option, Schedule } from "effect";
 import { DurableDeferred, type WorkflowEngine } from "effect/workflow";
+import type { WorkflowStore } from "@cairn/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { layerWorkflowEngine } from "../../src/index.js";
 import {
@@ -10,7 +11,17 @@ import {
   type TestDatabase,
 } from "../support/backends.js";
 import { build, type Built } from "../support/scoped.js";
-import { Approval, Checkout, live, PaymentDeclined } from "./fixtures.js";
+import {
+  Approval,
+  Checkout,
+  Counts,
+  Fulfilment,
+  FulfilmentLive,
+  live,
+  PaymentDeclined,
+  Shipment,
+  ShipmentApproval,
+} from "./fixtures.js";
 
 type Engine = Built<WorkflowEngine.WorkflowEngine>;
 const cleanups: (() => Promise<void>)[] = [];
@@ -186,4 +197,51 @@ describe("ownership", () => {
     expect(counts["reserve"]).toBe(1);
     expect(counts["release"]).toBeUndefined();
   });
+});
+
+describe("child workflows", () => {
+  const fulfilmentOn = async (store: WorkflowStore, counts: Record<string, number>) => {
+    const engine = await build(
+      FulfilmentLive.pipe(
+        Layer.provideMerge(layerWorkflowEngine({ store })),
+        Layer.provide(Layer.succeed(Counts)(counts)),
+      ),
+    );
+    cleanups.push(() => engine.close());
+    return engine;
+  };
+  const childParked = (childId: string) =>
+    Shipment.poll(childId).pipe(
+      Effect.repeat({
+        schedule: Schedule.spaced("5 millis"),
+        until: (r) => Option.isSome(r) && r.value._tag === "Suspended",
+      }),
+    );
+
+  it.each([false, true])(
+    "runs a child to completion and wakes its parent, which then completes (restart: %s)",
+    async (restart) => {
+      const counts: Record<string, number> = {};
+      const store = newDatabase(memoryBackend).store();
+      let engine = await fulfilmentOn(store, counts);
+      const parentId = await engine.run(Fulfilment.execute({ orderId: "f1" }, { discard: true }));
+      const childId = await engine.run(Shipment.executionId({ orderId: "f1" }));
+      await engine.run(childParked(childId));
+      if (restart) {
+        await engine.close();
+        cleanups.pop();
+        engine = await fulfilmentOn(store, counts);
+        await engine.run(childParked(childId));
+      }
+      const token = DurableDeferred.tokenFromExecutionId(ShipmentApproval, {
+        workflow: Shipment,
+        executionId: childId,
+      });
+      await engine.run(DurableDeferred.succeed(ShipmentApproval, { token, value: "ups" }));
+      const result = await engine.run(Fulfilment.execute({ orderId: "f1" }));
+      expect(result).toBe("packed f1; f1 shipped by ups");
+      expect(counts).toEqual({ pack: 1 });
+      expect(await store.getWorkflow(childId)).toMatchObject({ parentWorkflowId: parentId });
+    },
+  );
 });

@@ -61,3 +61,38 @@ export const live = (
   engine: Layer.Layer<WorkflowEngine.WorkflowEngine>,
   counts: Record<string, number>,
 ) => CheckoutLive.pipe(Layer.provideMerge(engine), Layer.provide(Layer.succeed(Counts)(counts)));
+
+/** A parent that runs a child workflow and waits for it. */
+export const Shipment = Workflow.make("Shipment", {
+  payload: { orderId: Schema.String },
+  success: Schema.String,
+  idempotencyKey: ({ orderId }) => `shipment-${orderId}`,
+});
+
+export const Fulfilment = Workflow.make("Fulfilment", {
+  payload: { orderId: Schema.String },
+  success: Schema.String,
+  idempotencyKey: ({ orderId }) => orderId,
+});
+
+export const ShipmentApproval = DurableDeferred.make("dispatch", { success: Schema.String });
+
+export const FulfilmentLive = Layer.mergeAll(
+  Shipment.toLayer(({ orderId }) =>
+    Effect.gen(function* () {
+      const carrier = yield* DurableDeferred.await(ShipmentApproval);
+      return `${orderId} shipped by ${carrier}`;
+    }),
+  ),
+  Fulfilment.toLayer(({ orderId }) =>
+    Effect.gen(function* () {
+      const packed = yield* Activity.make({
+        name: "pack",
+        success: Schema.String,
+        execute: Effect.as(count("pack"), `packed ${orderId}`),
+      });
+      const shipped = yield* Shipment.execute({ orderId });
+      return `${packed}; ${shipped}`;
+    }),
+  ),
+);
