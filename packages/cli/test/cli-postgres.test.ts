@@ -171,13 +171,28 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
 
   it("lists queues with waiting, running and recently finished counts", async () => {
     const { queues } = await cairnJson<{
-      queues: { queueName: string; enqueued: number; finishedRecently: number }[];
+      queues: {
+        queueName: string;
+        enqueued: number;
+        finishedRecently: number;
+        limits: unknown;
+        limitsChanged: boolean;
+      }[];
     }>(on("queues"));
     const byName = Object.fromEntries(queues.map((q) => [q.queueName, q]));
     expect(byName["emails"]?.enqueued).toBe(SEEDED.queued.length - 1); // one was cancelled
     expect(byName["reports"]?.finishedRecently).toBe(1);
+    expect(byName["emails"]).toMatchObject({
+      limits: { concurrency: 2, rateLimit: { limit: 10, periodMs: 60_000 } },
+      limitsChanged: true,
+    });
+    expect(byName["reports"]).toMatchObject({
+      limits: { workerConcurrency: 4 },
+      limitsChanged: false,
+    });
     const table = await cairn(on("queues"));
     expect(table.stdout).toMatch(/^QUEUE\s+WAITING\s+DELAYED\s+RUNNING/);
+    expect(table.stdout).toMatch(/^emails\s.*concurrency 2, 10 per 1m \*$/m);
   });
 
   it("lists executors with their state, version and lease", async () => {

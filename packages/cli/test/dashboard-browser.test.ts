@@ -166,7 +166,9 @@ describe.skipIf(!databaseUrl || !browserAvailable())("the dashboard in a browser
 
   it("shows queues and executors", async () => {
     const queues = await open("#/queues");
-    await queues.locator("tbody tr", { hasText: "emails" }).waitFor(WAIT);
+    const emails = queues.locator("tbody tr", { hasText: "emails" });
+    await emails.waitFor(WAIT);
+    expect(await emails.textContent()).toContain("concurrency 2, 10 per 1m *");
     await queues.screenshot({ path: `${SCREENSHOTS}dashboard-queues.png` });
     await queues.close();
     const executors = await open("#/executors");

@@ -1,20 +1,21 @@
 /**
- * `cairn queues`: every queue that holds a workflow, with how many wait (and how many of those
- * are delayed), how many run, how long the oldest has waited, and how many finished recently.
- * Queue limits live in the code that defines the queue (`defineQueue`), not in the database, so
- * they are not shown here.
+ * `cairn queues`: every queue the database knows, with how many wait (and how many of those are
+ * delayed), how many run, how many finished recently and per minute, how long the oldest has
+ * waited, errors, and the limits in force (defined in code, or changed at runtime: marked `*`).
  */
-import { stringOption, type Command } from "../command.js";
 import { usageError } from "../cli-error.js";
+import { stringOption, type Command } from "../command.js";
 import { renderTable } from "../output/table.js";
 import { formatDuration, parseMoment } from "../output/time.js";
+import { describeLimits, loadQueueOverview } from "../queue-overview.js";
 
 const DEFAULT_WINDOW = "5m";
 
 export const queues: Command = {
   words: ["queues"],
-  summary: "List queues: waiting, delayed, running, finished recently, oldest wait",
+  summary: "List queues: waiting, delayed, running, throughput, oldest wait, limits",
   usage: "queues [--window <duration>]",
+  description: "Limits marked * were changed at runtime and replace the ones defined in code.",
   options: { window: { type: "string" } },
   optionHelp: {
     window: ["<duration>", `how far back "finished recently" looks (default ${DEFAULT_WINDOW})`],
@@ -22,42 +23,17 @@ export const queues: Command = {
   async run(ctx) {
     const windowText = stringOption(ctx.options, "window") ?? DEFAULT_WINDOW;
     const ago = parseMoment(windowText, 0);
-    if (ago === undefined || !/^\d/.test(windowText)) {
+    if (ago === undefined || !/^\d/.test(windowText) || ago >= 0) {
       throw usageError(`--window "${windowText}" is not a duration such as 5m or 1h`, "queues");
     }
     const windowMs = -ago;
     const { inspector, queues: queueStore } = await ctx.connect();
-    const [activity, now] = await Promise.all([
-      inspector.listQueues({ windowMs }),
-      inspector.now(),
-    ]);
-    const rows = await Promise.all(
-      activity.map(async (q) => {
-        const counts = await queueStore.counts(q.queueName);
-        const oldestWaitMs =
-          q.oldestEnqueuedAt === undefined ? undefined : now - q.oldestEnqueuedAt;
-        return {
-          queueName: q.queueName,
-          enqueued: q.enqueued,
-          delayed: counts.delayed,
-          running: q.running,
-          finishedRecently: q.finishedRecently,
-          perMinute: Math.round((q.finishedRecently / windowMs) * 60_000 * 10) / 10,
-          oldestWaitMs,
-          counts,
-        };
-      }),
-    );
+    const rows = await loadQueueOverview(inspector, queueStore, windowMs);
     if (ctx.json) {
-      ctx.out(
-        JSON.stringify(
-          { windowMs, queues: rows.map((r) => ({ ...r, oldestWaitMs: r.oldestWaitMs ?? null })) },
-          null,
-          2,
-        ),
-      );
+      ctx.out(JSON.stringify({ windowMs, queues: rows }, null, 2));
       return;
     }
+    const errors = (r: (typeof rows)[number]) => r.counts.ERROR + r.counts.DEAD_LETTER;
     ctx.out(
       renderTable(
         [
@@ -69,6 +45,7 @@ export const queues: Command = {
           { header: "PER MIN", align: "right" },
           { header: "OLDEST WAIT", align: "right" },
           { header: "ERRORS", align: "right" },
+          { header: "LIMITS" },
         ],
         rows.map((r) => [
           r.queueName,
@@ -77,13 +54,12 @@ export const queues: Command = {
           String(r.running),
           String(r.finishedRecently),
           String(r.perMinute),
-          r.oldestWaitMs === undefined ? "-" : formatDuration(r.oldestWaitMs),
-          r.counts.ERROR + r.counts.DEAD_LETTER > 0
-            ? ctx.style.red(String(r.counts.ERROR + r.counts.DEAD_LETTER))
-            : "0",
+          r.oldestWaitMs === null ? "-" : formatDuration(r.oldestWaitMs),
+          errors(r) > 0 ? ctx.style.red(String(errors(r))) : "0",
+          `${describeLimits(r.limits)}${r.limitsChanged ? " *" : ""}`,
         ]),
         ctx.style,
-        "no queues hold workflows",
+        "no queues known",
       ),
     );
   },

@@ -9,6 +9,7 @@ import { deserialize, WorkflowNotFoundError } from "@cairn/core";
 import { executorState } from "../commands/executors.js";
 import { stepJson, workflowJson, workflowStatusJson } from "../commands/workflow-json.js";
 import { toJsonValue } from "../output/values.js";
+import { describeLimits, loadQueueOverview } from "../queue-overview.js";
 import { HttpError } from "./http.js";
 import type { DashboardSources } from "./sources.js";
 
@@ -134,17 +135,10 @@ export async function streamValues(
 /** `GET /api/queues` */
 export async function listQueues({ inspector, queues }: DashboardSources) {
   const windowMs = 5 * 60_000;
-  const [activity, now] = await Promise.all([inspector.listQueues({ windowMs }), inspector.now()]);
+  const rows = await loadQueueOverview(inspector, queues, windowMs);
   return {
     windowMs,
-    queues: await Promise.all(
-      activity.map(async (q) => ({
-        ...q,
-        oldestWaitMs: q.oldestEnqueuedAt === undefined ? null : now - q.oldestEnqueuedAt,
-        oldestEnqueuedAt: q.oldestEnqueuedAt ?? null,
-        counts: await queues.counts(q.queueName),
-      })),
-    ),
+    queues: rows.map((q) => ({ ...q, limitsText: describeLimits(q.limits) })),
   };
 }
 

@@ -84,8 +84,8 @@ export const sendEmail = workflow("sendEmail", async (ctx, to: string) => {
 
 /** Nobody serves it in the seed: enqueued workflows stay ENQUEUED. */
 export const emails = defineQueue("emails", { concurrency: 2 });
-/** Served: its workflows run and finish. */
-export const reports = defineQueue("reports");
+/** Served: its workflows run and finish; its definition (and limit) is recorded. */
+export const reports = defineQueue("reports", { workerConcurrency: 4 });
 
 export const ALL_WORKFLOWS = [checkout, reserve, shipItem, fulfil, approval, report, sendEmail];
 
@@ -125,12 +125,21 @@ export async function seed(engine: Engine): Promise<void> {
   await done.result();
 }
 
+/** Limits an operator set at runtime on the `emails` queue (nobody serves it in the seed). */
+export async function limitEmails(store: PgStore): Promise<void> {
+  await createPgQueueStore(store).setQueueLimits("emails", {
+    concurrency: 2,
+    rateLimit: { limit: 10, periodMs: 60_000 },
+  });
+}
+
 /** Seeds `store` with its own engine and shuts the engine down, which closes the store. */
 export async function seedStore(store: PgStore): Promise<void> {
   const engine = seedEngine(store);
   await engine.launch();
   try {
     await seed(engine);
+    await limitEmails(store);
   } finally {
     await engine.shutdown();
   }
