@@ -1,6 +1,7 @@
 /**
  * The built `cairn` binary on a PGlite data directory (`--pglite`) seeded by a real engine:
- * listing, showing, cancelling and resuming, migrations, and the clear failure when another
+ * listing, showing, cancelling and resuming, migrations, the dashboard with its live stream, and
+ * the clear failure when another
  * process holds the directory (PGlite allows one process per data directory).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPgliteStore } from "@cairn/pg-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairn, cairnJson } from "./support/cli.js";
+import { cairn, cairnJson, startCairn } from "./support/cli.js";
 import { SEEDED, seedStore } from "./support/seed.js";
 
 describe("cairn on PGlite", () => {
@@ -43,6 +44,36 @@ describe("cairn on PGlite", () => {
   it("reports the schema up to date", async () => {
     const check = await cairnJson<{ state: string }>(on("migrate", "--check"));
     expect(check.state).toBe("current");
+  });
+
+  it("serves the dashboard, with live updates from PGlite's in-process notifications", async () => {
+    const server = startCairn(on("dashboard", "--port", "0"));
+    try {
+      await server.until((out) => /#token=\S+/.test(out));
+      const [, base = "", token = ""] = /(http:\/\/\S+?\/)#token=(\S+)/.exec(server.stdout()) ?? [];
+      const listed = (await (await fetch(`${base}api/workflows?name=checkout`)).json()) as {
+        workflows: { workflowId: string }[];
+      };
+      expect(listed.workflows.map((w) => w.workflowId)).toEqual([SEEDED.succeeded]);
+      const live = await fetch(`${base}api/live`);
+      const reader = live.body?.getReader();
+      const decoder = new TextDecoder();
+      let seen = "";
+      while (!seen.includes("event: ready")) seen += decoder.decode((await reader?.read())?.value);
+      const cancelled = await fetch(`${base}api/workflows/${SEEDED.queued[0]}/cancel`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-cairn-token": token },
+        body: "{}",
+      });
+      expect(cancelled.status).toBe(200);
+      while (!seen.includes(SEEDED.queued[0]))
+        seen += decoder.decode((await reader?.read())?.value);
+      expect(seen).toMatch(/"kind":"status".*"status":"CANCELLED"/);
+      await reader?.cancel();
+    } finally {
+      server.child.kill("SIGINT");
+      expect(await server.exited).toBe(0);
+    }
   });
 
   it("fails with exit code 4 while another process holds the data directory", async () => {
