@@ -40,8 +40,8 @@ afterEach(async () => {
   await Promise.all(workers.splice(0).map((worker) => worker.kill()));
 });
 
-function start(config: WorkerConfig): Worker {
-  const worker = spawnWorker(config);
+function start(config: object, script?: URL): Worker {
+  const worker = spawnWorker(config, script);
   workers.push(worker);
   return worker;
 }
@@ -105,6 +105,24 @@ describe.each(backends)("effect/workflow executions survive SIGKILL ($name)", (b
       expect(result).toBe("R-kill-deferred / erin / paid");
       expect(runsOf("reserve", first, second)).toBe(1);
       expect(runsOf("charge", first, second)).toBe(1);
+    },
+    CRASH_TIMEOUT_MS,
+  );
+
+  it.skipIf(backend.skip)(
+    "Effect-native: a typed failure recorded before the kill is replayed as its class",
+    async () => {
+      const script = new URL("./native-worker.ts", import.meta.url);
+      const settings = { address: database.address, databaseUrl };
+      const first = start({ ...settings, hangRelease: true }, script);
+      await first.waitFor("step:release");
+      await first.kill();
+      const second = start({ ...settings, hangRelease: false }, script);
+      const { result } = await second.waitFor("result");
+      expect(result).toBe("released R-1: no funds, class=true");
+      const runs = (name: string) =>
+        [first, second].flatMap((p) => p.markers).filter((m) => m.kind === `step:${name}`).length;
+      expect([runs("reserve"), runs("charge"), runs("release")]).toEqual([1, 1, 2]);
     },
     CRASH_TIMEOUT_MS,
   );

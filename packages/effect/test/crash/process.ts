@@ -29,10 +29,11 @@ export interface Worker {
 }
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
+const defaultWorker = new URL("./worker.ts", import.meta.url);
 
-export function spawnWorker(config: unknown): Worker {
-  const child = spawn(process.execPath, ["--import", "tsx", workerPath], {
+/** Starts a worker script (default: the `effect/workflow` worker) with `config`. */
+export function spawnWorker(config: unknown, script: URL = defaultWorker): Worker {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(script)], {
     cwd: repoRoot,
     env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
     stdio: ["ignore", "pipe", "pipe"],
