@@ -15,7 +15,8 @@ import {
   WorkflowConflictError,
   WorkflowNotFoundError,
 } from "./errors.js";
-import { createHandle } from "./execution/handles.js";
+import { createHandle, type HandleSource } from "./execution/handles.js";
+import { waitForWorkflows, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { Wakeups } from "./execution/wakeups.js";
@@ -89,6 +90,23 @@ export interface Client {
     workflowId: string,
     options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
+  /**
+   * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead
+   * lettered); read it with `result()`. One wait on all of them, woken by their notifications.
+   * @throws ResultTimeoutError after `timeoutMs`; WorkflowNotFoundError for an unknown ID.
+   */
+  waitFirst<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H>;
+  /**
+   * Resolves once every one of `handles` has finished, with them in the same order.
+   * @throws ResultTimeoutError after `timeoutMs` (naming those still running).
+   */
+  waitAll<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H[]>;
   listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
   listSteps(workflowId: string): Promise<StepInfo[]>;
   /** Stops listening and closes the store. */
@@ -114,14 +132,14 @@ export function createClient(options: ClientOptions): Client {
   };
   const listening = wakeups.start();
   const operator = createOperator({ store, wakeups, assertOpen, closeSignal: closing.signal });
-  const handle = <Out>(workflowId: string) =>
-    createHandle<Out>(workflowId, {
-      store,
-      wakeups,
-      operator,
-      localRun: () => undefined,
-      assertOpen: () => assertOpen("result"),
-    });
+  const handleSource: HandleSource = {
+    store,
+    wakeups,
+    operator,
+    localRun: () => undefined,
+    assertOpen: () => assertOpen("result"),
+  };
+  const handle = <Out>(workflowId: string) => createHandle<Out>(workflowId, handleSource);
 
   return {
     async start(name, input, startOptions = {}) {
@@ -178,6 +196,24 @@ export function createClient(options: ClientOptions): Client {
       });
       if (!result) throw new WorkflowNotFoundError(workflowId);
       return handle<Out>(newId);
+    },
+    waitFirst: async (handles, waitOptions) => {
+      const [first] = await waitForWorkflows(
+        handleSource,
+        handles.map((h) => h.workflowId),
+        "first",
+        waitOptions,
+      );
+      return handles.find((h) => h.workflowId === first) ?? handles[0]!;
+    },
+    waitAll: async (handles, waitOptions) => {
+      await waitForWorkflows(
+        handleSource,
+        handles.map((h) => h.workflowId),
+        "all",
+        waitOptions,
+      );
+      return [...handles];
     },
     listWorkflows: (filter) => operator.listWorkflows(filter),
     listSteps: (workflowId) => operator.listSteps(workflowId),

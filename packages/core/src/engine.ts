@@ -21,7 +21,8 @@ import {
 } from "./errors.js";
 import { Background, type RetentionOptions } from "./execution/background.js";
 import { Execution, type ExecutionHost } from "./execution/execution.js";
-import { createHandle } from "./execution/handles.js";
+import { createHandle, type HandleSource } from "./execution/handles.js";
+import { waitForWorkflows, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { OutageMonitor } from "./execution/outage.js";
@@ -175,6 +176,23 @@ export interface Engine {
   resume<Out = unknown>(workflowId: string): Promise<WorkflowHandle<Out>>;
   /** Starts a copy of a workflow that keeps the checkpoints before `fromStep` and runs from there. */
   fork<Out = unknown>(workflowId: string, options: ForkOptions): Promise<WorkflowHandle<Out>>;
+  /**
+   * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead
+   * lettered); read it with `result()`. One wait on all of them, woken by their notifications.
+   * @throws ResultTimeoutError after `timeoutMs`; WorkflowNotFoundError for an unknown ID.
+   */
+  waitFirst<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H>;
+  /**
+   * Resolves once every one of `handles` has finished, with them in the same order.
+   * @throws ResultTimeoutError after `timeoutMs` (naming those still running).
+   */
+  waitAll<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H[]>;
   listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
   listSteps(workflowId: string): Promise<StepInfo[]>;
   /** Every executor that heartbeats (or did) on this database, with its lease state. */
@@ -240,20 +258,17 @@ export function createEngine(options: EngineOptions): Engine {
     onCancelled: (ids) => runs.cancel(ids),
   });
 
+  const handleSource: HandleSource = {
+    store,
+    wakeups,
+    operator,
+    localRun: (id) => runs.get(id)?.done,
+    assertOpen: () => {
+      if (state === "closing" || state === "closed") throw new EngineClosedError("result");
+    },
+  };
   const handle = (workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown> =>
-    createHandle(
-      workflowId,
-      {
-        store,
-        wakeups,
-        operator,
-        localRun: (id) => runs.get(id)?.done,
-        assertOpen: () => {
-          if (state === "closing" || state === "closed") throw new EngineClosedError("result");
-        },
-      },
-      definition?.channels,
-    );
+    createHandle(workflowId, handleSource, definition?.channels);
 
   const host: ExecutionHost = {
     store,
@@ -476,6 +491,24 @@ export function createEngine(options: EngineOptions): Engine {
         throw new WorkflowConflictError(newId, forked.workflow.name, source.name);
       }
       return handle(newId, definition) as WorkflowHandle<Out>;
+    },
+    waitFirst: async (handles, waitOptions) => {
+      const [first] = await waitForWorkflows(
+        handleSource,
+        handles.map((h) => h.workflowId),
+        "first",
+        waitOptions,
+      );
+      return handles.find((h) => h.workflowId === first) ?? handles[0]!;
+    },
+    waitAll: async (handles, waitOptions) => {
+      await waitForWorkflows(
+        handleSource,
+        handles.map((h) => h.workflowId),
+        "all",
+        waitOptions,
+      );
+      return [...handles];
     },
     listWorkflows: (filter) => operator.listWorkflows(filter),
     listSteps: (workflowId) => operator.listSteps(workflowId),

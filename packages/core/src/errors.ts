@@ -23,6 +23,7 @@ export type CairnErrorCode =
   | "ENGINE_NOT_LAUNCHED"
   | "ENGINE_CLOSED"
   | "STEP_TIMEOUT"
+  | "RESULT_TIMEOUT"
   | "INVALID_OPTION";
 
 const marker = Symbol.for("@cairn/core/CairnError");
@@ -297,6 +298,28 @@ export class StepTimeoutError extends CairnError {
   constructor(stepName: string, timeoutMs: number) {
     super("STEP_TIMEOUT", `Step "${stepName}" timed out after ${timeoutMs} ms`);
     this.stepName = stepName;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A wait from outside a workflow (`handle.result({ timeoutMs })`, `waitFirst`, `waitAll`) gave
+ * up before the workflows finished. They keep running; wait again or answer "still running".
+ */
+export class ResultTimeoutError extends CairnError {
+  override name = "ResultTimeoutError";
+  /** The workflows that had not finished. */
+  readonly workflowIds: readonly string[];
+  readonly timeoutMs: number;
+  static override is = isCairnErrorCode<ResultTimeoutError>("RESULT_TIMEOUT");
+
+  constructor(workflowIds: readonly string[], timeoutMs: number) {
+    const which =
+      workflowIds.length === 1
+        ? `Workflow ${workflowIds[0] ?? ""}`
+        : `${workflowIds.length} workflows`;
+    super("RESULT_TIMEOUT", `${which} did not finish within ${timeoutMs} ms (still running)`);
+    this.workflowIds = workflowIds;
     this.timeoutMs = timeoutMs;
   }
 }

@@ -3,6 +3,7 @@
  * typed by the workflow's declared channels — sending it messages and reading its events and
  * streams.
  */
+import type { WaitForOptions } from "./execution/wait-handles.js";
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { WaitOptions } from "./context.js";
 import type { WorkflowStatus } from "./store/records.js";
@@ -56,8 +57,12 @@ export interface WorkflowHandle<Out, C extends ChannelSchemas = ChannelSchemas> 
    * @throws WorkflowCancelledError when it was cancelled.
    * @throws WorkflowDeadLetteredError when it was moved to `DEAD_LETTER`.
    * @throws WorkflowInterruptedError when this engine stopped running it (it resumes later).
+   * @throws ResultTimeoutError when `timeoutMs` passed first (the workflow keeps running).
+   * @example
+   * try { return reply(200, await handle.result({ timeoutMs: "25s" })); }
+   * catch (e) { if (ResultTimeoutError.is(e)) return reply(202, { id: handle.workflowId }); throw e; }
    */
-  result(): Promise<Out>;
+  result(options?: WaitForOptions): Promise<Out>;
   /**
    * The workflow's current state.
    * @throws WorkflowNotFoundError when no workflow has this ID.

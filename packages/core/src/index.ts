@@ -60,6 +60,7 @@ export {
   type LaunchReport,
   type HandleOf,
 } from "./engine.js";
+export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { RetentionOptions } from "./execution/background.js";
 export type { EnginePlugin, EnginePluginHost } from "./plugin.js";
 export type {
@@ -106,6 +107,7 @@ export {
   EngineNotLaunchedError,
   EngineClosedError,
   StepTimeoutError,
+  ResultTimeoutError,
   InvalidOptionError,
   NonRetryableError,
   type CairnErrorCode,

@@ -16,6 +16,7 @@ import type { WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { RunOutcome } from "./execute-workflow.js";
 import type { Operator } from "./operator.js";
+import { timeoutOf, waitForWorkflows } from "./wait-handles.js";
 import type { Wakeups, Watch } from "./wakeups.js";
 
 /** What a handle reads from its engine or client. */
@@ -39,7 +40,13 @@ export function createHandle<Out>(
 ): WorkflowHandle<Out> {
   return {
     workflowId,
-    result: () => awaitResult<Out>(workflowId, source),
+    async result(options) {
+      // With a timeout: wait for it to finish (or give up) first; the result is then at hand.
+      if (timeoutOf(options) !== undefined) {
+        await waitForWorkflows(source, [workflowId], "all", options);
+      }
+      return awaitResult<Out>(workflowId, source);
+    },
     async status() {
       source.assertOpen();
       const record = await source.store.getWorkflow(workflowId);
