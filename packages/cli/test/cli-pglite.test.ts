@@ -1,8 +1,8 @@
 /**
  * The built `cairn` binary on a PGlite data directory (`--pglite`) seeded by a real engine:
  * listing, showing, cancelling and resuming, migrations, the dashboard with its live stream, and
- * the clear failure when another
- * process holds the directory (PGlite allows one process per data directory).
+ * the clear failure when another process holds the directory (PGlite allows one process per data
+ * directory).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,10 +56,15 @@ describe("cairn on PGlite", () => {
       };
       expect(listed.workflows.map((w) => w.workflowId)).toEqual([SEEDED.succeeded]);
       const live = await fetch(`${base}api/live`);
-      const reader = live.body?.getReader();
+      const reader = (live.body as ReadableStream<Uint8Array>).getReader();
       const decoder = new TextDecoder();
+      const next = async () => {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`the live stream ended; it sent: ${seen}`);
+        return decoder.decode(value);
+      };
       let seen = "";
-      while (!seen.includes("event: ready")) seen += decoder.decode((await reader?.read())?.value);
+      while (!seen.includes("event: ready")) seen += await next();
       const cancelled = await fetch(`${base}api/workflows/${SEEDED.queued[0]}/cancel`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-cairn-token": token },
@@ -69,7 +74,7 @@ describe("cairn on PGlite", () => {
       while (!seen.includes(SEEDED.queued[0]))
         seen += decoder.decode((await reader?.read())?.value);
       expect(seen).toMatch(/"kind":"status".*"status":"CANCELLED"/);
-      await reader?.cancel();
+      await reader.cancel();
     } finally {
       server.child.kill("SIGINT");
       expect(await server.exited).toBe(0);
