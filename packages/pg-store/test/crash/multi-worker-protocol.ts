@@ -12,7 +12,10 @@ export interface MultiWorkerConfig {
   readonly appVersion?: string;
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
-  readonly code: "v1" | "v2" | "none";
+  /** `tx`: v1 with s2 a transaction that writes its effect row in its own commit. */
+  readonly code: "v1" | "v2" | "none" | "tx";
+  /** `idleTimeoutMs` of the `tx` code's transaction. */
+  readonly txIdleTimeoutMs?: number;
   /** Workflows (`mp.flow`) to start at launch; the input of each is its index. */
   readonly start?: readonly string[];
   /** Block inside this step's body, after its effect, until `releaseFile` exists (or forever). */

@@ -21,7 +21,7 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import postgres from "postgres";
-import { createPgStore } from "../../src/index.js";
+import { createPgStore, transaction } from "../../src/index.js";
 import {
   effectsTable,
   MP_CONFIG_ENV,
@@ -42,26 +42,45 @@ function defineWorkflows(
   effects: postgres.Sql,
   executorId: () => string,
 ) {
+  const effect = async (
+    db: postgres.Sql | postgres.TransactionSql,
+    workflowId: string,
+    name: string,
+  ) => {
+    await db.unsafe(
+      `insert into ${effectsTable(config.schema)} (workflow_id, step, executor_id) values ($1, $2, $3)`,
+      [workflowId, name, executorId()],
+    );
+    mark({ kind: "effect", workflowId, step: name });
+    const hold = config.hold;
+    if (hold?.step === name && (!hold.workflowIds || hold.workflowIds.includes(workflowId))) {
+      mark({ kind: "hold", workflowId, step: name });
+      while (!(hold.releaseFile && existsSync(hold.releaseFile))) await sleep(50);
+    }
+  };
   const effectStep = (name: string, value: number) =>
     step.withContext(name, async ({ workflowId }) => {
-      await effects.unsafe(
-        `insert into ${effectsTable(config.schema)} (workflow_id, step, executor_id) values ($1, $2, $3)`,
-        [workflowId, name, executorId()],
-      );
-      mark({ kind: "effect", workflowId, step: name });
-      const hold = config.hold;
-      if (hold?.step === name && (!hold.workflowIds || hold.workflowIds.includes(workflowId))) {
-        mark({ kind: "hold", workflowId, step: name });
-        while (!(hold.releaseFile && existsSync(hold.releaseFile))) await sleep(50);
-      }
+      await effect(effects, workflowId, name);
       return { value, by: executorId() };
     });
+  // The effect row commits with the transaction's checkpoint, or not at all.
+  const s2tx = transaction.withContext(
+    { name: "s2", idleTimeoutMs: config.txIdleTimeoutMs ?? 30_000 },
+    async ({ workflowId }, tx) => {
+      await effect(tx, workflowId, "s2");
+      return { value: 10, by: executorId() };
+    },
+  );
   const s1 = effectStep("s1", 1);
   const s2 = effectStep("s2", 10);
   const s3 = effectStep("s3", 100);
   const s3b = effectStep("s3b", 1_000);
-  const run = async (ctx: WorkflowContext, branch: "old" | "new"): Promise<MpResult> => {
-    const outputs = [await s1(ctx), await s2(ctx), await (branch === "old" ? s3 : s3b)(ctx)];
+  const run = async (
+    ctx: WorkflowContext,
+    branch: "old" | "new",
+    second: (ctx: WorkflowContext) => Promise<{ value: number; by: string }> = s2,
+  ): Promise<MpResult> => {
+    const outputs = [await s1(ctx), await second(ctx), await (branch === "old" ? s3 : s3b)(ctx)];
     return {
       branch,
       total: outputs.reduce((t, o) => t + o.value, 0),
@@ -73,11 +92,13 @@ function defineWorkflows(
   const v2 = workflow("mp.flow", async (ctx, _n: number) =>
     run(ctx, (await ctx.patched("bonus")) ? "new" : "old"),
   );
+  const withTx = workflow("mp.flow", async (ctx, _n: number) => run(ctx, "old", s2tx));
   const other = workflow("mp.other", async () => "other");
   const byCode: Record<MultiWorkerConfig["code"], AnyWorkflow[]> = {
     v1: [v1],
     v2: [v2],
     none: [other],
+    tx: [withTx],
   };
   return byCode[config.code];
 }

@@ -21,7 +21,18 @@ export type StoreConfig =
 
 /** The workflows the worker registers (see `workflows.ts`). */
 export type CrashWorkflowName =
-  "crash.steps" | "crash.sleep" | "crash.parent" | "crash.poison" | "crash.progress";
+  | "crash.steps"
+  | "crash.sleep"
+  | "crash.parent"
+  | "crash.poison"
+  | "crash.progress"
+  | "crash.tx"
+  | "crash.txApp";
+
+/** An application database other than the store's (for `crash.txApp`). */
+export type AppDatabaseConfig =
+  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "pglite"; readonly dataDir: string };
 
 /** What one worker process does. */
 export interface WorkerConfig {
@@ -35,9 +46,13 @@ export interface WorkerConfig {
   readonly input?: unknown;
   /**
    * Where this process stops: a point where it blocks forever so the test can kill it
-   * (`after:s2`, `inside:s3`), or `one-step-per-process` (it kills itself in its second step).
+   * (`after:s2`, `inside:s3`, `before-checkpoint:<name>`: after the operation's own commit, before
+   * the engine records its checkpoint), or `one-step-per-process` (it kills itself in its second
+   * step).
    */
   readonly hold?: string;
+  /** The other database `crash.txApp` writes to. */
+  readonly appDatabase?: AppDatabaseConfig;
 }
 
 /** The environment variable carrying the JSON `WorkerConfig`. */

@@ -12,10 +12,19 @@ import {
   type WorkflowHandle,
   type WorkflowStore,
 } from "@cairn/core";
-import { createPgStore, createPgliteStore, type PgStore } from "../../src/index.js";
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
+import {
+  createPgStore,
+  createPgliteStore,
+  migrateCompletions,
+  type AppDatabase,
+  type PgStore,
+} from "../../src/index.js";
 import { openEffectLog } from "./effects.js";
 import {
   CONFIG_ENV,
+  type AppDatabaseConfig,
   formatMarker,
   type Marker,
   type ReportedStep,
@@ -23,6 +32,7 @@ import {
   type StoreConfig,
   type WorkerConfig,
 } from "./protocol.js";
+import { transactionWorkflows } from "./transaction-workflows.js";
 import { crashWorkflows } from "./workflows.js";
 
 /** Writes a marker; stdout on a pipe is synchronous, so it is out before any kill that follows. */
@@ -36,11 +46,37 @@ function openStore(config: StoreConfig): PgStore {
     : createPgliteStore({ dataDir: config.dataDir, schema: config.schema });
 }
 
-/** Delegates to `store`, marking each checkpoint once the store reports it durable. */
-function markingCheckpoints(store: PgStore): WorkflowStore {
+/** Opens the other database and its completion table; returns it and how to close it. */
+async function openApp(
+  config: AppDatabaseConfig | undefined,
+): Promise<{ app: AppDatabase | undefined; close: () => Promise<void> }> {
+  if (!config) return { app: undefined, close: () => Promise.resolve() };
+  const app =
+    config.kind === "postgres"
+      ? postgres(config.url, { max: 2, onnotice: () => undefined })
+      : await PGlite.create({ dataDir: config.dataDir });
+  await migrateCompletions(app, { schema: "app_cairn" });
+  return {
+    app,
+    close: async () => {
+      if (typeof app === "function") await app.end({ timeout: 1 });
+      else await app.close();
+    },
+  };
+}
+
+/**
+ * Delegates to `store`, marking each checkpoint once the store reports it durable, and holding
+ * at `before-checkpoint:<name>` when configured.
+ */
+function markingCheckpoints(store: PgStore, hold: string | undefined): WorkflowStore {
   return {
     ...store, // every method is a closure over the store, so spreading keeps them working
     async recordStep(record, fence) {
+      if (hold === `before-checkpoint:${record.name}`) {
+        mark({ kind: "HOLD", point: hold });
+        await new Promise<never>(() => undefined);
+      }
       const stored = await store.recordStep(record, fence);
       if (stored) {
         const { workflowId, position, name } = record;
@@ -100,10 +136,12 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env[CONFIG_ENV] ?? "null") as WorkerConfig | null;
   if (!config) throw new Error(`${CONFIG_ENV} is not set`);
   const effects = await openEffectLog(config.store);
-  const workflows = crashWorkflows({ effects, mark, hold: config.hold });
+  const env = { effects, mark, hold: config.hold };
+  const app = await openApp(config.appDatabase);
+  const workflows = [...crashWorkflows(env), ...transactionWorkflows(env, app.app)];
   const store = openStore(config.store);
   const engine = createEngine({
-    store: markingCheckpoints(store),
+    store: markingCheckpoints(store, config.hold),
     workflows,
     executorId: config.executorId,
   });
@@ -124,6 +162,7 @@ async function main(): Promise<void> {
   mark({ kind: "REPORT", workflow, children });
   await engine.shutdown();
   await effects.close();
+  await app.close();
 }
 
 main().then(
