@@ -173,7 +173,7 @@ describe.skipIf(!databaseUrl)("transactions and other sessions on Postgres", () 
     await between.reached.wait;
     between.release.open();
 
-    await vi.waitFor(() => expect(warnings.join("\n")).toMatch(/workflow fenced stopped here/), {
+    await vi.waitFor(() => expect(warnings.join("\n")).toMatch(/workflow fenced\b.*stopped here/), {
       timeout: 20_000,
       interval: 50,
     });

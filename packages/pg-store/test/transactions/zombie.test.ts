@@ -75,7 +75,7 @@ describe.skipIf(!databaseUrl)("a frozen executor inside a transaction", () => {
     zombie.cont(); // its body returns; its transaction was ended by the server
     // It notices (its run stops) or, hit by the driver issue in docs/transactions.md, exits.
     await zombie
-      .waitFor("log", (m) => m.message.includes("workflow z stopped here"))
+      .waitFor("log", (m) => /workflow z\b.*stopped here/.test(m.message))
       .catch(() => "exited");
 
     const effects = await admin.unsafe<{ step: string; executor_id: string }[]>(
