@@ -1,19 +1,21 @@
 /**
  * The checkout as an application would run it: one engine on embedded PGlite (`./.cairn`), or on
- * Postgres when `DATABASE_URL` is set, launched once (which resumes any checkout a previous run
- * left unfinished), then a few checkouts. Run it with `pnpm --filter ticket-checkout start`.
+ * Postgres when `DATABASE_URL` is set, with the `tickets` table in the same database, launched
+ * once (which resumes any checkout a previous run left unfinished), then a few checkouts. Run it
+ * with `pnpm --filter ticket-checkout start`.
  */
+import { PGlite } from "@electric-sql/pglite";
 import { createEngine } from "@cairn/core";
 import { createPgStore, createPgliteStore } from "@cairn/pg-store";
+import postgres from "postgres";
 import { createCheckout } from "./checkout.js";
-import { cards, fakePaymentProvider, fakeTicketInventory } from "./services.js";
+import { cards, fakePaymentProvider } from "./services.js";
+import { setUpTickets, type AppDatabase } from "./tickets.js";
 
 const url = process.env["DATABASE_URL"];
-const store = url ? createPgStore({ url }) : createPgliteStore({ dataDir: "./.cairn" });
-const checkout = createCheckout({
-  tickets: fakeTicketInventory(),
-  payments: fakePaymentProvider(),
-});
+const db: AppDatabase = url ? postgres(url) : await PGlite.create({ dataDir: "./.cairn" });
+const store = typeof db === "function" ? createPgStore({ sql: db }) : createPgliteStore({ db });
+const checkout = createCheckout(fakePaymentProvider());
 const engine = createEngine({ store, workflows: [checkout] });
 
 const { recovered } = await engine.launch();
@@ -28,6 +30,10 @@ const orders = [
     input: { ticketId: `A3-${run}`, cardToken: cards.declined, cents: 4200 },
   },
 ];
+await setUpTickets(
+  db,
+  orders.map((o) => o.input.ticketId),
+);
 try {
   for (const { id, input } of orders) {
     const result = await engine.run(checkout, input, { id });
@@ -35,4 +41,6 @@ try {
   }
 } finally {
   await engine.shutdown();
+  if (typeof db === "function") await db.end();
+  else await db.close();
 }

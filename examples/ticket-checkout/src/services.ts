@@ -1,16 +1,10 @@
 /**
- * Stand-ins for the outside world the checkout talks to: a ticket inventory and a payment
- * provider. They keep their state in memory and know nothing of Cairn; in a real application
- * these would be your database and your payment service's SDK.
+ * A stand-in for the outside world the checkout talks to: a payment provider. It keeps its state
+ * in memory and knows nothing of Cairn; in a real application this would be your payment
+ * service's SDK. (The tickets are real rows: see `tickets.ts`.)
  */
 import { createHash } from "node:crypto";
-
-/** Holds and releases tickets. */
-export interface TicketInventory {
-  /** Holds the ticket; returns the hold's ID, or undefined when the ticket is taken. */
-  hold(ticketId: string): Promise<string | undefined>;
-  release(holdId: string): Promise<void>;
-}
+import { appendFileSync } from "node:fs";
 
 /** What a payment provider is asked to charge. */
 export interface ChargeRequest {
@@ -31,12 +25,6 @@ export class CardDeclinedError extends Error {
   override readonly name = "CardDeclinedError";
 }
 
-/** Everything the checkout calls. */
-export interface CheckoutServices {
-  readonly tickets: TicketInventory;
-  readonly payments: PaymentProvider;
-}
-
 /** Cards the fake provider understands. */
 export const cards = {
   /** Always accepted. */
@@ -49,29 +37,18 @@ export const cards = {
 
 const shortHash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 8);
 
-/** An in-memory inventory in which every ticket can be held once. */
-export function fakeTicketInventory(): TicketInventory {
-  const holds = new Map<string, string>(); // holdId -> ticketId
-  return {
-    async hold(ticketId) {
-      if ([...holds.values()].includes(ticketId)) return undefined;
-      const holdId = `hold_${shortHash(`${ticketId}:${holds.size}`)}`;
-      holds.set(holdId, ticketId);
-      return holdId;
-    },
-    async release(holdId) {
-      holds.delete(holdId);
-    },
-  };
-}
-
-/** An in-memory payment provider; receipts are derived from the idempotency key. */
-export function fakePaymentProvider(): PaymentProvider {
+/**
+ * A payment provider in memory; receipts are derived from the idempotency key. With `ledger`,
+ * every charge request is also appended to that file, so a demo can count them across processes.
+ */
+export function fakePaymentProvider(ledger?: string): PaymentProvider {
   const attempts = new Map<string, number>();
   return {
-    async charge({ cardToken, idempotencyKey }) {
+    async charge({ cardToken, cents, idempotencyKey }) {
       const attempt = (attempts.get(idempotencyKey) ?? 0) + 1;
       attempts.set(idempotencyKey, attempt);
+      if (ledger)
+        appendFileSync(ledger, `${JSON.stringify({ idempotencyKey, cardToken, cents })}\n`);
       if (cardToken === cards.declined) throw new CardDeclinedError("card declined");
       if (cardToken === cards.flaky && attempt === 1) throw new Error("payment provider timed out");
       return { receiptId: `rcpt_${shortHash(idempotencyKey)}` };
