@@ -383,6 +383,7 @@ export function createEngine(options: EngineOptions): Engine {
     isRegistered: (name) => registry.get(name) !== undefined,
     prepareInput: (workflow, input) =>
       registry.serializeInput(registry.definitionOf(workflow), input),
+    traceContext: () => observers.carrier(undefined),
     run: async (records) => {
       await Promise.all(records.map((record) => runs.ensureRunning(record)));
     },

@@ -6,6 +6,7 @@
  */
 import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
+import type { TraceCarrier } from "./observer.js";
 import type { StoreNotification } from "./store/messaging-store.js";
 import type { SerializedValue, WorkflowRecord, WorkflowStatus } from "./store/records.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
@@ -36,6 +37,11 @@ export interface EnginePluginHost {
    * @throws WorkflowNotRegisteredError, ValidationError, SerializationError
    */
   prepareInput(workflow: AnyWorkflow, input: unknown): Promise<SerializedValue>;
+  /**
+   * The caller's trace context from the engine's observers, to store as `traceContext` with a
+   * workflow the plugin creates (an enqueue), so its runs continue the caller's trace.
+   */
+  traceContext(): TraceCarrier | undefined;
   /** Runs PENDING workflows the plugin assigned to this executor (e.g. claimed from a queue). */
   run(records: readonly WorkflowRecord[]): Promise<void>;
   /** Called whenever a run in this process ends, with the status it ended in. */

@@ -129,6 +129,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
     appVersion: h.appVersion,
     status: "ENQUEUED",
     queueName: queue.name,
+    traceContext: h.traceContext(),
   });
 
   /** A stored schedule's run: enqueued on its queue, or started (here if registered). */

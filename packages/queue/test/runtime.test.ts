@@ -84,6 +84,7 @@ function fakeHost() {
     isRunning: () => true,
     isRegistered: () => true,
     prepareInput: () => Promise.resolve("[]"),
+    traceContext: () => undefined,
     run: (records) => {
       runs.push(...records.map((r) => r.workflowId));
       return Promise.resolve();

@@ -17,6 +17,7 @@ import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
   toWorkflowRecord,
+  traceContextColumn,
   workflowColumnsOf,
   type WorkflowRow,
 } from "../rows.js";
@@ -35,7 +36,7 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
   const schedules = `${quoted}.schedules`;
   return {
     // $1 id, $2 name, $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority,
-    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout. One row: created, the row
+    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout, $13 trace context. One row: created, the row
     // holding the ID, or the live (or finished) holder of the dedup key; none if a concurrent
     // write committed after this statement's snapshot.
     enqueue: `
@@ -50,8 +51,8 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
-                                  queue_name, created_at, updated_at)
-        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS} from item
+                                  queue_name, trace_context, created_at, updated_at)
+        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, $13, ${NOW_MS}, ${NOW_MS} from item
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
       ),
@@ -168,6 +169,7 @@ export async function enqueueItem(
     item.availableAt === undefined ? null : Math.round(item.availableAt),
     item.delayMs === undefined ? null : Math.round(item.delayMs),
     item.timeoutMs === undefined ? null : Math.round(item.timeoutMs),
+    traceContextColumn(w.traceContext),
   ]);
   const row = rows.find((r) => r.outcome === "created") ?? rows[0];
   if (!row) return undefined;
