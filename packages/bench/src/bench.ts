@@ -35,7 +35,8 @@ async function runBackend(name: BackendName, options: BenchOptions) {
   const workflows = benchWorkflows(timer);
   const store = countingStore(backend.store);
   const engine = createEngine({ store: store.store, workflows: workflowList(workflows) });
-  const env = { engine, workflows, timer, statements: backend.statements, store };
+  const transactions = name !== "memory";
+  const env = { engine, workflows, timer, statements: backend.statements, store, transactions };
   try {
     await engine.launch();
     progress(`${name}: (a) ${options.runs} sequential 20-step runs`);

@@ -13,6 +13,8 @@ export interface ScenarioEnv {
   readonly timer: StepTimer;
   readonly statements: StatementCounter | undefined;
   readonly store: CountingStore;
+  /** Whether the store has a database for `transaction()` (not the memory store). */
+  readonly transactions: boolean;
 }
 
 export interface Phase {

@@ -1,7 +1,7 @@
 /**
  * Scenario (a): one 20-step workflow at a time, many times. Nothing runs concurrently, so no
  * write can share a commit: this is the cost of a step on first execution, in statements and in
- * milliseconds.
+ * milliseconds; then the same for a transaction step.
  */
 import { measure, perWorkflow, statementsPerStep, type ScenarioEnv } from "./measure.js";
 import { distribution, perSecond, round } from "./stats.js";
@@ -29,11 +29,19 @@ export async function runSequential(env: ScenarioEnv, runs: number, warmup: numb
     }
   });
 
+  const transactions = env.transactions ? await runTransactions(env, runs) : undefined;
+
   return {
     shape: `${runs} runs of one ${STEPS}-step workflow, one at a time, after ${warmup} warm-up runs`,
     workflowsPerSecond: perSecond(runs, phase.ms),
     stepsPerSecond: perSecond(runs * STEPS, phase.ms),
     msPerStep: distribution(workflowMs, STEPS),
+    // The same chain with each step a transaction (BEGIN, fence check, one statement, checkpoint,
+    // COMMIT); null on the memory store, which has no database.
+    msPerTransactionStep: transactions ? distribution(transactions.workflowMs, STEPS) : null,
+    statementsPerTransactionStep: transactions
+      ? statementsPerStep(transactions.phase, baseline, runs, STEPS)
+      : null,
     stepLatencyMs: distribution(timer.samples),
     workflowMs: distribution(workflowMs),
     startFinishOnlyMs: distribution(emptyMs),
@@ -45,6 +53,18 @@ export async function runSequential(env: ScenarioEnv, runs: number, warmup: numb
     statementsPerWorkflowByText: phase.statements && perWorkflow(phase.statements.byText, runs),
     storeCallsPerWorkflow: perWorkflow(phase.calls, runs),
   };
+}
+
+/** `runs` runs of the 20-transaction chain, after one warm-up run. */
+async function runTransactions(env: ScenarioEnv, runs: number) {
+  const workflowMs: number[] = [];
+  await env.engine.run(env.workflows.twentyTransactions, 0);
+  const phase = await measure(env, async () => {
+    for (let i = 0; i < runs; i++) {
+      workflowMs.push(await timed(() => env.engine.run(env.workflows.twentyTransactions, 0)));
+    }
+  });
+  return { workflowMs, phase };
 }
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
