@@ -20,6 +20,7 @@ export default tseslint.config(
         project: [
           "./packages/*/tsconfig.test.json",
           "./packages/*/tsconfig.json",
+          "./examples/*/tsconfig.test.json",
           "./examples/*/tsconfig.json",
         ],
         tsconfigRootDir: import.meta.dirname,

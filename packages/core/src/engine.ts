@@ -28,6 +28,7 @@ import { createOperator } from "./execution/operator.js";
 import { OutageMonitor } from "./execution/outage.js";
 import { Registry } from "./execution/registry.js";
 import { replayOnlyOf } from "./execution/replay-only.js";
+import { systemClock, type Clock } from "./clock.js";
 import { RunSet } from "./execution/run-set.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
@@ -89,6 +90,11 @@ export interface EngineOptions {
    * cancellations it was not notified of. Default 1,000 ms.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Durable time: sleeps, timeouts, deadlines and retry backoff. Default: the real clock. Tests
+   * pass `createVirtualClock()` from `@cairn/core/testing` and advance it by hand.
+   */
+  readonly clock?: Clock;
 }
 
 /** Options of `engine.start()` and `engine.run()`. */
@@ -241,7 +247,8 @@ export function createEngine(options: EngineOptions): Engine {
   const registry = new Registry(options.workflows);
   const observers = new Observers(options.observers ?? [], logger);
   const outage = new OutageMonitor(executorId, (event) => observers.emit(event));
-  const wakeups = new Wakeups(store, logger, pollIntervalMs);
+  const clock = options.clock ?? systemClock;
+  const wakeups = new Wakeups(store, logger, pollIntervalMs, clock);
   const closing = new AbortController();
   let state: EngineState = "created";
 
@@ -252,6 +259,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const operator = createOperator({
     store,
+    clock,
     wakeups,
     closeSignal: closing.signal,
     assertOpen: assertRunning,
@@ -274,6 +282,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     logger,
     replayOnly: replayOnlyOf(options),
+    clock,
     wakeups,
     executorId,
     appVersion,
@@ -375,6 +384,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const plugins = options.plugins ?? [];
   const pluginHost: EnginePluginHost = {
+    clock,
     executorId,
     appVersion,
     store,
@@ -427,7 +437,7 @@ export function createEngine(options: EngineOptions): Engine {
       const deadlineAt =
         start?.timeoutMs === undefined
           ? undefined
-          : Date.now() + toMs(start.timeoutMs, "timeoutMs");
+          : clock.now() + toMs(start.timeoutMs, "timeoutMs");
       const traceContext = observers.carrier(undefined);
       if (start?.tx === undefined) {
         await create(definition, input, workflowId, { deadlineAt, traceContext });

@@ -88,6 +88,7 @@ export type {
 export type { ListWorkflowsFilter, WorkflowInfo, StepInfo } from "./inspection.js";
 export type { RetryOptions } from "./execution/retry-policy.js";
 export type { Duration } from "./duration.js";
+export { systemClock, type Clock } from "./clock.js";
 export { consoleLogger, type Logger, type LogFields } from "./logger.js";
 export { serialize, deserialize, serializeError } from "./serialization.js";
 export {

@@ -60,7 +60,7 @@ export interface QueuesOptions {
   readonly claimBatch?: number;
   /** How long `shutdown()` waits for the workflows this process claimed to finish. Default 10,000 ms. */
   readonly shutdownGraceMs?: number;
-  /** The clock schedules run on. Default: the system clock. For tests. */
+  /** The clock schedules run on. Default: the engine's (`createEngine({ clock })`), else real time. */
   readonly clock?: QueueClock;
 }
 
@@ -270,7 +270,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         scheduler = new Scheduler({
           store,
           logger: h.logger,
-          clock: options.clock ?? systemClock,
+          clock: options.clock ?? h.clock ?? systemClock,
           retryMs: pollIntervalMs,
           wanted: () => wanted(h),
         });

@@ -4,6 +4,7 @@
  * and option validation. The SQL side is tested in pg-store (test/queue).
  */
 import {
+  systemClock,
   InvalidOptionError,
   type EnginePluginHost,
   type WorkflowRecord,
@@ -79,6 +80,7 @@ function fakeHost() {
   const host: EnginePluginHost = {
     executorId: "me",
     appVersion: undefined,
+    clock: systemClock,
     store: {} as EnginePluginHost["store"],
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     isRunning: () => true,

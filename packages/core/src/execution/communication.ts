@@ -67,10 +67,10 @@ export async function recv(run: Execution, topic: string, options?: WaitOptions)
           name,
         );
         if (consumed) return { recorded: consumed };
-        if (deadline !== null && Date.now() >= deadline) {
+        if (deadline !== null && run.host.clock.now() >= deadline) {
           return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
         }
-        await watch.next(remaining(deadline), run.stopSignal);
+        await watch.next(remaining(run, deadline), run.stopSignal);
       }
     }),
   );
@@ -114,12 +114,12 @@ export async function getEvent(
       for (;;) {
         run.throwIfStopped();
         const value = await run.guard(() => run.host.store.getEvent(workflowId, key), name);
-        if (value !== undefined || (deadline !== null && Date.now() >= deadline)) {
+        if (value !== undefined || (deadline !== null && run.host.clock.now() >= deadline)) {
           return run.checkpoint(position, name, startedAt, {
             output: value ?? serialize(undefined, name),
           });
         }
-        await watch.next(remaining(deadline), run.stopSignal);
+        await watch.next(remaining(run, deadline), run.stopSignal);
       }
     }),
   );
@@ -166,7 +166,7 @@ type Branch = { key: string } & (
 export async function race(run: Execution, branches: Record<string, RaceBranch>): Promise<unknown> {
   const [startAt, raceAt] = [run.takePosition(), run.takePosition()];
   const parsed = parseBranches(branches);
-  const startedAt = await run.internal("cairn.race.start", () => Date.now(), startAt);
+  const startedAt = await run.internal("cairn.race.start", () => run.host.clock.now(), startAt);
   const deadlineOf = (b: Branch) =>
     b.kind === "timer" ? startedAt + b.ms : Number.POSITIVE_INFINITY;
   return run.operationAt(
@@ -186,7 +186,7 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
               );
               if (consumed) return { recorded: consumed };
             } else if (branch.kind === "timer") {
-              if (Date.now() >= deadlineOf(branch))
+              if (run.host.clock.now() >= deadlineOf(branch))
                 return { ...template, output: serialize(undefined, name) };
             } else {
               const record = await run.guard(
@@ -198,7 +198,7 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
           const maxWaitMs = Number.isFinite(nextTimer)
-            ? nextTimer - Date.now()
+            ? nextTimer - run.host.clock.now()
             : Number.POSITIVE_INFINITY;
           await watch.next(maxWaitMs, run.stopSignal);
         }
@@ -271,9 +271,15 @@ async function recordDeadline(
 ): Promise<number | null> {
   const timeoutMs =
     options?.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, `${name} timeoutMs`);
-  return run.internal(name, () => (timeoutMs === undefined ? null : Date.now() + timeoutMs), at);
+  return run.internal(
+    name,
+    () => (timeoutMs === undefined ? null : run.host.clock.now() + timeoutMs),
+    at,
+  );
 }
 
-function remaining(deadline: number | null): number {
-  return deadline === null ? Number.POSITIVE_INFINITY : Math.max(0, deadline - Date.now());
+function remaining(run: Execution, deadline: number | null): number {
+  return deadline === null
+    ? Number.POSITIVE_INFINITY
+    : Math.max(0, deadline - run.host.clock.now());
 }

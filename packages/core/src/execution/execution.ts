@@ -34,6 +34,7 @@ import { attachOperations, type DurableOperations } from "./operations.js";
 import type { OutageMonitor } from "./outage.js";
 import { delay, runAttempts } from "./run-attempts.js";
 import type { ReplayOnly } from "./replay-only.js";
+import type { Clock } from "../clock.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** What a run needs from the engine that owns it. */
@@ -45,6 +46,8 @@ export interface ExecutionHost {
   readonly wakeups: Wakeups;
   readonly observers: Observers;
   readonly outage: OutageMonitor;
+  /** Durable time: sleeps, deadlines, timeouts, retry backoff. */
+  readonly clock: Clock;
   /** Set on a replay-only engine (`replayHistory`): runs stop where their history ends. */
   readonly replayOnly: ReplayOnly | undefined;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */
@@ -177,6 +180,7 @@ export class Execution implements WorkflowContext, DurableOperations {
         log: this.log,
         stopSignal: this.hardStop.signal,
         observers: this.host.observers,
+        clock: this.host.clock,
         attemptOf: (attempt) => ({
           run: this.run,
           kind: "step",
@@ -236,14 +240,16 @@ export class Execution implements WorkflowContext, DurableOperations {
 
   async sleep(duration: Duration): Promise<void> {
     const ms = toMs(duration, "ctx.sleep duration");
-    const wakeAt = await this.internal("cairn.sleep", () => Date.now() + ms);
-    const remainingMs = wakeAt - Date.now();
+    const { clock } = this.host;
+    const wakeAt = await this.internal("cairn.sleep", () => clock.now() + ms);
+    const remainingMs = wakeAt - clock.now();
     // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
-    if (remainingMs > 0 && !this.host.replayOnly) await delay(remainingMs, this.softStop.signal);
+    if (remainingMs > 0 && !this.host.replayOnly)
+      await clock.sleep(remainingMs, this.softStop.signal);
   }
 
   now(): Promise<number> {
-    return this.internal("cairn.now", () => Date.now());
+    return this.internal("cairn.now", () => this.host.clock.now());
   }
 
   random(): Promise<number> {
@@ -265,6 +271,8 @@ export class Execution implements WorkflowContext, DurableOperations {
 
   async recv(topic: string, options?: WaitOptions): Promise<never> {
     const message = await communication.recv(this, topic, options);
+    // A timed-out recv is undefined: nothing arrived, so there is nothing to validate.
+    if (message === undefined) return undefined as never;
     return (await parseChannel(this.definition.channels, "messages", topic, message)) as never;
   }
 
@@ -312,7 +320,7 @@ export class Execution implements WorkflowContext, DurableOperations {
       const deadlineAt =
         options?.timeoutMs === undefined
           ? this.deadlineAt
-          : Date.now() + toMs(options.timeoutMs, "timeoutMs");
+          : this.host.clock.now() + toMs(options.timeoutMs, "timeoutMs");
       try {
         await this.host.startChild({
           definition,
@@ -365,7 +373,7 @@ export class Execution implements WorkflowContext, DurableOperations {
       childWorkflowId: outcome.childWorkflowId,
       attempts: outcome.attempts ?? 1,
       startedAt,
-      completedAt: Date.now(),
+      completedAt: this.host.clock.now(),
     };
   }
 
@@ -414,7 +422,7 @@ export class Execution implements WorkflowContext, DurableOperations {
     if (recorded) return replay(recorded);
     this.throwIfStopped();
     if (this.host.replayOnly) this.endReplay(position, name);
-    const performed = await perform(position, Date.now());
+    const performed = await perform(position, this.host.clock.now());
     if ("recorded" in performed) return replay(performed.recorded);
     this.hardStop.signal.throwIfAborted();
     const stored = await this.guard(() => this.host.store.recordStep(performed, this.fence), name);

@@ -4,6 +4,7 @@
  * store notifications and poll as the fallback. Starting, resuming and forking differ (an engine
  * runs the workflow itself; a client leaves it to the owning engine) and live with each.
  */
+import { systemClock, type Clock } from "../clock.js";
 import { randomUUID } from "node:crypto";
 import { parseChannel, type ChannelSchemas } from "../channels.js";
 import type { WaitOptions } from "../context.js";
@@ -21,6 +22,8 @@ import type { Wakeups } from "./wakeups.js";
 export interface OperatorDeps {
   readonly store: WorkflowStore;
   readonly wakeups: Wakeups;
+  /** Durable time for getEvent timeouts. Default: the real clock. */
+  readonly clock?: Clock;
   /** Throws when the engine or client is closed. */
   assertOpen(operation: string): void;
   /** Aborts when the engine or client closes: waits end. */
@@ -70,18 +73,19 @@ export function createOperator(deps: OperatorDeps): Operator {
     if (result === "workflow-not-found") throw new WorkflowNotFoundError(workflowId);
   };
 
+  const clock = deps.clock ?? systemClock;
   const getEvent: Operator["getEvent"] = async (workflowId, key, options) => {
     deps.assertOpen("getEvent");
     const timeoutMs =
       options?.timeoutMs === undefined ? 0 : toMs(options.timeoutMs, "getEvent timeoutMs");
-    const deadline = Date.now() + timeoutMs;
+    const deadline = clock.now() + timeoutMs;
     const watch = wakeups.watch(`event:${workflowId}:${key}`);
     try {
       for (;;) {
         const value = await store.getEvent(workflowId, key);
         if (value !== undefined) return deserialize(value);
-        if (Date.now() >= deadline || deps.closeSignal.aborted) return undefined;
-        await watch.next(deadline - Date.now(), deps.closeSignal);
+        if (clock.now() >= deadline || deps.closeSignal.aborted) return undefined;
+        await watch.next(deadline - clock.now(), deps.closeSignal);
       }
     } finally {
       watch.close();

@@ -4,6 +4,7 @@
  * is the value or the final error; only a hard stop escapes as an exception, so it is never
  * recorded as the step's outcome.
  */
+import type { Clock } from "../clock.js";
 import { StepTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { AttemptEnd, AttemptInfo } from "../observer.js";
@@ -24,6 +25,8 @@ export interface AttemptEnvironment {
   readonly stopSignal: AbortSignal;
   /** Wrap each attempt and hear about retries. */
   readonly observers: Observers;
+  /** Durable time for retry backoff and attempt timeouts. */
+  readonly clock: Clock;
   /** Attempt number `attempt` as observers see it. */
   attemptOf(attempt: number): AttemptInfo;
 }
@@ -48,7 +51,7 @@ export async function runAttempts(
     }
     const delayMs = retryDelayMs(definition.retry, attempt);
     env.observers.emit({ type: "step.retried", attempt: info, error, delayMs });
-    await delay(delayMs, env.stopSignal);
+    await env.clock.sleep(delayMs, env.stopSignal);
   }
 }
 
@@ -79,13 +82,14 @@ async function runAttempt(
   const controller = new AbortController();
   const onStop = () => controller.abort(env.stopSignal.reason);
   env.stopSignal.addEventListener("abort", onStop, { once: true });
-  const timer =
-    definition.timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new StepTimeoutError(definition.name, definition.timeoutMs ?? 0)),
-          definition.timeoutMs,
-        );
+  const timeout = new AbortController();
+  if (definition.timeoutMs !== undefined) {
+    const timeoutMs = definition.timeoutMs;
+    env.clock.sleep(timeoutMs, timeout.signal).then(
+      () => controller.abort(new StepTimeoutError(definition.name, timeoutMs)),
+      () => undefined,
+    );
+  }
   const aborted = new Promise<never>((_, reject) => {
     controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
       once: true,
@@ -104,7 +108,7 @@ async function runAttempt(
     // A body that ignores its signal keeps running, but its late result is discarded.
     return await Promise.race([body, aborted]);
   } finally {
-    clearTimeout(timer);
+    timeout.abort();
     env.stopSignal.removeEventListener("abort", onStop);
     aborted.catch(() => undefined);
   }

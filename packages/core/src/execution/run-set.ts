@@ -6,6 +6,7 @@
  * process, stops runs that were cancelled or taken over elsewhere, arms deadlines, and stops
  * everything at shutdown. The timers that drive it live in `background.ts`.
  */
+import { systemClock } from "../clock.js";
 import type { LaunchReport } from "../engine.js";
 import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -28,7 +29,8 @@ import type { Wakeups } from "./wakeups.js";
 export interface Run {
   readonly execution: Execution;
   readonly done: Promise<RunOutcome>;
-  deadlineTimer?: ReturnType<typeof setTimeout>;
+  /** Cancels the wait for the workflow's deadline. */
+  deadlineTimer?: { abort(): void };
 }
 
 /** What a run set needs from its engine. */
@@ -326,7 +328,7 @@ export class RunSet {
 
   private settle(id: string, outcome: RunOutcome, info: RunInfo): RunOutcome {
     const run = this.running.get(id);
-    clearTimeout(run?.deadlineTimer);
+    run?.deadlineTimer?.abort();
     this.running.delete(id);
     this.finishedAt.set(id, Date.now());
     const end = runEndOf(outcome);
@@ -344,15 +346,28 @@ export class RunSet {
   private armDeadline(run: Run, deadlineAt: number | undefined): void {
     if (deadlineAt === undefined) return;
     const id = run.execution.workflowId;
+    const { clock } = this.deps.host;
+    if (clock !== systemClock) {
+      // Durable time the test advances: no real timer to unref; the run's end aborts the wait.
+      const expiry = new AbortController();
+      run.deadlineTimer = { abort: () => expiry.abort() };
+      const waitMs = Math.max(0, deadlineAt - clock.now());
+      clock.sleep(waitMs, expiry.signal).then(
+        () => void this.expire(id),
+        () => undefined,
+      );
+      return;
+    }
     const waitMs = Math.max(0, deadlineAt - Date.now());
-    run.deadlineTimer = setTimeout(
+    const timer = setTimeout(
       () => {
         if (Date.now() < deadlineAt) return this.armDeadline(run, deadlineAt); // long deadlines re-arm
         void this.expire(id);
       },
       Math.min(waitMs, MAX_TIMER_MS),
     );
-    run.deadlineTimer.unref();
+    timer.unref();
+    run.deadlineTimer = { abort: () => clearTimeout(timer) };
   }
 
   private async expire(workflowId: string): Promise<void> {

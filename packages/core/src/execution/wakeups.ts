@@ -6,6 +6,7 @@
  * a periodic re-read (`pollIntervalMs`) is the fallback for setups that drop them (a
  * transaction-mode pooler). Waking never decides anything: every waiter re-reads the store.
  */
+import { systemClock, type Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StoreNotification } from "../store/messaging-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
@@ -30,10 +31,12 @@ export class Watch {
   private wake: (() => void) | undefined;
   private readonly release: () => void;
   private readonly pollIntervalMs: number;
+  private readonly clock: Clock;
 
-  constructor(release: () => void, pollIntervalMs: number) {
+  constructor(release: () => void, pollIntervalMs: number, clock: Clock = systemClock) {
     this.release = release;
     this.pollIntervalMs = pollIntervalMs;
+    this.clock = clock;
   }
 
   /** Called by `Wakeups` when one of the watched keys is notified. */
@@ -53,14 +56,20 @@ export class Watch {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const virtualTime = new AbortController();
       const done = () => {
         clearTimeout(timer);
+        virtualTime.abort();
         signal?.removeEventListener("abort", done);
         this.wake = undefined;
         this.fired = false;
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, Math.min(maxWaitMs, this.pollIntervalMs)));
+      // On a virtual clock `maxWaitMs` passes when the test advances it; the poll stays real.
+      const real = this.clock === systemClock;
+      const pollMs = real ? Math.min(maxWaitMs, this.pollIntervalMs) : this.pollIntervalMs;
+      const timer = setTimeout(done, Math.max(0, pollMs));
+      if (!real) this.clock.sleep(maxWaitMs, virtualTime.signal).then(done, () => undefined);
       signal?.addEventListener("abort", done, { once: true });
       this.wake = done;
     });
@@ -86,10 +95,18 @@ export class Wakeups {
   private readonly store: WorkflowStore;
   private readonly logger: Logger;
 
-  constructor(store: WorkflowStore, logger: Logger, pollIntervalMs: number) {
+  private readonly clock: Clock;
+
+  constructor(
+    store: WorkflowStore,
+    logger: Logger,
+    pollIntervalMs: number,
+    clock: Clock = systemClock,
+  ) {
     this.store = store;
     this.logger = logger;
     this.pollIntervalMs = pollIntervalMs;
+    this.clock = clock;
   }
 
   /** Subscribes to the store's notifications, once. Safe to call many times. */
@@ -105,13 +122,17 @@ export class Wakeups {
 
   /** Opens a watch on `keys`. Open it before reading the store; close it when done. */
   watch(...keys: string[]): Watch {
-    const watch: Watch = new Watch(() => {
-      for (const key of keys) {
-        const set = this.watches.get(key);
-        set?.delete(watch);
-        if (set?.size === 0) this.watches.delete(key);
-      }
-    }, this.pollIntervalMs);
+    const watch: Watch = new Watch(
+      () => {
+        for (const key of keys) {
+          const set = this.watches.get(key);
+          set?.delete(watch);
+          if (set?.size === 0) this.watches.delete(key);
+        }
+      },
+      this.pollIntervalMs,
+      this.clock,
+    );
     for (const key of keys) {
       let set = this.watches.get(key);
       if (!set) this.watches.set(key, (set = new Set()));

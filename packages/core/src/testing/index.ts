@@ -1,8 +1,9 @@
 /**
- * `@cairn/core/testing`: the in-memory store, and the kit for testing your own workflows — crash
- * injection (`createCrashTest`) and replay tests (`exportHistory`, `replayHistory`). It needs no
- * test runner; the contract suite every `WorkflowStore` must pass is
- * `@cairn/core/testing/contract` (that one imports vitest). See docs/testing.md.
+ * `@cairn/core/testing`: the in-memory store, and the kit for testing your own workflows — a
+ * virtual clock (`createVirtualClock`), crash injection (`createCrashTest`) and replay tests
+ * (`exportHistory`, `replayHistory`). It needs no test runner; the contract suite every
+ * `WorkflowStore` must pass is `@cairn/core/testing/contract` (that one imports vitest). See
+ * docs/testing.md.
  */
 export {
   createMemoryStore,
@@ -10,6 +11,7 @@ export {
   type MemoryStoreOptions,
   type StoreMethod,
 } from "./memory-store.js";
+export { createVirtualClock, type VirtualClock } from "./virtual-clock.js";
 export { createCrashTest, type CrashTest, type CrashTestOptions } from "./crash-test.js";
 export {
   exportHistory,
