@@ -4,7 +4,7 @@
  * `select $1 + 1` in its own transaction with its checkpoint), for the cost of a transaction. Every step call is timed from inside the
  * workflow, into a sample list the scenario owns and resets.
  */
-import { step, workflow, type Workflow } from "@cairn/core";
+import { step, workflow, type AnyWorkflowContext, type Workflow } from "@cairn/core";
 import { transaction, type DriverTransaction } from "@cairn/pg-store";
 
 /** Milliseconds of each step call, checkpoint included, as the workflow body saw it. */
@@ -34,7 +34,11 @@ async function addOne(tx: DriverTransaction, n: number): Promise<number> {
 export function benchWorkflows(timer: StepTimer): BenchWorkflows {
   const bump = step("bump", (n: number) => n + 1);
   const bumpTx = transaction("bumpTx", (tx: DriverTransaction, n: number) => addOne(tx, n));
-  const chain = (name: string, steps: number, operation: typeof bump = bump) =>
+  const chain = (
+    name: string,
+    steps: number,
+    operation: (ctx: AnyWorkflowContext, n: number) => Promise<number> = bump,
+  ) =>
     workflow(name, async (ctx, start: number) => {
       let n = start;
       for (let i = 0; i < steps; i++) {
