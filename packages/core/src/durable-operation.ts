@@ -28,6 +28,11 @@ export interface DurableOperationScope {
   readonly log: Logger;
   /** The engine's store, exactly as given to `createEngine`. */
   readonly store: WorkflowStore;
+  /**
+   * Runs attempt number `attempt` of the operation under the engine's observers (a span per
+   * transaction attempt with `@cairn/otel`, its duration) and resolves or rejects as `run` does.
+   */
+  observeAttempt<T>(attempt: number, run: () => Promise<T>): Promise<T>;
 }
 
 /**

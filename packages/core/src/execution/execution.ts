@@ -32,7 +32,7 @@ import * as communication from "./communication.js";
 import type { Observers } from "./observers.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
 import type { OutageMonitor } from "./outage.js";
-import { delay, runAttempts } from "./run-attempts.js";
+import { delay, observedAttempt, runAttempts } from "./run-attempts.js";
 import type { ReplayOnly } from "./replay-only.js";
 import type { Clock } from "../clock.js";
 import type { Wakeups } from "./wakeups.js";
@@ -219,6 +219,12 @@ export class Execution implements WorkflowContext, DurableOperations {
         signal: this.hardStop.signal,
         log: this.log,
         store: this.host.store,
+        observeAttempt: async <T>(attempt: number, run: () => Promise<T>): Promise<T> => {
+          const info = { run: this.run, kind: "transaction", name, position, attempt } as const;
+          const result = await observedAttempt(info, this.host.observers, run);
+          if (!result.ok) throw result.error;
+          return result.value as T;
+        },
       };
       const outcome = await this.guard(() => perform(scope), name);
       return "recorded" in outcome ? outcome : outcome.checkpoint;

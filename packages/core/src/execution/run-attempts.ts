@@ -56,7 +56,7 @@ export async function runAttempts(
 }
 
 /** Runs one attempt inside the observers' `aroundAttempt`; settles with its value or error. */
-async function observedAttempt(
+export async function observedAttempt(
   info: AttemptInfo,
   observers: Observers,
   attempt: () => Promise<unknown>,

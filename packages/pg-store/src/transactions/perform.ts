@@ -58,18 +58,20 @@ export async function performTransaction(
     scope.signal.throwIfAborted();
     let bodyStarted = false;
     try {
-      const record = await target.db.transaction(async (tx, native) => {
-        const opening = await target.open(tx, scope);
-        if (opening.kind === "recorded") throw new PositionTaken(opening.step);
-        bodyStarted = true;
-        const value = await plan.body(native, attempt);
-        scope.signal.throwIfAborted(); // the run was abandoned: commit nothing
-        const record = checkpoint(scope, attempt, {
-          output: serialize(value, `output of transaction "${scope.name}"`),
-        });
-        if (!(await target.keep(tx, record))) throw new PositionTaken(undefined);
-        return record;
-      }, plan.mode);
+      const record = await scope.observeAttempt(attempt, () =>
+        target.db.transaction(async (tx, native) => {
+          const opening = await target.open(tx, scope);
+          if (opening.kind === "recorded") throw new PositionTaken(opening.step);
+          bodyStarted = true;
+          const value = await plan.body(native, attempt);
+          scope.signal.throwIfAborted(); // the run was abandoned: commit nothing
+          const record = checkpoint(scope, attempt, {
+            output: serialize(value, `output of transaction "${scope.name}"`),
+          });
+          if (!(await target.keep(tx, record))) throw new PositionTaken(undefined);
+          return record;
+        }, plan.mode),
+      );
       return outcome(target, record);
     } catch (error) {
       if (error instanceof PositionTaken) return outcome(target, await taken(target, scope, error));
