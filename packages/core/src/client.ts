@@ -15,6 +15,7 @@ import {
   WorkflowConflictError,
   WorkflowNotFoundError,
 } from "./errors.js";
+import { deleteWorkflows, type DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import { createHandle, type HandleSource } from "./execution/handles.js";
 import { waitForWorkflows, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
@@ -80,6 +81,16 @@ export interface Client {
     options?: ReadStreamOptions,
   ): AsyncIterableIterator<unknown>;
   cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /**
+   * Deletes finished workflows — and, unless `children: false`, their finished descendants —
+   * with their steps, messages, events, streams and queue items, in one transaction. Unfinished
+   * ones are left (cancel them first). Returns the IDs deleted.
+   */
+  deleteWorkflows(
+    workflowIds: readonly string[],
+    options?: DeleteWorkflowsOptions,
+  ): Promise<string[]>;
+
   /** Makes a cancelled, failed or dead-lettered workflow PENDING again, for any live engine. */
   resume<Out = unknown>(
     workflowId: string,
@@ -171,6 +182,10 @@ export function createClient(options: ClientOptions): Client {
     getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
     readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
     cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
+    deleteWorkflows: async (workflowIds, deleteOptions) => {
+      assertOpen("deleteWorkflows");
+      return deleteWorkflows(store, workflowIds, deleteOptions);
+    },
     async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {
       assertOpen("resume");
       const executorId = resumeOptions?.executorId ?? UNASSIGNED_EXECUTOR;

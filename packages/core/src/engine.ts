@@ -21,6 +21,7 @@ import {
 } from "./errors.js";
 import { Background, type RetentionOptions } from "./execution/background.js";
 import { Execution, type ExecutionHost } from "./execution/execution.js";
+import { deleteWorkflows, type DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import { createHandle, type HandleSource } from "./execution/handles.js";
 import { waitForWorkflows, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
@@ -178,6 +179,16 @@ export interface Engine {
    * Resolves with the IDs cancelled.
    */
   cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /**
+   * Deletes finished workflows — and, unless `children: false`, their finished descendants —
+   * with their steps, messages, events, streams and queue items, in one transaction. Unfinished
+   * ones are left (cancel them first). Returns the IDs deleted.
+   */
+  deleteWorkflows(
+    workflowIds: readonly string[],
+    options?: DeleteWorkflowsOptions,
+  ): Promise<string[]>;
+
   /** Runs a cancelled, failed or dead-lettered workflow again from its last completed step. */
   resume<Out = unknown>(workflowId: string): Promise<WorkflowHandle<Out>>;
   /** Starts a copy of a workflow that keeps the checkpoints before `fromStep` and runs from there. */
@@ -467,6 +478,10 @@ export function createEngine(options: EngineOptions): Engine {
     getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
     readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
     cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
+    deleteWorkflows: async (workflowIds, deleteOptions) => {
+      assertRunning("deleteWorkflows");
+      return deleteWorkflows(store, workflowIds, deleteOptions);
+    },
     async resume<Out>(workflowId: string) {
       assertRunning("resume");
       const record = await store.resumeWorkflow(workflowId, executorId);

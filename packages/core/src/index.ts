@@ -61,6 +61,7 @@ export {
   type HandleOf,
 } from "./engine.js";
 export type { WaitForOptions } from "./execution/wait-handles.js";
+export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";
 export type { EnginePlugin, EnginePluginHost } from "./plugin.js";
 export type {

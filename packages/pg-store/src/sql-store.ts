@@ -36,7 +36,7 @@ import { eventStatements, getEvent, setEvent } from "./queries/events.js";
 import { executorStatements, heartbeat, listExecutors, stopExecutor } from "./queries/executors.js";
 import { consumeMessage, getStep, messageStatements, sendMessage } from "./queries/messages.js";
 import { parseNotification } from "./queries/notify.js";
-import { deleteFinished, retentionStatements } from "./queries/retention.js";
+import { deleteFinished, deleteWorkflows, retentionStatements } from "./queries/retention.js";
 import {
   insertSteps,
   listSteps,
@@ -260,6 +260,8 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     takeOver: (request) => open("takeOver", () => takeOver(request)),
     setAppVersion: (workflowIds, appVersion) =>
       open("setAppVersion", () => setAppVersion(db, workflowsQ, workflowIds, appVersion)),
+    deleteWorkflows: (workflowIds, { children }) =>
+      open("deleteWorkflows", () => deleteWorkflows(db, retentionQ, workflowIds, children)),
     deleteFinished: (finishedBefore, limit) =>
       open("deleteFinished", () => deleteFinished(db, retentionQ, finishedBefore, limit)),
     exclusive,

@@ -1,6 +1,7 @@
 /**
  * The control role of the store contract: what operators do to workflows from the outside —
- * cancel (with descendants), resume after a failure or cancellation, fork from a position. Each
+ * cancel (with descendants), resume after a failure or cancellation, fork from a position, delete
+ * finished workflows (with descendants). Each
  * is one transaction and notifies `status`, so the owning engine reacts at once. The contract
  * suite's `control/` files test it.
  */
@@ -16,7 +17,7 @@ export interface ForkRequest {
   readonly executorId: string;
 }
 
-/** Cancel, resume, fork. */
+/** Cancel, resume, fork, delete. */
 export interface ControlStore {
   /**
    * Moves `PENDING` or `ENQUEUED` workflows to `CANCELLED` (notifying `status` for each): this
@@ -43,4 +44,15 @@ export interface ControlStore {
    * not exist.
    */
   forkWorkflow(fork: ForkRequest): Promise<CreateWorkflowResult | undefined>;
+
+  /**
+   * Deletes finished workflows (`SUCCESS`, `ERROR`, `CANCELLED`, `DEAD_LETTER`) — these, and
+   * with `children` every finished descendant — with their steps, messages, events and streams
+   * (and anything a store keeps beside them, such as queue items). One transaction. Unfinished
+   * ones are left (cancel them first). Returns the IDs it deleted.
+   */
+  deleteWorkflows(
+    workflowIds: readonly string[],
+    options: { readonly children: boolean },
+  ): Promise<string[]>;
 }

@@ -1,9 +1,10 @@
-/** The control role of the memory store: cancel (with descendants), resume, fork. */
+/** The control role of the memory store: cancel (with descendants), resume, fork, delete. */
 import type { ControlStore } from "../../store/control-store.js";
 import type { WorkflowStatus } from "../../store/records.js";
 import type { MemoryTables } from "./tables.js";
 
 const resumable: readonly WorkflowStatus[] = ["CANCELLED", "ERROR", "DEAD_LETTER"];
+const finished: readonly WorkflowStatus[] = ["SUCCESS", "ERROR", "CANCELLED", "DEAD_LETTER"];
 
 export function memoryControl(t: MemoryTables): ControlStore {
   return {
@@ -19,6 +20,20 @@ export function memoryControl(t: MemoryTables): ControlStore {
         cancelled.push(id);
       }
       return cancelled;
+    },
+    async deleteWorkflows(workflowIds, { children }) {
+      t.enter("deleteWorkflows");
+      const targets = new Set(workflowIds);
+      if (children)
+        for (const id of workflowIds) for (const d of descendantsOf(t, id)) targets.add(d);
+      const deleted: string[] = [];
+      for (const id of targets) {
+        const stored = t.workflows.get(id);
+        if (!stored || !finished.includes(stored.record.status)) continue;
+        t.deleteWorkflow(id);
+        deleted.push(id);
+      }
+      return deleted;
     },
     async resumeWorkflow(workflowId, executorId) {
       t.enter("resumeWorkflow");

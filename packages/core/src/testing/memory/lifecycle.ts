@@ -17,17 +17,7 @@ export function memoryLifecycle(t: MemoryTables): LifecycleStore & { readonly ex
         .map((w) => w.record)
         .filter((r) => finished.includes(r.status) && r.updatedAt < finishedBefore)
         .slice(0, limit);
-      for (const { workflowId } of doomed) {
-        t.workflows.delete(workflowId);
-        t.steps.delete(workflowId);
-        for (const [id, m] of t.messages) if (m.destinationId === workflowId) t.messages.delete(id);
-        for (const key of [...t.events.keys(), ...t.streams.keys()]) {
-          if ((JSON.parse(key) as string[])[0] === workflowId) {
-            t.events.delete(key);
-            t.streams.delete(key);
-          }
-        }
-      }
+      for (const { workflowId } of doomed) t.deleteWorkflow(workflowId);
       return doomed.length;
     },
     async close() {

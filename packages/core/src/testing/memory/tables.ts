@@ -73,6 +73,7 @@ const storeMethods: readonly StoreMethod[] = [
   "takeOver",
   "setAppVersion",
   "deleteFinished",
+  "deleteWorkflows",
   "subscribe",
   "close",
 ];
@@ -137,6 +138,20 @@ export class MemoryTables {
     if (map.has(step.position)) return false;
     map.set(step.position, { ...step });
     return true;
+  }
+
+  /** Removes a workflow with its steps, the messages sent to it, its events and streams. */
+  deleteWorkflow(workflowId: string): void {
+    this.workflows.delete(workflowId);
+    this.steps.delete(workflowId);
+    for (const [id, m] of this.messages)
+      if (m.destinationId === workflowId) this.messages.delete(id);
+    for (const key of [...this.events.keys(), ...this.streams.keys()]) {
+      if ((JSON.parse(key) as string[])[0] === workflowId) {
+        this.events.delete(key);
+        this.streams.delete(key);
+      }
+    }
   }
 
   update(stored: StoredWorkflow, patch: Partial<WorkflowRecord>): WorkflowRecord {

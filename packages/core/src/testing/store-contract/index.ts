@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe } from "vitest";
 import type { WorkflowStore } from "../../store/workflow-store.js";
 import { describeClose } from "./lifecycle/close.js";
 import { describeControl } from "./control/control.js";
+import { describeDelete } from "./control/delete.js";
 import { describeEvents } from "./messaging/events.js";
 import type { Fixture, StoreContractFactory } from "./fixtures.js";
 import { describeListing } from "./running/listing.js";
@@ -68,6 +69,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeTakeover(fx);
     // control
     describeControl(fx);
+    describeDelete(fx);
     // lifecycle
     describeRetention(fx);
     describeClose(fx);
