@@ -7,13 +7,18 @@ import {
   workflow,
   WorkflowNotFoundError,
   type AnyWorkflow,
+  type Engine,
   type WorkflowStore,
 } from "../src/index.js";
 import { createMemoryStore } from "../src/testing/index.js";
 import { forever, recordingLogger } from "./support.js";
 
+/** Engines of the running test: shut down after it, so their polls never run into another. */
+const engines: Engine[] = [];
+
 async function engineOn(store: WorkflowStore, workflows: AnyWorkflow[], pollIntervalMs = 50) {
   const engine = createEngine({ store, workflows, logger: recordingLogger(), pollIntervalMs });
+  engines.push(engine);
   const report = await engine.launch();
   return { engine, report };
 }
@@ -21,7 +26,12 @@ async function engineOn(store: WorkflowStore, workflows: AnyWorkflow[], pollInte
 /** A view of a store whose close() leaves the shared one open: a "new process" on the same data. */
 const view = (store: WorkflowStore): WorkflowStore => ({ ...store, close: async () => undefined });
 
-afterEach(() => vi.useRealTimers());
+// An engine left polling every 50 ms would fire ~70,000 times while a later test advances a fake
+// clock by an hour: minutes of CPU on a loaded machine.
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(engines.splice(0).map((engine) => engine.shutdown()));
+});
 
 describe("messages", () => {
   it("delivers a message sent before the workflow reaches recv", async () => {
@@ -203,7 +213,12 @@ describe("race", () => {
     });
     const { engine } = await engineOn(createMemoryStore(), [racer]);
     const handle = await engine.start(racer, undefined);
-    await new Promise((r) => setTimeout(r, 30));
+    // Send once the timer's win is on record, not after a guess at how long that takes.
+    await vi.waitFor(async () =>
+      expect((await engine.listSteps(handle.workflowId)).map((s) => s.name)).toContain(
+        "cairn.race#timeout",
+      ),
+    );
     await engine.send(handle.workflowId, "reply", "kept");
     await expect(handle.result()).resolves.toEqual(["timeout", "kept"]);
   });

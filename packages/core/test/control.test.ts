@@ -28,7 +28,9 @@ const view = (store: WorkflowStore): WorkflowStore => ({ ...store, close: async 
 describe("cancel", () => {
   it("fires the running step's signal and ends the workflow CANCELLED", async () => {
     let aborted: unknown;
+    let running = false;
     const blocked = step.withContext("blocked", ({ signal }) => {
+      running = true;
       return new Promise((_, reject) => {
         signal.addEventListener("abort", () => {
           aborted = signal.reason;
@@ -39,7 +41,7 @@ describe("cancel", () => {
     const long = workflow("long", async (ctx) => blocked(ctx));
     const { engine } = await engineOn(createMemoryStore(), [long]);
     const handle = await engine.start(long, undefined, { id: "l" });
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(running).toBe(true)); // cancel a step that is running
     await expect(engine.cancel("l")).resolves.toEqual(["l"]);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowCancelledError);
     expect(WorkflowCancelledError.is(aborted)).toBe(true);

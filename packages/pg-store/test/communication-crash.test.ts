@@ -183,11 +183,11 @@ for (const { name, skip, open } of backends) {
       const [recordedDeadline, recv] = report.steps;
       expect(recordedDeadline).toMatchObject({ name: "cairn.recv.deadline", output: deadline });
       expect(recv?.name).toBe("cairn.recv");
-      const timedOutAt = recv?.completedAt ?? 0;
-      expect(timedOutAt).toBeGreaterThanOrEqual(deadline);
-      // A restarted wait would end a full timeout after the relaunch; this one ended before.
+      // The deadline was taken before the kill, on the same machine clock as `launching.at`.
+      // That the wait uses the recorded deadline rather than a new one is proven on a fake clock
+      // (core's communication.test.ts); comparing the database's completedAt with it would
+      // compare two clocks.
       expect(deadline).toBeLessThan(launching.at + timeoutMs);
-      expect(timedOutAt).toBeLessThan(launching.at + timeoutMs);
     });
   });
 }

@@ -2,8 +2,7 @@
  * Messages, events and streams through a real engine on Postgres (skipped without a server) and
  * on PGlite: a message sent before `recv` is kept for it; waiters wake on the store's
  * notification (LISTEN/NOTIFY on Postgres, in process on PGlite) — every engine and client here
- * polls only once a minute, so a wake-up within the test's bound can only come from a
- * notification; typed channels refuse a bad message before anything is stored; events keep the
+ * polls less often than a test may run, so a wake-up at all can only come from a notification; typed channels refuse a bad message before anything is stored; events keep the
  * last write; streams read to their end and resume from an offset; deadlines are checkpointed.
  * Senders and readers use their own store (their own connection), as another process would.
  */
@@ -28,10 +27,11 @@ import {
   type TestDatabase,
 } from "./support/engine-databases.js";
 
-/** Polling so rare that only a notification explains a wake-up within the tests' bounds. */
-const POLL_MS = 60_000;
-/** A generous sanity bound on a notified wake-up (the design target is < 10 ms p99). */
-const WAKE_BOUND_MS = 2_000;
+/**
+ * Polling slower than the test timeout (60 s): a waiter that wakes before its test times out was
+ * woken by a notification. No test measures how fast (speed is `pnpm bench`'s job).
+ */
+const POLL_MS = 10 * 60_000;
 
 /** A promise a step waits on until the test opens it. */
 function gate(): { wait: Promise<void>; open: () => void } {
@@ -60,11 +60,8 @@ const approval = workflow(
   },
 );
 
-/** Receives one message and says when (inside the workflow) the recv returned. */
-const inbox = workflow("comm.inbox", async (ctx) => {
-  const message = await ctx.recv("ping");
-  return { message, receivedAt: await ctx.now() };
-});
+/** Receives one message. */
+const inbox = workflow("comm.inbox", async (ctx) => ({ message: await ctx.recv("ping") }));
 
 const opened = new Map<string, ReturnType<typeof gate>>();
 const held = step("held", async (key: string) => opened.get(key)?.wait);
@@ -177,12 +174,10 @@ for (const backend of engineBackends) {
       const handle = await engine.start(inbox, undefined, { id: "inbox" });
       await waiting;
 
-      const sentAt = Date.now();
       await sender.send("inbox", "ping", "hello");
-      const { message, receivedAt } = await handle.result();
+      const { message } = await handle.result();
 
       expect(message).toBe("hello");
-      expect(receivedAt - sentAt).toBeLessThan(WAKE_BOUND_MS);
     });
 
     it("wakes an outside getEvent waiter when the event is set", async () => {
@@ -194,10 +189,8 @@ for (const backend of engineBackends) {
       const reading = reader.getEvent("announcer", "announced", { timeoutMs: 30_000 });
       await looked;
 
-      const sentAt = Date.now();
       await engine.send("announcer", "go", "it is done");
       await expect(reading).resolves.toBe("it is done");
-      expect(Date.now() - sentAt).toBeLessThan(WAKE_BOUND_MS);
     });
 
     it("wakes a stream reader on each entry, reads to the end, and resumes from an offset", async () => {
@@ -210,10 +203,8 @@ for (const backend of engineBackends) {
       const waiting = readerStore.lookedAndWaits("getWorkflow");
       const second = stream.next();
       await waiting;
-      const sentAt = Date.now();
       await engine.send("writer", "next", "second");
       await expect(second).resolves.toEqual({ value: "second", done: false });
-      expect(Date.now() - sentAt).toBeLessThan(WAKE_BOUND_MS);
 
       await engine.send("writer", "next", "third");
       await engine.send("writer", "next", "stop");
@@ -285,13 +276,17 @@ for (const backend of engineBackends) {
 
     it("times a recv out at the deadline it checkpointed", async () => {
       const engine = await launch();
+      // The deadline is the engine's clock, which is this process's: compare with nothing else
+      // (the database's timestamps are another clock).
+      const before = Date.now();
       await expect(engine.run(patient, undefined, { id: "patient" })).resolves.toBeUndefined();
+      const after = Date.now();
 
       const steps = await engine.listSteps("patient");
       expect(steps.map((s) => s.name)).toEqual(["cairn.recv.deadline", "cairn.recv"]);
       const deadline = steps[0]?.output as number;
-      expect(deadline - (steps[0]?.completedAt.getTime() ?? 0)).toBeGreaterThanOrEqual(100);
-      expect(steps[1]?.completedAt.getTime()).toBeGreaterThanOrEqual(deadline);
+      expect(deadline).toBeGreaterThanOrEqual(before + 100); // taken when the wait began
+      expect(deadline).toBeLessThanOrEqual(after); // and the wait did not end before it
     });
 
     it("records a race won by a message, consuming only that message", async () => {

@@ -25,10 +25,11 @@ import {
   type TestDatabase,
 } from "./support/engine-databases.js";
 
-/** Polling so rare that only a notification explains a reaction within the tests' bounds. */
-const POLL_MS = 60_000;
-/** A generous sanity bound on a notified reaction. */
-const WAKE_BOUND_MS = 2_000;
+/**
+ * Polling slower than the test timeout (60 s): a reaction before a test times out came from a
+ * notification. No test measures how fast.
+ */
+const POLL_MS = 10 * 60_000;
 
 /** What step bodies did, per test (keyed by workflow ID, unique per backend). */
 const seen = new Map<string, unknown[]>();
@@ -192,10 +193,8 @@ for (const backend of engineBackends) {
       const handle = await engine.start(longStep, undefined, { id: id("remote") });
       await vi.waitFor(() => expect(seen.get(id("remote"))).toEqual(["started"]));
 
-      const cancelledAt = Date.now();
       await expect(client().cancel(id("remote"))).resolves.toEqual([id("remote")]);
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowCancelledError);
-      expect(Date.now() - cancelledAt).toBeLessThan(WAKE_BOUND_MS);
       expect(WorkflowCancelledError.is(seen.get(id("remote"))?.[1])).toBe(true);
     });
 
@@ -259,11 +258,8 @@ for (const backend of engineBackends) {
       });
 
       poisoned.delete(id("d"));
-      const resumedAt = Date.now();
       const resumed = await client().resume(id("d"));
-      // The engine's handle: a client's result() would only see the end at its poll (see below).
       await expect(last.engine.retrieve(id("d")).result()).resolves.toBe("healed");
-      expect(Date.now() - resumedAt).toBeLessThan(WAKE_BOUND_MS);
       await expect(resumed.status()).resolves.toMatchObject({
         status: "SUCCESS",
         executorId: "poisoned",
@@ -278,12 +274,7 @@ for (const backend of engineBackends) {
       await engine.start(napper, undefined, { id: id("napper") });
       const result = outside.retrieve<typeof napper>(id("napper")).result();
       await expect(engine.retrieve(id("napper")).result()).resolves.toBe("rested");
-      const finishedAt = Date.now();
-      const bound = new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("the client's result() was not woken")), 500),
-      );
-      await expect(Promise.race([result, bound])).resolves.toBe("rested");
-      expect(Date.now() - finishedAt).toBeLessThan(500);
+      await expect(result).resolves.toBe("rested");
     });
 
     it("forks from a position: copies the checkpoints before it and runs the rest again", async () => {
@@ -311,12 +302,11 @@ for (const backend of engineBackends) {
       expect(deadlineAt).toBeInstanceOf(Date);
 
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowCancelledError);
+      // The deadline is on the engine's clock, which is this process's (updatedAt is not).
+      expect(Date.now()).toBeGreaterThanOrEqual(deadlineAt?.getTime() ?? Infinity);
       const child = await engine.retrieve(`${id("p")}:0`).status();
       expect(child).toMatchObject({ status: "CANCELLED", parentWorkflowId: id("p") });
       expect(child.deadlineAt).toEqual(deadlineAt);
-      expect((await handle.status()).updatedAt.getTime()).toBeGreaterThanOrEqual(
-        deadlineAt?.getTime() ?? Infinity,
-      );
     });
 
     it("lists workflows by status, name, executor, parent, IDs, time and page, and their steps", async () => {
@@ -324,9 +314,14 @@ for (const backend of engineBackends) {
       await engine.run(ok, 1, { id: id("ok-1") });
       await engine.run(ok, 2, { id: id("ok-2") });
       await engine.run(bad, undefined, { id: id("bad-1") }).catch(() => undefined);
-      // Creation times are the database's milliseconds: let one pass before the next group.
+      // Creation times are the database's milliseconds: let one pass on its clock, not ours.
       const middle = (await engine.retrieve(id("bad-1")).status()).createdAt.getTime() + 1;
-      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(middle + 1));
+      await vi.waitFor(async () => {
+        const [row] = await db.query<{ ms: string }>(
+          "select floor(extract(epoch from clock_timestamp()) * 1000)::text as ms",
+        );
+        expect(Number(row?.ms)).toBeGreaterThan(middle + 1);
+      });
       await engine.start(sleepyParent, undefined, { id: id("sp") });
       const kid = `${id("sp")}:0`;
       await vi.waitFor(async () => expect(await stepNames(engine, id("sp"))).toHaveLength(2));

@@ -106,7 +106,7 @@ for (const { name, skip, open } of backends) {
       expect(exit, worker.output()).toEqual({ code: 0, signal: null });
       const launched = await worker.waitFor("LAUNCHED");
       const report = await worker.waitFor("REPORT");
-      return { worker, launched, report, launchedAt: (await worker.waitFor("LAUNCHING")).at };
+      return { worker, launched, report };
     };
 
     const pidsOf = (effects: readonly Effect[], step: string) =>
@@ -168,7 +168,7 @@ for (const { name, skip, open } of backends) {
       const wakeAt = sleep.output as number;
       await kill(first);
 
-      const { report, launchedAt } = await recover(run.recover());
+      const { report } = await recover(run.recover());
 
       const { sleptAt, wokeAt } = report.workflow.result as { sleptAt: number; wokeAt: number };
       expect(report.workflow.status).toBe("SUCCESS");
@@ -177,9 +177,10 @@ for (const { name, skip, open } of backends) {
       expect(names).toEqual(["beforeSleep", "cairn.sleep", "afterSleep"]);
       expect(report.workflow.steps[1]?.output).toBe(wakeAt);
       expect(wakeAt - sleptAt).toBeGreaterThanOrEqual(sleepMs);
-      // Not woken early, and not made to sleep the full duration again after the relaunch.
+      // Not woken early. That the relaunch waits only what remains, not the full duration again,
+      // is proven on a fake clock (core's recovery.test.ts): a wall-clock bound here would race
+      // the relaunch's own start-up on a loaded machine.
       expect(wokeAt).toBeGreaterThanOrEqual(wakeAt);
-      expect(wokeAt).toBeLessThan(launchedAt + sleepMs);
       expect(countByStep(await backend.effects("sleep"))).toEqual({
         beforeSleep: 1,
         afterSleep: 1,

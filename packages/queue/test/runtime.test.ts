@@ -10,7 +10,7 @@ import {
   type WorkflowRecord,
   type WorkflowStatus,
 } from "@cairn/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createQueues,
   defineQueue,
@@ -100,8 +100,6 @@ function fakeHost() {
   return { host, runs, end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")) };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-
 describe("the dispatcher", () => {
   it("serves its queues in turn, one batch per turn, so a busy queue cannot stall another", async () => {
     const busy = defineQueue("busy");
@@ -115,7 +113,7 @@ describe("the dispatcher", () => {
       shutdownGraceMs: 0,
     });
     await runtime.start(host);
-    await settle();
+    await vi.waitFor(() => expect(claims.length).toBeGreaterThanOrEqual(4));
     await runtime.stop();
     const order = claims.map((c) => c.queueName);
     expect(order.slice(0, 4)).toEqual(["busy", "quiet", "busy", "busy"]);
@@ -128,13 +126,11 @@ describe("the dispatcher", () => {
     const { host, runs, end } = fakeHost();
     const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
     await runtime.start(host);
-    await settle();
-    expect(runs).toHaveLength(3);
+    await vi.waitFor(() => expect(runs).toHaveLength(3));
     expect(claims.map((c) => c.max)).toEqual([3]); // full: no claim until a run ends
     expect(claims[0]?.limits).toMatchObject({ concurrency: 10, workerConcurrency: 3 });
     end(runs[0] ?? "");
-    await settle();
-    expect(claims.map((c) => c.max)).toEqual([3, 1]);
+    await vi.waitFor(() => expect(claims.map((c) => c.max)).toEqual([3, 1]));
     expect(runtime.running).toBe(3);
     await runtime.stop();
   });

@@ -265,7 +265,7 @@ describe.each(engineBackends)("queues on $name", (backend) => {
       await expect(first.result()).resolves.toBe("M1");
       const wait = await startDelay(engine, first.workflowId);
       expect(wait).toBeGreaterThanOrEqual(300);
-      expect(wait).toBeLessThan(5_000);
+      expect(wait).toBeLessThan(60_000); // the debounce period: maxWaitMs cut it short
     },
   );
 
