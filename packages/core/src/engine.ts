@@ -31,6 +31,11 @@ import { Registry } from "./execution/registry.js";
 import { replayOnlyOf } from "./execution/replay-only.js";
 import { systemClock, type Clock } from "./clock.js";
 import { RunSet } from "./execution/run-set.js";
+import {
+  SHUTDOWN_MARGIN_MS,
+  SHUTDOWN_PHASE_MS,
+  settleWithin,
+} from "./execution/shutdown-bounds.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
@@ -84,7 +89,10 @@ export interface EngineOptions {
    * lifecycle events (`{ onEvent(event) { ... } }`). Called in order. Default: none.
    */
   readonly observers?: readonly EngineObserver[];
-  /** How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms. */
+  /**
+   * How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms.
+   * Shutdown resolves at most 4,000 ms after this, even when the database is unreachable.
+   */
   readonly shutdownGraceMs?: number;
   /**
    * The polling fallback: how often waits re-read the store and the engine looks for work and
@@ -223,7 +231,8 @@ export interface Engine {
   plugin<P extends EnginePlugin>(kind: string): P | undefined;
   /**
    * Stops taking work, lets running steps finish (up to `shutdownGraceMs`), leaves unfinished
-   * workflows PENDING for the next launch, and closes the store.
+   * workflows PENDING for the next launch, and closes the store. Resolves within
+   * `shutdownGraceMs` + 4,000 ms even while the database is unreachable.
    */
   shutdown(): Promise<void>;
 }
@@ -552,19 +561,27 @@ export function createEngine(options: EngineOptions): Engine {
       if (state === "closing" || state === "closed") return;
       state = "closing";
       closing.abort(new EngineClosedError("shutdown"));
-      for (const plugin of plugins) {
-        await plugin.stop().catch((error: unknown) => {
-          logger.warn(`plugin ${plugin.kind} failed to stop`, { error });
-        });
-      }
-      await runs.stopAll(shutdownGraceMs);
-      await background.stop();
-      await wakeups.stop();
+      // Bounded even when the store is unreachable: grace + SHUTDOWN_MARGIN_MS at most. Plugins
+      // (a queue draining its runs) and the engine's own runs share one grace period.
+      const graceEnd = Date.now() + shutdownGraceMs;
+      await settleWithin(stopPlugins(plugins, logger), shutdownGraceMs, "stopping plugins", logger);
+      await runs.stopAll(Math.max(0, graceEnd - Date.now()));
+      const released = Promise.all([background.stop(), wakeups.stop()]);
+      await settleWithin(released, SHUTDOWN_PHASE_MS, "releasing the lease", logger);
       state = "closed";
-      await store.close();
+      const left = graceEnd + SHUTDOWN_MARGIN_MS - Date.now();
+      await settleWithin(store.close(), left, "closing the store", logger);
     },
   };
   return engine;
+}
+
+async function stopPlugins(plugins: readonly EnginePlugin[], logger: Logger): Promise<void> {
+  for (const plugin of plugins) {
+    await plugin.stop().catch((error: unknown) => {
+      logger.warn(`plugin ${plugin.kind} failed to stop`, { error });
+    });
+  }
 }
 
 function checkForkPosition(fromStep: number): number {

@@ -3,6 +3,7 @@
  * borrows the client and hands it to the shared SQL store. Nothing connects until the first call.
  */
 import postgres from "postgres";
+import { closableSockets, type ClosableSockets } from "./executors/closable-sockets.js";
 import { postgresExecutor, isConnectionError } from "./executors/postgres-executor.js";
 import { schemaNames } from "./schema-names.js";
 import { createSqlStore, type PgStore } from "./sql-store.js";
@@ -16,7 +17,9 @@ export interface PgStoreOptions {
   readonly url?: string | undefined;
   /**
    * Bring your own postgres.js client instead of `url`. The store never ends it: `close()` leaves
-   * it open. It must not transform column names (no `transform: postgres.camel`).
+   * it open. It must not transform column names (no `transform: postgres.camel`). Its `backoff`
+   * decides how soon notifications return after an outage: postgres.js's default grows to 20 s
+   * between attempts, the store's own client waits at most 1 s (see docs/postgres.md).
    */
   readonly sql?: postgres.Sql | undefined;
   /** Schema holding Cairn's tables; created by `migrate()`. Default `"cairn"`. */
@@ -38,21 +41,43 @@ export function createPgStore(options: PgStoreOptions = {}): PgStore {
   if (options.sql && options.url !== undefined) {
     throw new TypeError("createPgStore: pass either `url` or `sql`, not both");
   }
-  const owned = !options.sql;
-  const sql = options.sql ?? openClient(options.url ?? process.env["DATABASE_URL"], options.max);
+  const sockets = closableSockets();
+  const sql =
+    options.sql ?? openClient(options.url ?? process.env["DATABASE_URL"], options.max, sockets);
   return createSqlStore({
-    db: postgresExecutor(sql, owned),
+    db: postgresExecutor(sql, !options.sql, () => sockets.close()),
     names,
     retryAlone: (error) => !isConnectionError(error),
     exclusive: false,
   });
 }
 
-function openClient(url: string | undefined, max: number | undefined): postgres.Sql {
-  const settings: postgres.Options<Record<string, postgres.PostgresType>> = {
+/** Longest wait between two attempts to reconnect, in seconds (postgres.js counts seconds). */
+export const RECONNECT_CAP_SECONDS = 1;
+
+/**
+ * Seconds before reconnect attempt `retries`: doubling from 50 ms, never more than a second.
+ * postgres.js's own default grows to 20 s, so after a short outage the LISTEN connection (and
+ * with it every notification) came back only 13-18 s after the database did.
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** Math.max(0, retries - 1), RECONNECT_CAP_SECONDS);
+}
+
+function openClient(
+  url: string | undefined,
+  max: number | undefined,
+  sockets: ClosableSockets,
+): postgres.Sql {
+  // `socket` is a documented postgres.js option that its type definitions leave out.
+  const settings: postgres.Options<Record<string, postgres.PostgresType>> & {
+    socket: ClosableSockets["socket"];
+  } = {
+    socket: sockets.socket, // so close() can stop a reconnect postgres.js would still make
     max: max ?? 10,
     onnotice: () => {}, // migrations are written to raise none; never print to the app's stdout
     connection: { application_name: "cairn" },
+    backoff: reconnectDelaySeconds, // inherited by the LISTEN connection
   };
   return url === undefined ? postgres(settings) : postgres(url, settings);
 }

@@ -89,6 +89,17 @@ const MAX_BATCH = 1000;
 /** Tries of a statement that can lose a race to a row committed after its snapshot. */
 const RACE_TRIES = 3;
 
+/** The wait in `close()` for in-flight batches, then for unlistening. */
+const CLOSE_WAIT_MS = 500;
+
+/** Waits until every promise settled or `ms` passed, whichever is first; never rejects. */
+async function settledWithin(ms: number, ...work: Promise<unknown>[]): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), late]);
+  clearTimeout(timer);
+}
+
 /** Builds the store over a driver; the caller has validated the schema name. */
 export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOptions): PgStore {
   const workflowsQ = workflowStatements(names);
@@ -269,8 +280,9 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([creates.idle(), checkpoints.idle(), outcomes.idle()]);
-      await Promise.all([...subscriptions].map((stop) => stop()));
+      // Bounded for an unreachable database: what cannot finish now fails when the client ends.
+      await settledWithin(CLOSE_WAIT_MS, creates.idle(), checkpoints.idle(), outcomes.idle());
+      await settledWithin(CLOSE_WAIT_MS, ...[...subscriptions].map((stop) => stop()));
       await db.close();
     },
   };

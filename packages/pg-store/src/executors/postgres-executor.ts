@@ -66,8 +66,15 @@ function queryable(client: Client): SqlQueryable {
   };
 }
 
-/** Wraps a postgres.js client; `owned` clients are ended by `close()`. */
-export function postgresExecutor(sql: postgres.Sql, owned: boolean): SqlExecutor {
+/**
+ * Wraps a postgres.js client; `owned` clients are ended by `close()`, which then calls
+ * `afterEnd` (the store stops the client's sockets there, see `closable-sockets.ts`).
+ */
+export function postgresExecutor(
+  sql: postgres.Sql,
+  owned: boolean,
+  afterEnd: () => void = () => {},
+): SqlExecutor {
   return {
     ...queryable(sql),
     async transaction<T>(
@@ -92,7 +99,10 @@ export function postgresExecutor(sql: postgres.Sql, owned: boolean): SqlExecutor
       }
     },
     async close(): Promise<void> {
-      if (owned) await sql.end({ timeout: 5 });
+      if (!owned) return;
+      // After a second, connections still busy (or still reconnecting) are destroyed.
+      await sql.end({ timeout: 1 });
+      afterEnd();
     },
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of the test server, so a test can take "the database" away
+ * and bring it back without touching the server other test files share. `cut()` drops every
+ * open connection and stops listening, so new ones are refused as by a server that is down;
+ * `restore()` listens on the same port again. Loopback only, on both sides.
+ */
+import { createConnection, createServer, type Socket } from "node:net";
+
+/** A running proxy. */
+export interface TcpProxy {
+  /** The URL of the server behind, with host and port replaced by the proxy's. */
+  readonly url: string;
+  /** Connections forwarded so far. */
+  readonly forwarded: number;
+  /** Drops every open connection and refuses new ones until `restore()`. */
+  cut(): Promise<void>;
+  /** Accepts and forwards connections again, on the same port. */
+  restore(): Promise<void>;
+  /** Stops listening and drops everything. */
+  close(): Promise<void>;
+}
+
+/** Starts a proxy to the server of `targetUrl` (which must be on loopback). */
+export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
+  const target = new URL(targetUrl);
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(target.hostname)) {
+    throw new Error(`the proxy forwards to loopback only, not ${target.hostname}`);
+  }
+  const open = new Set<Socket>();
+  let forwarded = 0;
+  const track = (socket: Socket) => {
+    open.add(socket);
+    socket.on("close", () => open.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    track(client);
+    forwarded++;
+    const upstream = createConnection({ host: "127.0.0.1", port: Number(target.port || 5432) });
+    track(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const stop = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of open) socket.destroy();
+    await closed;
+  };
+  await listen(0);
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("proxy has no port");
+  const port = address.port;
+  const url = new URL(targetUrl);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    get forwarded() {
+      return forwarded;
+    },
+    cut: () => (server.listening ? stop() : Promise.resolve()),
+    restore: () => (server.listening ? Promise.resolve() : listen(port)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
+}
