@@ -29,6 +29,7 @@ import { serialize } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
+import { assertWorkflowId } from "./workflow-id.js";
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -157,7 +158,8 @@ export function createClient(options: ClientOptions): Client {
       assertOpen("start");
       if (typeof name !== "string" || name === "")
         throw new InvalidOptionError("name", "expected a workflow name");
-      const workflowId = startOptions.id ?? randomUUID();
+      const workflowId =
+        startOptions.id === undefined ? randomUUID() : assertWorkflowId(startOptions.id);
       const timeoutMs = startOptions.timeoutMs;
       const { created, workflow } = await store.createWorkflow(
         {
@@ -202,7 +204,7 @@ export function createClient(options: ClientOptions): Client {
         throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
       }
       const executorId = fork.executorId ?? UNASSIGNED_EXECUTOR;
-      const newId = fork.id ?? randomUUID();
+      const newId = fork.id === undefined ? randomUUID() : assertWorkflowId(fork.id);
       const result = await store.forkWorkflow({
         sourceId: workflowId,
         newId,

@@ -37,6 +37,7 @@ import {
   settleWithin,
 } from "./execution/shutdown-bounds.js";
 import { Wakeups } from "./execution/wakeups.js";
+import { assertWorkflowId } from "./workflow-id.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import { consoleLogger, type Logger } from "./logger.js";
@@ -450,10 +451,7 @@ export function createEngine(options: EngineOptions): Engine {
     ) {
       assertRunning("start");
       const definition = registry.definitionOf(workflow);
-      const workflowId = start?.id ?? randomUUID();
-      if (typeof workflowId !== "string" || workflowId === "") {
-        throw new InvalidOptionError("id", "expected a non-empty string");
-      }
+      const workflowId = start?.id === undefined ? randomUUID() : assertWorkflowId(start.id);
       const deadlineAt =
         start?.timeoutMs === undefined
           ? undefined
@@ -506,7 +504,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!source) throw new WorkflowNotFoundError(workflowId);
       const definition = registry.get(source.name);
       if (!definition) throw new WorkflowNotRegisteredError(source.name);
-      const newId = fork.id ?? randomUUID();
+      const newId = fork.id === undefined ? randomUUID() : assertWorkflowId(fork.id);
       const forked = await runs.createAndRun(
         newId,
         definition,

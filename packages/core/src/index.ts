@@ -92,6 +92,7 @@ export type { Duration } from "./duration.js";
 export { systemClock, type Clock } from "./clock.js";
 export { consoleLogger, type Logger, type LogFields } from "./logger.js";
 export { serialize, deserialize, serializeError } from "./serialization.js";
+export { assertWorkflowId, MAX_WORKFLOW_ID_LENGTH } from "./workflow-id.js";
 export {
   CairnError,
   ValidationError,

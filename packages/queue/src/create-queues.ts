@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import {
   EngineNotLaunchedError,
+  assertWorkflowId,
   InvalidOptionError,
   QUEUED_EXECUTOR,
   UNASSIGNED_EXECUTOR,
@@ -292,10 +293,8 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         queue.options.partitioned === true,
         enqueueOptions,
       );
-      const workflowId = enqueueOptions.id ?? randomUUID();
-      if (typeof workflowId !== "string" || workflowId === "") {
-        throw new InvalidOptionError("id", "expected a non-empty string");
-      }
+      const workflowId =
+        enqueueOptions.id === undefined ? randomUUID() : assertWorkflowId(enqueueOptions.id);
       const inCallerTx = enqueueOptions.tx !== undefined;
       const result = await store.enqueue(
         {

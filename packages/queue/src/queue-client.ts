@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  assertWorkflowId,
   InvalidOptionError,
   QUEUED_EXECUTOR,
   WorkflowConflictError,
@@ -93,9 +94,7 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
     if (typeof workflowName !== "string" || workflowName === "") {
       throw new InvalidOptionError("workflowName", "expected a workflow name");
     }
-    if (typeof workflowId !== "string" || workflowId === "") {
-      throw new InvalidOptionError("id", "expected a non-empty string");
-    }
+    assertWorkflowId(workflowId);
     return {
       workflowId,
       name: workflowName,

@@ -28,6 +28,7 @@ import type { StepDefinition } from "../step.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
+import { assertWorkflowId } from "../workflow-id.js";
 import * as communication from "./communication.js";
 import type { Observers } from "./observers.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
@@ -321,6 +322,7 @@ export class Execution implements WorkflowContext, DurableOperations {
     options?: ChildOptions,
   ): Promise<WorkflowHandle<unknown>> {
     const name = `workflow:${definition.name}`;
+    if (options?.id !== undefined) assertWorkflowId(options.id); // before a position is taken
     const childId = await this.operation<string>(name, async (position, startedAt) => {
       const workflowId = options?.id ?? `${this.workflowId}:${position}`;
       const deadlineAt =

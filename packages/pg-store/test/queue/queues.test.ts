@@ -99,6 +99,23 @@ describe.each(engineBackends)("queues on $name", (backend) => {
     },
   );
 
+  it.skipIf(backend.skip)(
+    "refuses a malformed workflow ID at enqueue and stores nothing",
+    async () => {
+      db = backend.database();
+      const q = defineQueue("ids");
+      const { engine } = await launch({ workflows, serve: [q] });
+      for (const id of ["", "a\u0000b", "bad-\uD800", "x".repeat(513)]) {
+        await expect(q.enqueue(engine, job, "a", { id })).rejects.toMatchObject({
+          name: "InvalidOptionError",
+          option: "id",
+        });
+      }
+      expect(await db.query("select workflow_id from {{schema}}.workflows")).toEqual([]);
+      expect(await db.query("select * from {{schema}}.queue_items")).toEqual([]);
+    },
+  );
+
   it.skipIf(backend.skip)("runs lower priority numbers first, FIFO within a priority", async () => {
     db = backend.database();
     const q = defineQueue("prio", { concurrency: 1 });
