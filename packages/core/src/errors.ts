@@ -18,6 +18,7 @@ export type CairnErrorCode =
   | "WORKFLOW_CANCELLED"
   | "WORKFLOW_INTERRUPTED"
   | "WORKFLOW_OWNERSHIP_LOST"
+  | "CONTEXT_ENDED"
   | "STORE_UNAVAILABLE"
   | "NOT_IN_WORKFLOW"
   | "ENGINE_NOT_LAUNCHED"
@@ -268,6 +269,28 @@ export class NotInWorkflowError extends CairnError {
   }
 }
 
+/**
+ * A workflow context was used after its workflow's body had settled: a durable call that was not
+ * awaited, or a `ctx` kept after the run. Nothing was written; the workflow's outcome is what
+ * the body returned or threw.
+ */
+export class ContextEndedError extends CairnError {
+  override name = "ContextEndedError";
+  /** The workflow whose context it is. */
+  readonly workflowId: string;
+  static override is = isCairnErrorCode<ContextEndedError>("CONTEXT_ENDED");
+
+  constructor(workflowId: string) {
+    super(
+      "CONTEXT_ENDED",
+      `The context of workflow ${workflowId} was used after the workflow's body had settled: ` +
+        `await every durable call (step, sleep, send, recv, child ...) before returning. ` +
+        `Nothing was recorded.`,
+    );
+    this.workflowId = workflowId;
+  }
+}
+
 /** The engine was used before `launch()` finished. */
 export class EngineNotLaunchedError extends CairnError {
   override name = "EngineNotLaunchedError";
@@ -372,6 +395,7 @@ export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) =
   WorkflowOwnershipLostError,
   StoreUnavailableError,
   NotInWorkflowError,
+  ContextEndedError,
   EngineNotLaunchedError,
   EngineClosedError,
   StepTimeoutError,

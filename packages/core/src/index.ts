@@ -107,6 +107,7 @@ export {
   WorkflowOwnershipLostError,
   StoreUnavailableError,
   NotInWorkflowError,
+  ContextEndedError,
   EngineNotLaunchedError,
   EngineClosedError,
   StepTimeoutError,

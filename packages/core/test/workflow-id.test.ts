@@ -55,7 +55,8 @@ describe("workflow IDs", () => {
     for (const attempt of attempts) {
       const error = await attempt().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidOptionError);
-      expect(error).toMatchObject({ option: "id", message: expect.stringMatching(problem) });
+      expect(error).toMatchObject({ option: "id" });
+      expect((error as Error).message).toMatch(problem);
     }
     expect((await store.listWorkflows({})).map((w) => w.workflowId)).toEqual(["source"]);
     await engine.shutdown();

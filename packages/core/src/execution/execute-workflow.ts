@@ -44,6 +44,7 @@ export async function executeWorkflow(
           execution.fence,
         ),
       "the workflow's outcome",
+      true,
     );
     if (finished) return { kind: "finished", ...outcome };
     const record = await host.store.getWorkflow(execution.workflowId);
@@ -81,7 +82,12 @@ async function runBody(
 ): Promise<BodyOutcome> {
   const subject = `workflow "${definition.name}"`;
   try {
-    let output = await definition.body(execution, input);
+    let output: unknown;
+    try {
+      output = await definition.body(execution, input);
+    } finally {
+      execution.end(); // whatever the body left running records nothing from here on
+    }
     execution.checkHistoryConsumed();
     if (execution.fatal) throw execution.fatal;
     if (definition.outputSchema) {

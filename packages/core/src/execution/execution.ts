@@ -12,6 +12,7 @@ import type { DurableOperationPerform } from "../durable-operation.js";
 import { toMs, type Duration } from "../duration.js";
 import {
   CairnError,
+  ContextEndedError,
   InvalidOptionError,
   NonDeterminismError,
   StoreUnavailableError,
@@ -108,6 +109,13 @@ export class Execution implements WorkflowContext, DurableOperations {
   private readonly softStop = new AbortController();
   /** Aborted to abandon running step attempts too. */
   private readonly hardStop = new AbortController();
+  /** Aborted when the body settled: from then on the context writes nothing. */
+  private readonly ended = new AbortController();
+  /** Waits and step attempts stop on any of these. */
+  private readonly waitSignal = AbortSignal.any([this.softStop.signal, this.ended.signal]);
+  private readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
+  /** Durable calls started and not yet settled. */
+  private inFlight = 0;
 
   constructor(options: {
     host: ExecutionHost;
@@ -140,9 +148,33 @@ export class Execution implements WorkflowContext, DurableOperations {
     return this.softStop.signal.reason as RunInterruption | undefined;
   }
 
-  /** Aborts when the run must stop: waits listen to it. */
+  /** Aborts when the run must stop or its body settled: waits listen to it. */
   get stopSignal(): AbortSignal {
-    return this.softStop.signal;
+    return this.waitSignal;
+  }
+
+  /**
+   * The body settled. A durable call made on this context from now on fails with
+   * `ContextEndedError` and writes nothing. A call still in flight is abandoned: it records
+   * nothing, its step's signal aborts, and its promise never settles (nobody awaits it, and a
+   * rejection would surface as an unhandled one and could end the process). Warns when some were
+   * in flight, which is almost always a missing `await`.
+   */
+  end(): void {
+    if (this.ended.signal.aborted) return;
+    if (this.inFlight > 0) {
+      this.log.warn(
+        `workflow ${this.workflowId} returned while ${this.inFlight} durable call(s) were still ` +
+          `in flight (a missing await?); they are abandoned and record nothing`,
+      );
+    }
+    this.ended.abort(new ContextEndedError(this.workflowId));
+  }
+
+  /** What an abandoned call resolves to: nothing, ever (see {@link end}). */
+  private abandoned<T>(error: unknown): Promise<T> {
+    if (ContextEndedError.is(error)) return new Promise<T>(() => undefined);
+    throw error;
   }
 
   /** Stops the run at its next durable operation; running steps may still finish and record. */
@@ -179,7 +211,7 @@ export class Execution implements WorkflowContext, DurableOperations {
       const result = await runAttempts(definition, args, {
         workflowId: this.workflowId,
         log: this.log,
-        stopSignal: this.hardStop.signal,
+        stopSignal: this.attemptSignal,
         observers: this.host.observers,
         clock: this.host.clock,
         attemptOf: (attempt) => ({
@@ -217,7 +249,7 @@ export class Execution implements WorkflowContext, DurableOperations {
         position,
         startedAt,
         fence: this.fence,
-        signal: this.hardStop.signal,
+        signal: this.attemptSignal,
         log: this.log,
         store: this.host.store,
         observeAttempt: async <T>(attempt: number, run: () => Promise<T>): Promise<T> => {
@@ -251,8 +283,11 @@ export class Execution implements WorkflowContext, DurableOperations {
     const wakeAt = await this.internal("cairn.sleep", () => clock.now() + ms);
     const remainingMs = wakeAt - clock.now();
     // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
-    if (remainingMs > 0 && !this.host.replayOnly)
-      await clock.sleep(remainingMs, this.softStop.signal);
+    if (remainingMs > 0 && !this.host.replayOnly) {
+      await clock
+        .sleep(remainingMs, this.waitSignal)
+        .catch((error: unknown) => this.abandoned(error));
+    }
   }
 
   now(): Promise<number> {
@@ -428,27 +463,39 @@ export class Execution implements WorkflowContext, DurableOperations {
     };
     const recorded = this.history.get(position);
     if (recorded) return replay(recorded);
-    this.throwIfStopped();
-    if (this.host.replayOnly) this.endReplay(position, name);
-    const performed = await perform(position, this.host.clock.now());
-    if ("recorded" in performed) return replay(performed.recorded);
-    this.hardStop.signal.throwIfAborted();
-    const stored = await this.guard(() => this.host.store.recordStep(performed, this.fence), name);
-    if (stored) return replay(performed);
-    // Another execution recorded this position first: its checkpoint is the truth.
-    const steps = await this.guard(() => this.host.store.listSteps(this.workflowId), name);
-    return replay(steps.find((s) => s.position === position) ?? performed);
+    this.inFlight++;
+    try {
+      // A position is only ever taken while the body runs (`takePosition` refuses afterwards),
+      // so a ContextEndedError from here on means this call was in flight at the end.
+      this.throwIfStopped();
+      if (this.host.replayOnly) this.endReplay(position, name);
+      const performed = await perform(position, this.host.clock.now());
+      if ("recorded" in performed) return replay(performed.recorded);
+      this.hardStop.signal.throwIfAborted();
+      this.ended.signal.throwIfAborted();
+      const record = () => this.host.store.recordStep(performed, this.fence);
+      if (await this.guard(record, name)) return replay(performed);
+      // Another execution recorded this position first: its checkpoint is the truth.
+      const steps = await this.guard(() => this.host.store.listSteps(this.workflowId), name);
+      return replay(steps.find((s) => s.position === position) ?? performed);
+    } catch (error) {
+      return this.abandoned(error); // in flight when the body settled
+    } finally {
+      this.inFlight--;
+    }
   }
 
   /**
    * Runs a store call for this run. An outage (`StoreUnavailableError`) is retried with backoff
    * until the store is back or the run stops, and reported once engine-wide (not per run or
    * retry); losing ownership stops the run; any other failure stops it too (it stays PENDING and
-   * resumes later) instead of failing the workflow.
+   * resumes later) instead of failing the workflow. Once the body settled only the outcome
+   * itself (`forOutcome`) may reach the store.
    */
-  async guard<T>(call: () => Promise<T>, what: string): Promise<T> {
+  async guard<T>(call: () => Promise<T>, what: string, forOutcome = false): Promise<T> {
     const { outage } = this.host;
     for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 5_000)) {
+      if (!forOutcome) this.ended.signal.throwIfAborted();
       try {
         const result = await call();
         outage.succeeded();
@@ -491,8 +538,9 @@ export class Execution implements WorkflowContext, DurableOperations {
     });
   }
 
-  /** Throws if the run was stopped or cancelled, or replay already failed. */
+  /** Throws if the run was stopped or cancelled, replay already failed, or the body settled. */
   throwIfStopped(): void {
+    this.ended.signal.throwIfAborted();
     if (this.fatal) throw this.fatal;
     this.softStop.signal.throwIfAborted();
   }
