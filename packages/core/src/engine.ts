@@ -28,6 +28,7 @@ import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { OutageMonitor } from "./execution/outage.js";
 import { Registry } from "./execution/registry.js";
+import { receiverChannels } from "./execution/receiver-channels.js";
 import { replayOnlyOf } from "./execution/replay-only.js";
 import { systemClock, type Clock } from "./clock.js";
 import { RunSet } from "./execution/run-set.js";
@@ -266,6 +267,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
   if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
   const registry = new Registry(options.workflows);
+  const receivers = receiverChannels(registry);
   const observers = new Observers(options.observers ?? [], logger);
   const outage = new OutageMonitor(executorId, (event) => observers.emit(event));
   const clock = options.clock ?? systemClock;
@@ -285,6 +287,7 @@ export function createEngine(options: EngineOptions): Engine {
     closeSignal: closing.signal,
     assertOpen: assertRunning,
     onCancelled: (ids) => runs.cancel(ids),
+    receivers,
   });
 
   const handleSource: HandleSource = {
@@ -301,6 +304,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const host: ExecutionHost = {
     store,
+    receivers,
     logger,
     replayOnly: replayOnlyOf(options),
     clock,

@@ -7,11 +7,12 @@
  */
 import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
-import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
+import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { Execution } from "./execution.js";
 import { resultOf } from "./handles.js";
+import { parseForReceiver } from "./receiver-channels.js";
 import type { Watch } from "./wakeups.js";
 
 const RACE_PREFIX = "cairn.race#";
@@ -31,8 +32,17 @@ export function send(
 ): Promise<void> {
   const name = "cairn.send";
   return run.operation<void>(name, async (position, startedAt) => {
+    let value: unknown;
+    try {
+      const read = (id: string) => run.guard(() => run.host.store.getWorkflow(id), name);
+      value = await parseForReceiver(run.host.receivers, read, destinationId, topic, message);
+    } catch (error) {
+      if (!ValidationError.is(error)) throw error;
+      // Recorded, so a replay rethrows it without reading the receiver again.
+      return run.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
+    }
     // Serialized before the store call, so a bad message is a SerializationError, not an outage.
-    const serialized = serialize(message, `message on topic "${topic}"`);
+    const serialized = serialize(value, `message on topic "${topic}"`);
     const result = await run.guard(
       () =>
         run.host.store.sendMessage({

@@ -34,6 +34,7 @@ import * as communication from "./communication.js";
 import type { Observers } from "./observers.js";
 import { attachOperations, type DurableOperations } from "./operations.js";
 import type { OutageMonitor } from "./outage.js";
+import type { ReceiverChannels } from "./receiver-channels.js";
 import { delay, observedAttempt, runAttempts } from "./run-attempts.js";
 import type { ReplayOnly } from "./replay-only.js";
 import type { Clock } from "../clock.js";
@@ -47,6 +48,8 @@ export interface ExecutionHost {
   readonly appVersion: string | undefined;
   readonly wakeups: Wakeups;
   readonly observers: Observers;
+  /** Receivers' message schemas this engine knows by name; `ctx.send` validates with them. */
+  readonly receivers?: ReceiverChannels;
   readonly outage: OutageMonitor;
   /** Durable time: sleeps, deadlines, timeouts, retry backoff. */
   readonly clock: Clock;

@@ -54,8 +54,9 @@ export function createHandle<Out>(
       return statusInfo(record);
     },
     async send(topic, message, options) {
+      if (!channels) return source.operator.send(workflowId, topic, message, options);
       const parsed = await parseChannel(channels, "messages", topic, message);
-      return source.operator.send(workflowId, topic, parsed, options);
+      return source.operator.send(workflowId, topic, parsed, options, true);
     },
     async getEvent(key, options) {
       const value = await source.operator.getEvent(workflowId, key, options);

@@ -16,6 +16,7 @@ import { deserialize, serialize } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import { statusInfo } from "./handles.js";
+import { parseForReceiver, type ReceiverChannels } from "./receiver-channels.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** What the operator needs. */
@@ -30,11 +31,20 @@ export interface OperatorDeps {
   readonly closeSignal: AbortSignal;
   /** Called with the IDs a cancel moved to CANCELLED (an engine stops its local runs). */
   onCancelled?(workflowIds: readonly string[]): void;
+  /** Receivers' message schemas the sender knows by name (an engine's registry). */
+  readonly receivers?: ReceiverChannels;
 }
 
 /** Outside operations on workflows. */
 export interface Operator {
-  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
+  /** Sends; `validated` when a typed handle already parsed the message with the schema. */
+  send(
+    workflowId: string,
+    topic: string,
+    message: unknown,
+    options?: SendOptions,
+    validated?: boolean,
+  ): Promise<void>;
   getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
   readStream(
     workflowId: string,
@@ -59,13 +69,22 @@ const STREAM_PAGE = 100;
 export function createOperator(deps: OperatorDeps): Operator {
   const { store, wakeups } = deps;
 
-  const send: Operator["send"] = async (workflowId, topic, message, options) => {
+  const send: Operator["send"] = async (workflowId, topic, message, options, validated) => {
     deps.assertOpen("send");
     const messageId =
       options?.idempotencyKey === undefined
         ? randomUUID()
         : `key:${workflowId}:${options.idempotencyKey}`;
-    const serialized = serialize(message, `message on topic "${topic}"`);
+    const value = validated
+      ? message
+      : await parseForReceiver(
+          deps.receivers,
+          (id) => store.getWorkflow(id),
+          workflowId,
+          topic,
+          message,
+        );
+    const serialized = serialize(value, `message on topic "${topic}"`);
     const result = await store.sendMessage(
       { destinationId: workflowId, topic, message: serialized, messageId },
       options?.tx === undefined ? undefined : { tx: options.tx },
