@@ -29,6 +29,21 @@ export const workflowColumnsOf = (alias: string): string =>
 export const STEP_COLUMNS =
   "workflow_id, position, name, output, error, child_workflow_id, attempts, started_at, completed_at";
 
+/** A checkpoint's values in `STEP_COLUMNS` order, as statement parameters (null for absent). */
+export function stepValues(step: StepRecord): unknown[] {
+  return [
+    step.workflowId,
+    step.position,
+    step.name,
+    step.output ?? null,
+    step.error ?? null,
+    step.childWorkflowId ?? null,
+    step.attempts,
+    step.startedAt,
+    step.completedAt,
+  ];
+}
+
 /** A `workflows` row as the drivers return it. */
 export interface WorkflowRow {
   workflow_id: string;

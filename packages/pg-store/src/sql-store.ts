@@ -20,7 +20,6 @@ import {
   type WorkflowRecord,
   type WorkflowStore,
 } from "@cairn/core";
-import { StoreClosedError } from "./errors.js";
 import { callerTransaction } from "./executors/caller-transaction.js";
 import type { SqlExecutor } from "./executors/sql-executor.js";
 import { createGroupCommit } from "./group-commit.js";
@@ -63,12 +62,18 @@ import {
   type FinishResult,
 } from "./queries/workflows.js";
 import type { SchemaNames } from "./schema-names.js";
-import { registerInternals } from "./store-internals.js";
+import { untilSeen, whileOpen } from "./store-calls.js";
+import type { PgConnection } from "./store-connection.js";
 
 /** A `WorkflowStore` on Postgres or PGlite. */
 export interface PgStore extends WorkflowStore {
   /** The schema holding the store's tables, e.g. `cairn`. */
   readonly schema: string;
+  /**
+   * The store's database, for modules that build on it (the queue store, transactions,
+   * inspection): see `store-connection.ts`. Not for writing workflows: use the methods.
+   */
+  readonly connection: PgConnection;
   subscribe(listener: (notification: StoreNotification) => void): Promise<() => Promise<void>>;
   readonly exclusive: boolean;
 }
@@ -85,9 +90,6 @@ export interface SqlStoreOptions {
 
 /** Rows per group-commit statement: keeps parameters and statement size bounded. */
 const MAX_BATCH = 1000;
-
-/** Tries of a statement that can lose a race to a row committed after its snapshot. */
-const RACE_TRIES = 3;
 
 /** The wait in `close()` for in-flight batches, then for unlistening. */
 const CLOSE_WAIT_MS = 500;
@@ -133,18 +135,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     retryAlone,
   });
 
-  /** Runs `fn` unless the store is closed, in which case the returned promise rejects. */
-  const open = <T>(method: keyof WorkflowStore, fn: () => Promise<T>): Promise<T> =>
-    closed ? Promise.reject(new StoreClosedError(method)) : fn();
-
-  /** Runs `attempt` until it answers; `undefined` means a row committed after its snapshot. */
-  const untilSeen = async <T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> => {
-    for (let i = 0; i < RACE_TRIES; i++) {
-      const result = await attempt();
-      if (result !== undefined) return result;
-    }
-    throw new Error(`${what}: a concurrent write kept hiding the row; try again`);
-  };
+  const open = whileOpen(() => closed);
 
   const claim = (request: RecoveryClaim): Promise<RecoveryResult> =>
     db.transaction(async (tx) => {
@@ -207,6 +198,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
 
   const store: PgStore = {
     schema: names.schema,
+    connection: { db, names, exclusive, isClosed: () => closed },
     migrate: () => open("migrate", () => migrate(db, names)),
     createWorkflow: (workflow, options) =>
       open("createWorkflow", () =>
@@ -286,7 +278,6 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       await db.close();
     },
   };
-  registerInternals(store, { db, names, exclusive, isClosed: () => closed });
   return store;
 }
 

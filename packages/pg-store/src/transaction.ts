@@ -20,7 +20,7 @@ import type { Transaction as PGliteTransactionType } from "@electric-sql/pglite"
 import type postgres from "postgres";
 import { UnsupportedStoreError } from "./errors.js";
 import { completionStatements } from "./queries/completions.js";
-import { internalsOf } from "./store-internals.js";
+import { connectionOf } from "./store-connection.js";
 import { performTransaction, type TransactionPlan } from "./transactions/perform.js";
 import {
   appExecutor,
@@ -207,7 +207,7 @@ function targetFor(settings: Settings, store: WorkflowStore): TransactionTarget 
       readOnly: settings.plan.mode.readOnly,
     });
   }
-  const internals = internalsOf(store);
+  const internals = connectionOf(store);
   if (!internals) return undefined;
   return settings.plan.mode.readOnly
     ? readOnlyTarget(internals, settings.idleTimeoutMs)

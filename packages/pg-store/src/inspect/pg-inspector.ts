@@ -21,7 +21,7 @@ import {
   type StreamSummary,
 } from "../queries/inspection.js";
 import type { PgStore } from "../sql-store.js";
-import { internalsOf } from "../store-internals.js";
+import { connectionOf } from "../store-connection.js";
 
 export type { QueueActivity, StreamSummary };
 
@@ -97,7 +97,7 @@ const FIVE_MINUTES_MS = 5 * 60_000;
  * if (status.state !== "current") process.exitCode = 1;
  */
 export function createPgInspector(store: PgStore): PgInspector {
-  const internals = internalsOf(store);
+  const internals = connectionOf(store);
   if (!internals) {
     throw new TypeError(
       "createPgInspector: pass a store made by createPgStore or createPgliteStore",

@@ -5,7 +5,7 @@
  */
 import type { Fence, SerializedValue, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
-import { STEP_COLUMNS } from "../rows.js";
+import { STEP_COLUMNS, stepValues } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { fenceParams, ownedCte } from "./fence.js";
 import { NOW_MS } from "./now-ms.js";
@@ -59,18 +59,7 @@ export async function setEvent(
   if (step && step.workflowId !== event.workflowId) {
     throw new TypeError("setEvent: the step must belong to the workflow that sets the event");
   }
-  const stepParams = step
-    ? [
-        step.position,
-        step.name,
-        step.output ?? null,
-        step.error ?? null,
-        step.childWorkflowId ?? null,
-        step.attempts,
-        step.startedAt,
-        step.completedAt,
-      ]
-    : [];
+  const stepParams = step ? stepValues(step).slice(1) : []; // $1 is the workflow ID already
   const [row] = await db.query<{ owned: boolean }>(step ? q.setWithStep : q.set, [
     event.workflowId,
     event.key,

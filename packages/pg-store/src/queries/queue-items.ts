@@ -5,7 +5,7 @@
  * refuse it, then the workflow from it (the foreign key is checked at the end of the statement),
  * then the queue's notification. The claim lives in `queue-claim.ts`.
  */
-import { QUEUED_EXECUTOR } from "@cairn/core";
+import { QUEUED_EXECUTOR, type NewWorkflow } from "@cairn/core";
 import type {
   DebounceItem,
   DebounceResult,
@@ -147,6 +147,15 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
   };
 }
 
+/** $1..$5 of enqueue and debounce: the new workflow's ID, name, input, owner and version. */
+const workflowValues = (w: NewWorkflow): unknown[] => [
+  w.workflowId,
+  w.name,
+  w.input,
+  w.executorId,
+  w.appVersion ?? null,
+];
+
 type OutcomeRow = WorkflowRow & { outcome: "created" | "exists" | "duplicate" };
 
 /** One enqueue attempt; `undefined` when a concurrent write hid the row: try again. */
@@ -157,11 +166,7 @@ export async function enqueueItem(
 ): Promise<EnqueueResult | undefined> {
   const w = item.workflow;
   const rows = await db.query<OutcomeRow>(q.enqueue, [
-    w.workflowId,
-    w.name,
-    w.input,
-    w.executorId,
-    w.appVersion ?? null,
+    ...workflowValues(w),
     item.queueName,
     item.partitionKey,
     item.priority,
@@ -194,11 +199,7 @@ export async function debounceItem(
 ): Promise<DebounceResult | undefined> {
   const w = item.workflow;
   const rows = await db.query<{ workflow_id: string; outcome: string; name: string }>(q.debounce, [
-    w.workflowId,
-    w.name,
-    w.input,
-    w.executorId,
-    w.appVersion ?? null,
+    ...workflowValues(w),
     item.queueName,
     item.partitionKey,
     item.priority,

@@ -6,11 +6,14 @@
  */
 import type { Fence, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
-import { STEP_COLUMNS, toStepRecord, type StepRow } from "../rows.js";
+import { STEP_COLUMNS, stepValues, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { fenceColumns } from "./fence.js";
 
 export type StepStatements = ReturnType<typeof stepStatements>;
+
+/** One array parameter per column of `STEP_COLUMNS`. */
+const STEP_FIELDS = STEP_COLUMNS.split(",");
 
 /** What became of one checkpoint of a batch. */
 export type StepOutcome = "inserted" | "conflict" | "fenced";
@@ -74,22 +77,14 @@ export async function insertSteps(
   q: StepStatements,
   batch: readonly FencedStep[],
 ): Promise<StepOutcome[]> {
-  const column = <T>(pick: (s: StepRecord) => T | undefined) =>
-    batch.map(({ step }) => pick(step) ?? null);
-  const rows = await db.query<{ outcome: StepOutcome }>(q.insert, [
-    column((s) => s.workflowId),
-    column((s) => s.position),
-    column((s) => s.name),
-    column((s) => s.output),
-    column((s) => s.error),
-    column((s) => s.childWorkflowId),
-    column((s) => s.attempts),
-    column((s) => s.startedAt),
-    column((s) => s.completedAt),
+  const rows = batch.map(({ step }) => stepValues(step));
+  const columns = STEP_FIELDS.map((_, i) => rows.map((row) => row[i]));
+  const results = await db.query<{ outcome: StepOutcome }>(q.insert, [
+    ...columns,
     ...fenceColumns(batch.map(({ fence }) => fence)),
   ]);
-  if (rows.length !== batch.length) throw new Error("insertSteps: one outcome per row expected");
-  return rows.map((r) => r.outcome);
+  if (results.length !== batch.length) throw new Error("insertSteps: one outcome per row expected");
+  return results.map((r) => r.outcome);
 }
 
 export async function listSteps(

@@ -6,7 +6,7 @@
  */
 import type { Fence, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
-import { STEP_COLUMNS, toStepRecord, type StepRow } from "../rows.js";
+import { STEP_COLUMNS, stepValues, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 
 export type TransactionStatements = ReturnType<typeof transactionStatements>;
@@ -83,17 +83,7 @@ export async function insertCheckpoint(
   q: TransactionStatements,
   step: StepRecord,
 ): Promise<boolean> {
-  const rows = await tx.query(q.insert, [
-    step.workflowId,
-    step.position,
-    step.name,
-    step.output ?? null,
-    step.error ?? null,
-    step.childWorkflowId ?? null,
-    step.attempts,
-    step.startedAt,
-    step.completedAt,
-  ]);
+  const rows = await tx.query(q.insert, stepValues(step));
   return rows.length === 1;
 }
 

@@ -5,7 +5,6 @@
  * statements live in `queries/queue-items.ts` and `queries/queue-claim.ts`.
  */
 import type { QueueStore } from "@cairn/queue";
-import { StoreClosedError } from "../errors.js";
 import { claimItems, queueClaimStatements } from "../queries/queue-claim.js";
 import {
   defineQueues,
@@ -36,10 +35,8 @@ import {
 } from "../queries/schedules.js";
 import type { PgStore } from "../sql-store.js";
 import { callerTransaction } from "../executors/caller-transaction.js";
-import { internalsOf } from "../store-internals.js";
-
-/** Tries of a statement that can lose a race to a row committed after its snapshot. */
-const RACE_TRIES = 5;
+import { untilSeen, whileOpen } from "../store-calls.js";
+import { connectionOf } from "../store-connection.js";
 
 /**
  * Creates the queue store of `store` (from `createPgStore` or `createPgliteStore`). It shares the
@@ -50,29 +47,19 @@ const RACE_TRIES = 5;
  * const queues = createQueues({ store: createPgQueueStore(store), serve: [emails] });
  */
 export function createPgQueueStore(store: PgStore): QueueStore {
-  const internals = internalsOf(store);
-  if (!internals) {
+  const connection = connectionOf(store);
+  if (!connection) {
     throw new TypeError(
       "createPgQueueStore: pass a store made by createPgStore or createPgliteStore",
     );
   }
-  const { db, names, exclusive } = internals;
+  const { db, names, exclusive } = connection;
   const itemsQ = queueItemStatements(names);
   const claimQ = queueClaimStatements(names);
   const controlQ = queueControlStatements(names);
   const scheduleQ = scheduleStatements(names);
 
-  const open = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
-    internals.isClosed() ? Promise.reject(new StoreClosedError(`queue.${method}`)) : fn();
-
-  /** Runs `attempt` until it answers; `undefined` means try again. */
-  const untilSeen = async <T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> => {
-    for (let i = 0; i < RACE_TRIES; i++) {
-      const result = await attempt();
-      if (result !== undefined) return result;
-    }
-    throw new Error(`${what}: concurrent writes kept hiding the row; try again`);
-  };
+  const open = whileOpen(() => connection.isClosed(), "queue.");
 
   return {
     enqueue: (item, options) =>

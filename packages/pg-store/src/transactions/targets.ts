@@ -29,7 +29,7 @@ import {
   openTransaction,
   transactionStatements,
 } from "../queries/transactions.js";
-import type { StoreInternals } from "../store-internals.js";
+import type { PgConnection } from "../store-connection.js";
 
 /** A database of the application: a postgres.js client or a PGlite instance. */
 export type AppDatabase = postgres.Sql | PGliteInterface;
@@ -57,7 +57,7 @@ const lost = (scope: DurableOperationScope) =>
   new WorkflowOwnershipLostError(scope.workflowId, scope.fence.executorId);
 
 /** The store's own database: checkpoint and user writes in one commit, fenced by a row lock. */
-export function storeTarget(internals: StoreInternals, idleTimeoutMs: number): TransactionTarget {
+export function storeTarget(internals: PgConnection, idleTimeoutMs: number): TransactionTarget {
   const q = transactionStatements(internals.names);
   // PGlite is one process by construction (nobody to take over), and a session timeout would
   // end its only backend: no timeout there.
@@ -77,10 +77,7 @@ export function storeTarget(internals: StoreInternals, idleTimeoutMs: number): T
 }
 
 /** Read-only on the store's database: nothing to lock or keep; the engine records the result. */
-export function readOnlyTarget(
-  internals: StoreInternals,
-  idleTimeoutMs: number,
-): TransactionTarget {
+export function readOnlyTarget(internals: PgConnection, idleTimeoutMs: number): TransactionTarget {
   const q = transactionStatements(internals.names);
   const idle = internals.exclusive ? 0 : idleTimeoutMs;
   return {
