@@ -1,7 +1,7 @@
 /**
  * What the chaos run records beside Cairn's own tables, in a schema `chaos` of its own cluster:
  * - `effects`: one row per step body that ran, written by the body itself in its own
- *   transaction, with who ran it (executor, the epoch its run claimed) and, read in the same
+ *   transaction (for the closing `transaction()`, in the transaction that records its checkpoint), with who ran it (executor, the epoch its run claimed) and, read in the same
  *   statement, who the database said owned the workflow at that moment;
  * - `ownership`: every change of a workflow's owner, epoch or status, logged by a trigger in the
  *   transaction that made it (so `pg_xact_commit_timestamp(xmin)` is that change's commit time);
@@ -85,10 +85,14 @@ export interface EffectRow {
 }
 
 /**
- * Writes an effect in its own transaction, with the database's view of the owner in the same
- * statement. Idempotent on `effectId`: a retry after a lost commit acknowledgement adds nothing.
+ * Writes an effect with the database's view of the owner in the same statement: in its own
+ * transaction on a client, or inside the caller's on a transaction handle. Idempotent on
+ * `effectId`: a retry after a lost commit acknowledgement adds nothing.
  */
-export async function insertEffect(sql: postgres.Sql, effect: EffectRow): Promise<void> {
+export async function insertEffect(
+  sql: postgres.Sql | postgres.TransactionSql,
+  effect: EffectRow,
+): Promise<void> {
   await sql`
     insert into chaos.effects (effect_id, workflow_id, step, position, executor_id, run_epoch,
                                run_id, attempt, pid, db_executor_id, db_epoch)

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from "node:util";
 import { deserialize, UNASSIGNED_EXECUTOR } from "@cairn/core";
 import type postgres from "postgres";
 import type { PoolEvent } from "./worker-pool.js";
-import { expectedResult, STEP_NAMES, type StepOutput } from "./workflow.js";
+import { expectedResult, OPERATION_NAMES, TRANSACTION_NAME, type StepOutput } from "./workflow.js";
 
 /** One property, checked. */
 export interface CheckResult {
@@ -93,6 +93,7 @@ interface StepRow {
 interface EffectRow {
   effect_id: string;
   workflow_id: string;
+  step: string;
   position: number;
   executor_id: string;
   run_epoch: number;
@@ -131,6 +132,7 @@ export async function audit(
   const claims = claimIndex(data.ownership);
   checkResults(checks, data.workflows, workflows);
   checkHistories(checks, data, workflows);
+  checkTransactionEffects(checks, data, workflows);
   checkWriters(checks, data, claims);
   const reruns = checkReruns(checks, data, claims);
   checkFinishes(checks, data, claims);
@@ -168,7 +170,7 @@ async function load(sql: postgres.Sql) {
        group by 1, 2 having count(*) > 1`,
     ),
     sql.unsafe<EffectRow[]>(
-      `select effect_id, workflow_id, position, executor_id, run_epoch, run_id, db_executor_id, db_epoch,
+      `select effect_id, workflow_id, step, position, executor_id, run_epoch, run_id, db_executor_id, db_epoch,
               extract(epoch from at)::float8 * 1000 as at
        from chaos.effects`,
     ),
@@ -270,15 +272,33 @@ function checkHistories(checks: Checks, data: Data, count: number): void {
   );
   for (const d of data.duplicates) twice(`${d.workflow_id}#${d.position}: ${d.n} rows`);
   const history = checks.define(
-    "each history is exactly the five steps in order",
-    "the workflow calls s1…s5 once each; any other history means replay mixed runs",
+    "each history is exactly the five steps and the transaction in order",
+    "the workflow calls s1…s5 and then t6 once each; any other history means replay mixed runs",
   );
   const byWorkflow = groupBy(data.steps, (s) => s.workflow_id);
   for (let n = 0; n < count; n++) {
     const steps = [...(byWorkflow.get(idOf(n)) ?? [])].sort((a, b) => a.position - b.position);
     const names = steps.map((s) => `${s.position}:${s.name}${s.error === null ? "" : "!"}`);
-    const expected = STEP_NAMES.map((name, i) => `${i}:${name}`);
+    const expected = OPERATION_NAMES.map((name, i) => `${i}:${name}`);
     if (!isDeepStrictEqual(names, expected)) history(`${idOf(n)}: ${names.join(", ")}`);
+  }
+}
+
+/** A transaction's effect commits with its checkpoint: exactly one per workflow, whatever happened. */
+function checkTransactionEffects(checks: Checks, data: Data, count: number): void {
+  const violation = checks.define(
+    "every transaction's effect committed exactly once",
+    "t6 writes its effect row inside the transaction that records its checkpoint: a kill, pause " +
+      "or takeover rolls both back, so each workflow has exactly one t6 effect, never two or none",
+  );
+  const perWorkflow = new Map<string, number>();
+  for (const e of data.effects) {
+    if (e.step === TRANSACTION_NAME)
+      perWorkflow.set(e.workflow_id, (perWorkflow.get(e.workflow_id) ?? 0) + 1);
+  }
+  for (let n = 0; n < count; n++) {
+    const effects = perWorkflow.get(idOf(n)) ?? 0;
+    if (effects !== 1) violation(`${idOf(n)}: ${effects} transaction effects`);
   }
 }
 

@@ -11,7 +11,7 @@ export function formatReport(report: ChaosReport): string {
   const c = a.counts;
   const lines = [
     "",
-    `Cairn chaos: ${o.workflows} workflows × 5 steps, ${o.workers} workers, ${o.seconds} s, ` +
+    `Cairn chaos: ${o.workflows} workflows × (5 steps + 1 transaction), ${o.workers} workers, ${o.seconds} s, ` +
       `lease ${o.leaseMs} ms, seed ${o.seed}, cluster port ${o.port}`,
     `  chaos: ${t.kills} SIGKILLs (${t.sameIdRestarts} restarted with the same ID), ` +
       `${t.pauses} SIGSTOP/SIGCONT pauses, ${t.pgRestartsMs.length} Postgres restarts ` +

@@ -19,7 +19,7 @@ import { CHAOS_WORKFLOW } from "./workflow.js";
 export interface ChaosOptions {
   /** Worker processes. Default 4. */
   readonly workers?: number;
-  /** Workflows started (five steps each). Default 2,000. */
+  /** Workflows started (five steps and a transaction each). Default 2,000. */
   readonly workflows?: number;
   /** How long the chaos lasts, in seconds. Default 30. */
   readonly seconds?: number;

@@ -16,10 +16,16 @@ import {
   type RecoveryResult,
   type WorkflowStore,
 } from "@cairn/core";
-import { createPgStore } from "@cairn/pg-store";
+import { createPgStore, transaction } from "@cairn/pg-store";
 import postgres from "postgres";
 import { insertEffect } from "./audit-schema.js";
-import { chaosWorkflow, stepValue, STEP_NAMES, type StepOutput } from "./workflow.js";
+import {
+  chaosWorkflow,
+  stepValue,
+  STEP_NAMES,
+  TRANSACTION_NAME,
+  type StepOutput,
+} from "./workflow.js";
 import {
   formatLine,
   WORKER_CONFIG_ENV,
@@ -92,6 +98,23 @@ async function recordEffect(row: Parameters<typeof insertEffect>[1], signal: Abo
   }
 }
 
+/** The closing transaction: its effect row commits with its checkpoint, or not at all. */
+const transact = transaction.withContext(
+  TRANSACTION_NAME,
+  async (context, tx, previous: number, runId: string): Promise<StepOutput> => {
+    const effectId = randomUUID();
+    const epoch = epochs.get(context.workflowId) ?? -1;
+    const position = STEP_NAMES.length;
+    const executorId = engine.executorId;
+    await insertEffect(tx, {
+      ...{ effectId, workflowId: context.workflowId, step: TRANSACTION_NAME, position },
+      ...{ executorId, runId, runEpoch: epoch, attempt: context.attempt },
+    });
+    await sleep(delayMs()); // a kill or pause may land here, inside the open transaction
+    return { value: stepValue(position, previous), by: executorId, epoch, effectId };
+  },
+);
+
 const flow = chaosWorkflow(async (context, position, previous, runId): Promise<StepOutput> => {
   await sleep(delayMs());
   const effectId = randomUUID();
@@ -102,7 +125,7 @@ const flow = chaosWorkflow(async (context, position, previous, runId): Promise<S
   await recordEffect({ ...row, runEpoch: epoch, attempt: context.attempt }, context.signal);
   await sleep(delayMs());
   return { value: stepValue(position, previous), by: executorId, epoch, effectId };
-});
+}, transact);
 
 const engine = createEngine({
   store: tracking(createPgStore({ url: config.url, schema: "cairn", max: 8 })),

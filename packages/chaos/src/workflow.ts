@@ -1,6 +1,6 @@
 /**
- * The workflow every chaos worker runs, and what its result must be. Five steps run in order;
- * each computes a value from the previous one (so the result depends on every step, in order)
+ * The workflow every chaos worker runs, and what its result must be. Five steps and then one
+ * database transaction run in order; each computes a value from the previous one (so the result depends on every step, in order)
  * and returns, beside the value, who computed it: the executor, the epoch its run claimed the
  * workflow at, and the effect row its body wrote. The checkpoint therefore names its writer,
  * which the audit checks against the ownership history. The result uses the values only, so it
@@ -14,6 +14,15 @@ export const CHAOS_WORKFLOW = "chaos.steps";
 
 /** The steps, in the order the workflow calls them (position = index). */
 export const STEP_NAMES = ["s1", "s2", "s3", "s4", "s5"] as const;
+
+/**
+ * The transaction the workflow runs after the steps, at position `STEP_NAMES.length`: its effect
+ * row is written inside the transaction that records its checkpoint, so it must exist exactly once.
+ */
+export const TRANSACTION_NAME = "t6";
+
+/** Every durable operation of the workflow, in call order (position = index). */
+export const OPERATION_NAMES = [...STEP_NAMES, TRANSACTION_NAME] as const;
 
 /** The workflow's input. */
 export interface ChaosInput {
@@ -44,7 +53,7 @@ export function stepValue(index: number, previous: number): number {
 
 /** The result a correct run of `input` returns. */
 export function expectedResult(input: ChaosInput): ChaosResult {
-  const value = STEP_NAMES.reduce((acc, _name, index) => stepValue(index, acc), input.n);
+  const value = OPERATION_NAMES.reduce((acc, _name, index) => stepValue(index, acc), input.n);
   return { n: input.n, value };
 }
 
@@ -56,8 +65,15 @@ export type StepBody = (
   runId: string,
 ) => Promise<StepOutput>;
 
-/** The chaos workflow over a worker's step body. */
-export function chaosWorkflow(body: StepBody) {
+/** The closing transaction: called with the context, the previous value and the run's ID. */
+export type ChaosTransaction = (
+  ctx: WorkflowContext,
+  previous: number,
+  runId: string,
+) => Promise<StepOutput>;
+
+/** The chaos workflow over a worker's step body and its transaction. */
+export function chaosWorkflow(body: StepBody, transact: ChaosTransaction) {
   const steps: Step<[number, string], StepOutput>[] = STEP_NAMES.map((name, position) =>
     step.withContext(name, (context, previous: number, runId: string) =>
       body(context, position, previous, runId),
@@ -70,6 +86,7 @@ export function chaosWorkflow(body: StepBody) {
       const runId = randomUUID();
       let value = input.n;
       for (const run of steps) value = (await run(ctx, value, runId)).value;
+      value = (await transact(ctx, value, runId)).value;
       return { n: input.n, value };
     },
   );

@@ -22,6 +22,6 @@ describe.skipIf(skipWithoutPostgres)("chaos", () => {
     expect(failed, formatReport(report)).toEqual([]);
     expect(report.timeline.pgRestartsMs).toHaveLength(1);
     expect(report.timeline.kills).toBeGreaterThan(0);
-    expect(report.audit.counts.checkpoints).toBe(200 * 5);
+    expect(report.audit.counts.checkpoints).toBe(200 * 6); // five steps and a transaction
   });
 });
