@@ -17,7 +17,7 @@ import {
 } from "./errors.js";
 import { deleteWorkflows, type DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import { createHandle, type HandleSource } from "./execution/handles.js";
-import { waitForWorkflows, type WaitForOptions } from "./execution/wait-handles.js";
+import { waitAll, waitFirst, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
 import { createOperator } from "./execution/operator.js";
 import { Wakeups } from "./execution/wakeups.js";
@@ -214,24 +214,8 @@ export function createClient(options: ClientOptions): Client {
       if (!result) throw new WorkflowNotFoundError(workflowId);
       return handle<Out>(newId);
     },
-    waitFirst: async (handles, waitOptions) => {
-      const [first] = await waitForWorkflows(
-        handleSource,
-        handles.map((h) => h.workflowId),
-        "first",
-        waitOptions,
-      );
-      return handles.find((h) => h.workflowId === first) ?? handles[0]!;
-    },
-    waitAll: async (handles, waitOptions) => {
-      await waitForWorkflows(
-        handleSource,
-        handles.map((h) => h.workflowId),
-        "all",
-        waitOptions,
-      );
-      return [...handles];
-    },
+    waitFirst: (handles, waitOptions) => waitFirst(handleSource, handles, waitOptions),
+    waitAll: (handles, waitOptions) => waitAll(handleSource, handles, waitOptions),
     listWorkflows: (filter) => operator.listWorkflows(filter),
     listSteps: (workflowId) => operator.listSteps(workflowId),
     async close() {

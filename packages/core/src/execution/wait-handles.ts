@@ -85,6 +85,32 @@ export async function waitForWorkflows(
   }
 }
 
+/** `waitFirst` of the engine and the client: the first of `handles` to finish. */
+export async function waitFirst<H extends { readonly workflowId: string }>(
+  source: HandleSource,
+  handles: readonly H[],
+  options?: WaitForOptions,
+): Promise<H> {
+  const ids = handles.map((h) => h.workflowId);
+  const [first] = await waitForWorkflows(source, ids, "first", options);
+  return handles.find((h) => h.workflowId === first) ?? handles[0]!;
+}
+
+/** `waitAll` of the engine and the client: `handles`, once every one has finished. */
+export async function waitAll<H extends { readonly workflowId: string }>(
+  source: HandleSource,
+  handles: readonly H[],
+  options?: WaitForOptions,
+): Promise<H[]> {
+  await waitForWorkflows(
+    source,
+    handles.map((h) => h.workflowId),
+    "all",
+    options,
+  );
+  return [...handles];
+}
+
 /** Waits for a notification, a local run of `ids` ending, the poll interval, or the deadline. */
 async function nextWake(
   source: HandleSource,
