@@ -176,14 +176,19 @@ describe.each(engineBackends)("stored schedules on $name", (backend) => {
   it.skipIf(backend.skip)("refuses bad and unknown schedules with typed errors", async () => {
     db = backend.database();
     const clock = new ManualClock(T0);
-    await launch({ workflows, clock, schedules: [schedule("in-code", "* * * * *", report)] });
+    const { queueStore } = await launch({
+      workflows,
+      clock,
+      schedules: [schedule("in-code", "* * * * *", report)],
+    });
     await eventually(() => clock.sleeping === 1, 10_000, "the code schedule");
     clock.set(minute(1));
     const client = await openClient();
+    // The tick is recorded (making the name taken) after its workflow is created: wait for that.
     await eventually(
-      async () => (await reportIds(client)).includes(tickId("in-code", 1)),
+      async () => (await queueStore.lastTick("in-code")) === minute(1),
       10_000,
-      "the code schedule's tick",
+      "the code schedule's tick recorded",
     );
     const base = { cron: "0 * * * *", workflow: "report" } as const;
     await client.createSchedule({ ...base, name: "x" });
