@@ -12,17 +12,8 @@ export type RetentionStatements = ReturnType<typeof retentionStatements>;
 
 /** The SQL text of the retention statement for one schema. */
 export function retentionStatements({ workflows, steps, messages, events, streams }: SchemaNames) {
-  return {
-    // One statement, so one transaction: a workflow goes with all its rows or not at all.
-    // SKIP LOCKED leaves a row another call (a resume, a second retention run) holds.
-    deleteFinished: `
-      with doomed as (
-        select workflow_id from ${workflows}
-        where status in ('SUCCESS', 'ERROR', 'CANCELLED') and updated_at < $1::bigint
-        order by updated_at
-        limit $2::bigint
-        for update skip locked
-      ),
+  // The rows that belong to the workflows of a `doomed` CTE, deleted in the same statement.
+  const ownedRowsOfDoomed = `
       steps_deleted as (
         delete from ${steps} s using doomed d where s.workflow_id = d.workflow_id
       ),
@@ -34,7 +25,19 @@ export function retentionStatements({ workflows, steps, messages, events, stream
       ),
       streams_deleted as (
         delete from ${streams} s using doomed d where s.workflow_id = d.workflow_id
+      )`;
+  return {
+    // One statement, so one transaction: a workflow goes with all its rows or not at all.
+    // SKIP LOCKED leaves a row another call (a resume, a second retention run) holds.
+    deleteFinished: `
+      with doomed as (
+        select workflow_id from ${workflows}
+        where status in ('SUCCESS', 'ERROR', 'CANCELLED') and updated_at < $1::bigint
+        order by updated_at
+        limit $2::bigint
+        for update skip locked
       ),
+      ${ownedRowsOfDoomed},
       deleted as (
         delete from ${workflows} w using doomed d where w.workflow_id = d.workflow_id
         returning 1
@@ -54,18 +57,7 @@ export function retentionStatements({ workflows, steps, messages, events, stream
         where w.status in ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER')
         for update of w skip locked
       ),
-      steps_deleted as (
-        delete from ${steps} s using doomed d where s.workflow_id = d.workflow_id
-      ),
-      messages_deleted as (
-        delete from ${messages} m using doomed d where m.destination_id = d.workflow_id
-      ),
-      events_deleted as (
-        delete from ${events} e using doomed d where e.workflow_id = d.workflow_id
-      ),
-      streams_deleted as (
-        delete from ${streams} s using doomed d where s.workflow_id = d.workflow_id
-      ),
+      ${ownedRowsOfDoomed},
       deleted as (
         delete from ${workflows} w using doomed d where w.workflow_id = d.workflow_id
         returning w.workflow_id
