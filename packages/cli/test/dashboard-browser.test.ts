@@ -84,8 +84,11 @@ describe.skipIf(!databaseUrl || !browserAvailable())("the dashboard in a browser
     await page.selectOption("select[name=status]", "");
     await page.fill("input[name=search]", "approv");
     await page.click("form.filters button[type=submit]");
-    await expect.poll(() => page.locator("tbody tr").count(), WAIT).toBe(1);
-    expect(await page.locator("tbody tr").first().textContent()).toContain(SEEDED.waiting);
+    // The previous filter also showed one row: wait for the new row, then count.
+    await expect
+      .poll(async () => page.locator("tbody tr").first().textContent(), WAIT)
+      .toContain(SEEDED.waiting);
+    expect(await page.locator("tbody tr").count()).toBe(1);
     await page.close();
   });
 

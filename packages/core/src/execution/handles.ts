@@ -6,6 +6,7 @@
  */
 import { parseChannel, type ChannelSchemas } from "../channels.js";
 import {
+  StoreUnavailableError,
   WorkflowCancelledError,
   WorkflowDeadLetteredError,
   WorkflowNotFoundError,
@@ -77,6 +78,18 @@ async function awaitResult<Out>(workflowId: string, source: HandleSource): Promi
   }
 }
 
+const OUTAGE = Symbol("outage");
+
+/** The read's result, or `OUTAGE` when the store is unavailable (any other error is thrown). */
+async function readOutage<T>(read: () => Promise<T>): Promise<T | typeof OUTAGE> {
+  try {
+    return await read();
+  } catch (error) {
+    if (StoreUnavailableError.is(error)) return OUTAGE;
+    throw error;
+  }
+}
+
 async function pollResult<Out>(
   workflowId: string,
   source: HandleSource,
@@ -102,7 +115,11 @@ async function pollResult<Out>(
         return deserialize<Out>(outcome.output);
       }
     }
-    const record = await source.store.getWorkflow(workflowId);
+    const record = await readOutage(() => source.store.getWorkflow(workflowId));
+    if (record === OUTAGE) {
+      await watch.next(pollMs); // the store is away (a restart, a failover): wait it out
+      continue;
+    }
     if (!record) throw new WorkflowNotFoundError(workflowId);
     if (record.status !== "PENDING" && record.status !== "ENQUEUED") return resultOf<Out>(record);
     await watch.next(pollMs);
