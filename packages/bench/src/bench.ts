@@ -119,4 +119,10 @@ async function main() {
   if (out !== undefined) await writeFile(out, `${json}\n`);
 }
 
-await main();
+if (process.argv.includes("--compare")) {
+  // Loaded only here: DBOS and pg-boss stay out of the plain bench.
+  const { runCompare } = await import("./compare/compare.js");
+  await runCompare(process.argv.slice(2));
+} else {
+  await main();
+}

@@ -39,7 +39,8 @@ const USAGE = `usage: pnpm bench [-- options]
   --queue-latency N  enqueue→start latencies measured on an idle queue (default 200)
   --backends L    comma list of postgres,pglite,memory (default all three)
   --url URL       Postgres server (default DATABASE_URL, then ${DEFAULT_URL})
-  --out FILE      also write the JSON report to FILE`;
+  --out FILE      also write the JSON report to FILE
+  --compare       side by side with DBOS Transact and pg-boss instead (pnpm bench --compare --help)`;
 
 /** Parses `argv` (without node and script); exits with usage on a bad flag. */
 export function parseOptions(argv: readonly string[]): BenchOptions {

@@ -1,0 +1,189 @@
+/**
+ * The compare scenarios, the same code for every system (the adapters differ, the loops and
+ * clocks do not): sequential 20-step runs, three-step workflows with a window in flight, enqueue
+ * one at a time with a window in flight, bulk enqueue, the drain of the enqueued backlog, and the
+ * recovery of half-done workflows. Each returns figures (timing) and statement tallies (only
+ * meaningful in a counting pass, where the system talks to the server through the proxy).
+ */
+import type postgres from "postgres";
+import { slidingWindow } from "../measure.js";
+import type { StatementCounter, StatementTally } from "../statement-counter.js";
+import { perSecond } from "../stats.js";
+import type { Sizes, StatementFigure } from "./protocol.js";
+import type { Closable, SystemAdapter } from "./system.js";
+import { median, type FigureKey } from "./table.js";
+
+export interface PhaseResult {
+  readonly figures: Partial<Record<FigureKey, number>>;
+  readonly statements: Partial<Record<FigureKey, StatementFigure>>;
+}
+
+/** Statements of `tally` per unit, with the ten most frequent texts per unit. */
+export function perUnit(tally: StatementTally, units: number, minus = 0): StatementFigure {
+  const byText = Object.entries(tally.byText)
+    .sort(([, a], [, b]) => b - a)
+    .slice(0, 10)
+    .map(([text, n]): [string, number] => [text, round3(n / units)]);
+  return { perUnit: round3(tally.total / units - minus), byText: Object.fromEntries(byText) };
+}
+
+const round3 = (x: number) => Number(x.toFixed(3));
+
+async function tallied(counter: StatementCounter, run: () => Promise<unknown>) {
+  const mark = counter.mark();
+  const started = performance.now();
+  await run();
+  return { ms: performance.now() - started, tally: mark.read() };
+}
+
+export async function workflowsPhase(
+  adapter: SystemAdapter,
+  url: string,
+  sizes: Sizes,
+  counter: StatementCounter,
+): Promise<PhaseResult> {
+  if (!adapter.workflows) return { figures: {}, statements: {} };
+  const runner = await adapter.workflows(url);
+  try {
+    for (let i = 0; i < sizes.warmup; i++) {
+      await runner.runTwentySteps();
+      await runner.runNoSteps();
+    }
+    const baseline = await tallied(counter, async () => {
+      for (let i = 0; i < sizes.runs; i++) await runner.runNoSteps();
+    });
+    const runMs: number[] = [];
+    const sequential = await tallied(counter, async () => {
+      for (let i = 0; i < sizes.runs; i++) {
+        const started = performance.now();
+        await runner.runTwentySteps();
+        runMs.push(performance.now() - started);
+      }
+    });
+    const startFinish = baseline.tally.total / sizes.runs;
+    const stepStatements = perUnit(sequential.tally, sizes.runs, startFinish);
+
+    const warm = Math.min(sizes.workflows, Math.max(200, sizes.inflight * 2));
+    await slidingWindow(warm, sizes.inflight, () => runner.runThreeSteps());
+    const concurrent = await tallied(counter, () =>
+      slidingWindow(sizes.workflows, sizes.inflight, () => runner.runThreeSteps()),
+    );
+    return {
+      figures: {
+        msPerStep: (median(runMs) ?? Number.NaN) / 20,
+        workflowsPerSecond: perSecond(sizes.workflows, concurrent.ms),
+      },
+      statements: {
+        // Statements per run minus those of a run with no steps, over 20 steps.
+        statementsPerStep: { ...stepStatements, perUnit: round3(stepStatements.perUnit / 20) },
+        statementsPerWorkflow: perUnit(concurrent.tally, sizes.workflows),
+      },
+    };
+  } finally {
+    await runner.close();
+  }
+}
+
+export async function enqueuePhase(
+  adapter: SystemAdapter,
+  url: string,
+  sizes: Sizes,
+  counter: StatementCounter,
+): Promise<PhaseResult> {
+  const enqueuer = await adapter.enqueuer(url, sizes.concurrency, sizes.dbosPollMs);
+  try {
+    await slidingWindow(sizes.inflight * 2, sizes.inflight, (n) => enqueuer.enqueueWarmup(n));
+    const single = await tallied(counter, () =>
+      slidingWindow(sizes.queueItems, sizes.inflight, (n) => enqueuer.enqueue(n)),
+    );
+    const figures: PhaseResult["figures"] = {
+      enqueuePerSecond: perSecond(sizes.queueItems, single.ms),
+    };
+    const statements: PhaseResult["statements"] = {
+      statementsPerEnqueue: perUnit(single.tally, sizes.queueItems),
+    };
+    const many = enqueuer.enqueueMany;
+    if (many) {
+      const batch = (b: number) =>
+        Array.from({ length: sizes.batch }, (_, i) => b * sizes.batch + i);
+      await many(batch(0)); // warm-up
+      const bulk = await tallied(counter, async () => {
+        for (let b = 1; b <= sizes.batches; b++) await many(batch(b));
+      });
+      const items = sizes.batch * sizes.batches;
+      figures.bulkEnqueuePerSecond = perSecond(items, bulk.ms);
+      statements.statementsPerBulkItem = perUnit(bulk.tally, items);
+    }
+    return { figures, statements };
+  } finally {
+    await enqueuer.close();
+  }
+}
+
+/** Polls `query` (a count) on the observer until `until(n)` holds; 5 ms between polls. */
+async function pollCount(
+  observer: postgres.Sql,
+  query: string,
+  until: (n: number) => boolean,
+): Promise<number> {
+  for (;;) {
+    const [row] = await observer.unsafe<{ n: number }[]>(query);
+    const n = row?.n ?? 0;
+    if (until(n)) return n;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * From launching a serving process to the last backlog item finished. Statements are counted in
+ * the steady state only, from a tenth of the backlog done to nine tenths, so neither the launch
+ * nor the tail is in the per-item figure.
+ */
+export async function drainPhase(
+  adapter: SystemAdapter,
+  url: string,
+  sizes: Sizes,
+  counter: StatementCounter,
+  observer: postgres.Sql,
+): Promise<PhaseResult> {
+  const total = sizes.queueItems;
+  const started = performance.now();
+  const drainer = await adapter.drainer(url, sizes.concurrency);
+  try {
+    const from = await pollCount(observer, adapter.backlogDone, (n) => n >= total / 10);
+    const mark = counter.mark();
+    const to = await pollCount(observer, adapter.backlogDone, (n) => n >= (total * 9) / 10);
+    const steady = mark.read();
+    await pollCount(observer, adapter.backlogDone, (n) => n >= total);
+    const ms = performance.now() - started;
+    return {
+      figures: { drainPerSecond: perSecond(total, ms) },
+      statements: { statementsPerDrainedItem: perUnit(steady, Math.max(1, to - from)) },
+    };
+  } finally {
+    await drainer.close();
+  }
+}
+
+/** From launching the recovering process to every half-done workflow finished. */
+export async function recoverPhase(
+  adapter: SystemAdapter,
+  url: string,
+  sizes: Sizes,
+  observer: postgres.Sql,
+): Promise<PhaseResult> {
+  const recovery = adapter.recovery;
+  if (!recovery) return { figures: {}, statements: {} };
+  const started = performance.now();
+  let recovered: Closable | undefined;
+  try {
+    recovered = await recovery.recover(url);
+    await pollCount(observer, recovery.done, (n) => n >= sizes.recovery);
+    return {
+      figures: { recoverySeconds: (performance.now() - started) / 1000 },
+      statements: {},
+    };
+  } finally {
+    await recovered?.close();
+  }
+}
