@@ -133,6 +133,8 @@ export type {
   CreateWorkflowResult,
   WorkflowOutcome,
   WorkflowFilter,
+  WorkflowCursor,
+  ListedWorkflow,
 } from "./store/running-store.js";
 export type {
   MessagingStore,

@@ -5,6 +5,7 @@
  */
 import type {
   ExecutorRecord,
+  ListedWorkflow,
   StepRecord,
   TraceCarrier,
   WorkflowRecord,
@@ -17,7 +18,8 @@ type Int8 = string | number | bigint;
 export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
   "recovery_attempts, deadline_at, forked_from, queue_name, app_version, owner_epoch, created_at, " +
-  "updated_at, trace_context";
+  "updated_at, trace_context, started_at, completed_at, queue_priority, queue_dedup_id, " +
+  "queue_partition_key";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -63,6 +65,11 @@ export interface WorkflowRow {
   created_at: Int8;
   updated_at: Int8;
   trace_context: string | null;
+  started_at: Int8 | null;
+  completed_at: Int8 | null;
+  queue_priority: number | null;
+  queue_dedup_id: string | null;
+  queue_partition_key: string | null;
 }
 
 /** A `steps` row as the drivers return it. */
@@ -89,19 +96,28 @@ export interface ExecutorRow {
 }
 
 const optional = (value: string | null): string | undefined => value ?? undefined;
+const optionalNumber = (value: Int8 | null): number | undefined =>
+  value === null ? undefined : Number(value);
+
+/** A `workflows` row of a listing, which may leave the input out. */
+export type ListedWorkflowRow = Omit<WorkflowRow, "input"> & { input: string | null };
 
 export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
+  return { ...toListedWorkflow(row), input: row.input };
+}
+
+export function toListedWorkflow(row: ListedWorkflowRow): ListedWorkflow {
   return {
     workflowId: row.workflow_id,
     name: row.name,
     status: row.status as WorkflowStatus, // the table's check constraint admits nothing else
-    input: row.input,
+    input: optional(row.input),
     output: optional(row.output),
     error: optional(row.error),
     executorId: row.executor_id,
     parentWorkflowId: optional(row.parent_workflow_id),
     recoveryAttempts: row.recovery_attempts,
-    deadlineAt: row.deadline_at === null ? undefined : Number(row.deadline_at),
+    deadlineAt: optionalNumber(row.deadline_at),
     forkedFrom: optional(row.forked_from),
     queueName: optional(row.queue_name),
     appVersion: optional(row.app_version),
@@ -109,6 +125,11 @@ export function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     traceContext: toTraceCarrier(row.trace_context),
+    startedAt: optionalNumber(row.started_at),
+    completedAt: optionalNumber(row.completed_at),
+    priority: row.queue_priority ?? undefined,
+    dedupId: optional(row.queue_dedup_id),
+    partitionKey: optional(row.queue_partition_key),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type StepRecord,
   type StoreNotification,
   type TakeoverClaim,
+  type WorkflowFilter,
   type WorkflowOutcome,
   type WorkflowRecord,
   type WorkflowStore,
@@ -255,7 +256,10 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
           })
         );
       }),
-    listWorkflows: (filter) => open("listWorkflows", () => listWorkflows(db, workflowsQ, filter)),
+    listWorkflows: ((filter: WorkflowFilter) =>
+      open("listWorkflows", () =>
+        listWorkflows(db, workflowsQ, filter),
+      )) as WorkflowStore["listWorkflows"],
     heartbeat: (executor) => open("heartbeat", () => heartbeat(db, executorsQ, executor)),
     stopExecutor: (executorId) =>
       open("stopExecutor", () => stopExecutor(db, executorsQ, executorId)),

@@ -188,6 +188,45 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
     }
   });
 
+  it("gives rows older than run times what is known of them: finish, start, queue fields", async () => {
+    const schema = schemaForTest();
+    const before = embeddedMigrations.findIndex(
+      (m) => m.name === "workflow_run_times_and_queue_fields",
+    );
+    expect(before).toBeGreaterThan(0);
+    const old = postgresExecutor(postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }), true);
+    await migrate(old, schemaNames(schema), embeddedMigrations.slice(0, before));
+    await old.close();
+    await admin.unsafe(
+      `insert into "${schema}".workflows
+         (workflow_id, name, status, input, executor_id, queue_name, created_at, updated_at)
+       values ('done', 'checkout', 'SUCCESS', '1', 'executor-a', null, 10, 20),
+              ('running', 'checkout', 'PENDING', '1', 'executor-a', null, 30, 30),
+              ('claimed', 'job', 'PENDING', '1', 'executor-a', 'jobs', 40, 45),
+              ('waiting', 'job', 'ENQUEUED', '1', 'cairn:queue', 'jobs', 50, 50);
+       insert into "${schema}".queue_items
+         (workflow_id, queue_name, partition_key, priority, dedup_id, available_at, enqueued_at,
+          started_at)
+       values ('claimed', 'jobs', 'tenant-1', 2, 'd-1', 40, 40, 45),
+              ('waiting', 'jobs', '', 0, null, 50, 50, null)`,
+    );
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      const rows = await store.listWorkflows({ loadInput: false });
+      expect(rows.map((w) => [w.workflowId, w.startedAt, w.completedAt])).toEqual([
+        ["done", 10, 20],
+        ["running", 30, undefined],
+        ["claimed", 45, undefined],
+        ["waiting", undefined, undefined],
+      ]);
+      expect(rows[2]).toMatchObject({ priority: 2, dedupId: "d-1", partitionKey: "tenant-1" });
+      expect(rows[3]).toMatchObject({ priority: 0, dedupId: undefined, partitionKey: undefined });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("indexes PENDING workflows by executor for recovery", async () => {
     const schema = schemaForTest();
     const store = createPgStore({ url: databaseUrl, schema, max: 1 });

@@ -144,7 +144,7 @@ export function resultOf<Out>(record: WorkflowRecord): Out {
 }
 
 /** The public snapshot of a workflow record. */
-export function statusInfo(record: WorkflowRecord): WorkflowStatusInfo {
+export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatusInfo {
   return {
     workflowId: record.workflowId,
     name: record.name,

@@ -13,7 +13,8 @@ import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import type { ReadStreamOptions, SendOptions } from "../handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "../inspection.js";
 import { deserialize, serialize } from "../serialization.js";
-import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
+import type { StepRecord, WorkflowStatus } from "../store/records.js";
+import type { ListedWorkflow } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import { statusInfo } from "./handles.js";
 import { parseForReceiver, type ReceiverChannels } from "./receiver-channels.js";
@@ -185,7 +186,7 @@ function decode(value: string | undefined): unknown {
   return value === undefined ? undefined : deserialize(value);
 }
 
-function workflowInfo(record: WorkflowRecord): WorkflowInfo {
+function workflowInfo(record: ListedWorkflow): WorkflowInfo {
   return {
     ...statusInfo(record),
     input: decode(record.input),

@@ -52,6 +52,24 @@ export interface WorkflowRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
   /**
+   * When the workflow last began to run (store clock, epoch ms): its creation for a workflow
+   * started directly or forked, its claim for a queued one (`startedAt - createdAt` is its wait
+   * in the queue), its resume for a resumed one. `undefined` while `ENQUEUED`, and for a queued
+   * workflow cancelled before it ran.
+   */
+  readonly startedAt?: number | undefined;
+  /**
+   * When the workflow reached `SUCCESS`, `ERROR`, `CANCELLED` or `DEAD_LETTER` (store clock);
+   * `undefined` while it is unfinished. `completedAt - startedAt` is its run time.
+   */
+  readonly completedAt?: number | undefined;
+  /** For a queued workflow: its priority in the queue (lower runs first), as it stands now. */
+  readonly priority?: number | undefined;
+  /** For a queued workflow: the deduplication ID it was enqueued with, if any. */
+  readonly dedupId?: string | undefined;
+  /** For a workflow enqueued on a partitioned queue: its partition key. */
+  readonly partitionKey?: string | undefined;
+  /**
    * The trace context stored at creation (`NewWorkflow.traceContext`), returned as written;
    * `undefined` when none was. Every run of the workflow, in any process, continues it.
    */

@@ -54,25 +54,64 @@ export interface WorkflowOutcome {
   readonly error?: SerializedValue | undefined;
 }
 
+/** A position in a listing: the `createdAt` and `workflowId` of the last row a page returned. */
+export interface WorkflowCursor {
+  readonly createdAt: number;
+  readonly workflowId: string;
+}
+
 /** Filters of `listWorkflows`. Every field is optional; they combine with AND. */
 export interface WorkflowFilter {
   readonly status?: WorkflowStatus | readonly WorkflowStatus[];
-  readonly name?: string;
+  /** One name, or any of several. */
+  readonly name?: string | readonly string[];
   readonly executorId?: string;
   readonly parentWorkflowId?: string;
+  /** `true`: only workflows without a parent; `false`: only child workflows. */
+  readonly topLevel?: boolean;
   readonly workflowIds?: readonly string[];
+  /** IDs that start with this text (compared exactly, no wildcards). */
+  readonly workflowIdPrefix?: string;
+  /** Forks of this workflow. */
+  readonly forkedFrom?: string;
   /** Created at or after this epoch ms. */
   readonly createdAfter?: number;
   /** Created strictly before this epoch ms. */
   readonly createdBefore?: number;
+  /** Started (`startedAt`) at or after this epoch ms; workflows that never started don't match. */
+  readonly startedAfter?: number;
+  /** Started strictly before this epoch ms. */
+  readonly startedBefore?: number;
+  /** Finished (`completedAt`) at or after this epoch ms; unfinished workflows don't match. */
+  readonly completedAfter?: number;
+  /** Finished strictly before this epoch ms. */
+  readonly completedBefore?: number;
   readonly appVersion?: string;
   readonly queueName?: string;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;
+  /**
+   * Keyset paging: only rows after this one in the listing's order (for `"asc"`, a later
+   * `createdAt`, or the same and a greater `workflowId`; for `"desc"`, the reverse). Pass the
+   * last row of the previous page: rows created meanwhile never shift or repeat a page.
+   */
+  readonly after?: WorkflowCursor;
   /** By `createdAt` (then `workflowId`). Default `"asc"`. */
   readonly order?: "asc" | "desc";
+  /** `false`: leave `input` out (`undefined`), so it is neither read nor sent. Default `true`. */
+  readonly loadInput?: boolean;
+  /** `false`: leave `output` and `error` out (`undefined`). Default `true`. */
+  readonly loadOutput?: boolean;
 }
+
+/**
+ * A workflow as `listWorkflows` returns it: its record, with `input` `undefined` when the filter
+ * said `loadInput: false` (and `output`, `error` when it said `loadOutput: false`).
+ */
+export type ListedWorkflow = Omit<WorkflowRecord, "input"> & {
+  readonly input: SerializedValue | undefined;
+};
 
 /** Starting, checkpointing, finishing and listing workflows. */
 export interface RunningStore {
@@ -104,6 +143,11 @@ export interface RunningStore {
    */
   finishWorkflow(outcome: WorkflowOutcome, fence?: Fence): Promise<boolean>;
 
-  /** Workflows matching `filter`. */
-  listWorkflows(filter: WorkflowFilter): Promise<WorkflowRecord[]>;
+  /**
+   * Workflows matching `filter`, in `order` by creation time, then ID. Whole records unless the
+   * filter leaves values out (a store implements both signatures with one function typed
+   * `(filter: WorkflowFilter) => Promise<ListedWorkflow[]>`, cast to this method's type).
+   */
+  listWorkflows(filter: WorkflowFilter & { readonly loadInput?: true }): Promise<WorkflowRecord[]>;
+  listWorkflows(filter: WorkflowFilter): Promise<ListedWorkflow[]>;
 }

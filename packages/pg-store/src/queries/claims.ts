@@ -50,6 +50,7 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
           recovery_attempts = c.attempts,
           recovery_progress = c.progress,
           status = case when c.attempts > c.max_attempts then 'DEAD_LETTER' else 'PENDING' end,
+          completed_at = case when c.attempts > c.max_attempts then ${NOW_MS} end,
           updated_at = ${NOW_MS}
       from (
         select p.workflow_id, p.executor_id, s.progress, l.max_attempts,

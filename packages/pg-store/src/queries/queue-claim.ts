@@ -74,7 +74,7 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
       requeued as (
         update ${workflows} w
         set status = 'ENQUEUED', executor_id = '${QUEUED_EXECUTOR}', owner_epoch = w.owner_epoch + 1,
-            updated_at = ${NOW_MS}
+            updated_at = ${NOW_MS}, started_at = null
         from ${items} q
         where q.queue_name = $1 and q.started_at is not null and w.workflow_id = q.workflow_id
           and w.status = 'PENDING' and w.executor_id <> $2
@@ -157,7 +157,7 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
         set status = 'PENDING', executor_id = $2, owner_epoch = w.owner_epoch + 1,
             deadline_at = case when c.timeout_ms is null then w.deadline_at
                                else ${NOW_MS} + c.timeout_ms end,
-            updated_at = ${NOW_MS}
+            updated_at = ${NOW_MS}, started_at = ${NOW_MS}
         from chosen c where w.workflow_id = c.workflow_id and w.status = 'ENQUEUED'
         returning ${workflowColumnsOf("w")}
       ),

@@ -49,10 +49,15 @@ export function queueControlStatements({ quoted, workflows, channel }: SchemaNam
       returning ${QUEUE_COLUMNS}`,
     get: `select ${QUEUE_COLUMNS} from ${queues} where queue_name = $1`,
     list: `select ${QUEUE_COLUMNS} from ${queues} order by queue_name`,
-    // $1 workflow, $2 priority.
+    // $1 workflow, $2 priority; the workflow row shows it too (listings read it there).
     setPriority: `
-      update ${items} q set priority = $2::int ${waiting}
-      returning q.workflow_id`,
+      with changed as (
+        update ${items} q set priority = $2::int ${waiting}
+        returning q.workflow_id
+      )
+      update ${workflows} w set queue_priority = $2::int
+      from changed c where w.workflow_id = c.workflow_id
+      returning w.workflow_id`,
     // $1 workflow, $2 available at (absolute) or null, $3 delay from now.
     setAvailability: `
       with moved as (

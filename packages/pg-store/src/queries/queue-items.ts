@@ -51,8 +51,10 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
-                                  queue_name, trace_context, created_at, updated_at)
-        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, $13, ${NOW_MS}, ${NOW_MS} from item
+                                  queue_name, trace_context, created_at, updated_at,
+                                  queue_partition_key, queue_priority, queue_dedup_id)
+        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, $13, ${NOW_MS}, ${NOW_MS},
+               nullif($7, ''), $8::int, $9 from item
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
       ),
@@ -106,8 +108,10 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
-                                  queue_name, created_at, updated_at)
-        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS} from item
+                                  queue_name, created_at, updated_at, queue_partition_key,
+                                  queue_priority)
+        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS}, nullif($7, ''),
+               $8::int from item
         returning workflow_id, name
       ),
       notified as (${notifyQueue(channel, "$6", "inserted")})
@@ -122,7 +126,7 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       with released as (
         update ${workflows} w
         set status = 'ENQUEUED', executor_id = '${QUEUED_EXECUTOR}',
-            owner_epoch = w.owner_epoch + 1, updated_at = ${NOW_MS}
+            owner_epoch = w.owner_epoch + 1, updated_at = ${NOW_MS}, started_at = null
         where w.workflow_id = any($1::text[]) and w.executor_id = $2 and w.status = 'PENDING'
           and exists (select 1 from ${items} q where q.workflow_id = w.workflow_id)
         returning w.workflow_id, w.queue_name

@@ -35,7 +35,8 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
         where $2::boolean
       ),
       cancelled as (
-        update ${workflows} w set status = 'CANCELLED', updated_at = ${NOW_MS}
+        update ${workflows} w
+        set status = 'CANCELLED', updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
         from tree where w.workflow_id = tree.workflow_id and w.status in ('PENDING', 'ENQUEUED')
         returning w.workflow_id, w.status, w.executor_id
       ),
@@ -68,6 +69,7 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
         set status = 'PENDING', executor_id = $2, owner_epoch = w.owner_epoch + 1,
             output = null, error = null,
             recovery_attempts = 0, deadline_at = null, updated_at = ${NOW_MS},
+            started_at = ${NOW_MS}, completed_at = null,
             recovery_progress = (select count(*) from ${steps} where workflow_id = $1)
                               - (select count(*) from dropped)
         from target where w.workflow_id = target.workflow_id
@@ -83,8 +85,9 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, forked_from,
-                                  created_at, updated_at)
-        select $2::text, name, 'PENDING', input, $4::text, $1::text, ${NOW_MS}, ${NOW_MS}
+                                  created_at, updated_at, started_at)
+        select $2::text, name, 'PENDING', input, $4::text, $1::text, ${NOW_MS}, ${NOW_MS},
+               ${NOW_MS}
         from source
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}

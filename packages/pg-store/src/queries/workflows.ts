@@ -6,6 +6,7 @@
 import type {
   CreateWorkflowResult,
   Fence,
+  ListedWorkflow,
   NewWorkflow,
   WorkflowFilter,
   WorkflowOutcome,
@@ -14,13 +15,16 @@ import type {
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
+  toListedWorkflow,
   toWorkflowRecord,
   traceContextColumn,
   workflowColumnsOf,
+  type ListedWorkflowRow,
   type WorkflowRow,
 } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { fenceColumns } from "./fence.js";
+import { listingStatement } from "./workflow-listing.js";
 import { NOW_MS } from "./now-ms.js";
 import { notifyFrom } from "./notify.js";
 
@@ -42,10 +46,11 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
                                   parent_workflow_id, deadline_at, app_version, queue_name,
-                                  trace_context, created_at, updated_at)
+                                  trace_context, created_at, updated_at, started_at)
         select workflow_id, name, coalesce(status, 'PENDING'), input, executor_id,
                parent_workflow_id, deadline_at, app_version, queue_name, trace_context,
-               ${NOW_MS}, ${NOW_MS}
+               ${NOW_MS}, ${NOW_MS},
+               case when coalesce(status, 'PENDING') = 'PENDING' then ${NOW_MS} end
         from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -60,8 +65,8 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
       where w.workflow_id in (select workflow_id from input)
         and w.workflow_id not in (select workflow_id from inserted)`,
     get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
-    // The head of listWorkflows; the filter adds where, order and paging.
-    list: `select ${WORKFLOW_COLUMNS} from ${workflows}`,
+    // The table listWorkflows reads; `listingStatement` adds columns, where, order and paging.
+    table: workflows,
     // Many outcomes in one statement; the caller never puts one workflow twice in a batch. An
     // outcome with a fence lands only while its executor still owns the workflow at that epoch
     // (the update re-checks the row it locks, so a takeover that committed first wins); one
@@ -78,7 +83,7 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
       finished as (
         update ${workflows} w
         set status = o.status, output = o.output, error = o.error,
-            executor_id = o.executor_id, updated_at = ${NOW_MS}
+            executor_id = o.executor_id, updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
         from input o
         where w.workflow_id = o.workflow_id and w.status = 'PENDING'
           and (o.fence_executor_id is null
@@ -190,30 +195,7 @@ export async function listWorkflows(
   db: SqlQueryable,
   q: WorkflowStatements,
   filter: WorkflowFilter,
-): Promise<WorkflowRecord[]> {
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => `$${params.push(value)}`;
-  const where: string[] = [];
-  const statuses = typeof filter.status === "string" ? [filter.status] : filter.status;
-  if (statuses) where.push(`status = any(${bind(statuses)}::text[])`);
-  if (filter.name !== undefined) where.push(`name = ${bind(filter.name)}`);
-  if (filter.executorId !== undefined) where.push(`executor_id = ${bind(filter.executorId)}`);
-  if (filter.parentWorkflowId !== undefined) {
-    where.push(`parent_workflow_id = ${bind(filter.parentWorkflowId)}`);
-  }
-  if (filter.workflowIds) where.push(`workflow_id = any(${bind(filter.workflowIds)}::text[])`);
-  if (filter.createdAfter !== undefined) {
-    where.push(`created_at >= ${bind(filter.createdAfter)}::bigint`);
-  }
-  if (filter.createdBefore !== undefined) {
-    where.push(`created_at < ${bind(filter.createdBefore)}::bigint`);
-  }
-  if (filter.appVersion !== undefined) where.push(`app_version = ${bind(filter.appVersion)}`);
-  if (filter.queueName !== undefined) where.push(`queue_name = ${bind(filter.queueName)}`);
-  const direction = filter.order === "desc" ? "desc" : "asc";
-  const text = `${q.list}
-    ${where.length > 0 ? `where ${where.join(" and ")}` : ""}
-    order by created_at ${direction}, workflow_id collate "C" ${direction}
-    limit ${bind(filter.limit ?? 100)}::bigint offset ${bind(filter.offset ?? 0)}::bigint`;
-  return (await db.query<WorkflowRow>(text, params)).map(toWorkflowRecord);
+): Promise<ListedWorkflow[]> {
+  const { text, params } = listingStatement(q.table, filter);
+  return (await db.query<ListedWorkflowRow>(text, params)).map(toListedWorkflow);
 }

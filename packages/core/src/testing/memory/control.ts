@@ -1,10 +1,9 @@
 /** The control role of the memory store: cancel (with descendants), resume, fork, delete. */
 import type { ControlStore } from "../../store/control-store.js";
 import type { WorkflowStatus } from "../../store/records.js";
-import type { MemoryTables } from "./tables.js";
+import { FINAL_STATUSES, type MemoryTables } from "./tables.js";
 
 const resumable: readonly WorkflowStatus[] = ["CANCELLED", "ERROR", "DEAD_LETTER"];
-const finished: readonly WorkflowStatus[] = ["SUCCESS", "ERROR", "CANCELLED", "DEAD_LETTER"];
 
 export function memoryControl(t: MemoryTables): ControlStore {
   return {
@@ -29,7 +28,7 @@ export function memoryControl(t: MemoryTables): ControlStore {
       const deleted: string[] = [];
       for (const id of targets) {
         const stored = t.workflows.get(id);
-        if (!stored || !finished.includes(stored.record.status)) continue;
+        if (!stored || !FINAL_STATUSES.includes(stored.record.status)) continue;
         t.deleteWorkflow(id);
         deleted.push(id);
       }
@@ -48,6 +47,8 @@ export function memoryControl(t: MemoryTables): ControlStore {
         error: undefined,
         recoveryAttempts: 0,
         deadlineAt: undefined,
+        startedAt: t.now(),
+        completedAt: undefined,
       });
       t.notifyStatus(record);
       return record;

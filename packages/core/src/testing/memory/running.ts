@@ -1,6 +1,6 @@
 /** The running role of the memory store: create, checkpoint, finish, read and list workflows. */
-import type { WorkflowRecord } from "../../store/records.js";
 import type { RunningStore, WorkflowFilter } from "../../store/running-store.js";
+import { listMatching } from "./listing.js";
 import type { MemoryTables } from "./tables.js";
 
 export function memoryRunning(t: MemoryTables): RunningStore {
@@ -39,36 +39,12 @@ export function memoryRunning(t: MemoryTables): RunningStore {
       });
       return true;
     },
-    async listWorkflows(filter) {
+    listWorkflows: (async (filter: WorkflowFilter) => {
       t.enter("listWorkflows");
-      const matches = [...t.workflows.values()]
-        .map((stored) => stored.record)
-        .filter((record) => matchesFilter(record, filter))
-        .sort(compareCreated);
-      if (filter.order === "desc") matches.reverse();
-      const offset = filter.offset ?? 0;
-      return matches.slice(offset, offset + (filter.limit ?? 100));
-    },
+      return listMatching(
+        [...t.workflows.values()].map((stored) => stored.record),
+        filter,
+      );
+    }) as RunningStore["listWorkflows"],
   };
-}
-
-function compareCreated(a: WorkflowRecord, b: WorkflowRecord): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
-  return a.workflowId < b.workflowId ? -1 : a.workflowId > b.workflowId ? 1 : 0;
-}
-
-function matchesFilter(record: WorkflowRecord, filter: WorkflowFilter): boolean {
-  const statuses = typeof filter.status === "string" ? [filter.status] : filter.status;
-  return (
-    (statuses === undefined || statuses.includes(record.status)) &&
-    (filter.name === undefined || record.name === filter.name) &&
-    (filter.executorId === undefined || record.executorId === filter.executorId) &&
-    (filter.parentWorkflowId === undefined ||
-      record.parentWorkflowId === filter.parentWorkflowId) &&
-    (filter.workflowIds === undefined || filter.workflowIds.includes(record.workflowId)) &&
-    (filter.createdAfter === undefined || record.createdAt >= filter.createdAfter) &&
-    (filter.createdBefore === undefined || record.createdAt < filter.createdBefore) &&
-    (filter.appVersion === undefined || record.appVersion === filter.appVersion) &&
-    (filter.queueName === undefined || record.queueName === filter.queueName)
-  );
 }

@@ -13,9 +13,18 @@ import type {
   SerializedValue,
   StepRecord,
   WorkflowRecord,
+  WorkflowStatus,
 } from "../../store/records.js";
 import type { CreateWorkflowResult, NewWorkflow } from "../../store/running-store.js";
 import type { WorkflowStore } from "../../store/workflow-store.js";
+
+/** The statuses a workflow ends in; moving to one stamps `completedAt`. */
+export const FINAL_STATUSES: readonly WorkflowStatus[] = [
+  "SUCCESS",
+  "ERROR",
+  "CANCELLED",
+  "DEAD_LETTER",
+];
 
 /** A workflow row and what recovery remembers about it. */
 export interface StoredWorkflow {
@@ -154,8 +163,16 @@ export class MemoryTables {
     }
   }
 
+  /** Applies `patch`; a move to a final status stamps `completedAt`. */
   update(stored: StoredWorkflow, patch: Partial<WorkflowRecord>): WorkflowRecord {
-    stored.record = { ...stored.record, ...patch, updatedAt: this.now() };
+    const at = this.now();
+    const finishing = patch.status !== undefined && FINAL_STATUSES.includes(patch.status);
+    stored.record = {
+      ...stored.record,
+      ...patch,
+      ...(finishing ? { completedAt: at } : {}),
+      updatedAt: at,
+    };
     return stored.record;
   }
 
@@ -163,10 +180,11 @@ export class MemoryTables {
     const existing = this.workflows.get(workflow.workflowId);
     if (existing) return { created: false, workflow: existing.record };
     const at = this.now();
+    const status = workflow.status ?? "PENDING";
     const record: WorkflowRecord = {
       workflowId: workflow.workflowId,
       name: workflow.name,
-      status: workflow.status ?? "PENDING",
+      status,
       input: workflow.input,
       output: undefined,
       error: undefined,
@@ -180,6 +198,8 @@ export class MemoryTables {
       ownerEpoch: 0,
       createdAt: at,
       updatedAt: at,
+      startedAt: status === "PENDING" ? at : undefined,
+      completedAt: undefined,
       traceContext: workflow.traceContext && { ...workflow.traceContext },
     };
     this.workflows.set(workflow.workflowId, { record, recoveryProgress: 0 });

@@ -14,11 +14,14 @@ import { describeDelete } from "./control/delete.js";
 import { describeEvents } from "./messaging/events.js";
 import type { Fixture, StoreContractFactory } from "./fixtures.js";
 import { describeListing } from "./running/listing.js";
+import { describeListingFilters } from "./running/listing-filters.js";
+import { describeListingPages } from "./running/listing-pages.js";
 import { describeMessages } from "./messaging/messages.js";
 import { describeNotifications } from "./messaging/notifications.js";
 import { describeOwnership } from "./ownership/fencing.js";
 import { describeRecovery } from "./ownership/recovery.js";
 import { describeRetention } from "./lifecycle/retention.js";
+import { describeRunTimes } from "./running/run-times.js";
 import { describeSteps } from "./running/steps.js";
 import { describeStreams } from "./messaging/streams.js";
 import { describeTakeover } from "./ownership/takeover.js";
@@ -58,6 +61,9 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeWorkflows(fx);
     describeSteps(fx);
     describeListing(fx);
+    describeListingFilters(fx);
+    describeListingPages(fx);
+    describeRunTimes(fx);
     // messaging
     describeMessages(fx);
     describeEvents(fx);

@@ -83,6 +83,7 @@ function describeCreateAndGet(fx: Fixture): void {
         ...quiet.workflow,
         createdAt: loud.workflow.createdAt,
         updatedAt: loud.workflow.updatedAt,
+        startedAt: loud.workflow.startedAt,
       });
     });
 
