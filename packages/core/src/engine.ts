@@ -31,6 +31,8 @@ import { Registry } from "./execution/registry.js";
 import { receiverChannels } from "./execution/receiver-channels.js";
 import { replayOnlyOf } from "./execution/replay-only.js";
 import { systemClock, type Clock } from "./clock.js";
+import { Pickup } from "./execution/pickup.js";
+import { Recovery, type LaunchReport } from "./execution/recovery.js";
 import { RunSet } from "./execution/run-set.js";
 import {
   SHUTDOWN_MARGIN_MS,
@@ -132,16 +134,6 @@ export interface ForkOptions {
   readonly id?: string;
 }
 
-/** What `launch()` found. */
-export interface LaunchReport {
-  /** Workflows resumed from their last checkpoint. */
-  readonly recovered: readonly string[];
-  /** Workflows moved to `DEAD_LETTER` because they kept crashing the process. */
-  readonly deadLettered: readonly string[];
-  /** PENDING workflows of this executor whose names are not registered; left PENDING. */
-  readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
-}
-
 /** The typed handle of a workflow definition. */
 export type HandleOf<W> = WorkflowHandle<WorkflowOutput<W>, WorkflowChannels<W>>;
 
@@ -238,6 +230,8 @@ export interface Engine {
    */
   shutdown(): Promise<void>;
 }
+
+export type { LaunchReport };
 
 type EngineState = "created" | "launching" | "running" | "closing" | "closed";
 
@@ -343,9 +337,28 @@ export function createEngine(options: EngineOptions): Engine {
         run,
       }),
   });
+  const recovery = new Recovery({
+    runs,
+    store,
+    registry,
+    logger,
+    observers,
+    executorId,
+    appVersion,
+  });
+  const pickup = new Pickup({
+    runs,
+    recovery,
+    store,
+    wakeups,
+    logger,
+    executorId,
+    isRunning: () => state === "running",
+  });
   const background = new Background({
     store,
-    runs,
+    recovery,
+    pickup,
     logger,
     outage,
     executorId,
@@ -443,7 +456,7 @@ export function createEngine(options: EngineOptions): Engine {
         state = "created";
         throw error;
       }
-      const report = await runs.recover();
+      const report = await recovery.recover();
       background.start();
       for (const plugin of plugins) await plugin.start(pluginHost);
       return report;

@@ -10,7 +10,8 @@ import type { Logger } from "../logger.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { OutageMonitor } from "./outage.js";
 import { delay } from "./run-attempts.js";
-import type { RunSet } from "./run-set.js";
+import type { Pickup } from "./pickup.js";
+import type { Recovery } from "./recovery.js";
 
 /** Deleting finished workflows after a while. Off unless configured. */
 export interface RetentionOptions {
@@ -25,7 +26,10 @@ export interface RetentionOptions {
 /** What the loops need. */
 export interface BackgroundDeps {
   readonly store: WorkflowStore;
-  readonly runs: RunSet;
+  /** Takes over the workflows of executors whose lease expired. */
+  readonly recovery: Recovery;
+  /** Picks up what notifications missed. */
+  readonly pickup: Pickup;
   readonly logger: Logger;
   /** Where store outages are reported (once per outage, engine-wide). */
   readonly outage: OutageMonitor;
@@ -56,7 +60,7 @@ export class Background {
   start(): void {
     const { leaseMs, pollIntervalMs, retention } = this.deps;
     this.every(leaseMs / 3, () => this.keepLease(), 0.2);
-    this.every(pollIntervalMs, () => this.deps.runs.poll(), 0);
+    this.every(pollIntervalMs, () => this.deps.pickup.poll(), 0);
     if (retention) this.every(retention.intervalMs ?? 60_000, () => this.retain(retention), 0);
   }
 
@@ -79,7 +83,7 @@ export class Background {
     }
     // After our own outage every lease looks expired; give the others a lease to heartbeat.
     if (Date.now() - this.lastOutageAt < this.deps.leaseMs) return;
-    await this.deps.runs.takeOver();
+    await this.deps.recovery.takeOver();
   }
 
   private async retain(retention: RetentionOptions): Promise<void> {

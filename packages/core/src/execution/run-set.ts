@@ -1,25 +1,20 @@
 /**
- * The runs an engine has in flight, and how work reaches it: created here, recovered at launch,
- * taken over from executors that stopped heartbeating, or picked up later (a client start, a
- * resume, a fork assigned to this executor — announced by a store notification, or found by the
- * periodic poll that backs notifications up). It guarantees a workflow runs at most once in this
- * process, stops runs that were cancelled or taken over elsewhere, arms deadlines, and stops
- * everything at shutdown. The timers that drive it live in `background.ts`.
+ * The runs an engine has in flight: each workflow runs at most once in this process. A run is
+ * spawned here — for a workflow just created, recovered, taken over or picked up — with its
+ * deadline armed, and settled here when its body's outcome is recorded (or it stops early).
+ * Cancellation, loss of ownership and shutdown stop runs through it. Where the work comes from
+ * lives elsewhere: `recovery.ts` (launch and takeover) and `pickup.ts` (notifications, poll).
  */
 import { systemClock } from "../clock.js";
-import type { LaunchReport } from "../engine.js";
-import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RunCause, RunInfo } from "../observer.js";
 import { deserialize } from "../serialization.js";
-import type { RecoveryResult } from "../store/ownership-store.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
 import type { Execution, ExecutionHost } from "./execution.js";
-import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
 import type { Registry } from "./registry.js";
 import { runEndOf, runEndedEvent, runInfoOf } from "./run-events.js";
 import { delay } from "./run-attempts.js";
@@ -51,7 +46,6 @@ export interface RunSetDeps {
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
-const TAKEOVER_BATCH = 100;
 const ABANDON_WAIT_MS = 1_000;
 
 /** The in-flight runs of one engine. */
@@ -66,25 +60,6 @@ export class RunSet {
 
   constructor(deps: RunSetDeps) {
     this.deps = deps;
-    deps.wakeups.onNotification((notification) => {
-      if (notification.kind !== "status") return;
-      if (notification.status === "CANCELLED") this.cancel([notification.workflowId]);
-      else if (
-        notification.status === "PENDING" &&
-        notification.executorId === UNASSIGNED_EXECUTOR
-      ) {
-        void this.takeOver().catch((error: unknown) => {
-          deps.logger.warn("could not claim an unassigned workflow; the next poll retries", {
-            error,
-          });
-        });
-      } else if (
-        notification.status === "PENDING" &&
-        notification.executorId === deps.host.executorId
-      ) {
-        void this.pickUp(notification.workflowId);
-      }
-    });
   }
 
   /** Calls `listener` whenever a run here ends. */
@@ -139,33 +114,6 @@ export class RunSet {
     }
   }
 
-  /** At launch: claims this executor's unfinished workflows and runs them. */
-  async recover(): Promise<LaunchReport> {
-    const { store } = this.deps;
-    const report = await this.adopt(await store.claimRecoverable(this.claim()), "recovery");
-    if (!store.exclusive) return report;
-    // Only this process can open the store: every other executor in it is gone.
-    const taken = await this.takeOver({ ignoreLeases: true });
-    return {
-      recovered: [...report.recovered, ...taken.recovered],
-      deadLettered: [...report.deadLettered, ...taken.deadLettered],
-      unknown: [...report.unknown, ...taken.unknown],
-    };
-  }
-
-  /** Claims (and runs) workflows of executors whose lease expired or that stopped. */
-  async takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
-    const result = await this.deps.store.takeOver({
-      ...this.claim(),
-      limit: TAKEOVER_BATCH,
-      ignoreLeases: options.ignoreLeases ?? false,
-    });
-    if (result.recovered.length > 0) {
-      this.deps.logger.info(`took over ${result.recovered.length} workflows of stopped executors`);
-    }
-    return this.adopt(result, "takeover");
-  }
-
   /** Starts running `record` here. No-op if it already runs. */
   spawn(
     definition: WorkflowDefinition,
@@ -194,34 +142,48 @@ export class RunSet {
     for (const id of workflowIds) this.running.get(id)?.execution.cancel();
   }
 
+  /** The IDs of the runs in flight here. */
+  ids(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Whether `workflowId` runs here or is being created or loaded right now. */
+  busy(workflowId: string): boolean {
+    return this.running.has(workflowId) || this.starting.has(workflowId);
+  }
+
   /**
-   * The poll behind notifications: stops local runs that were cancelled or taken over elsewhere,
-   * and picks up PENDING workflows assigned to this executor that nothing runs.
+   * Whether a run of `workflowId` ended here within two polls: a poll that read it PENDING is
+   * stale, and a run that just ended (say, on a store error) is retried by the poll, not at once.
    */
-  async poll(): Promise<void> {
-    const { store, host } = this.deps;
-    if (this.running.size > 0) {
-      const ids = [...this.running.keys()];
-      for (const record of await store.listWorkflows({ workflowIds: ids, limit: ids.length })) {
-        const run = this.running.get(record.workflowId);
-        if (!run) continue;
-        if (record.status === "CANCELLED") run.execution.cancel();
-        else if (record.ownerEpoch > run.execution.fence.epoch) run.execution.lose();
-      }
-    }
-    const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
-    if ((await store.listWorkflows(unassigned)).length > 0) await this.takeOver();
-    const pending = await store.listWorkflows({
-      status: "PENDING",
-      executorId: host.executorId,
-      limit: 100,
-    });
+  endedRecently(workflowId: string): boolean {
+    const at = this.finishedAt.get(workflowId);
+    return at !== undefined && at >= Date.now() - 2 * this.deps.pollIntervalMs;
+  }
+
+  /** Forgets runs that ended longer ago than {@link endedRecently} looks. */
+  forgetOldEnds(): void {
     const staleBefore = Date.now() - 2 * this.deps.pollIntervalMs;
     for (const [id, at] of this.finishedAt) if (at < staleBefore) this.finishedAt.delete(id);
-    for (const record of pending) {
-      const id = record.workflowId;
-      if (this.finishedAt.has(id) || this.starting.has(id) || this.running.has(id)) continue;
-      await this.ensureRunning(record);
+  }
+
+  /** Stops the local runs that `records` (read just now) show cancelled or claimed by another. */
+  reconcile(records: readonly WorkflowRecord[]): void {
+    for (const record of records) {
+      const run = this.running.get(record.workflowId);
+      if (!run) continue;
+      if (record.status === "CANCELLED") run.execution.cancel();
+      else if (record.ownerEpoch > run.execution.fence.epoch) run.execution.lose();
+    }
+  }
+
+  /** Runs `work` while pickup leaves `workflowIds` alone (they are being created or loaded). */
+  async holding<T>(workflowIds: readonly string[], work: () => Promise<T>): Promise<T> {
+    for (const id of workflowIds) this.starting.add(id);
+    try {
+      return await work();
+    } finally {
+      for (const id of workflowIds) this.starting.delete(id);
     }
   }
 
@@ -240,57 +202,8 @@ export class RunSet {
     bound.abort();
   }
 
-  private claim() {
-    const { host, registry } = this.deps;
-    return {
-      executorId: host.executorId,
-      appVersion: host.appVersion,
-      names: registry.names,
-      maxRecoveryAttempts: registry.maxRecoveryAttempts(),
-    };
-  }
-
-  /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
-  private async adopt(claim: RecoveryResult, cause: RunCause): Promise<LaunchReport> {
-    const { store, registry, logger } = this.deps;
-    const ids = claim.recovered.map((r) => r.workflowId);
-    for (const id of ids) this.starting.add(id); // the poll must not start them meanwhile
-    try {
-      // Load every history before starting any run, so recovered parents find recovered children.
-      const histories = await Promise.all(ids.map((id) => store.listSteps(id)));
-      claim.recovered.forEach((record, i) => {
-        const definition = registry.get(record.name);
-        if (definition) this.spawnAfterPrevious(definition, record, histories[i] ?? [], cause);
-      });
-    } finally {
-      for (const id of ids) this.starting.delete(id);
-    }
-    for (const record of claim.deadLettered) {
-      this.deps.host.observers.emit({
-        type: "workflow.dead-lettered",
-        workflowId: record.workflowId,
-        workflowName: record.name,
-        recoveryAttempts: record.recoveryAttempts,
-        executorId: this.deps.host.executorId,
-      });
-    }
-    for (const { workflowId, name } of claim.unknown) {
-      logger.error(
-        `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
-        {
-          error: new WorkflowNotRegisteredError(name),
-        },
-      );
-    }
-    return {
-      recovered: claim.recovered.map((r) => r.workflowId),
-      deadLettered: claim.deadLettered.map((r) => r.workflowId),
-      unknown: claim.unknown,
-    };
-  }
-
-  /** Spawns `record`; a run of an older claim here is fenced off now, so it is stopped first. */
-  private spawnAfterPrevious(
+  /** Spawns a claimed `record`; a run of an older claim here is fenced off, so it stops first. */
+  spawnClaimed(
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
@@ -305,25 +218,6 @@ export class RunSet {
       .catch((error: unknown) => {
         this.deps.logger.error(`could not start workflow ${record.workflowId}`, { error });
       });
-  }
-
-  private async pickUp(workflowId: string): Promise<void> {
-    const busy = this.running.has(workflowId) || this.starting.has(workflowId);
-    // A run that just ended here (say, interrupted by a store error) is retried by the poll,
-    // not at once: an immediate retry could loop as fast as the store answers.
-    const justEnded =
-      (this.finishedAt.get(workflowId) ?? 0) > Date.now() - 2 * this.deps.pollIntervalMs;
-    if (busy || justEnded || !this.deps.isRunning()) return;
-    try {
-      const record = await this.deps.store.getWorkflow(workflowId);
-      if (record?.status === "PENDING" && record.executorId === this.deps.host.executorId) {
-        await this.ensureRunning(record);
-      }
-    } catch (error) {
-      this.deps.logger.warn(`could not pick up workflow ${workflowId}; the next poll retries`, {
-        error,
-      });
-    }
   }
 
   private settle(id: string, outcome: RunOutcome, info: RunInfo): RunOutcome {

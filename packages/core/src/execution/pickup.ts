@@ -1,0 +1,92 @@
+/**
+ * How work created elsewhere reaches a running engine: a client's start, a resume or a fork
+ * assigned to this executor, a workflow nobody was assigned (which any engine may claim), a
+ * cancellation. A store notification announces each at once; the periodic poll (driven by
+ * `background.ts`) finds whatever a notification missed, and stops local runs that were
+ * cancelled or taken over elsewhere. Runs themselves start in `run-set.ts`.
+ */
+import type { Logger } from "../logger.js";
+import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
+import type { StoreNotification } from "../store/messaging-store.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
+import type { Recovery } from "./recovery.js";
+import type { RunSet } from "./run-set.js";
+import type { Wakeups } from "./wakeups.js";
+
+/** What pickup needs from its engine. */
+export interface PickupDeps {
+  readonly runs: RunSet;
+  readonly recovery: Recovery;
+  readonly store: WorkflowStore;
+  readonly wakeups: Wakeups;
+  readonly logger: Logger;
+  readonly executorId: string;
+  isRunning(): boolean;
+}
+
+const PICKUP_BATCH = 100;
+
+/** Picks up work announced by notifications, and polls for what they missed. */
+export class Pickup {
+  private readonly deps: PickupDeps;
+
+  constructor(deps: PickupDeps) {
+    this.deps = deps;
+    deps.wakeups.onNotification((notification) => this.notified(notification));
+  }
+
+  /**
+   * The poll behind notifications: stops local runs that were cancelled or taken over elsewhere,
+   * and picks up PENDING workflows assigned to this executor that nothing runs.
+   */
+  async poll(): Promise<void> {
+    const { store, runs, recovery, executorId } = this.deps;
+    const ids = runs.ids();
+    if (ids.length > 0) {
+      runs.reconcile(await store.listWorkflows({ workflowIds: ids, limit: ids.length }));
+    }
+    const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
+    if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
+    const pending = await store.listWorkflows({
+      status: "PENDING",
+      executorId,
+      limit: PICKUP_BATCH,
+    });
+    runs.forgetOldEnds();
+    for (const record of pending) {
+      if (runs.endedRecently(record.workflowId) || runs.busy(record.workflowId)) continue;
+      await runs.ensureRunning(record);
+    }
+  }
+
+  private notified(notification: StoreNotification): void {
+    if (notification.kind !== "status") return;
+    const { runs, logger, executorId } = this.deps;
+    if (notification.status === "CANCELLED") runs.cancel([notification.workflowId]);
+    else if (notification.status !== "PENDING") return;
+    else if (notification.executorId === UNASSIGNED_EXECUTOR) {
+      void this.deps.recovery.takeOver().catch((error: unknown) => {
+        logger.warn("could not claim an unassigned workflow; the next poll retries", { error });
+      });
+    } else if (notification.executorId === executorId) {
+      void this.pickUp(notification.workflowId);
+    }
+  }
+
+  private async pickUp(workflowId: string): Promise<void> {
+    const { runs, store, executorId } = this.deps;
+    // A run that just ended here (say, interrupted by a store error) is retried by the poll,
+    // not at once: an immediate retry could loop as fast as the store answers.
+    if (runs.busy(workflowId) || runs.endedRecently(workflowId) || !this.deps.isRunning()) return;
+    try {
+      const record = await store.getWorkflow(workflowId);
+      if (record?.status === "PENDING" && record.executorId === executorId) {
+        await runs.ensureRunning(record);
+      }
+    } catch (error) {
+      this.deps.logger.warn(`could not pick up workflow ${workflowId}; the next poll retries`, {
+        error,
+      });
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * How unfinished workflows come back to life: at `launch()` an engine claims its own PENDING
+ * workflows (recovery); later, and from every engine, the lease loop claims those of executors
+ * that stopped heartbeating or were never assigned one (takeover). Both go through one claim in
+ * the store, which dead-letters workflows that keep crashing the process and fences the old
+ * owner off; this module runs what the claim handed over and reports the rest. It does not
+ * decide when to take over (the lease loop in `background.ts` and the pickup do).
+ */
+import { WorkflowNotRegisteredError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { RunCause } from "../observer.js";
+import type { RecoveryResult } from "../store/ownership-store.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
+import type { Observers } from "./observers.js";
+import type { Registry } from "./registry.js";
+import type { RunSet } from "./run-set.js";
+
+/** What `launch()` found. */
+export interface LaunchReport {
+  /** Workflows resumed from their last checkpoint. */
+  readonly recovered: readonly string[];
+  /** Workflows moved to `DEAD_LETTER` because they kept crashing the process. */
+  readonly deadLettered: readonly string[];
+  /** PENDING workflows of this executor whose names are not registered; left PENDING. */
+  readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
+}
+
+/** What recovery needs from its engine. */
+export interface RecoveryDeps {
+  readonly runs: RunSet;
+  readonly store: WorkflowStore;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly observers: Observers;
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+}
+
+const TAKEOVER_BATCH = 100;
+
+/** Claims unfinished workflows for this executor and runs them. */
+export class Recovery {
+  private readonly deps: RecoveryDeps;
+
+  constructor(deps: RecoveryDeps) {
+    this.deps = deps;
+  }
+
+  /** At launch: claims this executor's unfinished workflows and runs them. */
+  async recover(): Promise<LaunchReport> {
+    const { store } = this.deps;
+    const report = await this.adopt(await store.claimRecoverable(this.claim()), "recovery");
+    if (!store.exclusive) return report;
+    // Only this process can open the store: every other executor in it is gone.
+    const taken = await this.takeOver({ ignoreLeases: true });
+    return {
+      recovered: [...report.recovered, ...taken.recovered],
+      deadLettered: [...report.deadLettered, ...taken.deadLettered],
+      unknown: [...report.unknown, ...taken.unknown],
+    };
+  }
+
+  /** Claims (and runs) workflows of executors whose lease expired or that stopped. */
+  async takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
+    const result = await this.deps.store.takeOver({
+      ...this.claim(),
+      limit: TAKEOVER_BATCH,
+      ignoreLeases: options.ignoreLeases ?? false,
+    });
+    if (result.recovered.length > 0) {
+      this.deps.logger.info(`took over ${result.recovered.length} workflows of stopped executors`);
+    }
+    return this.adopt(result, "takeover");
+  }
+
+  private claim() {
+    const { executorId, appVersion, registry } = this.deps;
+    return {
+      executorId,
+      appVersion,
+      names: registry.names,
+      maxRecoveryAttempts: registry.maxRecoveryAttempts(),
+    };
+  }
+
+  /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
+  private async adopt(claim: RecoveryResult, cause: RunCause): Promise<LaunchReport> {
+    const { runs, store, registry } = this.deps;
+    const ids = claim.recovered.map((r) => r.workflowId);
+    // The poll must not start them meanwhile.
+    await runs.holding(ids, async () => {
+      // Load every history before starting any run, so recovered parents find recovered children.
+      const histories = await Promise.all(ids.map((id) => store.listSteps(id)));
+      claim.recovered.forEach((record, i) => {
+        const definition = registry.get(record.name);
+        if (definition) runs.spawnClaimed(definition, record, histories[i] ?? [], cause);
+      });
+    });
+    this.report(claim);
+    return {
+      recovered: claim.recovered.map((r) => r.workflowId),
+      deadLettered: claim.deadLettered.map((r) => r.workflowId),
+      unknown: claim.unknown,
+    };
+  }
+
+  private report(claim: RecoveryResult): void {
+    const { observers, logger, executorId } = this.deps;
+    for (const record of claim.deadLettered) {
+      observers.emit({
+        type: "workflow.dead-lettered",
+        workflowId: record.workflowId,
+        workflowName: record.name,
+        recoveryAttempts: record.recoveryAttempts,
+        executorId,
+      });
+    }
+    for (const { workflowId, name } of claim.unknown) {
+      logger.error(
+        `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
+        { error: new WorkflowNotRegisteredError(name) },
+      );
+    }
+  }
+}
