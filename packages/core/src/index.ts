@@ -51,15 +51,9 @@ export type {
   SchemaResult,
   SchemaIssue,
 } from "./schema.js";
-export {
-  createEngine,
-  type Engine,
-  type EngineOptions,
-  type StartOptions,
-  type ForkOptions,
-  type LaunchReport,
-  type HandleOf,
-} from "./engine.js";
+export { createEngine, type Engine, type HandleOf } from "./engine.js";
+export type { EngineOptions, StartOptions, ForkOptions } from "./engine-options.js";
+export type { LaunchReport } from "./execution/recovery.js";
 export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";

@@ -14,7 +14,7 @@ import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
-import type { Execution, ExecutionHost } from "./execution.js";
+import { Execution, type ExecutionHost } from "./execution.js";
 import type { Registry } from "./registry.js";
 import { runEndOf, runEndedEvent, runInfoOf } from "./run-events.js";
 import { delay } from "./run-attempts.js";
@@ -37,12 +37,6 @@ export interface RunSetDeps {
   readonly registry: Registry;
   readonly pollIntervalMs: number;
   isRunning(): boolean;
-  createExecution(
-    definition: WorkflowDefinition,
-    record: WorkflowRecord,
-    history: readonly StepRecord[],
-    run: RunInfo,
-  ): Execution;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -78,8 +72,8 @@ export class RunSet {
   async createAndRun(
     workflowId: string,
     definition: WorkflowDefinition,
-    write: () => Promise<CreateWorkflowResult>,
     options: { loadHistory: boolean },
+    write: () => Promise<CreateWorkflowResult>,
   ): Promise<CreateWorkflowResult> {
     this.starting.add(workflowId);
     try {
@@ -125,7 +119,15 @@ export class RunSet {
     if (this.running.has(id)) return;
     const { host } = this.deps;
     const info = runInfoOf(record, host.executorId, cause);
-    const execution = this.deps.createExecution(definition, record, history, info);
+    const execution = new Execution({
+      host,
+      workflowId: id,
+      definition,
+      history,
+      deadlineAt: record.deadlineAt,
+      ownerEpoch: record.ownerEpoch,
+      run: info,
+    });
     const input = deserialize(record.input);
     const recovered = cause === "recovery" || cause === "takeover";
     host.observers.emit({ type: recovered ? "workflow.recovered" : "workflow.started", run: info });

@@ -1,0 +1,89 @@
+/**
+ * The options of an engine and of its `start()` and `fork()`: what a caller configures. Defaults
+ * are applied and checked once, in `execution/engine-config.ts`.
+ */
+import type { Clock } from "./clock.js";
+import type { RetentionOptions } from "./execution/background.js";
+import type { Logger } from "./logger.js";
+import type { EngineObserver } from "./observer.js";
+import type { EnginePlugin } from "./plugin.js";
+import type { WorkflowStore } from "./store/workflow-store.js";
+import type { AnyWorkflow } from "./workflow.js";
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** Where checkpoints live: `createPgStore`, `createPgliteStore`, or the memory store. */
+  readonly store: WorkflowStore;
+  /** Every workflow this engine may start or recover, including children. */
+  readonly workflows: readonly AnyWorkflow[];
+  /**
+   * Who owns the workflows this engine starts. Unique per live process. Default: generated
+   * (`<host>-<pid>-<random>`). Configure a stable ID (a pod or host name) and a restarted engine
+   * resumes its own workflows at once at `launch()`, without waiting for its old lease to expire.
+   */
+  readonly executorId?: string;
+  /**
+   * The application version this process runs (a git SHA, a release tag). Workflows record it;
+   * recovery and takeover run only workflows of this version, of none, or of a version no live
+   * executor runs (see docs/versioning.md). Default: unset — every workflow is compatible.
+   */
+  readonly appVersion?: string;
+  /**
+   * How long this engine's heartbeat stays valid. It heartbeats every third of it; when it stops
+   * for longer, other engines take its workflows over. Default 30,000 ms.
+   */
+  readonly leaseMs?: number;
+  /** Delete finished workflows after a while, in the background. Default: keep everything. */
+  readonly retention?: RetentionOptions;
+  /** What runs alongside the engine, such as `@cairn/queue`'s queues and schedules. */
+  readonly plugins?: readonly EnginePlugin[];
+  /**
+   * Where Cairn reports. Default: warnings and errors to the console. Lifecycle events (a
+   * workflow started, finished, failed, recovered; a step retried) are logged at `info`.
+   */
+  readonly logger?: Logger;
+  /**
+   * Code that watches workflows run: tracing and metrics (`otelObserver()` from `@cairn/otel`),
+   * lifecycle events (`{ onEvent(event) { ... } }`). Called in order. Default: none.
+   */
+  readonly observers?: readonly EngineObserver[];
+  /**
+   * How long `shutdown()` lets running steps finish before aborting them. Default 10,000 ms.
+   * Shutdown resolves at most 4,000 ms after this, even when the database is unreachable.
+   */
+  readonly shutdownGraceMs?: number;
+  /**
+   * The polling fallback: how often waits re-read the store and the engine looks for work and
+   * cancellations it was not notified of. Default 1,000 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * Durable time: sleeps, timeouts, deadlines and retry backoff. Default: the real clock. Tests
+   * pass `createVirtualClock()` from `@cairn/core/testing` and advance it by hand.
+   */
+  readonly clock?: Clock;
+}
+
+/** Options of `engine.start()` and `engine.run()`. */
+export interface StartOptions {
+  /** The workflow ID; starting an ID that exists returns that workflow. Default: a random UUID. */
+  readonly id?: string;
+  /** Cancel the workflow (and its children) if it has not finished this long after starting. */
+  readonly timeoutMs?: number;
+  /**
+   * Start inside your own open transaction on the store's database (postgres.js
+   * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
+   * commits, and this engine starts running it when the commit's notification arrives (or at its
+   * next poll). The input is validated before anything is written. `run()` refuses it: the result
+   * cannot come before your commit. See docs/outbox.md.
+   */
+  readonly tx?: unknown;
+}
+
+/** Options of `engine.fork()`. */
+export interface ForkOptions {
+  /** The position from which the fork runs again; checkpoints before it are copied. */
+  readonly fromStep: number;
+  /** The fork's workflow ID. Default: a random UUID. */
+  readonly id?: string;
+}

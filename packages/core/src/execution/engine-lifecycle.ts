@@ -1,0 +1,65 @@
+/**
+ * An engine's two transitions. `launch`: migrate the store, heartbeat (alive before claiming
+ * anything), listen for notifications, recover this executor's workflows, start the background
+ * loops, then the plugins. `shutdown`: stop the plugins and the runs within one grace period,
+ * release the lease and the listener, close the store — bounded even when the database is gone.
+ */
+import { InvalidOptionError, EngineClosedError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { EnginePlugin, EnginePluginHost } from "../plugin.js";
+import type { EngineParts } from "./engine-parts.js";
+import type { LaunchReport } from "./recovery.js";
+import { SHUTDOWN_MARGIN_MS, SHUTDOWN_PHASE_MS, settleWithin } from "./shutdown-bounds.js";
+
+/** `engine.launch()`. */
+export async function launchEngine(
+  parts: EngineParts,
+  pluginHost: EnginePluginHost,
+): Promise<LaunchReport> {
+  const { state, config, background, wakeups, recovery } = parts;
+  if (state.phase !== "created") {
+    throw new InvalidOptionError("launch", `the engine is already ${state.phase}`);
+  }
+  state.phase = "launching";
+  try {
+    await config.store.migrate();
+    await background.heartbeat(); // alive before claiming anything
+    await wakeups.start();
+    state.phase = "running";
+  } catch (error) {
+    state.phase = "created";
+    throw error;
+  }
+  const report = await recovery.recover();
+  background.start();
+  for (const plugin of config.plugins) await plugin.start(pluginHost);
+  return report;
+}
+
+/** `engine.shutdown()`. */
+export async function shutdownEngine(parts: EngineParts): Promise<void> {
+  const { state, config, closing, runs, background, wakeups } = parts;
+  const { logger, shutdownGraceMs } = config;
+  if (state.closing) return;
+  state.phase = "closing";
+  closing.abort(new EngineClosedError("shutdown"));
+  // Bounded even when the store is unreachable: grace + SHUTDOWN_MARGIN_MS at most. Plugins
+  // (a queue draining its runs) and the engine's own runs share one grace period.
+  const graceEnd = Date.now() + shutdownGraceMs;
+  const stopping = stopPlugins(config.plugins, logger);
+  await settleWithin(stopping, shutdownGraceMs, "stopping plugins", logger);
+  await runs.stopAll(Math.max(0, graceEnd - Date.now()));
+  const released = Promise.all([background.stop(), wakeups.stop()]);
+  await settleWithin(released, SHUTDOWN_PHASE_MS, "releasing the lease", logger);
+  state.phase = "closed";
+  const left = graceEnd + SHUTDOWN_MARGIN_MS - Date.now();
+  await settleWithin(config.store.close(), left, "closing the store", logger);
+}
+
+async function stopPlugins(plugins: readonly EnginePlugin[], logger: Logger): Promise<void> {
+  for (const plugin of plugins) {
+    await plugin.stop().catch((error: unknown) => {
+      logger.warn(`plugin ${plugin.kind} failed to stop`, { error });
+    });
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * What one engine is made of, built once by `createEngine` from its resolved options: the
+ * registry of workflows, the wake-ups and observers, the set of runs, the start path, recovery
+ * and pickup, the background loops, and the outside operations it shares with the client. Each
+ * part takes the others it needs explicitly; nothing here runs until `launch()`.
+ */
+import type { WorkflowHandle } from "../handle.js";
+import type { WorkflowDefinition } from "../workflow.js";
+import { Background } from "./background.js";
+import type { EngineConfig } from "./engine-config.js";
+import { EngineState } from "./engine-state.js";
+import type { ExecutionHost } from "./execution.js";
+import { createHandle, type HandleSource } from "./handles.js";
+import { Observers } from "./observers.js";
+import { createOperator, type Operator } from "./operator.js";
+import { OutageMonitor } from "./outage.js";
+import { Pickup } from "./pickup.js";
+import { receiverChannels } from "./receiver-channels.js";
+import { Recovery } from "./recovery.js";
+import { Registry } from "./registry.js";
+import { RunSet } from "./run-set.js";
+import { StartPath } from "./start-path.js";
+import { Wakeups } from "./wakeups.js";
+
+/** The parts of one engine. */
+export interface EngineParts {
+  readonly config: EngineConfig;
+  readonly state: EngineState;
+  /** Aborted when shutdown begins: outside waits end. */
+  readonly closing: AbortController;
+  readonly registry: Registry;
+  readonly observers: Observers;
+  readonly wakeups: Wakeups;
+  readonly operator: Operator;
+  readonly handleSource: HandleSource;
+  readonly runs: RunSet;
+  readonly starts: StartPath;
+  readonly recovery: Recovery;
+  readonly background: Background;
+  /** A handle on a workflow, typed and validating when given its definition. */
+  readonly handle: (workflowId: string, definition?: WorkflowDefinition) => WorkflowHandle<unknown>;
+}
+
+/** Builds the parts of an engine; nothing starts yet. */
+export function assembleEngine(config: EngineConfig): EngineParts {
+  const { store, executorId, appVersion, logger, clock, pollIntervalMs } = config;
+  const state = new EngineState();
+  const isRunning = () => state.running;
+  const closing = new AbortController();
+  const registry = new Registry(config.workflows);
+  const receivers = receiverChannels(registry);
+  const observers = new Observers(config.observers, logger);
+  const outage = new OutageMonitor(executorId, (event) => observers.emit(event));
+  const wakeups = new Wakeups(store, logger, pollIntervalMs, clock);
+
+  const operator = createOperator({
+    store,
+    clock,
+    wakeups,
+    receivers,
+    closeSignal: closing.signal,
+    assertOpen: (operation) => state.assertRunning(operation),
+    onCancelled: (ids) => runs.cancel(ids),
+  });
+  const handleSource: HandleSource = {
+    store,
+    wakeups,
+    operator,
+    localRun: (id) => runs.get(id)?.done,
+    assertOpen: () => state.assertNotClosing("result"),
+  };
+  const handle = (workflowId: string, definition?: WorkflowDefinition) =>
+    createHandle(workflowId, handleSource, definition?.channels);
+
+  const host: ExecutionHost = {
+    store,
+    receivers,
+    logger,
+    replayOnly: config.replayOnly,
+    clock,
+    wakeups,
+    executorId,
+    appVersion,
+    observers,
+    outage,
+    startChild: (child) => starts.startChild(child),
+    handle,
+  };
+  const runs = new RunSet({ host, store, logger, wakeups, registry, pollIntervalMs, isRunning });
+  const starts = new StartPath({
+    store,
+    registry,
+    runs,
+    state,
+    clock,
+    observers,
+    executorId,
+    appVersion,
+  });
+  const recovery = new Recovery({
+    runs,
+    store,
+    registry,
+    logger,
+    observers,
+    executorId,
+    appVersion,
+  });
+  const pickup = new Pickup({ runs, recovery, store, wakeups, logger, executorId, isRunning });
+  const background = new Background({
+    store,
+    recovery,
+    pickup,
+    logger,
+    outage,
+    executorId,
+    appVersion,
+    leaseMs: config.leaseMs,
+    pollIntervalMs,
+    retention: config.retention,
+  });
+  return {
+    config,
+    state,
+    closing,
+    registry,
+    observers,
+    wakeups,
+    operator,
+    handleSource,
+    runs,
+    starts,
+    recovery,
+    background,
+    handle,
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * What an engine hands its plugins (`EnginePluginHost`): its identity, store and clock, input
+ * validation as a start does it, and a way to run the workflows a plugin assigned to it.
+ */
+import type { EnginePluginHost } from "../plugin.js";
+import type { EngineParts } from "./engine-parts.js";
+
+/** The host an engine's plugins get at `launch()`. */
+export function createPluginHost(parts: EngineParts): EnginePluginHost {
+  const { config, state, registry, observers, runs, starts, wakeups } = parts;
+  return {
+    clock: config.clock,
+    executorId: config.executorId,
+    appVersion: config.appVersion,
+    store: config.store,
+    logger: config.logger,
+    isRunning: () => state.running,
+    isRegistered: (name) => registry.get(name) !== undefined,
+    prepareInput: (workflow, input) => starts.prepareInput(workflow, input),
+    traceContext: () => observers.carrier(undefined),
+    run: (records) => starts.run(records),
+    onRunEnded: (listener) => runs.onRunEnded(listener),
+    onNotification: (listener) => wakeups.onNotification(listener),
+    handle: (workflowId, workflow) =>
+      parts.handle(
+        workflowId,
+        workflow === undefined ? undefined : registry.definitionOf(workflow),
+      ),
+  };
+}

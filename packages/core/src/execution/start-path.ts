@@ -1,0 +1,184 @@
+/**
+ * The one way a workflow comes into being in an engine: validate the input against the
+ * workflow's schema, serialize it, create the row (one round trip, no read), and spawn the run
+ * here if the row is new. `engine.start`, a child's start (`ctx.start`, `await child(ctx, …)`),
+ * `engine.fork` and `engine.resume` go through it, and plugins validate their input with
+ * {@link StartPath.prepareInput}. A start inside the caller's transaction only creates the row:
+ * the run is picked up when the commit's notification arrives.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { toMs } from "../duration.js";
+import type { ForkOptions, StartOptions } from "../engine-options.js";
+import {
+  InvalidOptionError,
+  WorkflowConflictError,
+  WorkflowNotFoundError,
+  WorkflowNotRegisteredError,
+} from "../errors.js";
+import type { TraceCarrier } from "../observer.js";
+import type { SerializedValue, WorkflowRecord } from "../store/records.js";
+import type { CreateWorkflowResult } from "../store/running-store.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
+import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
+import { assertWorkflowId } from "../workflow-id.js";
+import type { EngineState } from "./engine-state.js";
+import type { Observers } from "./observers.js";
+import type { Registry } from "./registry.js";
+import type { RunSet } from "./run-set.js";
+
+/** What the start path needs from its engine. */
+export interface StartPathDeps {
+  readonly store: WorkflowStore;
+  readonly registry: Registry;
+  readonly runs: RunSet;
+  readonly state: EngineState;
+  readonly clock: Clock;
+  readonly observers: Observers;
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+}
+
+/** A child workflow to start, as a parent's run asks for it. */
+export interface ChildStart {
+  readonly definition: WorkflowDefinition;
+  readonly input: unknown;
+  readonly workflowId: string;
+  readonly parentWorkflowId: string;
+  readonly deadlineAt: number | undefined;
+  readonly traceContext: TraceCarrier | undefined;
+}
+
+/** A workflow the start path created (or found), and its definition. */
+export interface Started {
+  readonly workflowId: string;
+  readonly definition: WorkflowDefinition | undefined;
+}
+
+/** Where the row of a new workflow is written. */
+interface CreateRequest {
+  readonly definition: WorkflowDefinition;
+  readonly input: unknown;
+  readonly workflowId: string;
+  readonly parentWorkflowId?: string;
+  readonly deadlineAt: number | undefined;
+  readonly traceContext: TraceCarrier | undefined;
+  /** The caller's open transaction: create only, announced at its commit. */
+  readonly tx?: unknown;
+}
+
+/** Starts, forks and resumes workflows in one engine. */
+export class StartPath {
+  private readonly deps: StartPathDeps;
+
+  constructor(deps: StartPathDeps) {
+    this.deps = deps;
+  }
+
+  /** `engine.start`: a new workflow (or the existing one of this ID), running here if new. */
+  async start(workflow: AnyWorkflow, input: unknown, options?: StartOptions): Promise<Started> {
+    const { state, registry, clock, observers } = this.deps;
+    state.assertRunning("start");
+    const definition = registry.definitionOf(workflow);
+    const workflowId = options?.id === undefined ? randomUUID() : assertWorkflowId(options.id);
+    const deadlineAt =
+      options?.timeoutMs === undefined
+        ? undefined
+        : clock.now() + toMs(options.timeoutMs, "timeoutMs");
+    const traceContext = observers.carrier(undefined);
+    await this.create({ definition, input, workflowId, deadlineAt, traceContext, tx: options?.tx });
+    return { workflowId, definition };
+  }
+
+  /** A child's start, from its parent's run: created (or found), and run here if new. */
+  async startChild(child: ChildStart): Promise<void> {
+    this.deps.state.assertRunning("start");
+    await this.create({ ...child, definition: this.deps.registry.definitionOf(child.definition) });
+  }
+
+  /** `engine.fork`: a copy of `workflowId` that keeps its checkpoints before `fromStep`. */
+  async fork(workflowId: string, options: ForkOptions): Promise<Started> {
+    const { state, store, registry, runs, executorId } = this.deps;
+    state.assertRunning("fork");
+    const fromPosition = checkForkPosition(options.fromStep);
+    const source = await store.getWorkflow(workflowId);
+    if (!source) throw new WorkflowNotFoundError(workflowId);
+    const definition = registry.get(source.name);
+    if (!definition) throw new WorkflowNotRegisteredError(source.name);
+    const newId = options.id === undefined ? randomUUID() : assertWorkflowId(options.id);
+    const forked = await runs.createAndRun(newId, definition, { loadHistory: true }, async () => {
+      const result = await store.forkWorkflow({
+        sourceId: workflowId,
+        newId,
+        fromPosition,
+        executorId,
+      });
+      if (!result) throw new WorkflowNotFoundError(workflowId);
+      return result;
+    });
+    assertSameName(newId, forked, source.name);
+    return { workflowId: newId, definition };
+  }
+
+  /** `engine.resume`: PENDING again, owned and run here. */
+  async resume(workflowId: string): Promise<Started> {
+    const { state, store, registry, runs, executorId } = this.deps;
+    state.assertRunning("resume");
+    const record = await store.resumeWorkflow(workflowId, executorId);
+    if (!record) throw new WorkflowNotFoundError(workflowId);
+    if (record.status === "PENDING" && record.executorId === executorId) {
+      await runs.ensureRunning(record);
+    }
+    return { workflowId, definition: registry.get(record.name) };
+  }
+
+  /** Validates and serializes a plugin's input, as a start does. */
+  prepareInput(workflow: AnyWorkflow, input: unknown): Promise<SerializedValue> {
+    const { registry } = this.deps;
+    return registry.serializeInput(registry.definitionOf(workflow), input);
+  }
+
+  /** Runs PENDING workflows a plugin assigned to this executor. */
+  async run(records: readonly WorkflowRecord[]): Promise<void> {
+    await Promise.all(records.map((record) => this.deps.runs.ensureRunning(record)));
+  }
+
+  /** Validate → serialize → create → spawn. */
+  private async create(request: CreateRequest): Promise<void> {
+    const { store, registry, runs, executorId, appVersion } = this.deps;
+    const { definition, workflowId, tx } = request;
+    const row = {
+      workflowId,
+      name: definition.name,
+      input: await registry.serializeInput(definition, request.input),
+      executorId,
+      appVersion,
+      ...(request.parentWorkflowId === undefined
+        ? {}
+        : { parentWorkflowId: request.parentWorkflowId }),
+      deadlineAt: request.deadlineAt,
+      traceContext: request.traceContext,
+    };
+    const result =
+      tx === undefined
+        ? await runs.createAndRun(workflowId, definition, { loadHistory: false }, () =>
+            store.createWorkflow(row),
+          )
+        : await store.createWorkflow({ ...row, notify: true }, { tx });
+    assertSameName(workflowId, result, definition.name);
+  }
+}
+
+/** A create that found an existing workflow of another name is a conflict. */
+function assertSameName(workflowId: string, result: CreateWorkflowResult, name: string): void {
+  if (!result.created && result.workflow.name !== name) {
+    throw new WorkflowConflictError(workflowId, result.workflow.name, name);
+  }
+}
+
+function checkForkPosition(fromStep: number): number {
+  if (!Number.isInteger(fromStep) || fromStep < 0) {
+    throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
+  }
+  return fromStep;
+}
