@@ -6,7 +6,12 @@
  * migrated fails with one clear line instead of a SQL error. It never migrates on its own.
  */
 import { createClient, type Client, type Logger } from "@cairn/core";
-import { createPgStore, createPgliteStore, type PgStore } from "@cairn/pg-store";
+import {
+  cairnClientOptions,
+  createPgStore,
+  createPgliteStore,
+  type PgStore,
+} from "@cairn/pg-store";
 import { createPgInspector, type PgInspector, type SchemaStatus } from "@cairn/pg-store/inspect";
 import { createPgQueueStore } from "@cairn/pg-store/queue";
 import type { QueueStore } from "@cairn/queue";
@@ -100,6 +105,7 @@ function openStore(options: ConnectionOptions): OpenStore {
   }
   const target = redact(parseUrl(url));
   const sql = postgres(url, {
+    ...cairnClientOptions,
     max: 4,
     connect_timeout: 10,
     onnotice: () => {},

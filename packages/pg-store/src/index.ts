@@ -3,6 +3,7 @@
  * This barrel is the package's whole public surface.
  */
 export { createPgStore, type PgStoreOptions } from "./pg-store.js";
+export { cairnClientOptions } from "./executors/array-types.js";
 export { createPgliteStore, type PgliteStoreOptions } from "./pglite-store.js";
 export type { PgStore } from "./sql-store.js";
 export {

@@ -3,6 +3,7 @@
  * borrows the client and hands it to the shared SQL store. Nothing connects until the first call.
  */
 import postgres from "postgres";
+import { cairnClientOptions, type storeArrayTypes } from "./executors/array-types.js";
 import { closableSockets, type ClosableSockets } from "./executors/closable-sockets.js";
 import { postgresExecutor, isConnectionError } from "./executors/postgres-executor.js";
 import { schemaNames } from "./schema-names.js";
@@ -70,7 +71,7 @@ function openClient(
   sockets: ClosableSockets,
 ): postgres.Sql {
   // `socket` is a documented postgres.js option that its type definitions leave out.
-  const settings: postgres.Options<Record<string, postgres.PostgresType>> & {
+  const settings: postgres.Options<typeof storeArrayTypes> & {
     socket: ClosableSockets["socket"];
   } = {
     socket: sockets.socket, // so close() can stop a reconnect postgres.js would still make
@@ -78,6 +79,9 @@ function openClient(
     onnotice: () => {}, // migrations are written to raise none; never print to the app's stdout
     connection: { application_name: "cairn" },
     backoff: reconnectDelaySeconds, // inherited by the LISTEN connection
+    // No type query on each new connection: a connection lost during it became an unhandled
+    // rejection that ended the process (see executors/array-types.ts).
+    ...cairnClientOptions,
   };
   return url === undefined ? postgres(settings) : postgres(url, settings);
 }

@@ -98,6 +98,25 @@ describe.skipIf(!databaseUrl)("the database goes away and comes back", () => {
     await proxy.restore(); // the database comes back: nothing may reconnect now
     await expect(child.exited).resolves.toEqual({ code: 0, signal: null });
   });
+
+  it("loses a connection during its very first query without an unhandled rejection", async () => {
+    // A Postgres restart can break a connection the moment it opened. postgres.js's type query on
+    // a new connection left that failure as an unhandled rejection, which ends a Node process.
+    proxy = await startTcpProxy(databaseUrl ?? "", { breakFirstQueries: 1 });
+    schema = freshSchema(admin).schema;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    cleanups.push(() => process.off("unhandledRejection", record));
+    const store = createPgStore({ url: proxy.url, schema, max: 1 });
+    cleanups.push(() => store.close());
+    // The first connection breaks at its first query; the call may fail with it, a retry may not.
+    await store.migrate().catch(() => undefined);
+    await store.migrate();
+    await new Promise((resolve) => setImmediate(resolve)); // any rejection left has been reported
+    expect(proxy.broken).toBe(1);
+    expect(unhandled).toEqual([]);
+  });
 });
 
 function startWorker(url: string, schema: string) {
