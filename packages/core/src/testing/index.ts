@@ -10,6 +10,10 @@ export {
   type MemoryStore,
   type MemoryStoreOptions,
   type StoreMethod,
+  type MemoryTables,
+  type MemoryTablesExtension,
+  type StoredWorkflow,
+  type StoredExecutor,
 } from "./memory-store.js";
 export { createVirtualClock, type VirtualClock } from "./virtual-clock.js";
 export { createCrashTest, type CrashTest, type CrashTestOptions } from "./crash-test.js";

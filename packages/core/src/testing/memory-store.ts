@@ -14,7 +14,13 @@ import { memoryOwnership } from "./memory/ownership.js";
 import { memoryRunning } from "./memory/running.js";
 import { MemoryTables, type StoreMethod } from "./memory/tables.js";
 
-export type { StoreMethod } from "./memory/tables.js";
+export type {
+  StoreMethod,
+  MemoryTables,
+  MemoryTablesExtension,
+  StoredWorkflow,
+  StoredExecutor,
+} from "./memory/tables.js";
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -26,6 +32,13 @@ export interface MemoryStoreOptions {
 export interface MemoryStore extends WorkflowStore {
   /** How many calls each method received: lets tests assert the engine's write pattern. */
   readonly calls: Readonly<Record<StoreMethod, number>>;
+  /**
+   * The seam for stores that live beside this one on the same rows, as `PgStore.connection` is
+   * for the SQL store: `createMemoryQueueStore` of `@cairn/queue/testing` reads and writes the
+   * workflows of queued work here and registers its queue items as an extension. Not a second
+   * way to write workflows: tests use the store's methods.
+   */
+  readonly tables: MemoryTables;
 }
 
 /** Creates an empty in-memory store. */
@@ -33,6 +46,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const tables = new MemoryTables(options.now ?? Date.now);
   return {
     calls: tables.calls,
+    tables,
     ...memoryRunning(tables),
     ...memoryMessaging(tables),
     ...memoryOwnership(tables),

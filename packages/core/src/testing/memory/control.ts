@@ -1,5 +1,9 @@
-/** The control role of the memory store: cancel (with descendants), resume, fork, delete. */
+/**
+ * The control role of the memory store: cancel (with descendants), resume (a queued workflow back
+ * into its queue), fork, delete.
+ */
 import type { ControlStore } from "../../store/control-store.js";
+import { QUEUED_EXECUTOR } from "../../store/executor-ids.js";
 import type { WorkflowStatus } from "../../store/records.js";
 import { FINAL_STATUSES, type MemoryTables } from "./tables.js";
 
@@ -39,9 +43,11 @@ export function memoryControl(t: MemoryTables): ControlStore {
       const stored = t.workflows.get(workflowId);
       if (!stored || !resumable.includes(stored.record.status)) return stored?.record;
       stored.recoveryProgress = dropTrailingErrors(t, workflowId);
+      // A queued workflow waits in its queue again, so the queue's limits apply to its rerun.
+      const queued = t.extensions.some((e) => e.resumes(workflowId));
       const record = t.update(stored, {
-        status: "PENDING",
-        executorId,
+        status: queued ? "ENQUEUED" : "PENDING",
+        executorId: queued ? QUEUED_EXECUTOR : executorId,
         ownerEpoch: stored.record.ownerEpoch + 1,
         output: undefined,
         error: undefined,

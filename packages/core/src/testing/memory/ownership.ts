@@ -52,7 +52,7 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
         const { record } = stored;
         if (result.recovered.length + result.deadLettered.length >= claim.limit) break;
         if (record.status !== "PENDING" || record.executorId === claim.executorId) continue;
-        if (!gone(record.executorId)) continue;
+        if (!gone(record.executorId) || t.heldElsewhere(record.workflowId)) continue;
         if (!claim.names.includes(record.name)) {
           const { workflowId, name } = record;
           (result.unknown as Unknown).push({ workflowId, name });

@@ -55,6 +55,23 @@ export interface StoredStreamEntry {
   readonly closed: boolean;
 }
 
+/**
+ * Rows another store keeps beside these tables, and the rules of this store that must see them
+ * — as the SQL store's statements see `queue_items`. The memory queue store of
+ * `@cairn/queue/testing` registers one through `MemoryStore.tables`; nothing else should.
+ */
+export interface MemoryTablesExtension {
+  /** Whether `workflowId` holds a row here: takeover leaves it (its owner puts it back itself). */
+  holds(workflowId: string): boolean;
+  /**
+   * A resume of `workflowId`: true when it goes back to wait here, so the store makes it
+   * `ENQUEUED` (owned by no executor) instead of `PENDING`.
+   */
+  resumes(workflowId: string): boolean;
+  /** The workflow was deleted (retention, `deleteWorkflows`): its rows go with it. */
+  deleted(workflowId: string): void;
+}
+
 /** The methods of a store (what `calls` counts). */
 export type StoreMethod = Exclude<keyof WorkflowStore, "exclusive">;
 
@@ -103,6 +120,8 @@ export class MemoryTables {
     StoreMethod,
     number
   >;
+  /** Stores kept beside this one (see {@link MemoryTablesExtension}). */
+  readonly extensions: MemoryTablesExtension[] = [];
   messageSeq = 0;
   closed = false;
 
@@ -149,9 +168,15 @@ export class MemoryTables {
     return true;
   }
 
+  /** Whether a store kept beside this one holds `workflowId` (a queue item). */
+  heldElsewhere(workflowId: string): boolean {
+    return this.extensions.some((e) => e.holds(workflowId));
+  }
+
   /** Removes a workflow with its steps, the messages sent to it, its events and streams. */
   deleteWorkflow(workflowId: string): void {
     this.workflows.delete(workflowId);
+    for (const extension of this.extensions) extension.deleted(workflowId);
     this.steps.delete(workflowId);
     for (const [id, m] of this.messages)
       if (m.destinationId === workflowId) this.messages.delete(id);
