@@ -85,6 +85,12 @@ export interface ClaimRequest {
   readonly partitioned: boolean;
   /** At most this many, whatever the limits allow. */
   readonly max: number;
+  /**
+   * A workflow put back in the queue because its executor is gone counts as a recovery, as in
+   * core's takeover: past its name's limit here without progress (no new checkpoint since its
+   * previous recovery) it moves to `DEAD_LETTER` instead. A name not listed has no limit.
+   */
+  readonly maxRecoveryAttempts?: Readonly<Record<string, number>> | undefined;
 }
 
 /** What a claim got. */
@@ -93,6 +99,8 @@ export interface ClaimResult {
   readonly claimed: readonly WorkflowRecord[];
   /** Items of executors that are gone, put back in the queue by this claim. */
   readonly requeued: number;
+  /** Workflows of executors that are gone, moved to `DEAD_LETTER` by this claim. */
+  readonly deadLettered: readonly WorkflowRecord[];
   /**
    * When the queue is worth claiming again though nothing notifies it: the next delayed item
    * becomes available, or a rate-limit slot frees up. Milliseconds from now; absent: not known.
@@ -186,7 +194,8 @@ export interface QueueStore {
   /**
    * Moves up to `request.max` enqueued workflows to `PENDING`, owned by the claimer, never
    * exceeding the queue's limits however many executors claim at once. Also puts back in the
-   * queue the items of executors that are gone. One transaction.
+   * queue the items of executors that are gone, counting each as a recovery attempt (reset to 1
+   * after progress) and dead-lettering those past `request.maxRecoveryAttempts`. One transaction.
    */
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**

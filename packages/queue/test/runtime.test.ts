@@ -68,6 +68,7 @@ function fakeStore(backlog: Record<string, number>) {
       return Promise.resolve({
         claimed: Array.from({ length: n }, () => record(`${request.queueName}-${next++}`)),
         requeued: 0,
+        deadLettered: [],
       });
     },
   };

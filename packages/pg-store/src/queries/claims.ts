@@ -109,9 +109,14 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
   };
 }
 
-/** Per-name recovery limits as two arrays; a limit that is not a finite count means none. */
-function limitsOf(claim: RecoveryClaim): [string[], number[]] {
-  const limits = Object.entries(claim.maxRecoveryAttempts).filter(([, n]) => Number.isFinite(n));
+/**
+ * Per-name recovery limits as two arrays (names, limits) for `unnest`; a limit that is not a
+ * finite count means none. Shared with the queue claim, which counts recoveries the same way.
+ */
+export function recoveryLimitParams(
+  maxRecoveryAttempts: Readonly<Record<string, number>>,
+): [string[], number[]] {
+  const limits = Object.entries(maxRecoveryAttempts).filter(([, n]) => Number.isFinite(n));
   return [
     limits.map(([name]) => name),
     limits.map(([, n]) => Math.max(-1, Math.min(2 ** 31 - 1, Math.floor(n)))), // int4 holds all
@@ -124,7 +129,7 @@ export async function claimWorkflows(
   q: ClaimStatements,
   claim: RecoveryClaim,
 ): Promise<WorkflowRecord[]> {
-  const [names, limits] = limitsOf(claim);
+  const [names, limits] = recoveryLimitParams(claim.maxRecoveryAttempts);
   const rows = await db.query<WorkflowRow>(q.claim, [
     claim.executorId,
     claim.names,
@@ -159,7 +164,7 @@ export async function takeOverWorkflows(
   q: ClaimStatements,
   claim: TakeoverClaim,
 ): Promise<WorkflowRecord[]> {
-  const [names, limits] = limitsOf(claim);
+  const [names, limits] = recoveryLimitParams(claim.maxRecoveryAttempts);
   const rows = await db.query<WorkflowRow>(q.takeOver, [
     claim.executorId,
     claim.names,

@@ -10,8 +10,11 @@
  * statement:
  *
  * 1. items of executors that are gone (stopped, past their lease, unknown) go back to the queue,
- *    their workflows fenced off (owner epoch + 1);
- * 2. items whose workflow finished and whose start left the rate window are deleted;
+ *    their workflows fenced off (owner epoch + 1) and the put-back counted as a recovery as in
+ *    core's takeover (reset to 1 after progress): past its name's limit, a workflow moves to
+ *    DEAD_LETTER instead, so a crash loop ends;
+ * 2. items whose workflow finished and whose start left the rate window are deleted (the
+ *    workflow row keeps its queue, partition and priority, for a resume);
  * 3. per partition ('' when the queue is not partitioned): running = started items whose
  *    workflow is PENDING; starts in the rate window; room = the tightest limit left;
  * 4. the heads of the waiting items of each partition with room, in priority then FIFO order,
@@ -25,6 +28,7 @@ import type { ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
+import { recoveryLimitParams } from "./claims.js";
 import { NOW_MS } from "./now-ms.js";
 
 export type QueueClaimStatements = ReturnType<typeof queueClaimStatements>;
@@ -42,13 +46,14 @@ export function queueLockKey(schema: string, queueName: string): number {
 }
 
 /** The SQL text of the claim statements for one schema. */
-export function queueClaimStatements({ quoted, workflows, executors }: SchemaNames) {
+export function queueClaimStatements({ quoted, workflows, steps, executors }: SchemaNames) {
   const items = `${quoted}.queue_items`;
   return {
     lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int)`,
     // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
     // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
-    // executor is gone (PGlite), $11 total concurrency (all partitions). Nulls: no such limit.
+    // executor is gone (PGlite), $11 total concurrency (all partitions), $12/$13 names and
+    // their recovery limits. Nulls: no such limit.
     // `lim` puts the queue's runtime limits (`queues.limits`) in their place, key by key (a
     // JSON null lifts one). Always one row at least, with the limits applied; the workflow
     // columns are null when nothing was claimed.
@@ -71,22 +76,39 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
         select executor_id, app_version from ${executors}
         where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
       ),
-      requeued as (
-        update ${workflows} w
-        set status = 'ENQUEUED', executor_id = '${QUEUED_EXECUTOR}', owner_epoch = w.owner_epoch + 1,
-            updated_at = ${NOW_MS}, started_at = null
-        from ${items} q
-        where q.queue_name = $1 and q.started_at is not null and w.workflow_id = q.workflow_id
+      gone as (
+        select w.workflow_id, s.progress, l.max_attempts,
+               case when s.progress > w.recovery_progress then 1
+                    else w.recovery_attempts + 1 end as attempts
+        from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
+        cross join lateral (
+          select count(*)::int as progress from ${steps} st where st.workflow_id = w.workflow_id
+        ) s
+        left join unnest($12::text[], $13::int[]) as l(name, max_attempts) on l.name = w.name
+        where q.queue_name = $1 and q.started_at is not null
           and w.status = 'PENDING' and w.executor_id <> $2
           and ($10::boolean or not exists (
             select 1 from alive a where a.executor_id = w.executor_id
           ))
-        returning w.workflow_id
+      ),
+      requeued as (
+        update ${workflows} w
+        set status = case when g.attempts > g.max_attempts then 'DEAD_LETTER' else 'ENQUEUED' end,
+            executor_id = case when g.attempts > g.max_attempts then $2
+                               else '${QUEUED_EXECUTOR}' end,
+            owner_epoch = w.owner_epoch + 1, recovery_attempts = g.attempts,
+            recovery_progress = g.progress, updated_at = ${NOW_MS},
+            started_at = case when g.attempts > g.max_attempts then w.started_at end,
+            completed_at = case when g.attempts > g.max_attempts then ${NOW_MS} end
+        from gone g
+        where w.workflow_id = g.workflow_id and w.status = 'PENDING'
+        returning ${workflowColumnsOf("w")}
       ),
       unstarted as (
         update ${items} q
-        set started_at = null, previous_started_at = q.started_at, claimed_by = null
-        from requeued r where q.workflow_id = r.workflow_id
+        set started_at = null, previous_started_at = q.started_at, claimed_by = null,
+            debounce_key = null
+        from requeued r where q.workflow_id = r.workflow_id and r.status = 'ENQUEUED'
       ),
       swept as (
         delete from ${items} q using ${workflows} w
@@ -162,11 +184,16 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
         returning ${workflowColumnsOf("w")}
       ),
       started as (
-        update ${items} q set started_at = ${NOW_MS}, claimed_by = $2
+        update ${items} q set started_at = ${NOW_MS}, claimed_by = $2, debounce_key = null
         from claimed c where q.workflow_id = c.workflow_id
       ),
+      outcome as (
+        select 'claimed' as outcome, * from claimed
+        union all
+        select 'dead', * from requeued where status = 'DEAD_LETTER'
+      ),
       summary as (
-        select (select count(*) from requeued)::int as requeued, lim.*,
+        select (select count(*) from requeued where status = 'ENQUEUED')::int as requeued, lim.*,
                (select min(available_at) from ${items}
                 where queue_name = $1 and started_at is null
                   and available_at > ${NOW_MS}) - ${NOW_MS} as delay_ms,
@@ -174,12 +201,13 @@ export function queueClaimStatements({ quoted, workflows, executors }: SchemaNam
                  + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms
         from lim
       )
-      select summary.*, claimed.* from summary left join claimed on true`,
+      select summary.*, outcome.* from summary left join outcome on true`,
   };
 }
 
 type ClaimRow = {
   requeued: number;
+  outcome: "claimed" | "dead" | null;
   delay_ms: string | null;
   rate_ms: string | null;
   concurrency: number | null;
@@ -213,14 +241,20 @@ export async function claimItems(
     request.max,
     othersGone,
     totalConcurrency ?? null,
+    ...recoveryLimitParams(request.maxRecoveryAttempts ?? {}),
   ]);
   const [first] = rows;
   const waits = [first?.delay_ms, first?.rate_ms]
     .filter((ms): ms is string => ms !== null && ms !== undefined)
     .map(Number);
+  const records = (outcome: ClaimRow["outcome"]) =>
+    rows.flatMap((row) =>
+      row.outcome !== outcome || row.workflow_id === null ? [] : [toWorkflowRecord(row)],
+    );
   return {
-    claimed: rows.flatMap((row) => (row.workflow_id === null ? [] : [toWorkflowRecord(row)])),
+    claimed: records("claimed"),
     requeued: first?.requeued ?? 0,
+    deadLettered: records("dead"),
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
     ...(first ? { limits: appliedLimits(first) } : {}),
   };

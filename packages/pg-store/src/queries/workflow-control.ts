@@ -3,7 +3,7 @@
  * descendants), resume, fork. Each is one statement, so it is atomic without a transaction, and
  * each notifies `status` for the rows it changed from inside that statement.
  */
-import type { CreateWorkflowResult, WorkflowRecord } from "@cairn/core";
+import { QUEUED_EXECUTOR, type CreateWorkflowResult, type WorkflowRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   STEP_COLUMNS,
@@ -15,6 +15,7 @@ import {
 import type { SchemaNames } from "../schema-names.js";
 import { NOW_MS } from "./now-ms.js";
 import { notifyFrom } from "./notify.js";
+import { notifyQueue } from "./queue-items.js";
 
 export type ControlStatements = ReturnType<typeof controlStatements>;
 
@@ -47,7 +48,11 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
       notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "cancelled")})
       select workflow_id from cancelled where (select count(*) from notified) >= 0`,
     // Error checkpoints after the last successful one are dropped; recovery_progress becomes
-    // the count that remains, so the next claim measures progress from here.
+    // the count that remains, so the next claim measures progress from here. A queued workflow
+    // (queue_name set) goes back to its queue, ENQUEUED, so the queue's limits apply to its
+    // rerun: its item (still there, or written anew from the partition and priority the
+    // workflow row keeps) waits again, available now, without its dedup and debounce keys (they
+    // were freed when it finished).
     resume: `
       with target as (
         select workflow_id from ${workflows}
@@ -66,17 +71,33 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
       ),
       resumed as (
         update ${workflows} w
-        set status = 'PENDING', executor_id = $2, owner_epoch = w.owner_epoch + 1,
+        set status = case when w.queue_name is null then 'PENDING' else 'ENQUEUED' end,
+            executor_id = case when w.queue_name is null then $2 else '${QUEUED_EXECUTOR}' end,
+            owner_epoch = w.owner_epoch + 1,
             output = null, error = null,
             recovery_attempts = 0, deadline_at = null, updated_at = ${NOW_MS},
-            started_at = ${NOW_MS}, completed_at = null,
+            started_at = case when w.queue_name is null then ${NOW_MS} end, completed_at = null,
             recovery_progress = (select count(*) from ${steps} where workflow_id = $1)
                               - (select count(*) from dropped)
         from target where w.workflow_id = target.workflow_id
         returning ${workflowColumnsOf("w")}
       ),
-      notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "resumed")})
-      select ${WORKFLOW_COLUMNS} from resumed where (select count(*) from notified) >= 0`,
+      requeued as (
+        insert into ${quoted}.queue_items as q (workflow_id, queue_name, partition_key, priority,
+                                                available_at, enqueued_at)
+        select workflow_id, queue_name, coalesce(queue_partition_key, ''),
+               coalesce(queue_priority, 0), ${NOW_MS}, ${NOW_MS}
+        from resumed where queue_name is not null
+        on conflict (workflow_id) do update
+        set queue_name = excluded.queue_name, available_at = excluded.available_at,
+            previous_started_at = coalesce(q.started_at, q.previous_started_at),
+            started_at = null, claimed_by = null, dedup_id = null, debounce_key = null
+        returning queue_name
+      ),
+      notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "resumed")}),
+      queue_notified as (${notifyQueue(channel, "queue_name", "requeued")})
+      select ${WORKFLOW_COLUMNS} from resumed
+      where (select count(*) from notified) + (select count(*) from queue_notified) >= 0`,
     // Always one row: whether the source exists, then the new row, the taken one, or nulls
     // (a concurrent insert of new_id committed after this snapshot: run again).
     fork: `

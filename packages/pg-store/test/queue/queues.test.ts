@@ -207,6 +207,29 @@ describe.each(engineBackends)("queues on $name", (backend) => {
     },
   );
 
+  it.skipIf(backend.skip)(
+    "puts a resumed queued workflow back in its queue, where its limits apply",
+    async () => {
+      db = backend.database();
+      const q = defineQueue("resumed", { concurrency: 1 });
+      const { engine } = await launch({ workflows, serve: [q] });
+      const flaky = await q.enqueue(engine, job, "flaky", { delayMs: 3_600_000 });
+      expect(await engine.cancel(flaky.workflowId)).toEqual([flaky.workflowId]);
+      const holderGate = new Gate();
+      gates.set("holder", holderGate);
+      const holder = await q.enqueue(engine, job, "holder");
+      await holderGate.waiting;
+      await engine.resume(flaky.workflowId);
+      // The only slot is taken: the resumed workflow waits in the queue instead of running.
+      expect((await flaky.status()).status).toBe("ENQUEUED");
+      expect(await q.counts(engine)).toMatchObject({ PENDING: 1, ENQUEUED: 1 });
+      holderGate.release();
+      await holder.result();
+      await expect(flaky.result()).resolves.toBe("FLAKY");
+      expect(ran.filter((label) => label === "holder")).toEqual(["holder"]);
+    },
+  );
+
   it.skipIf(backend.skip)("starts a delayed workflow no earlier than its delay", async () => {
     db = backend.database();
     const q = defineQueue("delay");

@@ -53,7 +53,7 @@ export function memoryControl(t: MemoryTables): ControlStore {
         error: undefined,
         recoveryAttempts: 0,
         deadlineAt: undefined,
-        startedAt: t.now(),
+        startedAt: queued ? undefined : t.now(), // a queued one starts at its claim
         completedAt: undefined,
       });
       t.notifyStatus(record);

@@ -1,0 +1,86 @@
+/**
+ * The queue store contract suite: one set of vitest tests every `QueueStore` must pass, run
+ * against the memory queue store, Postgres and PGlite alike (and any third-party store). Each
+ * test gets a fresh, migrated workflow store with its queue store beside it and closes them
+ * afterwards. It checks semantics visible through the two interfaces; races between processes
+ * and cost are each store's own tests. Imports vitest: use it from a test.
+ */
+import type { WorkflowStore } from "@cairn/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { QueueStore } from "../../queue-store.js";
+import { describeClaim } from "./claim.js";
+import { describeEnqueue } from "./enqueue.js";
+import { item, type QueueFixture, type QueueStoreContractFactory } from "./fixtures.js";
+import { describeNotifications } from "./notifications.js";
+import { describeQueues } from "./queues.js";
+import { describeRecordFields } from "./record-fields.js";
+import { describeRecovery } from "./recovery.js";
+import { describeSchedules } from "./schedules.js";
+import { describeWaiting } from "./waiting.js";
+import { describeWorkflowControl } from "./workflow-control.js";
+
+export type { QueueStoreContractFactory, QueueStoreContractSetup } from "./fixtures.js";
+
+/**
+ * Registers the queue store contract tests under `describe(name)`.
+ *
+ * @example
+ * describeQueueStoreContract("memory", async () => {
+ *   const store = createMemoryStore();
+ *   return { store, queues: createMemoryQueueStore(store) };
+ * });
+ */
+export function describeQueueStoreContract(name: string, factory: QueueStoreContractFactory): void {
+  describe(`${name} queue store contract`, () => {
+    const fx: QueueFixture = {
+      store: undefined as unknown as WorkflowStore,
+      queues: undefined as unknown as QueueStore,
+      transaction: undefined,
+      closed: false,
+    };
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      const made = await factory();
+      Object.assign(fx, { ...made, closed: false });
+      cleanup = made.cleanup;
+      await fx.store.migrate();
+    });
+
+    afterEach(async () => {
+      if (!fx.closed) await fx.store.close();
+      await cleanup?.();
+    });
+
+    describeEnqueue(fx);
+    describeClaim(fx);
+    describeRecovery(fx);
+    describeRecordFields(fx);
+    describeWaiting(fx);
+    describeWorkflowControl(fx);
+    describeQueues(fx);
+    describeSchedules(fx);
+    describeNotifications(fx);
+
+    describe("after the workflow store closed", () => {
+      it("rejects every call", async () => {
+        await fx.store.close();
+        fx.closed = true;
+        await expect(fx.queues.enqueue(item("w1"))).rejects.toThrow();
+        await expect(
+          fx.queues.claim({
+            queueName: "q",
+            executorId: "e",
+            excludeNames: [],
+            appVersion: undefined,
+            limits: {},
+            partitioned: false,
+            max: 1,
+          }),
+        ).rejects.toThrow();
+        await expect(fx.queues.counts("q")).rejects.toThrow();
+        await expect(fx.queues.listSchedules()).rejects.toThrow();
+      });
+    });
+  });
+}
