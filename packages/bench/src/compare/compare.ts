@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import postgres from "postgres";
+import { measureFloor } from "../floor.js";
 import { runChild, runCrash } from "./children.js";
 import { parseCompareOptions, type CompareOptions } from "./options.js";
 import type { ChildSpec, Phase, Sizes, StatementFigure, SystemName } from "./protocol.js";
@@ -124,6 +125,26 @@ async function runSystem(
   }
 }
 
+/**
+ * The server's floor at this moment, in a scratch database: a bare round trip and a one-row
+ * autocommit insert (one durable commit). Under load the commit moves most, and every system
+ * pays it per step or per enqueue, so it says how to read the figures of the round.
+ */
+async function floorNow(admin: postgres.Sql, options: CompareOptions) {
+  const database = `bench_cmp_floor_${randomBytes(4).toString("hex")}`;
+  const url = new URL(options.url);
+  url.pathname = `/${database}`;
+  await admin.unsafe(`create database ${database}`);
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const floor = await measureFloor(sql, "public", 200);
+    return { selectOneMs: floor.selectOneMs.median, commitMs: floor.oneRowInsertCommitMs.median };
+  } finally {
+    await sql.end({ timeout: 5 });
+    await admin.unsafe(`drop database if exists ${database} with (force)`);
+  }
+}
+
 function machine() {
   return {
     cpus: cpus().length,
@@ -143,6 +164,7 @@ export async function runCompare(argv: readonly string[]): Promise<void> {
   const rounds: Round[] = [];
   const counted: Partial<Record<SystemName, SystemRun["statements"]>> = {};
   const failures: string[] = [];
+  const floors: { round: number; selectOneMs: number; commitMs: number }[] = [];
   const started = new Date().toISOString();
   let serverVersion: string | undefined;
   try {
@@ -150,6 +172,10 @@ export async function runCompare(argv: readonly string[]): Promise<void> {
     serverVersion = row?.server_version;
     for (let r = 1; r <= options.rounds; r++) {
       const round: Round = {};
+      floors.push({ round: r, ...(await floorNow(admin, options)) });
+      progress(
+        `round ${r}: select 1 ${floors.at(-1)?.selectOneMs} ms, one-row commit ${floors.at(-1)?.commitMs} ms`,
+      );
       for (const system of options.systems) {
         progress(`round ${r}/${options.rounds}: ${system}, load ${load().join(" ")}`);
         loads.push({ at: new Date().toISOString(), system, round: r, load: load() });
@@ -176,13 +202,14 @@ export async function runCompare(argv: readonly string[]): Promise<void> {
   }
   loads.push({ at: new Date().toISOString(), system: "end", round: 0, load: load() });
   if (failures.length > 0) process.exitCode = 1;
-  await printReport(options, { started, serverVersion, loads, rounds, counted, failures });
+  await printReport(options, { started, serverVersion, loads, floors, rounds, counted, failures });
 }
 
 interface Report {
   readonly started: string;
   readonly serverVersion: string | undefined;
   readonly loads: readonly { system: string; round: number; load: number[] }[];
+  readonly floors: readonly { round: number; selectOneMs: number; commitMs: number }[];
   readonly rounds: readonly Round[];
   readonly counted: Partial<Record<SystemName, SystemRun["statements"]>>;
   readonly failures: readonly string[];
@@ -205,7 +232,9 @@ async function printReport(options: CompareOptions, report: Report) {
     `Machine: ${JSON.stringify(machine())}; Postgres ${report.serverVersion ?? "?"} at ` +
       `127.0.0.1; 1-minute load average ${Math.min(...oneMinute)}–${Math.max(...oneMinute)} ` +
       `during the run. Medians of ${options.rounds} interleaved rounds. DBOS queue polling ` +
-      `minPollingIntervalMs ${sizes.dbosPollMs}.`,
+      `minPollingIntervalMs ${sizes.dbosPollMs}. Server floor per round (median of 200, ` +
+      `one at a time): \`select 1\` ${report.floors.map((f) => f.selectOneMs).join(" / ")} ms, ` +
+      `one-row insert commit ${report.floors.map((f) => f.commitMs).join(" / ")} ms.`,
     "",
     formatTable(times, systems, UNSUPPORTED, options.rounds),
     "",
@@ -213,6 +242,15 @@ async function printReport(options: CompareOptions, report: Report) {
     "",
     formatTable(statements, systems, UNSUPPORTED, 1),
   ];
+  lines.push("", "Statements by text, per unit (the most frequent first):");
+  for (const [system, figures] of Object.entries(report.counted)) {
+    for (const [key, figure] of Object.entries(figures)) {
+      lines.push("", `${system}, ${key} ${figure.perUnit}; per ${figure.textsPer}:`);
+      for (const [text, count] of Object.entries(figure.byText).slice(0, 8)) {
+        lines.push(`    ${count.toFixed(3).padStart(8)}  ${text}`);
+      }
+    }
+  }
   if (report.failures.length > 0)
     lines.push("", "Failures:", ...report.failures.map((f) => `- ${f}`));
   console.log(lines.join("\n"));

@@ -45,7 +45,9 @@ export interface ChildSpec {
 /** Statements seen in a counting pass, per unit of work, with the main texts. */
 export interface StatementFigure {
   readonly perUnit: number;
-  /** Statements per unit by the start of their text, the most frequent first. */
+  /** What `byText` counts per: "20-step run", "workflow", "enqueue", "item". */
+  readonly textsPer: string;
+  /** Statements per `textsPer` by the start of their text, the most frequent first. */
   readonly byText: Readonly<Record<string, number>>;
 }
 

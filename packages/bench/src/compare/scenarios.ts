@@ -18,13 +18,22 @@ export interface PhaseResult {
   readonly statements: Partial<Record<FigureKey, StatementFigure>>;
 }
 
-/** Statements of `tally` per unit, with the ten most frequent texts per unit. */
-export function perUnit(tally: StatementTally, units: number, minus = 0): StatementFigure {
+/** Statements of `tally` per unit (less `minus`), with the ten most frequent texts per unit. */
+export function perUnit(
+  tally: StatementTally,
+  units: number,
+  textsPer: string,
+  minus = 0,
+): StatementFigure {
   const byText = Object.entries(tally.byText)
     .sort(([, a], [, b]) => b - a)
     .slice(0, 10)
     .map(([text, n]): [string, number] => [text, round3(n / units)]);
-  return { perUnit: round3(tally.total / units - minus), byText: Object.fromEntries(byText) };
+  return {
+    perUnit: round3(tally.total / units - minus),
+    textsPer,
+    byText: Object.fromEntries(byText),
+  };
 }
 
 const round3 = (x: number) => Number(x.toFixed(3));
@@ -61,7 +70,7 @@ export async function workflowsPhase(
       }
     });
     const startFinish = baseline.tally.total / sizes.runs;
-    const stepStatements = perUnit(sequential.tally, sizes.runs, startFinish);
+    const stepStatements = perUnit(sequential.tally, sizes.runs, "20-step run", startFinish);
 
     const warm = Math.min(sizes.workflows, Math.max(200, sizes.inflight * 2));
     await slidingWindow(warm, sizes.inflight, () => runner.runThreeSteps());
@@ -76,7 +85,7 @@ export async function workflowsPhase(
       statements: {
         // Statements per run minus those of a run with no steps, over 20 steps.
         statementsPerStep: { ...stepStatements, perUnit: round3(stepStatements.perUnit / 20) },
-        statementsPerWorkflow: perUnit(concurrent.tally, sizes.workflows),
+        statementsPerWorkflow: perUnit(concurrent.tally, sizes.workflows, "three-step workflow"),
       },
     };
   } finally {
@@ -100,7 +109,7 @@ export async function enqueuePhase(
       enqueuePerSecond: perSecond(sizes.queueItems, single.ms),
     };
     const statements: PhaseResult["statements"] = {
-      statementsPerEnqueue: perUnit(single.tally, sizes.queueItems),
+      statementsPerEnqueue: perUnit(single.tally, sizes.queueItems, "enqueue"),
     };
     const many = enqueuer.enqueueMany;
     if (many) {
@@ -112,7 +121,7 @@ export async function enqueuePhase(
       });
       const items = sizes.batch * sizes.batches;
       figures.bulkEnqueuePerSecond = perSecond(items, bulk.ms);
-      statements.statementsPerBulkItem = perUnit(bulk.tally, items);
+      statements.statementsPerBulkItem = perUnit(bulk.tally, items, "item");
     }
     return { figures, statements };
   } finally {
@@ -158,7 +167,9 @@ export async function drainPhase(
     const ms = performance.now() - started;
     return {
       figures: { drainPerSecond: perSecond(total, ms) },
-      statements: { statementsPerDrainedItem: perUnit(steady, Math.max(1, to - from)) },
+      statements: {
+        statementsPerDrainedItem: perUnit(steady, Math.max(1, to - from), "drained item"),
+      },
     };
   } finally {
     await drainer.close();
