@@ -72,7 +72,7 @@ async function run(spec: ChildSpec): Promise<PhaseResult> {
       case "drain":
         return await drainPhase(adapter, url, spec.sizes, counter, observer);
       case "recover":
-        return await recoverPhase(adapter, url, spec.sizes, observer);
+        return await recoverPhase(adapter, url, spec.sizes, counter, observer);
       default:
         throw new Error("unreachable: the crash phase returned above");
     }

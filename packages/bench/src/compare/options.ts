@@ -81,6 +81,7 @@ export function parseCompareOptions(argv: readonly string[]): CompareOptions {
           warmup: Math.min(sizes.warmup, 5),
           workflows: Math.min(sizes.workflows, 500),
           queueItems: Math.min(sizes.queueItems, 1000),
+          recovery: Math.min(sizes.recovery, 200),
           batches: 1,
         },
     url: serverUrl(values.url ?? process.env["DATABASE_URL"] ?? DEFAULT_URL),

@@ -181,18 +181,23 @@ export async function recoverPhase(
   adapter: SystemAdapter,
   url: string,
   sizes: Sizes,
+  counter: StatementCounter,
   observer: postgres.Sql,
 ): Promise<PhaseResult> {
   const recovery = adapter.recovery;
   if (!recovery) return { figures: {}, statements: {} };
-  const started = performance.now();
   let recovered: Closable | undefined;
   try {
-    recovered = await recovery.recover(url);
-    await pollCount(observer, recovery.done, (n) => n >= sizes.recovery);
+    const { ms, tally } = await tallied(counter, async () => {
+      recovered = await recovery.recover(url);
+      await pollCount(observer, recovery.done, (n) => n >= sizes.recovery);
+    });
     return {
-      figures: { recoverySeconds: (performance.now() - started) / 1000 },
-      statements: {},
+      figures: { recoverySeconds: ms / 1000 },
+      statements: {
+        // Launch included: what a restarted process sends until its work is done.
+        statementsPerRecoveredWorkflow: perUnit(tally, sizes.recovery, "recovered workflow"),
+      },
     };
   } finally {
     await recovered?.close();

@@ -18,5 +18,6 @@ export const UNSUPPORTED: Readonly<Record<SystemName, Partial<Record<FigureKey, 
     recoverySeconds: NO_WORKFLOWS,
     statementsPerStep: NO_WORKFLOWS,
     statementsPerWorkflow: NO_WORKFLOWS,
+    statementsPerRecoveredWorkflow: NO_WORKFLOWS,
   },
 };

@@ -16,7 +16,8 @@ export type FigureKey =
   | "statementsPerWorkflow"
   | "statementsPerEnqueue"
   | "statementsPerBulkItem"
-  | "statementsPerDrainedItem";
+  | "statementsPerDrainedItem"
+  | "statementsPerRecoveredWorkflow";
 
 export interface FigureDef {
   readonly key: FigureKey;
