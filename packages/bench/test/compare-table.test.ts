@@ -74,7 +74,7 @@ describe("summarize and formatTable", () => {
     expect(summaries[1]?.values).toEqual({ cairn: [3000, 3600], "pg-boss": [7200] });
   });
 
-  it("prints medians, missing rounds, reasons for n/a and Cairn's ratio to each peer", () => {
+  it("prints medians, ranges, missing rounds, reasons for n/a and Cairn's ratio to each peer", () => {
     const table = formatTable(
       summaries,
       ["cairn", "dbos", "pg-boss"],
@@ -84,8 +84,8 @@ describe("summarize and formatTable", () => {
     expect(table.split("\n")).toEqual([
       "| figure | Cairn | DBOS | pg-boss | Cairn vs DBOS | Cairn vs pg-boss |",
       "| --- | --- | --- | --- | --- | --- |",
-      "| ms per step (lower is better) | 0.600 | 2.00 | n/a (no workflows) | 3.3× ahead | n/a |",
-      "| drain/s (higher is better) | 3,300 (2 of 3 rounds) | n/a (no result) | 7,200 (1 of 3 rounds) | n/a | 2.2× behind |",
+      "| ms per step (lower is better) | 0.600 (0.500–0.700) | 2.00 (1.80–2.40) | n/a (no workflows) | 3.3× ahead | n/a |",
+      "| drain/s (higher is better) | 3,300 (3,000–3,600) (2 of 3 rounds) | n/a (no result) | 7,200 (1 of 3 rounds) | n/a | 2.2× behind |",
     ]);
   });
 });

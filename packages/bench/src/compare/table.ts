@@ -103,8 +103,8 @@ export function summarize(
 const TITLES: Record<SystemName, string> = { cairn: "Cairn", dbos: "DBOS", "pg-boss": "pg-boss" };
 
 /**
- * A Markdown table: one row per figure, a column per system (median, and the number of rounds
- * behind it when some failed), then "Cairn vs <peer>" for each peer.
+ * A Markdown table: one row per figure, a column per system (median, the range over the rounds,
+ * and the number of rounds behind it when some failed), then "Cairn vs <peer>" for each peer.
  */
 export function formatTable(
   summaries: readonly Summary[],
@@ -123,8 +123,13 @@ export function formatTable(
     const cells = systems.map((system) => {
       const value = summary.medians[system];
       if (value === undefined) return `n/a (${reasons[system]?.[summary.key] ?? "no result"})`;
-      const n = summary.values[system]?.length ?? 0;
-      return n < rounds ? `${formatValue(value)} (${n} of ${rounds} rounds)` : formatValue(value);
+      const seen = summary.values[system] ?? [];
+      const range =
+        seen.length > 1
+          ? ` (${formatValue(Math.min(...seen))}–${formatValue(Math.max(...seen))})`
+          : "";
+      const partial = seen.length < rounds ? ` (${seen.length} of ${rounds} rounds)` : "";
+      return `${formatValue(value)}${range}${partial}`;
     });
     const ratios = withCairn
       ? peers.map((peer) =>
