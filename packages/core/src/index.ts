@@ -88,6 +88,12 @@ export { consoleLogger, type Logger, type LogFields } from "./logger.js";
 export { serialize, deserialize, serializeError } from "./serialization.js";
 export { assertWorkflowId, MAX_WORKFLOW_ID_LENGTH } from "./workflow-id.js";
 export {
+  assertAttributes,
+  MAX_ATTRIBUTES_BYTES,
+  type JsonValue,
+  type WorkflowAttributes,
+} from "./attributes.js";
+export {
   CairnError,
   ValidationError,
   SerializationError,

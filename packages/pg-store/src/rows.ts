@@ -8,6 +8,7 @@ import type {
   ListedWorkflow,
   StepRecord,
   TraceCarrier,
+  WorkflowAttributes,
   WorkflowRecord,
   WorkflowStatus,
 } from "@cairn/core";
@@ -19,7 +20,7 @@ export const WORKFLOW_COLUMNS =
   "workflow_id, name, status, input, output, error, executor_id, parent_workflow_id, " +
   "recovery_attempts, deadline_at, forked_from, queue_name, app_version, owner_epoch, created_at, " +
   "updated_at, trace_context, started_at, completed_at, queue_priority, queue_dedup_id, " +
-  "queue_partition_key";
+  "queue_partition_key, attributes::text as attributes";
 
 /** `WORKFLOW_COLUMNS` qualified by a table alias, for statements that join. */
 export const workflowColumnsOf = (alias: string): string =>
@@ -70,6 +71,8 @@ export interface WorkflowRow {
   queue_priority: number | null;
   queue_dedup_id: string | null;
   queue_partition_key: string | null;
+  /** jsonb selected as text: the drivers would otherwise each decide how to parse it. */
+  attributes: string | null;
 }
 
 /** A `steps` row as the drivers return it. */
@@ -130,7 +133,14 @@ export function toListedWorkflow(row: ListedWorkflowRow): ListedWorkflow {
     priority: row.queue_priority ?? undefined,
     dedupId: optional(row.queue_dedup_id),
     partitionKey: optional(row.queue_partition_key),
+    attributes:
+      row.attributes === null ? undefined : (JSON.parse(row.attributes) as WorkflowAttributes),
   };
+}
+
+/** The stored JSON text of attributes, or `null` for none. */
+export function attributesColumn(attributes: WorkflowAttributes | undefined): string | null {
+  return attributes === undefined ? null : JSON.stringify(attributes);
 }
 
 /** The stored JSON text of a trace carrier, or `null` for none. */

@@ -51,6 +51,7 @@ import {
   controlStatements,
   forkWorkflow,
   resumeWorkflow,
+  setAttributes,
 } from "./queries/workflow-control.js";
 import {
   createWorkflows,
@@ -244,6 +245,8 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
         const resumed = await resumeWorkflow(db, controlQ, workflowId, executorId);
         return resumed ?? getWorkflow(db, workflowsQ, workflowId);
       }),
+    setAttributes: (workflowId, attributes, { merge }) =>
+      open("setAttributes", () => setAttributes(db, controlQ, workflowId, attributes, merge)),
     forkWorkflow: (fork) =>
       open("forkWorkflow", async () => {
         const first = await forkWorkflow(db, controlQ, fork);

@@ -227,6 +227,22 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
     }
   });
 
+  it("indexes attributes for containment with jsonb_path_ops, leaving rows without any out", async () => {
+    const schema = schemaForTest();
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    try {
+      await store.migrate();
+      const [index] = await admin<{ indexdef: string }[]>`
+        select indexdef from pg_indexes
+        where schemaname = ${schema} and indexname = 'workflows_attributes_idx'`;
+      expect(index?.indexdef).toMatch(
+        /USING gin \(attributes jsonb_path_ops\) WHERE \(attributes IS NOT NULL\)/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it("indexes PENDING workflows by executor for recovery", async () => {
     const schema = schemaForTest();
     const store = createPgStore({ url: databaseUrl, schema, max: 1 });

@@ -1,10 +1,11 @@
 /**
  * The control role of the store contract: what operators do to workflows from the outside —
  * cancel (with descendants), resume after a failure or cancellation, fork from a position, delete
- * finished workflows (with descendants). Each
- * is one transaction and notifies `status`, so the owning engine reacts at once. The contract
- * suite's `control/` files test it.
+ * finished workflows (with descendants), set attributes. Each is one transaction; those that
+ * change a status notify `status`, so the owning engine reacts at once. The contract suite's
+ * `control/` files test it.
  */
+import type { WorkflowAttributes } from "../attributes.js";
 import type { CreateWorkflowResult } from "./running-store.js";
 import type { WorkflowRecord } from "./records.js";
 
@@ -17,7 +18,7 @@ export interface ForkRequest {
   readonly executorId: string;
 }
 
-/** Cancel, resume, fork, delete. */
+/** Cancel, resume, fork, delete, set attributes. */
 export interface ControlStore {
   /**
    * Moves `PENDING` or `ENQUEUED` workflows to `CANCELLED` (notifying `status` for each): this
@@ -37,13 +38,25 @@ export interface ControlStore {
   resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
 
   /**
-   * Creates workflow `newId` with the name and input of `sourceId` and copies of its checkpoints
-   * at positions below `fromPosition` (notifying `status`). One transaction. The fork is a
+   * Creates workflow `newId` with the name, input and attributes of `sourceId` and copies of its
+   * checkpoints at positions below `fromPosition` (notifying `status`). One transaction. The fork is a
    * top-level workflow: no parent, no deadline, `forkedFrom: sourceId`. Returns
    * `created: false` with the existing row if `newId` is taken; `undefined` if `sourceId` does
    * not exist.
    */
   forkWorkflow(fork: ForkRequest): Promise<CreateWorkflowResult | undefined>;
+
+  /**
+   * Sets a workflow's attributes, whatever its status: replaces them, or with `merge` sets the
+   * given top-level keys and keeps the others. Returns the updated row; `undefined` if no such
+   * workflow. Leaves `updatedAt` as it was (it tracks the workflow's state, which retention
+   * reads) and notifies nothing. `attributes` is already validated.
+   */
+  setAttributes(
+    workflowId: string,
+    attributes: WorkflowAttributes,
+    options: { readonly merge: boolean },
+  ): Promise<WorkflowRecord | undefined>;
 
   /**
    * Deletes finished workflows (`SUCCESS`, `ERROR`, `CANCELLED`, `DEAD_LETTER`) — these, and

@@ -4,6 +4,7 @@
  * encoding is core's job. Timestamps are milliseconds since the epoch. The roles themselves
  * (running, messaging, ownership, control, lifecycle) live beside this file.
  */
+import type { WorkflowAttributes } from "../attributes.js";
 import type { TraceCarrier } from "../observer.js";
 
 /** A value encoded by core's serializer. Stores keep it byte-for-byte (Postgres: a `text` column). */
@@ -69,6 +70,8 @@ export interface WorkflowRecord {
   readonly dedupId?: string | undefined;
   /** For a workflow enqueued on a partitioned queue: its partition key. */
   readonly partitionKey?: string | undefined;
+  /** The attributes it was started with or given since; `undefined` for none. */
+  readonly attributes?: WorkflowAttributes | undefined;
   /**
    * The trace context stored at creation (`NewWorkflow.traceContext`), returned as written;
    * `undefined` when none was. Every run of the workflow, in any process, continues it.

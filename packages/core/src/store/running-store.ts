@@ -4,6 +4,7 @@
  * atomic transition and, on a SQL store, one round trip; the contract suite's `running/` files
  * test it.
  */
+import type { WorkflowAttributes } from "../attributes.js";
 import type { TraceCarrier } from "../observer.js";
 import type {
   CallerTransaction,
@@ -35,6 +36,8 @@ export interface NewWorkflow {
   readonly notify?: boolean | undefined;
   /** The creator's trace context (opaque text headers), kept with the workflow as given. */
   readonly traceContext?: TraceCarrier | undefined;
+  /** Attributes to search it by, already validated (`assertAttributes`). */
+  readonly attributes?: WorkflowAttributes | undefined;
 }
 
 /** What the store answers to `createWorkflow`. `created: false` means the ID was taken. */
@@ -88,6 +91,12 @@ export interface WorkflowFilter {
   readonly completedBefore?: number;
   readonly appVersion?: string;
   readonly queueName?: string;
+  /**
+   * Workflows whose attributes contain this object, as Postgres's jsonb `@>` decides: every key
+   * given is present with a value that contains the given one (objects recursively; an array
+   * contains an array whose every element it contains; scalars are equal, `1` is not `"1"`).
+   */
+  readonly attributes?: WorkflowAttributes;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;

@@ -16,6 +16,7 @@ import type {
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
+  attributesColumn,
   toWorkflowRecord,
   traceContextColumn,
   workflowColumnsOf,
@@ -36,7 +37,8 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
   const schedules = `${quoted}.schedules`;
   return {
     // $1 id, $2 name, $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority,
-    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout, $13 trace context. One row: created, the row
+    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout, $13 trace context,
+    // $14 attributes (JSON text). One row: created, the row
     // holding the ID, or the live (or finished) holder of the dedup key; none if a concurrent
     // write committed after this statement's snapshot.
     enqueue: `
@@ -52,9 +54,9 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
                                   queue_name, trace_context, created_at, updated_at,
-                                  queue_partition_key, queue_priority, queue_dedup_id)
+                                  queue_partition_key, queue_priority, queue_dedup_id, attributes)
         select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, $13, ${NOW_MS}, ${NOW_MS},
-               nullif($7, ''), $8::int, $9 from item
+               nullif($7, ''), $8::int, $9, $14::text::jsonb from item
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
       ),
@@ -75,7 +77,8 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
         select 1 from ${workflows} w
         where w.workflow_id = q.workflow_id and w.status in ('ENQUEUED', 'PENDING')
       )`,
-    // $1..$8 as enqueue, $9 key, $10 period, $11 max wait (null: none). The waiting workflow of
+    // $1..$8 as enqueue, $9 key, $10 period, $11 max wait (null: none), $12 attributes (JSON
+    // text, kept from the call that created the waiting workflow). The waiting workflow of
     // the key gets the new input and a later start (capped); without one, a new one is created.
     debounce: `
       with waiting as (
@@ -109,9 +112,9 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
                                   queue_name, created_at, updated_at, queue_partition_key,
-                                  queue_priority)
+                                  queue_priority, attributes)
         select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, ${NOW_MS}, ${NOW_MS}, nullif($7, ''),
-               $8::int from item
+               $8::int, $12::text::jsonb from item
         returning workflow_id, name
       ),
       notified as (${notifyQueue(channel, "$6", "inserted")})
@@ -179,6 +182,7 @@ export async function enqueueItem(
     item.delayMs === undefined ? null : Math.round(item.delayMs),
     item.timeoutMs === undefined ? null : Math.round(item.timeoutMs),
     traceContextColumn(w.traceContext),
+    attributesColumn(w.attributes),
   ]);
   const row = rows.find((r) => r.outcome === "created") ?? rows[0];
   if (!row) return undefined;
@@ -210,6 +214,7 @@ export async function debounceItem(
     item.key,
     Math.round(item.periodMs),
     Number.isFinite(item.maxWaitMs) ? Math.round(item.maxWaitMs) : null,
+    attributesColumn(w.attributes),
   ]);
   const [row] = rows;
   return row && { workflowId: row.workflow_id, created: row.outcome === "created", name: row.name };

@@ -1,9 +1,15 @@
 /**
  * The statements that change a workflow on request rather than by running it: cancel (with its
- * descendants), resume, fork. Each is one statement, so it is atomic without a transaction, and
- * each notifies `status` for the rows it changed from inside that statement.
+ * descendants), resume, fork, set attributes. Each is one statement, so it is atomic without a
+ * transaction, and each that changes a status notifies `status` for the rows it changed from
+ * inside that statement.
  */
-import { QUEUED_EXECUTOR, type CreateWorkflowResult, type WorkflowRecord } from "@cairn/core";
+import {
+  QUEUED_EXECUTOR,
+  type CreateWorkflowResult,
+  type WorkflowAttributes,
+  type WorkflowRecord,
+} from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   STEP_COLUMNS,
@@ -102,13 +108,13 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
     // (a concurrent insert of new_id committed after this snapshot: run again).
     fork: `
       with source as (
-        select name, input from ${workflows} where workflow_id = $1
+        select name, input, attributes from ${workflows} where workflow_id = $1
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, forked_from,
-                                  created_at, updated_at, started_at)
+                                  created_at, updated_at, started_at, attributes)
         select $2::text, name, 'PENDING', input, $4::text, $1::text, ${NOW_MS}, ${NOW_MS},
-               ${NOW_MS}
+               ${NOW_MS}, attributes
         from source
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -131,6 +137,13 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
       )
       select exists (select 1 from source) as found, outcome.*
       from (select 1) as one left join outcome on true`,
+    // $1 workflow, $2 attributes (JSON text), $3 merge (top-level keys) or replace.
+    setAttributes: `
+      update ${workflows}
+      set attributes = case when $3::boolean then coalesce(attributes, '{}'::jsonb) || $2::text::jsonb
+                            else $2::text::jsonb end
+      where workflow_id = $1
+      returning ${WORKFLOW_COLUMNS}`,
   };
 }
 
@@ -175,4 +188,20 @@ export async function forkWorkflow(
   if (!row?.found) return { found: false };
   if (row.created === null) return { found: true, result: undefined };
   return { found: true, result: { created: row.created, workflow: toWorkflowRecord(row) } };
+}
+
+/** Sets (or merges into) a workflow's attributes; `undefined` when there is no such workflow. */
+export async function setAttributes(
+  db: SqlQueryable,
+  q: ControlStatements,
+  workflowId: string,
+  attributes: WorkflowAttributes,
+  merge: boolean,
+): Promise<WorkflowRecord | undefined> {
+  const [row] = await db.query<WorkflowRow>(q.setAttributes, [
+    workflowId,
+    JSON.stringify(attributes),
+    merge,
+  ]);
+  return row && toWorkflowRecord(row);
 }

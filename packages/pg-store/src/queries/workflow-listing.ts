@@ -72,6 +72,9 @@ function conditions(filter: WorkflowFilter, bind: (value: unknown) => string): s
   if (filter.workflowIdPrefix !== undefined) {
     where.push(`starts_with(workflow_id, ${bind(filter.workflowIdPrefix)})`);
   }
+  if (filter.attributes !== undefined) {
+    where.push(`attributes @> ${bind(JSON.stringify(filter.attributes))}::text::jsonb`);
+  }
   range("created_at", filter.createdAfter, filter.createdBefore);
   range("started_at", filter.startedAfter, filter.startedBefore);
   range("completed_at", filter.completedAfter, filter.completedBefore);

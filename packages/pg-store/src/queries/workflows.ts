@@ -15,6 +15,7 @@ import type {
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
+  attributesColumn,
   toListedWorkflow,
   toWorkflowRecord,
   traceContextColumn,
@@ -39,18 +40,20 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
+                             $6::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                             $12::text[])
           as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at,
-               app_version, status, queue_name, trace_context)
+               app_version, status, queue_name, trace_context, attributes)
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id,
                                   parent_workflow_id, deadline_at, app_version, queue_name,
-                                  trace_context, created_at, updated_at, started_at)
+                                  trace_context, created_at, updated_at, started_at, attributes)
         select workflow_id, name, coalesce(status, 'PENDING'), input, executor_id,
                parent_workflow_id, deadline_at, app_version, queue_name, trace_context,
                ${NOW_MS}, ${NOW_MS},
-               case when coalesce(status, 'PENDING') = 'PENDING' then ${NOW_MS} end
+               case when coalesce(status, 'PENDING') = 'PENDING' then ${NOW_MS} end,
+               attributes::jsonb
         from input order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -132,6 +135,7 @@ export async function createWorkflows(
     column((w) => w.status),
     column((w) => w.queueName),
     batch.map((w) => traceContextColumn(w.traceContext)),
+    batch.map((w) => attributesColumn(w.attributes)),
   ]);
   const byId = new Map(rows.map((row) => [row.workflow_id, row]));
   return batch.map((w) => {

@@ -1,8 +1,9 @@
 /**
- * What a queued workflow's row tells, on Postgres and PGlite: the priority, deduplication ID and
- * partition key it was enqueued with (and a priority changed while it waits), no start time while
- * it waits, its claim as its start time (so `startedAt - createdAt` is its wait in the queue), and
- * no start time again when it goes back to the queue. Calls the queue store directly.
+ * What a queued workflow's row tells, on Postgres and PGlite: the priority, deduplication ID,
+ * partition key and attributes it was enqueued with (and a priority changed while it waits), no
+ * start time while it waits, its claim as its start time (so `startedAt - createdAt` is its wait
+ * in the queue), and no start time again when it goes back to the queue. Calls the queue store
+ * directly.
  */
 import type { NewWorkflow, WorkflowRecord, WorkflowStore } from "@cairn/core";
 import type { ClaimRequest, QueueStore } from "@cairn/queue";
@@ -85,6 +86,29 @@ describe.each(engineBackends)("a queued workflow's row on $name", (backend) => {
       expect(listed?.priority).toBe(-5);
     },
   );
+
+  it.skipIf(backend.skip)("keeps the attributes it was enqueued or debounced with", async () => {
+    await open();
+    const attributes = { tenant: "acme", order: { id: 7 } };
+    await queues.enqueue({
+      workflow: { ...newWorkflow("e"), attributes },
+      queueName: "jobs",
+      priority: 0,
+      partitionKey: "",
+    });
+    await queues.debounce({
+      workflow: { ...newWorkflow("d"), attributes: { tenant: "acme" } },
+      queueName: "jobs",
+      key: "k",
+      priority: 0,
+      partitionKey: "",
+      periodMs: 60_000,
+      maxWaitMs: Number.POSITIVE_INFINITY,
+    });
+    expect((await read("e")).attributes).toEqual(attributes);
+    const found = await store.listWorkflows({ attributes: { tenant: "acme" } });
+    expect(found.map((w) => w.workflowId).sort()).toEqual(["d", "e"]);
+  });
 
   it.skipIf(backend.skip)("gives a debounced workflow its priority and partition key", async () => {
     await open();

@@ -38,6 +38,15 @@ export function memoryControl(t: MemoryTables): ControlStore {
       }
       return deleted;
     },
+    async setAttributes(workflowId, attributes, { merge }) {
+      t.enter("setAttributes");
+      const stored = t.workflows.get(workflowId);
+      if (!stored) return undefined;
+      const given = structuredClone(attributes);
+      const next = merge ? { ...stored.record.attributes, ...given } : given;
+      stored.record = { ...stored.record, attributes: next }; // updatedAt tracks state, not tags
+      return stored.record;
+    },
     async resumeWorkflow(workflowId, executorId) {
       t.enter("resumeWorkflow");
       const stored = t.workflows.get(workflowId);
@@ -63,8 +72,11 @@ export function memoryControl(t: MemoryTables): ControlStore {
       t.enter("forkWorkflow");
       const source = t.workflows.get(sourceId)?.record;
       if (!source) return undefined;
-      const { name, input } = source;
-      const result = t.insertWorkflow({ workflowId: newId, name, input, executorId }, sourceId);
+      const { name, input, attributes } = source;
+      const result = t.insertWorkflow(
+        { workflowId: newId, name, input, executorId, attributes },
+        sourceId,
+      );
       if (!result.created) return result;
       for (const step of t.steps.get(sourceId)?.values() ?? []) {
         if (step.position < fromPosition) t.insertStep({ ...step, workflowId: newId });

@@ -3,6 +3,7 @@
  * ID), keyset and offset paging, and the values a filter leaves out. What Postgres does with a
  * `where`, an `order by` and a column list, done on the rows in memory.
  */
+import type { JsonValue } from "../../attributes.js";
 import type { WorkflowRecord } from "../../store/records.js";
 import type { ListedWorkflow, WorkflowFilter } from "../../store/running-store.js";
 
@@ -59,8 +60,34 @@ function matchesFilter(record: WorkflowRecord, filter: WorkflowFilter): boolean 
     inRange(record.startedAt, filter.startedAfter, filter.startedBefore) &&
     inRange(record.completedAt, filter.completedAfter, filter.completedBefore) &&
     equal(filter.appVersion, record.appVersion) &&
-    equal(filter.queueName, record.queueName)
+    equal(filter.queueName, record.queueName) &&
+    (filter.attributes === undefined ||
+      (record.attributes !== undefined && contains(record.attributes, filter.attributes)))
   );
+}
+
+/**
+ * Postgres's jsonb containment (`value @> wanted`) below the top level, where both sides are
+ * objects: objects contain objects key by key, an array contains an array whose every element
+ * it contains, scalars contain equal scalars of the same type.
+ */
+function contains(value: JsonValue, wanted: JsonValue): boolean {
+  if (Array.isArray(wanted)) {
+    if (!Array.isArray(value)) return false;
+    const [values, wants] = [value as readonly JsonValue[], wanted as readonly JsonValue[]];
+    return wants.every((w) => values.some((v) => contains(v, w)));
+  }
+  if (typeof wanted === "object" && wanted !== null) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    const object = value as { readonly [key: string]: JsonValue };
+    const wantedObject = wanted as { readonly [key: string]: JsonValue };
+    return Object.keys(wantedObject).every(
+      (key) =>
+        Object.hasOwn(object, key) &&
+        contains(object[key] as JsonValue, wantedObject[key] as JsonValue),
+    );
+  }
+  return value === wanted;
 }
 
 /** The row with the values the filter leaves out set to `undefined`. */

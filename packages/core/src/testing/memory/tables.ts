@@ -100,6 +100,7 @@ const storeMethods: readonly StoreMethod[] = [
   "setAppVersion",
   "deleteFinished",
   "deleteWorkflows",
+  "setAttributes",
   "subscribe",
   "close",
 ];
@@ -225,6 +226,7 @@ export class MemoryTables {
       updatedAt: at,
       startedAt: status === "PENDING" ? at : undefined,
       completedAt: undefined,
+      attributes: workflow.attributes && structuredClone(workflow.attributes),
       traceContext: workflow.traceContext && { ...workflow.traceContext },
     };
     this.workflows.set(workflow.workflowId, { record, recoveryProgress: 0 });

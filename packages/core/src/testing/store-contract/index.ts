@@ -8,6 +8,7 @@
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { WorkflowStore } from "../../store/workflow-store.js";
+import { describeAttributes } from "./control/attributes.js";
 import { describeClose } from "./lifecycle/close.js";
 import { describeControl } from "./control/control.js";
 import { describeDelete } from "./control/delete.js";
@@ -76,6 +77,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     // control
     describeControl(fx);
     describeDelete(fx);
+    describeAttributes(fx);
     // lifecycle
     describeRetention(fx);
     describeClose(fx);
