@@ -19,7 +19,6 @@ import {
   serialize,
   type EnginePlugin,
   type EnginePluginHost,
-  type NewWorkflow,
   type Workflow,
   type WorkflowHandle,
 } from "@cairn/core";
@@ -36,6 +35,7 @@ import { QUEUES_PLUGIN, checkCount, checkMs, type Queue, type QueueOperations } 
 import type { QueueStore, StoredSchedule } from "./queue-store.js";
 import { systemClock, type QueueClock } from "./runtime/clock.js";
 import { Dispatcher } from "./runtime/dispatcher.js";
+import { newQueuedWorkflow, queueItemsOf } from "./runtime/enqueue-many.js";
 import { Scheduler, type Ticking, type WantedSchedule } from "./runtime/scheduler.js";
 import { tickWorkflowId, type Schedule, type ScheduledRun } from "./schedule.js";
 
@@ -114,24 +114,6 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
     if (!host) throw new EngineNotLaunchedError(operation);
     return host;
   };
-
-  /** The row of a new enqueued workflow. */
-  const newWorkflow = async (
-    h: EnginePluginHost,
-    queue: Queue,
-    workflow: Workflow<unknown, unknown>,
-    input: unknown,
-    workflowId: string,
-  ): Promise<NewWorkflow> => ({
-    workflowId,
-    name: workflow.name,
-    input: await h.prepareInput(workflow, input),
-    executorId: QUEUED_EXECUTOR,
-    appVersion: h.appVersion,
-    status: "ENQUEUED",
-    queueName: queue.name,
-    traceContext: h.traceContext(),
-  });
 
   /** A stored schedule's run: enqueued on its queue, or started (here if registered). */
   const startRun: StartRun = async (schedule, run, workflowId) => {
@@ -299,7 +281,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       const result = await store.enqueue(
         {
           ...item,
-          workflow: await newWorkflow(h, queue, workflow, input, workflowId),
+          workflow: await newQueuedWorkflow(h, queue, workflow, input, workflowId),
           queueName: queue.name,
         },
         inCallerTx ? { tx: enqueueOptions.tx } : undefined,
@@ -309,6 +291,21 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       // notification wakes the dispatcher.
       if (found.created && !inCallerTx) dispatcher?.notify(queue.name);
       return handleOf(h, found.workflowId, found.name, workflow);
+    },
+
+    async enqueueMany(queue, workflow, items, manyOptions) {
+      const h = hostFor("enqueueMany");
+      const rows = await queueItemsOf(h, queue, workflow, items);
+      const inCallerTx = manyOptions.tx !== undefined;
+      const results = await store.enqueueMany(
+        rows,
+        inCallerTx ? { tx: manyOptions.tx } : undefined,
+      );
+      const found = results.map((result) =>
+        enqueuedWorkflow(result, queue.name, workflow.name, {}),
+      );
+      if (found.some((f) => f.created) && !inCallerTx) dispatcher?.notify(queue.name);
+      return found.map((f) => handleOf(h, f.workflowId, f.name, workflow));
     },
 
     async debounce(queue, key, workflow, input, debounceOptions) {
@@ -327,7 +324,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         debounceOptions,
       );
       const result = await store.debounce({
-        workflow: await newWorkflow(h, queue, workflow, input, randomUUID()),
+        workflow: await newQueuedWorkflow(h, queue, workflow, input, randomUUID()),
         queueName: queue.name,
         key,
         priority,

@@ -9,6 +9,7 @@ import { CairnError, isCairnErrorCode } from "@cairn/core";
 /** The string codes of the queue package's errors. */
 export type QueueErrorCode =
   | "DUPLICATE_DEDUP_ID"
+  | "ENQUEUE_ITEMS_INVALID"
   | "QUEUES_NOT_CONFIGURED"
   | "CRON_EXPRESSION_INVALID"
   | "WORKFLOW_NOT_WAITING"
@@ -28,6 +29,7 @@ export class QueueError extends CairnError {
   static override is(value: unknown, code?: QueueErrorCode): value is QueueError {
     const codes: readonly string[] = [
       "DUPLICATE_DEDUP_ID",
+      "ENQUEUE_ITEMS_INVALID",
       "QUEUES_NOT_CONFIGURED",
       "CRON_EXPRESSION_INVALID",
       "WORKFLOW_NOT_WAITING",
@@ -60,6 +62,40 @@ export class DuplicateDedupIdError extends QueueError {
     this.queueName = queueName;
     this.dedupId = dedupId;
     this.existingWorkflowId = existingWorkflowId;
+  }
+}
+
+/** One invalid item of an `enqueueMany` call: its index and why (the error a single enqueue throws). */
+export interface InvalidEnqueueItem {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/**
+ * Items of an `enqueueMany` call were invalid (bad input, bad options): nothing was written.
+ * `index` is the first bad item's; `items` lists every bad one with its error (a
+ * `ValidationError`, `InvalidOptionError`, `SerializationError`...); `cause` is the first error.
+ */
+export class EnqueueItemsInvalidError extends QueueError {
+  override name = "EnqueueItemsInvalidError";
+  readonly queueName: string;
+  /** The index of the first invalid item. */
+  readonly index: number;
+  readonly items: readonly InvalidEnqueueItem[];
+  static override is = isCode<EnqueueItemsInvalidError>("ENQUEUE_ITEMS_INVALID");
+
+  constructor(queueName: string, items: readonly [InvalidEnqueueItem, ...InvalidEnqueueItem[]]) {
+    const [first] = items;
+    const reason = first.error instanceof Error ? first.error.message : String(first.error);
+    const more = items.length > 1 ? ` (and ${items.length - 1} more invalid items)` : "";
+    super(
+      "ENQUEUE_ITEMS_INVALID",
+      `enqueueMany on "${queueName}": item ${first.index} is invalid: ${reason}${more}; nothing was enqueued`,
+      { cause: first.error },
+    );
+    this.queueName = queueName;
+    this.index = first.index;
+    this.items = items;
   }
 }
 

@@ -9,6 +9,8 @@ export {
   type Queue,
   type QueueOptions,
   type EnqueueOptions,
+  type EnqueueManyItem,
+  type EnqueueManyOptions,
   type DebounceOptions,
   type QueueOperations,
 } from "./queue.js";
@@ -36,6 +38,8 @@ export type { QueueClock } from "./runtime/clock.js";
 export {
   QueueError,
   DuplicateDedupIdError,
+  EnqueueItemsInvalidError,
+  type InvalidEnqueueItem,
   QueuesNotConfiguredError,
   CronExpressionInvalidError,
   WorkflowNotWaitingError,

@@ -97,6 +97,11 @@ export interface ClaimRequest {
 export interface ClaimResult {
   /** Now `PENDING`, owned by the claimer at a new epoch: run them. */
   readonly claimed: readonly WorkflowRecord[];
+  /**
+   * The claimed workflows that have no recorded steps (most: they never ran), so their runs
+   * start with an empty history and need not read it. Absent: not known, read every history.
+   */
+  readonly withoutSteps?: readonly string[] | undefined;
   /** Items of executors that are gone, put back in the queue by this claim. */
   readonly requeued: number;
   /** Workflows of executors that are gone, moved to `DEAD_LETTER` by this claim. */
@@ -189,6 +194,20 @@ export interface QueueStore {
    * the caller's own with `options.tx` (the enqueue then exists if and only if it commits).
    */
   enqueue(item: NewQueueItem, options?: CallerTransaction): Promise<EnqueueResult>;
+  /**
+   * Writes many items, all or none (one transaction: the caller's own with `options.tx`), with
+   * one result per item in the order given. Each item's outcome is what enqueueing the items
+   * one after another, in that order, would have given: a later item with the workflow ID of an
+   * earlier one finds it (`exists`); a later item with the dedup ID of an earlier live one is its
+   * `duplicate`. Items are claimable in the order given (within a priority). Notifies each queue
+   * that got work.
+   * @throws WorkflowConflictError when an item's ID is held by a workflow of another name (or
+   *   would be, by an earlier item of the call): nothing is written.
+   */
+  enqueueMany(
+    items: readonly NewQueueItem[],
+    options?: CallerTransaction,
+  ): Promise<EnqueueResult[]>;
   /** Creates the burst's waiting workflow, or gives the waiting one the new input and delay. */
   debounce(item: DebounceItem): Promise<DebounceResult>;
   /**

@@ -71,6 +71,20 @@ export interface EnqueueOptions {
   readonly tx?: unknown;
 }
 
+/**
+ * One item of `queue.enqueueMany()`: the workflow's input and this item's enqueue options.
+ * `onDuplicate` is not offered: a duplicate gives the holder's handle (see `enqueueMany`).
+ */
+export interface EnqueueManyItem<In> extends Omit<EnqueueOptions, "tx" | "onDuplicate"> {
+  readonly input: In;
+}
+
+/** Options of `queue.enqueueMany()` that apply to the whole call. */
+export interface EnqueueManyOptions {
+  /** Enqueue every item inside your own open transaction, as `EnqueueOptions.tx`. */
+  readonly tx?: unknown;
+}
+
 /** Options of `queue.debounce()`. */
 export interface DebounceOptions {
   /** Start this long after the latest call of the burst. */
@@ -100,6 +114,24 @@ export interface Queue {
     options?: EnqueueOptions,
   ): Promise<WorkflowHandle<Out, C>>;
   /**
+   * Puts many workflows on the queue at once and returns their handles, in order, once all are
+   * durable. Every item is validated and serialized first: if any is invalid, nothing is
+   * written and the call rejects with `EnqueueItemsInvalidError` naming each bad item's index.
+   * The items are written all or none (in one transaction: yours with `options.tx`), a
+   * thousand per statement, and become claimable in the order given (within a priority). Each
+   * item's outcome is what enqueueing them one after another would give: an item whose `id`
+   * exists (also an earlier item's) gets that workflow's handle; an item whose `dedupId` is
+   * held by a live workflow (also an earlier item of the call) gets the holder's handle.
+   * @throws EnqueueItemsInvalidError, WorkflowConflictError (an item's ID belongs to a workflow
+   *   of another name; nothing is written), QueuesNotConfiguredError.
+   */
+  enqueueMany<In, Out, C extends ChannelSchemas>(
+    engine: Engine,
+    workflow: Workflow<In, Out, C>,
+    items: readonly EnqueueManyItem<In>[],
+    options?: EnqueueManyOptions,
+  ): Promise<WorkflowHandle<Out, C>[]>;
+  /**
    * Starts `workflow` once per burst of calls with the same `key`: `periodMs` after the latest
    * call (with the latest call's input), and no later than `maxWaitMs` after the first. Calls
    * after it started begin a new burst. Returns the handle of the burst's workflow.
@@ -123,6 +155,12 @@ export interface QueueOperations {
     input: unknown,
     options: EnqueueOptions,
   ): Promise<WorkflowHandle<unknown>>;
+  enqueueMany(
+    queue: Queue,
+    workflow: Workflow<unknown, unknown>,
+    items: readonly EnqueueManyItem<unknown>[],
+    options: EnqueueManyOptions,
+  ): Promise<WorkflowHandle<unknown>[]>;
   debounce(
     queue: Queue,
     key: string,
@@ -161,6 +199,13 @@ export function defineQueue(name: string, options: QueueOptions = {}): Queue {
         workflow as Workflow<unknown, unknown>,
         input,
         enqueueOptions,
+      )) as never,
+    enqueueMany: async (engine, workflow, items, manyOptions = {}) =>
+      (await operationsOf(engine, `enqueueMany on "${name}"`).enqueueMany(
+        queue,
+        workflow as Workflow<unknown, unknown>,
+        items,
+        manyOptions,
       )) as never,
     debounce: async (engine, key, workflow, input, debounceOptions) =>
       (await operationsOf(engine, `debounce on "${name}"`).debounce(

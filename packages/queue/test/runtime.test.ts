@@ -44,6 +44,7 @@ function fakeStore(backlog: Record<string, number>) {
   let next = 0;
   const store: QueueStore = {
     enqueue: () => Promise.reject(new Error("unused")),
+    enqueueMany: () => Promise.reject(new Error("unused")),
     debounce: () => Promise.reject(new Error("unused")),
     release: () => Promise.resolve(),
     counts: () => Promise.reject(new Error("unused")),

@@ -41,6 +41,15 @@ export function pgliteExecutor(
         return fn(queryable(tx), tx);
       });
     },
+    async pipelinedTransaction(statements) {
+      return (await db()).transaction(async (tx) => {
+        const rows: unknown[][] = [];
+        for (const { text, params = [] } of statements) {
+          rows.push((await tx.query(text, params as unknown[])).rows);
+        }
+        return rows;
+      });
+    },
     async listen(channel, onPayload) {
       // PGlite pastes the name into LISTEN as given: quote it to keep its case.
       const unlisten = await (await db()).listen(`"${channel}"`, onPayload);

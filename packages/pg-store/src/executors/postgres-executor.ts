@@ -8,6 +8,7 @@ import type postgres from "postgres";
 import { DatabaseUnavailableError } from "../errors.js";
 import {
   modeSql,
+  type PipelinedStatement,
   type SqlExecutor,
   type SqlQueryable,
   type TransactionMode,
@@ -67,6 +68,39 @@ function queryable(client: Client): SqlQueryable {
 }
 
 /**
+ * BEGIN, the statements and COMMIT written at once on a reserved connection; the server runs
+ * them in order. After a failed statement the rest fail too (the transaction is aborted) and
+ * COMMIT rolls back; the call waits for every answer before it gives the connection back.
+ */
+async function pipelined(
+  sql: postgres.Sql,
+  statements: readonly PipelinedStatement[],
+): Promise<unknown[][]> {
+  let reserved: postgres.ReservedSql;
+  try {
+    reserved = await sql.reserve();
+  } catch (error) {
+    throw mapError(error);
+  }
+  try {
+    const answers = await Promise.allSettled([
+      reserved.unsafe("begin"),
+      ...statements.map(({ text, params = [] }) =>
+        reserved.unsafe(text, params as Params, { prepare: true }),
+      ),
+      reserved.unsafe("commit"),
+    ]);
+    const failed = answers.find((answer) => answer.status === "rejected");
+    if (failed) throw mapError(failed.reason);
+    return answers
+      .slice(1, -1)
+      .map((answer) => (answer as PromiseFulfilledResult<unknown[]>).value);
+  } finally {
+    reserved.release();
+  }
+}
+
+/**
  * Wraps a postgres.js client; `owned` clients are ended by `close()`, which then calls
  * `afterEnd` (the store stops the client's sockets there, see `closable-sockets.ts`).
  */
@@ -88,6 +122,7 @@ export function postgresExecutor(
         throw mapError(error);
       }
     },
+    pipelinedTransaction: (statements) => pipelined(sql, statements),
     async listen(channel, onPayload) {
       // postgres.js keeps one dedicated connection for every LISTEN of this client, quotes the
       // channel, and listens again after a reconnect.

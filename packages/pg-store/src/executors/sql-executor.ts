@@ -22,6 +22,12 @@ export interface SqlQueryable {
   script(text: string): Promise<void>;
 }
 
+/** One statement of a pipelined transaction. */
+export interface PipelinedStatement {
+  readonly text: string;
+  readonly params?: readonly unknown[];
+}
+
 /** A driver handle: statements, transactions, and shutting down what the store owns. */
 export interface SqlExecutor extends SqlQueryable {
   /**
@@ -33,6 +39,13 @@ export interface SqlExecutor extends SqlQueryable {
     fn: (tx: SqlQueryable, native: unknown) => Promise<T>,
     mode?: TransactionMode,
   ): Promise<T>;
+  /**
+   * Runs `statements` in order in one transaction whose statements do not depend on each
+   * other's results, sent together: BEGIN, the statements and COMMIT in one round trip on
+   * postgres.js (pipelined on one connection), in turn on PGlite. Resolves with each
+   * statement's rows; if one fails, nothing commits and the call rejects with its error.
+   */
+  pipelinedTransaction(statements: readonly PipelinedStatement[]): Promise<unknown[][]>;
   /**
    * LISTENs on `channel` (letters, digits, underscores; case kept) and calls `onPayload` for
    * each notification. Resolves once listening, with the function that stops it.

@@ -4,10 +4,11 @@
  * claims of one queue are serialized across all processes: each one counts what is running and
  * what started in the rate window AFTER the previous claim committed, and so can never push the
  * queue past a limit (two processes each counting 49 of 50 running and each taking one cannot
- * happen). Claims of different queues never wait for each other. The limits are the claimer's
- * definition with the queue's runtime limits (`queues.limits`, read by the statement under the
- * lock) in their place, so a change made anywhere is in force at every process's next claim. Within the
- * statement:
+ * happen). Claims of different queues never wait for each other. The transaction's statements
+ * (BEGIN, generic plan, lock, claim, COMMIT) go out together: one round trip per claim. The
+ * limits are the claimer's definition with the queue's runtime limits (`queues.limits`, read by
+ * the statement under the lock) in their place, so a change made anywhere is in force at every
+ * process's next claim. Within the statement:
  *
  * 1. items of executors that are gone (stopped, past their lease, unknown) go back to the queue,
  *    their workflows fenced off (owner epoch + 1) and the put-back counted as a recovery as in
@@ -21,11 +22,12 @@
  *    are locked `for update skip locked` (a debounce or cancel holding one is passed over);
  * 5. they are interleaved across partitions and cut to what this executor may still run and
  *    to what the queue as a whole (all partitions) may still run;
- * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned.
+ * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned,
+ *    each saying whether it has recorded steps (most never ran: they need no history read).
  */
 import { QUEUED_EXECUTOR } from "@cairn/core";
 import type { ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
-import type { SqlQueryable } from "../executors/sql-executor.js";
+import type { SqlExecutor } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { recoveryLimitParams } from "./claims.js";
@@ -49,6 +51,9 @@ export function queueLockKey(schema: string, queueName: string): number {
 export function queueClaimStatements({ quoted, workflows, steps, executors }: SchemaNames) {
   const items = `${quoted}.queue_items`;
   return {
+    // The claim's plan is made once per connection (its custom plans cost more to make than
+    // the claim costs to run).
+    genericPlan: "set local plan_cache_mode = force_generic_plan",
     lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int)`,
     // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
     // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
@@ -56,7 +61,8 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
     // their recovery limits. Nulls: no such limit.
     // `lim` puts the queue's runtime limits (`queues.limits`) in their place, key by key (a
     // JSON null lifts one). Always one row at least, with the limits applied; the workflow
-    // columns are null when nothing was claimed.
+    // columns are null when nothing was claimed, and has_steps tells a claimed workflow that
+    // ran before (it has recorded steps) from one that starts with an empty history.
     claim: `
       with recursive lim as (
         select
@@ -137,10 +143,13 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
         ) s group by partition_key
       ),
       parts(k) as (
-        select min(partition_key) from ${items} where queue_name = $1 and started_at is null
+        -- order by ... limit 1, not min(): the generic plan then walks the waiting index
+        (select partition_key from ${items} where queue_name = $1 and started_at is null
+         order by partition_key limit 1)
         union all
-        select (select min(partition_key) from ${items}
-                where queue_name = $1 and started_at is null and partition_key > parts.k)
+        select (select partition_key from ${items}
+                where queue_name = $1 and started_at is null and partition_key > parts.k
+                order by partition_key limit 1)
         from parts where parts.k is not null
       ),
       room as (
@@ -201,7 +210,10 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
                  + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms
         from lim
       )
-      select summary.*, outcome.* from summary left join outcome on true`,
+      select summary.*, outcome.*, exists (
+        select 1 from ${steps} st where st.workflow_id = outcome.workflow_id
+      ) as has_steps
+      from summary left join outcome on true`,
   };
 }
 
@@ -215,21 +227,25 @@ type ClaimRow = {
   rate_limit: number | null;
   rate_period_ms: Int8 | null;
   total_concurrency: number | null;
+  has_steps: boolean;
 } & (WorkflowRow | { [K in keyof WorkflowRow]: null });
 
 type Int8 = string | number | bigint;
 
-/** Takes the queue's lock, then claims; run inside a transaction. */
+/**
+ * Takes the queue's lock, then claims, in one transaction sent in one round trip: the claim
+ * statement runs after the lock is granted, in a snapshot that sees every claim committed
+ * before.
+ */
 export async function claimItems(
-  tx: SqlQueryable,
+  db: SqlExecutor,
   q: QueueClaimStatements,
   schema: string,
   request: ClaimRequest,
   othersGone: boolean,
 ): Promise<ClaimResult> {
-  await tx.query(q.lock, [queueLockKey(schema, request.queueName)]);
   const { concurrency, totalConcurrency, workerConcurrency, rateLimit } = request.limits;
-  const rows = await tx.query<ClaimRow>(q.claim, [
+  const claim = [
     request.queueName,
     request.executorId,
     request.excludeNames,
@@ -242,19 +258,27 @@ export async function claimItems(
     othersGone,
     totalConcurrency ?? null,
     ...recoveryLimitParams(request.maxRecoveryAttempts ?? {}),
+  ];
+  const answers = await db.pipelinedTransaction([
+    { text: q.genericPlan },
+    { text: q.lock, params: [queueLockKey(schema, request.queueName)] },
+    { text: q.claim, params: claim },
   ]);
+  const rows = (answers[2] ?? []) as ClaimRow[];
   const [first] = rows;
   const waits = [first?.delay_ms, first?.rate_ms]
     .filter((ms): ms is string => ms !== null && ms !== undefined)
     .map(Number);
   const records = (outcome: ClaimRow["outcome"]) =>
-    rows.flatMap((row) =>
-      row.outcome !== outcome || row.workflow_id === null ? [] : [toWorkflowRecord(row)],
+    rows.filter(
+      (row): row is ClaimRow & WorkflowRow => row.outcome === outcome && row.workflow_id !== null,
     );
+  const claimed = records("claimed");
   return {
-    claimed: records("claimed"),
+    claimed: claimed.map(toWorkflowRecord),
+    withoutSteps: claimed.filter((row) => !row.has_steps).map((row) => row.workflow_id),
     requeued: first?.requeued ?? 0,
-    deadLettered: records("dead"),
+    deadLettered: records("dead").map(toWorkflowRecord),
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
     ...(first ? { limits: appliedLimits(first) } : {}),
   };

@@ -1,9 +1,10 @@
 /**
  * The statements that put workflows on queues and read queue state: enqueue (with dedup and
- * delay), debounce, release, counts, and the cron schedules' last ticks. Each enqueue and
- * debounce is one statement: the queue item is inserted first, where a dedup or debounce key can
- * refuse it, then the workflow from it (the foreign key is checked at the end of the statement),
- * then the queue's notification. The claim lives in `queue-claim.ts`.
+ * delay), debounce, release, counts, and the cron schedules' last ticks. A batch of enqueues
+ * (one, or up to a thousand) and a debounce are one statement each: the queue items are inserted
+ * first, where a dedup or debounce key can refuse them, then the workflows from them (the foreign
+ * key is checked at the end of the statement), then the queue's notification. The claim lives in
+ * `queue-claim.ts`.
  */
 import { QUEUED_EXECUTOR, type NewWorkflow } from "@cairn/core";
 import type {
@@ -36,18 +37,38 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
   const items = `${quoted}.queue_items`;
   const schedules = `${quoted}.schedules`;
   return {
-    // $1 id, $2 name, $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority,
-    // $9 dedup, $10 available at (absolute), $11 delay, $12 timeout, $13 trace context,
-    // $14 attributes (JSON text). One row: created, the row
-    // holding the ID, or the live (or finished) holder of the dedup key; none if a concurrent
-    // write committed after this statement's snapshot.
+    // One array per column, one entry per item (distinct workflow IDs): $1 id, $2 name,
+    // $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority, $9 dedup,
+    // $10 available at (absolute), $11 delay, $12 timeout, $13 trace context, $14 attributes
+    // (JSON text); $15 true: write nothing if some item's ID is held by a workflow of another
+    // name (a bulk enqueue is all or none). Items are inserted in array order (their FIFO
+    // order); of two with one dedup key, the first wins. Per item (`for_id`) one row or more:
+    // created, the row holding the ID, or the live (or finished) holder of the dedup key; none
+    // if a concurrent write committed after this statement's snapshot (or an earlier item of
+    // the batch took its dedup key). One notification per queue.
     enqueue: `
-      with item as (
+      with input as (
+        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::text[], $8::int[], $9::text[], $10::bigint[],
+                             $11::bigint[], $12::bigint[], $13::text[], $14::text[])
+          with ordinality
+          as i(workflow_id, name, input, executor_id, app_version, queue_name, partition_key,
+               priority, dedup_id, available_at, delay_ms, timeout_ms, trace_context, attributes,
+               ord)
+      ),
+      item as (
         insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
                               available_at, timeout_ms, enqueued_at)
-        select $1, $6, $7, $8::int, $9, coalesce($10::bigint, ${NOW_MS} + coalesce($11::bigint, 0)),
-               $12::bigint, ${NOW_MS}
-        where not exists (select 1 from ${workflows} where workflow_id = $1)
+        select i.workflow_id, i.queue_name, i.partition_key, i.priority, i.dedup_id,
+               coalesce(i.available_at, ${NOW_MS} + coalesce(i.delay_ms, 0)), i.timeout_ms,
+               ${NOW_MS}
+        from input i
+        where not exists (select 1 from ${workflows} w where w.workflow_id = i.workflow_id)
+          and not ($15::boolean and exists (
+            select 1 from input c join ${workflows} w on w.workflow_id = c.workflow_id
+            where w.name <> c.name
+          ))
+        order by i.ord
         on conflict do nothing
         returning workflow_id
       ),
@@ -55,21 +76,28 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
                                   queue_name, trace_context, created_at, updated_at,
                                   queue_partition_key, queue_priority, queue_dedup_id, attributes)
-        select workflow_id, $2, 'ENQUEUED', $3, $4, $5, $6, $13, ${NOW_MS}, ${NOW_MS},
-               nullif($7, ''), $8::int, $9, $14::text::jsonb from item
+        select i.workflow_id, i.name, 'ENQUEUED', i.input, i.executor_id, i.app_version,
+               i.queue_name, i.trace_context, ${NOW_MS}, ${NOW_MS},
+               nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes::jsonb
+        from item join input i on i.workflow_id = item.workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
       ),
-      notified as (${notifyQueue(channel, "$6", "inserted")})
-      select 'created' as outcome, ${WORKFLOW_COLUMNS} from inserted
+      notified as (
+        ${notifyQueue(channel, "queue_name", "(select distinct queue_name from inserted) n")}
+      )
+      select workflow_id as for_id, 'created' as outcome, ${WORKFLOW_COLUMNS} from inserted
       where (select count(*) from notified) >= 0
       union all
-      select 'exists', ${workflowColumnsOf("w")} from ${workflows} w where w.workflow_id = $1
+      select i.workflow_id, 'exists', ${workflowColumnsOf("w")}
+      from input i join ${workflows} w on w.workflow_id = i.workflow_id
       union all
-      select 'duplicate', ${workflowColumnsOf("w")}
-      from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
-      where $9::text is not null and q.queue_name = $6 and q.dedup_id = $9
-        and not exists (select 1 from ${workflows} x where x.workflow_id = $1)`,
+      select i.workflow_id, 'duplicate', ${workflowColumnsOf("w")}
+      from input i
+      join ${items} q on q.queue_name = i.queue_name and q.dedup_id = i.dedup_id
+      join ${workflows} w on w.workflow_id = q.workflow_id
+      where i.dedup_id is not null
+        and not exists (select 1 from ${workflows} x where x.workflow_id = i.workflow_id)`,
     // Frees a dedup key whose holder finished (or vanished).
     releaseDedup: `
       update ${items} q set dedup_id = null
@@ -154,7 +182,7 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
   };
 }
 
-/** $1..$5 of enqueue and debounce: the new workflow's ID, name, input, owner and version. */
+/** $1..$5 of debounce: the new workflow's ID, name, input, owner and version. */
 const workflowValues = (w: NewWorkflow): unknown[] => [
   w.workflowId,
   w.name,
@@ -163,30 +191,55 @@ const workflowValues = (w: NewWorkflow): unknown[] => [
   w.appVersion ?? null,
 ];
 
-type OutcomeRow = WorkflowRow & { outcome: "created" | "exists" | "duplicate" };
+type OutcomeRow = WorkflowRow & { for_id: string; outcome: EnqueueResult["kind"] };
 
-/** One enqueue attempt; `undefined` when a concurrent write hid the row: try again. */
-export async function enqueueItem(
+/** Which of an item's rows tells its outcome: created, else the ID's holder, else the dedup's. */
+const OUTCOME_RANK: Record<EnqueueResult["kind"], number> = {
+  created: 0,
+  exists: 1,
+  duplicate: 2,
+};
+
+/**
+ * One attempt at a batch of items with distinct workflow IDs, in one statement. Per item, in
+ * order: its outcome, or `undefined` when a concurrent write hid the row (try that one again).
+ * `allOrNone`: when an item's ID is held by a workflow of another name, nothing is inserted.
+ */
+export async function enqueueItems(
   db: SqlQueryable,
   q: QueueItemStatements,
-  item: NewQueueItem,
-): Promise<EnqueueResult | undefined> {
-  const w = item.workflow;
+  batch: readonly NewQueueItem[],
+  allOrNone = false,
+): Promise<(EnqueueResult | undefined)[]> {
+  const column = <T>(pick: (item: NewQueueItem) => T | undefined) =>
+    batch.map((item) => pick(item) ?? null);
+  const ms = (value: number | undefined) => (value === undefined ? null : Math.round(value));
   const rows = await db.query<OutcomeRow>(q.enqueue, [
-    ...workflowValues(w),
-    item.queueName,
-    item.partitionKey,
-    item.priority,
-    item.dedupId ?? null,
-    item.availableAt === undefined ? null : Math.round(item.availableAt),
-    item.delayMs === undefined ? null : Math.round(item.delayMs),
-    item.timeoutMs === undefined ? null : Math.round(item.timeoutMs),
-    traceContextColumn(w.traceContext),
-    attributesColumn(w.attributes),
+    column((item) => item.workflow.workflowId),
+    column((item) => item.workflow.name),
+    column((item) => item.workflow.input),
+    column((item) => item.workflow.executorId),
+    column((item) => item.workflow.appVersion),
+    column((item) => item.queueName),
+    column((item) => item.partitionKey),
+    column((item) => item.priority),
+    column((item) => item.dedupId),
+    batch.map((item) => ms(item.availableAt)),
+    batch.map((item) => ms(item.delayMs)),
+    batch.map((item) => ms(item.timeoutMs)),
+    batch.map((item) => traceContextColumn(item.workflow.traceContext)),
+    batch.map((item) => attributesColumn(item.workflow.attributes)),
+    allOrNone,
   ]);
-  const row = rows.find((r) => r.outcome === "created") ?? rows[0];
-  if (!row) return undefined;
-  return { kind: row.outcome, workflow: toWorkflowRecord(row) };
+  const best = new Map<string, OutcomeRow>();
+  for (const row of rows) {
+    const seen = best.get(row.for_id);
+    if (!seen || OUTCOME_RANK[row.outcome] < OUTCOME_RANK[seen.outcome]) best.set(row.for_id, row);
+  }
+  return batch.map((item) => {
+    const row = best.get(item.workflow.workflowId);
+    return row && { kind: row.outcome, workflow: toWorkflowRecord(row) };
+  });
 }
 
 /** Frees `dedupId` on `queueName` if its holder finished. */

@@ -1,8 +1,9 @@
 /**
  * `@cairn/queue`'s `QueueStore` on the same database, connection and schema as a `PgStore`
- * (Postgres or PGlite). It decides only what runs when — retries of the rare races where a row
- * commits after a statement's snapshot, the claim's transaction, the notification filter; the
- * statements live in `queries/queue-items.ts` and `queries/queue-claim.ts`.
+ * (Postgres or PGlite). It decides only what runs when — how enqueues share statements
+ * (`enqueues.ts`), retries of the rare races where a row commits after a statement's snapshot,
+ * the claim's transaction, the notification filter; the statements live in
+ * `queries/queue-items.ts` and `queries/queue-claim.ts`.
  */
 import type { QueueStore } from "@cairn/queue";
 import { claimItems, queueClaimStatements } from "../queries/queue-claim.js";
@@ -18,11 +19,9 @@ import {
 import {
   countItems,
   debounceItem,
-  enqueueItem,
   lastTick,
   queueItemStatements,
   recordTick,
-  releaseDedup,
   releaseItems,
 } from "../queries/queue-items.js";
 import {
@@ -37,6 +36,7 @@ import type { PgStore } from "../sql-store.js";
 import { callerTransaction } from "../executors/caller-transaction.js";
 import { untilSeen, whileOpen } from "../store-calls.js";
 import { connectionOf } from "../store-connection.js";
+import { createEnqueues } from "./enqueues.js";
 
 /**
  * Creates the queue store of `store` (from `createPgStore` or `createPgliteStore`). It shares the
@@ -60,28 +60,20 @@ export function createPgQueueStore(store: PgStore): QueueStore {
   const scheduleQ = scheduleStatements(names);
 
   const open = whileOpen(() => connection.isClosed(), "queue.");
+  const enqueues = createEnqueues(db, itemsQ);
+  const callerTx = (options: { tx?: unknown } | undefined) =>
+    options?.tx === undefined ? undefined : callerTransaction(options.tx);
 
   return {
-    enqueue: (item, options) =>
-      open("enqueue", () => {
-        const into = options?.tx === undefined ? db : callerTransaction(options.tx);
-        return untilSeen(`enqueue(${item.workflow.workflowId})`, async () => {
-          const result = await enqueueItem(into, itemsQ, item);
-          if (result?.kind !== "duplicate" || item.dedupId === undefined) return result;
-          const { status } = result.workflow;
-          if (status === "ENQUEUED" || status === "PENDING") return result;
-          await releaseDedup(into, itemsQ, item.queueName, item.dedupId); // its holder finished
-          return undefined;
-        });
-      }),
+    enqueue: (item, options) => open("enqueue", () => enqueues.one(item, callerTx(options))),
+    enqueueMany: (items, options) =>
+      open("enqueueMany", () => enqueues.many(items, callerTx(options))),
     debounce: (item) =>
       open("debounce", () =>
         untilSeen(`debounce(${item.key})`, () => debounceItem(db, itemsQ, item)),
       ),
     claim: (request) =>
-      open("claim", () =>
-        db.transaction((tx) => claimItems(tx, claimQ, names.schema, request, exclusive)),
-      ),
+      open("claim", () => claimItems(db, claimQ, names.schema, request, exclusive)),
     release: (workflowIds, executorId) =>
       open("release", () => releaseItems(db, itemsQ, workflowIds, executorId)),
     counts: (queueName) => open("counts", () => countItems(db, itemsQ, queueName)),

@@ -3,13 +3,18 @@
  * delay), debounce, release, counts, and the priority and start time of a waiting workflow. The
  * claim is `claim.ts`.
  */
-import { InvalidOptionError, QUEUED_EXECUTOR, type CallerTransaction } from "@cairn/core";
-import type { NewQueueItem, QueueCounts, QueueStore } from "../../queue-store.js";
+import {
+  InvalidOptionError,
+  QUEUED_EXECUTOR,
+  WorkflowConflictError,
+  type CallerTransaction,
+} from "@cairn/core";
+import type { EnqueueResult, NewQueueItem, QueueCounts, QueueStore } from "../../queue-store.js";
 import type { MemoryQueueItem, MemoryQueueTables } from "./queue-tables.js";
 
 type ItemMethods = Pick<
   QueueStore,
-  "enqueue" | "debounce" | "release" | "counts" | "setPriority" | "setAvailability"
+  "enqueue" | "enqueueMany" | "debounce" | "release" | "counts" | "setPriority" | "setAvailability"
 >;
 
 export function memoryQueueItems(t: MemoryQueueTables): ItemMethods {
@@ -17,21 +22,14 @@ export function memoryQueueItems(t: MemoryQueueTables): ItemMethods {
     async enqueue(item, options) {
       t.enter("enqueue");
       refuseTransaction(options);
-      const existing = t.workflow(item.workflow.workflowId);
-      if (existing) return { kind: "exists", workflow: existing.record };
-      const holder =
-        item.dedupId === undefined ? undefined : t.dedupHolder(item.queueName, item.dedupId);
-      if (holder && t.live(holder)) {
-        const workflow = t.workflow(holder.workflowId)?.record;
-        if (workflow) return { kind: "duplicate", workflow };
-      }
-      if (holder) holder.dedupId = undefined; // its holder finished: the key is free
-      const now = t.now();
-      const workflow = insertQueued(t, item, {
-        availableAt: item.availableAt ?? now + (item.delayMs ?? 0),
-        dedupId: item.dedupId,
-      });
-      return { kind: "created", workflow };
+      return enqueueOne(t, item);
+    },
+
+    async enqueueMany(items, options) {
+      t.enter("enqueueMany");
+      refuseTransaction(options);
+      refuseConflicts(t, items); // all or none: checked before anything is written
+      return items.map((item) => enqueueOne(t, item));
     },
 
     async debounce(item) {
@@ -118,6 +116,37 @@ export function memoryQueueItems(t: MemoryQueueTables): ItemMethods {
       return true;
     },
   };
+}
+
+/** One enqueue: the ID's holder, the dedup ID's live holder, or a new queued workflow. */
+function enqueueOne(t: MemoryQueueTables, item: NewQueueItem): EnqueueResult {
+  const existing = t.workflow(item.workflow.workflowId);
+  if (existing) return { kind: "exists", workflow: existing.record };
+  const holder =
+    item.dedupId === undefined ? undefined : t.dedupHolder(item.queueName, item.dedupId);
+  if (holder && t.live(holder)) {
+    const workflow = t.workflow(holder.workflowId)?.record;
+    if (workflow) return { kind: "duplicate", workflow };
+  }
+  if (holder) holder.dedupId = undefined; // its holder finished: the key is free
+  const now = t.now();
+  const workflow = insertQueued(t, item, {
+    availableAt: item.availableAt ?? now + (item.delayMs ?? 0),
+    dedupId: item.dedupId,
+  });
+  return { kind: "created", workflow };
+}
+
+/** Throws when an item's ID is (or, earlier in the call, would be) a workflow of another name. */
+function refuseConflicts(t: MemoryQueueTables, items: readonly NewQueueItem[]): void {
+  const names = new Map<string, string>();
+  for (const { workflow } of items) {
+    const holder = t.workflow(workflow.workflowId)?.record.name ?? names.get(workflow.workflowId);
+    if (holder !== undefined && holder !== workflow.name) {
+      throw new WorkflowConflictError(workflow.workflowId, holder, workflow.name);
+    }
+    names.set(workflow.workflowId, workflow.name);
+  }
 }
 
 /** Writes the workflow `ENQUEUED` on its queue with its item, and notifies the queue. */

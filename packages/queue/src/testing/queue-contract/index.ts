@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { QueueStore } from "../../queue-store.js";
 import { describeClaim } from "./claim.js";
 import { describeEnqueue } from "./enqueue.js";
+import { describeEnqueueMany } from "./enqueue-many.js";
 import { item, type QueueFixture, type QueueStoreContractFactory } from "./fixtures.js";
 import { describeNotifications } from "./notifications.js";
 import { describeQueues } from "./queues.js";
@@ -53,6 +54,7 @@ export function describeQueueStoreContract(name: string, factory: QueueStoreCont
     });
 
     describeEnqueue(fx);
+    describeEnqueueMany(fx);
     describeClaim(fx);
     describeRecovery(fx);
     describeRecordFields(fx);

@@ -1,0 +1,92 @@
+/**
+ * The checks and rows of a bulk enqueue (`queue.enqueueMany`), before anything is written: each
+ * item's options are checked and its input validated and serialized exactly as a single enqueue
+ * does, and every bad item is reported at once, by index, in one `EnqueueItemsInvalidError`. It
+ * writes nothing itself; the runtime hands the rows to `QueueStore.enqueueMany`.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  assertWorkflowId,
+  InvalidOptionError,
+  QUEUED_EXECUTOR,
+  type EnginePluginHost,
+  type NewWorkflow,
+  type TraceCarrier,
+  type Workflow,
+} from "@cairn/core";
+import { checkEnqueueOptions } from "../control/enqueue-by-name.js";
+import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "../errors.js";
+import type { EnqueueManyItem, Queue } from "../queue.js";
+import type { NewQueueItem } from "../queue-store.js";
+
+/** The row of a new enqueued workflow. */
+export async function newQueuedWorkflow(
+  host: EnginePluginHost,
+  queue: Queue,
+  workflow: Workflow<unknown, unknown>,
+  input: unknown,
+  workflowId: string,
+  traceContext: TraceCarrier | undefined = host.traceContext(),
+): Promise<NewWorkflow> {
+  return {
+    workflowId,
+    name: workflow.name,
+    input: await host.prepareInput(workflow, input),
+    executorId: QUEUED_EXECUTOR,
+    appVersion: host.appVersion,
+    status: "ENQUEUED",
+    queueName: queue.name,
+    traceContext,
+  };
+}
+
+/**
+ * The queue items of `items`, in order.
+ * @throws InvalidOptionError when `items` is not an array; EnqueueItemsInvalidError naming
+ *   every invalid item.
+ */
+export async function queueItemsOf(
+  host: EnginePluginHost,
+  queue: Queue,
+  workflow: Workflow<unknown, unknown>,
+  items: readonly EnqueueManyItem<unknown>[],
+): Promise<NewQueueItem[]> {
+  const given: unknown = items; // from JavaScript, anything can arrive
+  if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
+  const traceContext = host.traceContext();
+  const partitioned = queue.options.partitioned === true;
+  const rows: NewQueueItem[] = [];
+  const invalid: InvalidEnqueueItem[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
+        throw new InvalidOptionError("items", "expected an object { input, ...options }");
+      }
+      if ("onDuplicate" in item) {
+        throw new InvalidOptionError(
+          "onDuplicate",
+          "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
+        );
+      }
+      const fields = checkEnqueueOptions(queue.name, partitioned, item);
+      const workflowId = item.id === undefined ? randomUUID() : assertWorkflowId(item.id);
+      rows.push({
+        ...fields,
+        workflow: await newQueuedWorkflow(
+          host,
+          queue,
+          workflow,
+          item.input,
+          workflowId,
+          traceContext,
+        ),
+        queueName: queue.name,
+      });
+    } catch (error) {
+      invalid.push({ index, error });
+    }
+  }
+  const [first, ...rest] = invalid;
+  if (first) throw new EnqueueItemsInvalidError(queue.name, [first, ...rest]);
+  return rows;
+}
