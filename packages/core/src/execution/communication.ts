@@ -10,7 +10,7 @@ import { toMs } from "../duration.js";
 import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../errors.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
-import type { Execution } from "./execution.js";
+import type { Journal } from "./journal.js";
 import { resultOf } from "./handles.js";
 import { parseForReceiver } from "./receiver-channels.js";
 import type { Watch } from "./wakeups.js";
@@ -25,81 +25,87 @@ const terminal: ReadonlySet<WorkflowStatus> = new Set([
 
 /** Sends a message; its ID is derived from the sender's position, so a replay never sends twice. */
 export function send(
-  run: Execution,
+  journal: Journal,
   destinationId: string,
   topic: string,
   message: unknown,
 ): Promise<void> {
   const name = "cairn.send";
-  return run.operation<void>(name, async (position, startedAt) => {
+  return journal.operation<void>(name, async (position, startedAt) => {
     let value: unknown;
     try {
-      const read = (id: string) => run.guard(() => run.host.store.getWorkflow(id), name);
-      value = await parseForReceiver(run.host.receivers, read, destinationId, topic, message);
+      const read = (id: string) => journal.guard(() => journal.host.store.getWorkflow(id), name);
+      value = await parseForReceiver(journal.host.receivers, read, destinationId, topic, message);
     } catch (error) {
       if (!ValidationError.is(error)) throw error;
       // Recorded, so a replay rethrows it without reading the receiver again.
-      return run.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
+      return journal.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
     }
     // Serialized before the store call, so a bad message is a SerializationError, not an outage.
     const serialized = serialize(value, `message on topic "${topic}"`);
-    const result = await run.guard(
+    const result = await journal.guard(
       () =>
-        run.host.store.sendMessage({
+        journal.host.store.sendMessage({
           destinationId,
           topic,
           message: serialized,
-          messageId: `wf:${run.workflowId}:${position}`,
+          messageId: `wf:${journal.workflowId}:${position}`,
         }),
       name,
     );
     if (result === "workflow-not-found") {
-      return run.checkpoint(position, name, startedAt, {
+      return journal.checkpoint(position, name, startedAt, {
         error: serializeError(new WorkflowNotFoundError(destinationId), name),
       });
     }
-    return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+    return journal.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
   });
 }
 
 /** Takes the oldest message on `topic`, waiting up to the checkpointed deadline. */
-export async function recv(run: Execution, topic: string, options?: WaitOptions): Promise<unknown> {
-  const [deadlineAt, recvAt] = [run.takePosition(), run.takePosition()];
-  const deadline = await recordDeadline(run, deadlineAt, "cairn.recv.deadline", options);
+export async function recv(
+  journal: Journal,
+  topic: string,
+  options?: WaitOptions,
+): Promise<unknown> {
+  const [deadlineAt, recvAt] = [journal.takePosition(), journal.takePosition()];
+  const deadline = await recordDeadline(journal, deadlineAt, "cairn.recv.deadline", options);
   const name = "cairn.recv";
-  return run.operationAt(recvAt, name, (position, startedAt) =>
-    watching(run, [`message:${run.workflowId}:${topic}`], async (watch) => {
+  return journal.operationAt(recvAt, name, (position, startedAt) =>
+    watching(journal, [`message:${journal.workflowId}:${topic}`], async (watch) => {
       for (;;) {
-        run.throwIfStopped();
-        const template = run.checkpoint(position, name, startedAt, {});
-        const consumed = await run.guard(
-          () => run.host.store.consumeMessage(topic, template, run.fence),
+        journal.throwIfStopped();
+        const template = journal.checkpoint(position, name, startedAt, {});
+        const consumed = await journal.guard(
+          () => journal.host.store.consumeMessage(topic, template, journal.fence),
           name,
         );
         if (consumed) return { recorded: consumed };
-        if (deadline !== null && run.host.clock.now() >= deadline) {
-          return run.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+        if (deadline !== null && journal.host.clock.now() >= deadline) {
+          return journal.checkpoint(position, name, startedAt, {
+            output: serialize(undefined, name),
+          });
         }
-        await watch.next(remaining(run, deadline), run.stopSignal);
+        await watch.next(remaining(journal, deadline), journal.stopSignal);
       }
     }),
   );
 }
 
 /** Sets an event and records the call in one transaction. */
-export function setEvent(run: Execution, at: number, key: string, value: unknown): Promise<void> {
+export function setEvent(journal: Journal, at: number, key: string, value: unknown): Promise<void> {
   const name = "cairn.setEvent";
-  return run.operationAt<void>(at, name, async (position, startedAt) => {
+  return journal.operationAt<void>(at, name, async (position, startedAt) => {
     const serialized = serialize(value, `event "${key}"`);
-    const checkpoint = run.checkpoint(position, name, startedAt, {
+    const checkpoint = journal.checkpoint(position, name, startedAt, {
       output: serialize(undefined, name),
     });
-    await run.guard(
+    await journal.guard(
       () =>
-        run.host.store.setEvent(
-          { workflowId: run.workflowId, key, value: serialized },
+        journal.host.store.setEvent(
+          { workflowId: journal.workflowId, key, value: serialized },
           checkpoint,
-          run.fence,
+          journal.fence,
         ),
       name,
     );
@@ -109,27 +115,27 @@ export function setEvent(run: Execution, at: number, key: string, value: unknown
 
 /** Reads another workflow's event, waiting up to the checkpointed deadline for it to be set. */
 export async function getEvent(
-  run: Execution,
+  journal: Journal,
   workflowId: string,
   key: string,
   options?: WaitOptions,
 ): Promise<unknown> {
-  const [deadlineAt, getAt] = [run.takePosition(), run.takePosition()];
-  const deadline = await recordDeadline(run, deadlineAt, "cairn.getEvent.deadline", {
+  const [deadlineAt, getAt] = [journal.takePosition(), journal.takePosition()];
+  const deadline = await recordDeadline(journal, deadlineAt, "cairn.getEvent.deadline", {
     timeoutMs: options?.timeoutMs ?? 0,
   });
   const name = "cairn.getEvent";
-  return run.operationAt(getAt, name, (position, startedAt) =>
-    watching(run, [`event:${workflowId}:${key}`], async (watch) => {
+  return journal.operationAt(getAt, name, (position, startedAt) =>
+    watching(journal, [`event:${workflowId}:${key}`], async (watch) => {
       for (;;) {
-        run.throwIfStopped();
-        const value = await run.guard(() => run.host.store.getEvent(workflowId, key), name);
-        if (value !== undefined || (deadline !== null && run.host.clock.now() >= deadline)) {
-          return run.checkpoint(position, name, startedAt, {
+        journal.throwIfStopped();
+        const value = await journal.guard(() => journal.host.store.getEvent(workflowId, key), name);
+        if (value !== undefined || (deadline !== null && journal.host.clock.now() >= deadline)) {
+          return journal.checkpoint(position, name, startedAt, {
             output: value ?? serialize(undefined, name),
           });
         }
-        await watch.next(remaining(run, deadline), run.stopSignal);
+        await watch.next(remaining(journal, deadline), journal.stopSignal);
       }
     }),
   );
@@ -137,24 +143,24 @@ export async function getEvent(
 
 /** Appends to (or closes) one of this workflow's streams, with its checkpoint, in one transaction. */
 export function writeStream(
-  run: Execution,
+  journal: Journal,
   at: number,
   key: string,
   value: unknown,
   closed: boolean,
 ): Promise<void> {
   const name = closed ? "cairn.closeStream" : "cairn.writeStream";
-  return run.operationAt<void>(at, name, async (position, startedAt) => {
+  return journal.operationAt<void>(at, name, async (position, startedAt) => {
     const serialized = closed ? undefined : serialize(value, `stream "${key}"`);
-    const checkpoint = run.checkpoint(position, name, startedAt, {
+    const checkpoint = journal.checkpoint(position, name, startedAt, {
       output: serialize(undefined, name),
     });
-    await run.guard(
+    await journal.guard(
       () =>
-        run.host.store.writeStream(
-          { workflowId: run.workflowId, key, value: serialized, closed },
+        journal.host.store.writeStream(
+          { workflowId: journal.workflowId, key, value: serialized, closed },
           checkpoint,
-          run.fence,
+          journal.fence,
         ),
       name,
     );
@@ -173,34 +179,41 @@ type Branch = { key: string } & (
  * branch wins by consuming its message in the same transaction as that record; every other
  * branch wins by recording first, so exactly one branch ever wins a position.
  */
-export async function race(run: Execution, branches: Record<string, RaceBranch>): Promise<unknown> {
-  const [startAt, raceAt] = [run.takePosition(), run.takePosition()];
+export async function race(
+  journal: Journal,
+  branches: Record<string, RaceBranch>,
+): Promise<unknown> {
+  const [startAt, raceAt] = [journal.takePosition(), journal.takePosition()];
   const parsed = parseBranches(branches);
-  const startedAt = await run.internal("cairn.race.start", () => run.host.clock.now(), startAt);
+  const startedAt = await journal.internal(
+    "cairn.race.start",
+    () => journal.host.clock.now(),
+    startAt,
+  );
   const deadlineOf = (b: Branch) =>
     b.kind === "timer" ? startedAt + b.ms : Number.POSITIVE_INFINITY;
-  return run.operationAt(
+  return journal.operationAt(
     raceAt,
     "cairn.race",
     (position, opStartedAt) =>
-      watching(run, watchedKeys(run, parsed), async (watch) => {
+      watching(journal, watchedKeys(journal, parsed), async (watch) => {
         for (;;) {
-          run.throwIfStopped();
+          journal.throwIfStopped();
           for (const branch of parsed) {
             const name = `${RACE_PREFIX}${branch.key}`;
-            const template = run.checkpoint(position, name, opStartedAt, {});
+            const template = journal.checkpoint(position, name, opStartedAt, {});
             if (branch.kind === "message") {
-              const consumed = await run.guard(
-                () => run.host.store.consumeMessage(branch.topic, template, run.fence),
+              const consumed = await journal.guard(
+                () => journal.host.store.consumeMessage(branch.topic, template, journal.fence),
                 name,
               );
               if (consumed) return { recorded: consumed };
             } else if (branch.kind === "timer") {
-              if (run.host.clock.now() >= deadlineOf(branch))
+              if (journal.host.clock.now() >= deadlineOf(branch))
                 return { ...template, output: serialize(undefined, name) };
             } else {
-              const record = await run.guard(
-                () => run.host.store.getWorkflow(branch.source.workflowId),
+              const record = await journal.guard(
+                () => journal.host.store.getWorkflow(branch.source.workflowId),
                 name,
               );
               if (record && terminal.has(record.status)) return settled(template, record);
@@ -208,16 +221,16 @@ export async function race(run: Execution, branches: Record<string, RaceBranch>)
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
           const maxWaitMs = Number.isFinite(nextTimer)
-            ? nextTimer - run.host.clock.now()
+            ? nextTimer - journal.host.clock.now()
             : Number.POSITIVE_INFINITY;
-          await watch.next(maxWaitMs, run.stopSignal);
+          await watch.next(maxWaitMs, journal.stopSignal);
         }
       }),
     {
       matches: (recordedName) => recordedName.startsWith(RACE_PREFIX),
       decode: (record: StepRecord) => ({
         key: record.name.slice(RACE_PREFIX.length),
-        value: run.outcome(record),
+        value: journal.outcome(record),
       }),
     },
   );
@@ -233,10 +246,10 @@ function settled(template: StepRecord, record: WorkflowRecord): StepRecord {
 }
 
 /** The keys whose notifications may make a race branch ready. */
-function watchedKeys(run: Execution, branches: readonly Branch[]): string[] {
+function watchedKeys(journal: Journal, branches: readonly Branch[]): string[] {
   return branches.flatMap((b) =>
     b.kind === "message"
-      ? [`message:${run.workflowId}:${b.topic}`]
+      ? [`message:${journal.workflowId}:${b.topic}`]
       : b.kind === "result"
         ? [`status:${b.source.workflowId}`]
         : [],
@@ -245,11 +258,11 @@ function watchedKeys(run: Execution, branches: readonly Branch[]): string[] {
 
 /** Runs `body` with a watch on `keys` opened before its first read, and closes it after. */
 async function watching<T>(
-  run: Execution,
+  journal: Journal,
   keys: string[],
   body: (watch: Watch) => Promise<T>,
 ): Promise<T> {
-  const watch = run.host.wakeups.watch(...keys);
+  const watch = journal.host.wakeups.watch(...keys);
   try {
     return await body(watch);
   } finally {
@@ -274,22 +287,22 @@ function parseBranches(branches: Record<string, RaceBranch>): Branch[] {
 }
 
 async function recordDeadline(
-  run: Execution,
+  journal: Journal,
   at: number,
   name: string,
   options: WaitOptions | undefined,
 ): Promise<number | null> {
   const timeoutMs =
     options?.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, `${name} timeoutMs`);
-  return run.internal(
+  return journal.internal(
     name,
-    () => (timeoutMs === undefined ? null : run.host.clock.now() + timeoutMs),
+    () => (timeoutMs === undefined ? null : journal.host.clock.now() + timeoutMs),
     at,
   );
 }
 
-function remaining(run: Execution, deadline: number | null): number {
+function remaining(journal: Journal, deadline: number | null): number {
   return deadline === null
     ? Number.POSITIVE_INFINITY
-    : Math.max(0, deadline - run.host.clock.now());
+    : Math.max(0, deadline - journal.host.clock.now());
 }

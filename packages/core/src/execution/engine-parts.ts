@@ -9,7 +9,7 @@ import type { WorkflowDefinition } from "../workflow.js";
 import { Background } from "./background.js";
 import type { EngineConfig } from "./engine-config.js";
 import { EngineState } from "./engine-state.js";
-import type { ExecutionHost } from "./execution.js";
+import type { RunHost } from "./run-host.js";
 import { createHandle, type HandleSource } from "./handles.js";
 import { Observers } from "./observers.js";
 import { createOperator, type Operator } from "./operator.js";
@@ -72,7 +72,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
   const handle = (workflowId: string, definition?: WorkflowDefinition) =>
     createHandle(workflowId, handleSource, definition?.channels);
 
-  const host: ExecutionHost = {
+  const host: RunHost = {
     store,
     receivers,
     logger,

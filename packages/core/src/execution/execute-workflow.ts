@@ -12,7 +12,9 @@ import { parseWithSchema } from "../schema.js";
 import { serialize, serializeError } from "../serialization.js";
 import type { SerializedValue, WorkflowRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import type { Execution, ExecutionHost } from "./execution.js";
+import type { Journal } from "./journal.js";
+import type { RunHost } from "./run-host.js";
+import { createWorkflowContext } from "./workflow-context.js";
 
 /** How a run ended, as far as this process knows. */
 export type RunOutcome =
@@ -27,47 +29,47 @@ export type RunOutcome =
   /** Cancelled while running here; the store already says CANCELLED. */
   | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };
 
-/** Runs `definition`'s body on `execution` and records the outcome. Never rejects. */
+/** Runs `definition`'s body with a context over `journal` and records the outcome. Never rejects. */
 export async function executeWorkflow(
-  host: ExecutionHost,
+  host: RunHost,
   definition: WorkflowDefinition,
-  execution: Execution,
+  journal: Journal,
   input: unknown,
 ): Promise<RunOutcome> {
-  const outcome = await runBody(definition, execution, input);
-  if (execution.interruption) return stoppedOutcome(execution);
+  const outcome = await runBody(definition, journal, input);
+  if (journal.interruption) return stoppedOutcome(journal);
   try {
-    const finished = await execution.guard(
+    const finished = await journal.guard(
       () =>
         host.store.finishWorkflow(
-          { workflowId: execution.workflowId, executorId: host.executorId, ...outcome },
-          execution.fence,
+          { workflowId: journal.workflowId, executorId: host.executorId, ...outcome },
+          journal.fence,
         ),
       "the workflow's outcome",
       true,
     );
     if (finished) return { kind: "finished", ...outcome };
-    const record = await host.store.getWorkflow(execution.workflowId);
+    const record = await host.store.getWorkflow(journal.workflowId);
     if (record?.status === "PENDING" && record.executorId !== host.executorId) {
       return {
         kind: "lost",
-        error: new WorkflowOwnershipLostError(execution.workflowId, host.executorId),
+        error: new WorkflowOwnershipLostError(journal.workflowId, host.executorId),
       };
     }
     return { kind: "superseded", record };
   } catch (error) {
-    execution.stop("could not record the workflow's outcome", error);
-    return stoppedOutcome(execution);
+    journal.stop("could not record the workflow's outcome", error);
+    return stoppedOutcome(journal);
   }
 }
 
-function stoppedOutcome(execution: Execution): RunOutcome {
-  const reason = execution.interruption;
+function stoppedOutcome(journal: Journal): RunOutcome {
+  const reason = journal.interruption;
   if (WorkflowCancelledError.is(reason)) return { kind: "cancelled", error: reason };
   if (WorkflowOwnershipLostError.is(reason)) return { kind: "lost", error: reason };
   return {
     kind: "interrupted",
-    error: reason ?? new WorkflowInterruptedError(execution.workflowId, "stopped"),
+    error: reason ?? new WorkflowInterruptedError(journal.workflowId, "stopped"),
   };
 }
 
@@ -77,26 +79,26 @@ type BodyOutcome =
 
 async function runBody(
   definition: WorkflowDefinition,
-  execution: Execution,
+  journal: Journal,
   input: unknown,
 ): Promise<BodyOutcome> {
   const subject = `workflow "${definition.name}"`;
   try {
     let output: unknown;
     try {
-      output = await definition.body(execution, input);
+      output = await definition.body(createWorkflowContext(journal), input);
     } finally {
-      execution.end(); // whatever the body left running records nothing from here on
+      journal.end(); // whatever the body left running records nothing from here on
     }
-    execution.checkHistoryConsumed();
-    if (execution.fatal) throw execution.fatal;
+    journal.checkHistoryConsumed();
+    if (journal.fatal) throw journal.fatal;
     if (definition.outputSchema) {
       output = await parseWithSchema(definition.outputSchema, output, `output of ${subject}`);
     }
     return { status: "SUCCESS", output: serialize(output, `output of ${subject}`) };
   } catch (error) {
-    if (!execution.interruption) execution.checkHistoryConsumed();
-    const failure = execution.fatal ?? error;
+    if (!journal.interruption) journal.checkHistoryConsumed();
+    const failure = journal.fatal ?? error;
     return { status: "ERROR", error: serializeError(failure, `error of ${subject}`) };
   }
 }

@@ -14,7 +14,8 @@ import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
-import { Execution, type ExecutionHost } from "./execution.js";
+import { Journal } from "./journal.js";
+import type { RunHost } from "./run-host.js";
 import type { Registry } from "./registry.js";
 import { runEndOf, runEndedEvent, runInfoOf } from "./run-events.js";
 import { delay } from "./run-attempts.js";
@@ -22,7 +23,7 @@ import type { Wakeups } from "./wakeups.js";
 
 /** One workflow running in this process. */
 export interface Run {
-  readonly execution: Execution;
+  readonly journal: Journal;
   readonly done: Promise<RunOutcome>;
   /** Cancels the wait for the workflow's deadline. */
   deadlineTimer?: { abort(): void };
@@ -30,7 +31,7 @@ export interface Run {
 
 /** What a run set needs from its engine. */
 export interface RunSetDeps {
-  readonly host: ExecutionHost;
+  readonly host: RunHost;
   readonly store: WorkflowStore;
   readonly logger: Logger;
   readonly wakeups: Wakeups;
@@ -93,7 +94,7 @@ export class RunSet {
   async ensureRunning(record: WorkflowRecord): Promise<void> {
     const id = record.workflowId;
     const current = this.running.get(id);
-    if (current && !current.execution.interruption) return;
+    if (current && !current.journal.interruption) return;
     if (current) await current.done;
     const definition = this.deps.registry.get(record.name);
     if (!definition || this.starting.has(id)) return;
@@ -119,7 +120,7 @@ export class RunSet {
     if (this.running.has(id)) return;
     const { host } = this.deps;
     const info = runInfoOf(record, host.executorId, cause);
-    const execution = new Execution({
+    const journal = new Journal({
       host,
       workflowId: id,
       definition,
@@ -132,16 +133,16 @@ export class RunSet {
     const recovered = cause === "recovery" || cause === "takeover";
     host.observers.emit({ type: recovered ? "workflow.recovered" : "workflow.started", run: info });
     const done = host.observers
-      .run(info, () => executeWorkflow(host, definition, execution, input), runEndOf)
+      .run(info, () => executeWorkflow(host, definition, journal, input), runEndOf)
       .then((outcome) => this.settle(id, outcome, info));
-    const run: Run = { execution, done };
+    const run: Run = { journal, done };
     this.running.set(id, run);
     this.armDeadline(run, record.deadlineAt);
   }
 
   /** Cancels the local runs among `workflowIds` (the store already says CANCELLED). */
   cancel(workflowIds: readonly string[]): void {
-    for (const id of workflowIds) this.running.get(id)?.execution.cancel();
+    for (const id of workflowIds) this.running.get(id)?.journal.cancel();
   }
 
   /** The IDs of the runs in flight here. */
@@ -174,8 +175,8 @@ export class RunSet {
     for (const record of records) {
       const run = this.running.get(record.workflowId);
       if (!run) continue;
-      if (record.status === "CANCELLED") run.execution.cancel();
-      else if (record.ownerEpoch > run.execution.fence.epoch) run.execution.lose();
+      if (record.status === "CANCELLED") run.journal.cancel();
+      else if (record.ownerEpoch > run.journal.fence.epoch) run.journal.lose();
     }
   }
 
@@ -192,12 +193,12 @@ export class RunSet {
   /** Stops every run at its next durable operation, gives steps `graceMs`, then abandons them. */
   async stopAll(graceMs: number): Promise<void> {
     const runs = [...this.running.values()];
-    for (const run of runs) run.execution.stop("the engine is shutting down");
+    for (const run of runs) run.journal.stop("the engine is shutting down");
     const settled = Promise.allSettled(runs.map((run) => run.done));
     const grace = new AbortController();
     await Promise.race([settled, delay(graceMs, grace.signal).catch(() => undefined)]);
     grace.abort();
-    for (const run of runs) run.execution.abandon();
+    for (const run of runs) run.journal.abandon();
     // A body stuck on a promise Cairn does not own may never settle; don't let it hold shutdown.
     const bound = new AbortController();
     await Promise.race([settled, delay(ABANDON_WAIT_MS, bound.signal).catch(() => undefined)]);
@@ -213,8 +214,8 @@ export class RunSet {
   ): void {
     const previous = this.running.get(record.workflowId);
     if (!previous) return this.spawn(definition, record, history, cause);
-    if (previous.execution.fence.epoch >= record.ownerEpoch) return; // already runs this claim
-    previous.execution.lose();
+    if (previous.journal.fence.epoch >= record.ownerEpoch) return; // already runs this claim
+    previous.journal.lose();
     void previous.done
       .then(() => this.spawn(definition, record, history, cause))
       .catch((error: unknown) => {
@@ -241,7 +242,7 @@ export class RunSet {
 
   private armDeadline(run: Run, deadlineAt: number | undefined): void {
     if (deadlineAt === undefined) return;
-    const id = run.execution.workflowId;
+    const id = run.journal.workflowId;
     const { clock } = this.deps.host;
     if (clock !== systemClock) {
       // Durable time the test advances: no real timer to unref; the run's end aborts the wait.

@@ -1,71 +1,27 @@
 /**
- * One run of one workflow in this process: the object behind `ctx`. It hands out positions in
- * call order, replays recorded checkpoints (checking that the same operation is called at each
- * position), and records new ones: one write per operation, no read. Communication and waiting
- * (`recv`, events, streams, `race`) live in `communication.ts`; this module owns positions,
- * replay and stopping. It does not decide when a workflow starts or finishes.
+ * The journal of one workflow run in this process: it hands out positions in call order, replays
+ * recorded checkpoints (checking that the same operation is called at each position), records
+ * new ones (one write per operation, no read), guards every store call (outages retried, lost
+ * ownership stops the run), and stops the run when asked. It is internal: the workflow body
+ * gets a `WorkflowContext` built over it (`workflow-context.ts`), steps and children run through
+ * `durable-calls.ts`, messages and waits through `communication.ts`. It does not decide when a
+ * workflow starts or finishes.
  */
-import { randomUUID } from "node:crypto";
-import { parseChannel } from "../channels.js";
-import type { ChildOptions, RaceBranch, WaitOptions, WorkflowContext } from "../context.js";
-import type { DurableOperationPerform } from "../durable-operation.js";
-import { toMs, type Duration } from "../duration.js";
 import {
-  CairnError,
   ContextEndedError,
-  InvalidOptionError,
   NonDeterminismError,
   StoreUnavailableError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
   WorkflowOwnershipLostError,
-  type AnyCairnErrorCode,
 } from "../errors.js";
-import type { WorkflowHandle } from "../handle.js";
 import { scopedLogger, type Logger } from "../logger.js";
-import type { RunInfo, TraceCarrier } from "../observer.js";
-import { deserialize, serialize, serializeError } from "../serialization.js";
-import type { StepDefinition } from "../step.js";
+import type { RunInfo } from "../observer.js";
+import { deserialize, serialize } from "../serialization.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
-import type { WorkflowStore } from "../store/workflow-store.js";
-import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
-import { assertWorkflowId } from "../workflow-id.js";
-import * as communication from "./communication.js";
-import type { Observers } from "./observers.js";
-import { attachOperations, type DurableOperations } from "./operations.js";
-import type { OutageMonitor } from "./outage.js";
-import type { ReceiverChannels } from "./receiver-channels.js";
-import { delay, observedAttempt, runAttempts } from "./run-attempts.js";
-import type { ReplayOnly } from "./replay-only.js";
-import type { Clock } from "../clock.js";
-import type { Wakeups } from "./wakeups.js";
-
-/** What a run needs from the engine that owns it. */
-export interface ExecutionHost {
-  readonly store: WorkflowStore;
-  readonly logger: Logger;
-  readonly executorId: string;
-  readonly appVersion: string | undefined;
-  readonly wakeups: Wakeups;
-  readonly observers: Observers;
-  /** Receivers' message schemas this engine knows by name; `ctx.send` validates with them. */
-  readonly receivers?: ReceiverChannels;
-  readonly outage: OutageMonitor;
-  /** Durable time: sleeps, deadlines, timeouts, retry backoff. */
-  readonly clock: Clock;
-  /** Set on a replay-only engine (`replayHistory`): runs stop where their history ends. */
-  readonly replayOnly: ReplayOnly | undefined;
-  /** Creates the child workflow (or finds it) and runs it here if it was created. */
-  startChild(child: {
-    definition: WorkflowDefinition;
-    input: unknown;
-    workflowId: string;
-    parentWorkflowId: string;
-    deadlineAt: number | undefined;
-    traceContext: TraceCarrier | undefined;
-  }): Promise<void>;
-  handle(workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown>;
-}
+import type { WorkflowDefinition } from "../workflow.js";
+import type { RunHost } from "./run-host.js";
+import { delay } from "./run-attempts.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };
@@ -80,20 +36,12 @@ export interface OperationOptions<T> {
   readonly decode?: (record: StepRecord) => T;
 }
 
-/** Errors from starting a child that are facts about the call, so replay must see them again. */
-const recordableChildErrors: readonly AnyCairnErrorCode[] = [
-  "VALIDATION_FAILED",
-  "SERIALIZATION_FAILED",
-  "WORKFLOW_CONFLICT",
-  "WORKFLOW_NOT_REGISTERED",
-];
-
-/** The durable state of one workflow run in this process. */
-export class Execution implements WorkflowContext, DurableOperations {
+/** The positions, replay and checkpoints of one workflow run in this process. */
+export class Journal {
   readonly workflowId: string;
   readonly workflowName: string;
   readonly log: Logger;
-  readonly host: ExecutionHost;
+  readonly host: RunHost;
   readonly definition: WorkflowDefinition;
   /** Epoch ms past which this run is cancelled; children inherit it. */
   readonly deadlineAt: number | undefined;
@@ -104,8 +52,6 @@ export class Execution implements WorkflowContext, DurableOperations {
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
-  /** Streams this run closed: writing to one again is a mistake, caught before it is recorded. */
-  private readonly closedStreams = new Set<string>();
   private readonly history: ReadonlyMap<number, StepRecord>;
   private readonly replayLength: number;
   /** Aborted to stop at the next durable operation (and wake waits). */
@@ -114,14 +60,14 @@ export class Execution implements WorkflowContext, DurableOperations {
   private readonly hardStop = new AbortController();
   /** Aborted when the body settled: from then on the context writes nothing. */
   private readonly ended = new AbortController();
-  /** Waits and step attempts stop on any of these. */
+  /** Waits stop on the first; step attempts on the second. */
   private readonly waitSignal = AbortSignal.any([this.softStop.signal, this.ended.signal]);
-  private readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
+  readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
   /** Durable calls started and not yet settled. */
   private inFlight = 0;
 
   constructor(options: {
-    host: ExecutionHost;
+    host: RunHost;
     workflowId: string;
     definition: WorkflowDefinition;
     history: readonly StepRecord[];
@@ -143,7 +89,6 @@ export class Execution implements WorkflowContext, DurableOperations {
       { workflowId: this.workflowId, workflow: this.workflowName },
       () => this.position < this.replayLength,
     );
-    attachOperations(this, this);
   }
 
   /** Why the run stopped early, if it did: shut down, store failure, cancelled, taken over. */
@@ -175,7 +120,7 @@ export class Execution implements WorkflowContext, DurableOperations {
   }
 
   /** What an abandoned call resolves to: nothing, ever (see {@link end}). */
-  private abandoned<T>(error: unknown): Promise<T> {
+  abandoned<T>(error: unknown): Promise<T> {
     if (ContextEndedError.is(error)) return new Promise<T>(() => undefined);
     throw error;
   }
@@ -207,186 +152,6 @@ export class Execution implements WorkflowContext, DurableOperations {
     const reason: unknown =
       this.softStop.signal.reason ?? new WorkflowInterruptedError(this.workflowId, "abandoned");
     this.hardStop.abort(reason);
-  }
-
-  runStep(definition: StepDefinition, args: readonly unknown[]): Promise<unknown> {
-    return this.operation(definition.name, async (position, startedAt) => {
-      const result = await runAttempts(definition, args, {
-        workflowId: this.workflowId,
-        log: this.log,
-        stopSignal: this.attemptSignal,
-        observers: this.host.observers,
-        clock: this.host.clock,
-        attemptOf: (attempt) => ({
-          run: this.run,
-          kind: "step",
-          name: definition.name,
-          position,
-          attempt,
-        }),
-      });
-      const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
-        this.checkpoint(position, definition.name, startedAt, {
-          ...outcome,
-          attempts: result.attempts,
-        });
-      if (!result.ok) {
-        return checkpoint({
-          error: serializeError(result.error, `error of step "${definition.name}"`),
-        });
-      }
-      const subject = `output of step "${definition.name}"`;
-      try {
-        return checkpoint({ output: serialize(result.value, subject) });
-      } catch (error) {
-        return checkpoint({ error: serializeError(error, subject) });
-      }
-    });
-  }
-
-  runOperation(name: string, perform: DurableOperationPerform): Promise<unknown> {
-    return this.operation(name, async (position, startedAt) => {
-      const scope = {
-        workflowId: this.workflowId,
-        name,
-        position,
-        startedAt,
-        fence: this.fence,
-        signal: this.attemptSignal,
-        log: this.log,
-        store: this.host.store,
-        observeAttempt: async <T>(attempt: number, run: () => Promise<T>): Promise<T> => {
-          const info = { run: this.run, kind: "transaction", name, position, attempt } as const;
-          const result = await observedAttempt(info, this.host.observers, run);
-          if (!result.ok) throw result.error;
-          return result.value as T;
-        },
-      };
-      const outcome = await this.guard(() => perform(scope), name);
-      return "recorded" in outcome ? outcome : outcome.checkpoint;
-    });
-  }
-
-  async runChild(
-    definition: WorkflowDefinition,
-    input: unknown,
-    options?: ChildOptions,
-  ): Promise<unknown> {
-    const handle = await this.startChild(definition, input, options);
-    return handle.result();
-  }
-
-  start(child: AnyWorkflow, input: unknown, options?: ChildOptions): Promise<never> {
-    return this.startChild(child["~cairn"], input, options) as Promise<never>;
-  }
-
-  async sleep(duration: Duration): Promise<void> {
-    const ms = toMs(duration, "ctx.sleep duration");
-    const { clock } = this.host;
-    const wakeAt = await this.internal("cairn.sleep", () => clock.now() + ms);
-    const remainingMs = wakeAt - clock.now();
-    // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
-    if (remainingMs > 0 && !this.host.replayOnly) {
-      await clock
-        .sleep(remainingMs, this.waitSignal)
-        .catch((error: unknown) => this.abandoned(error));
-    }
-  }
-
-  now(): Promise<number> {
-    return this.internal("cairn.now", () => this.host.clock.now());
-  }
-
-  random(): Promise<number> {
-    return this.internal("cairn.random", () => Math.random());
-  }
-
-  uuid(): Promise<string> {
-    return this.internal("cairn.uuid", () => randomUUID());
-  }
-
-  send(
-    destination: string | { readonly workflowId: string },
-    topic: string,
-    message: unknown,
-  ): Promise<void> {
-    const destinationId = typeof destination === "string" ? destination : destination.workflowId;
-    return communication.send(this, destinationId, topic, message);
-  }
-
-  async recv(topic: string, options?: WaitOptions): Promise<never> {
-    const message = await communication.recv(this, topic, options);
-    // A timed-out recv is undefined: nothing arrived, so there is nothing to validate.
-    if (message === undefined) return undefined as never;
-    return (await parseChannel(this.definition.channels, "messages", topic, message)) as never;
-  }
-
-  async setEvent(key: string, value: unknown): Promise<void> {
-    const position = this.takePosition();
-    const parsed = await parseChannel(this.definition.channels, "events", key, value);
-    return communication.setEvent(this, position, key, parsed);
-  }
-
-  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown> {
-    return communication.getEvent(this, workflowId, key, options);
-  }
-
-  async writeStream(key: string, value: unknown): Promise<void> {
-    this.assertStreamOpen(key);
-    const position = this.takePosition();
-    const parsed = await parseChannel(this.definition.channels, "streams", key, value);
-    return communication.writeStream(this, position, key, parsed, false);
-  }
-
-  async closeStream(key: string): Promise<void> {
-    this.assertStreamOpen(key);
-    this.closedStreams.add(key);
-    return communication.writeStream(this, this.takePosition(), key, undefined, true);
-  }
-
-  private assertStreamOpen(key: string): void {
-    if (this.closedStreams.has(key)) {
-      throw new InvalidOptionError(`stream "${key}"`, "it was closed by this workflow");
-    }
-  }
-
-  race(branches: Record<string, RaceBranch>): Promise<never> {
-    return communication.race(this, branches) as Promise<never>;
-  }
-
-  private async startChild(
-    definition: WorkflowDefinition,
-    input: unknown,
-    options?: ChildOptions,
-  ): Promise<WorkflowHandle<unknown>> {
-    const name = `workflow:${definition.name}`;
-    if (options?.id !== undefined) assertWorkflowId(options.id); // before a position is taken
-    const childId = await this.operation<string>(name, async (position, startedAt) => {
-      const workflowId = options?.id ?? `${this.workflowId}:${position}`;
-      const deadlineAt =
-        options?.timeoutMs === undefined
-          ? this.deadlineAt
-          : this.host.clock.now() + toMs(options.timeoutMs, "timeoutMs");
-      try {
-        await this.host.startChild({
-          definition,
-          input,
-          workflowId,
-          parentWorkflowId: this.workflowId,
-          deadlineAt,
-          traceContext: this.host.observers.carrier(this.run),
-        });
-      } catch (error) {
-        if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
-          throw this.storeFailed(name, error);
-        return this.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
-      }
-      return this.checkpoint(position, name, startedAt, {
-        output: serialize(workflowId, name),
-        childWorkflowId: workflowId,
-      });
-    });
-    return this.host.handle(childId, definition);
   }
 
   /** A checkpointed value computed in-process (time, randomness, a wake-up time). */
@@ -554,7 +319,8 @@ export class Execution implements WorkflowContext, DurableOperations {
     return deserialize<T>(record.output ?? "-1");
   }
 
-  private storeFailed(what: string, error: unknown): unknown {
+  /** Stops the run because a store call for `what` failed; the reason to throw. */
+  storeFailed(what: string, error: unknown): unknown {
     this.stop(`could not record "${what}"`, error);
     return this.softStop.signal.reason;
   }

@@ -1,0 +1,148 @@
+/**
+ * The durable calls a workflow makes through its context that are not the context's own methods:
+ * a step (`await charge(ctx, …)`), a child workflow (`await child(ctx, …)`, `ctx.start`), and
+ * an operation that writes its own checkpoint (`runDurableOperation`, `transaction()`). Each is
+ * one position in the journal: replayed when recorded, else performed and recorded.
+ */
+import type { ChildOptions } from "../context.js";
+import type { DurableOperationPerform } from "../durable-operation.js";
+import { toMs } from "../duration.js";
+import { CairnError, type AnyCairnErrorCode } from "../errors.js";
+import type { WorkflowHandle } from "../handle.js";
+import { serialize, serializeError } from "../serialization.js";
+import type { StepDefinition } from "../step.js";
+import type { SerializedValue } from "../store/records.js";
+import type { WorkflowDefinition } from "../workflow.js";
+import { assertWorkflowId } from "../workflow-id.js";
+import type { Journal } from "./journal.js";
+import type { DurableOperations } from "./operations.js";
+import { observedAttempt, runAttempts } from "./run-attempts.js";
+
+/** Errors from starting a child that are facts about the call, so replay must see them again. */
+const recordableChildErrors: readonly AnyCairnErrorCode[] = [
+  "VALIDATION_FAILED",
+  "SERIALIZATION_FAILED",
+  "WORKFLOW_CONFLICT",
+  "WORKFLOW_NOT_REGISTERED",
+];
+
+/** The operations `step()`, `workflow()` and `runDurableOperation` find behind a context. */
+export function durableCalls(journal: Journal): DurableOperations {
+  return {
+    runStep: (definition, args) => runStep(journal, definition, args),
+    runOperation: (name, perform) => runOperation(journal, name, perform),
+    runChild: async (definition, input, options) =>
+      (await startChild(journal, definition, input, options)).result(),
+  };
+}
+
+/** A step: its attempts (with retries) run once, and their outcome is the checkpoint. */
+export function runStep(
+  journal: Journal,
+  definition: StepDefinition,
+  args: readonly unknown[],
+): Promise<unknown> {
+  const { host } = journal;
+  return journal.operation(definition.name, async (position, startedAt) => {
+    const result = await runAttempts(definition, args, {
+      workflowId: journal.workflowId,
+      log: journal.log,
+      stopSignal: journal.attemptSignal,
+      observers: host.observers,
+      clock: host.clock,
+      attemptOf: (attempt) => ({
+        run: journal.run,
+        kind: "step",
+        name: definition.name,
+        position,
+        attempt,
+      }),
+    });
+    const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
+      journal.checkpoint(position, definition.name, startedAt, {
+        ...outcome,
+        attempts: result.attempts,
+      });
+    if (!result.ok) {
+      return checkpoint({
+        error: serializeError(result.error, `error of step "${definition.name}"`),
+      });
+    }
+    const subject = `output of step "${definition.name}"`;
+    try {
+      return checkpoint({ output: serialize(result.value, subject) });
+    } catch (error) {
+      return checkpoint({ error: serializeError(error, subject) });
+    }
+  });
+}
+
+/** An operation whose `perform` may record the checkpoint itself (see `runDurableOperation`). */
+export function runOperation(
+  journal: Journal,
+  name: string,
+  perform: DurableOperationPerform,
+): Promise<unknown> {
+  const { host } = journal;
+  return journal.operation(name, async (position, startedAt) => {
+    const scope = {
+      workflowId: journal.workflowId,
+      name,
+      position,
+      startedAt,
+      fence: journal.fence,
+      signal: journal.attemptSignal,
+      log: journal.log,
+      store: host.store,
+      observeAttempt: async <T>(attempt: number, run: () => Promise<T>): Promise<T> => {
+        const info = { run: journal.run, kind: "transaction", name, position, attempt } as const;
+        const result = await observedAttempt(info, host.observers, run);
+        if (!result.ok) throw result.error;
+        return result.value as T;
+      },
+    };
+    const outcome = await journal.guard(() => perform(scope), name);
+    return "recorded" in outcome ? outcome : outcome.checkpoint;
+  });
+}
+
+/**
+ * Starts a child (or finds it, on replay) and returns its handle. Its ID comes from the parent's
+ * ID and the position unless given; it inherits the parent's deadline unless it has a timeout.
+ */
+export async function startChild(
+  journal: Journal,
+  definition: WorkflowDefinition,
+  input: unknown,
+  options?: ChildOptions,
+): Promise<WorkflowHandle<unknown>> {
+  const { host } = journal;
+  const name = `workflow:${definition.name}`;
+  if (options?.id !== undefined) assertWorkflowId(options.id); // before a position is taken
+  const childId = await journal.operation<string>(name, async (position, startedAt) => {
+    const workflowId = options?.id ?? `${journal.workflowId}:${position}`;
+    const deadlineAt =
+      options?.timeoutMs === undefined
+        ? journal.deadlineAt
+        : host.clock.now() + toMs(options.timeoutMs, "timeoutMs");
+    try {
+      await host.startChild({
+        definition,
+        input,
+        workflowId,
+        parentWorkflowId: journal.workflowId,
+        deadlineAt,
+        traceContext: host.observers.carrier(journal.run),
+      });
+    } catch (error) {
+      if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
+        throw journal.storeFailed(name, error);
+      return journal.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
+    }
+    return journal.checkpoint(position, name, startedAt, {
+      output: serialize(workflowId, name),
+      childWorkflowId: workflowId,
+    });
+  });
+  return host.handle(childId, definition);
+}

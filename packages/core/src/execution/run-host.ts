@@ -1,0 +1,44 @@
+/**
+ * What a run needs from the engine that owns it: the store, the clock, the wake-ups, the
+ * observers, and the two things only the engine can do — start a child workflow (through the
+ * start path) and make a handle. The journal, the durable calls and the communication code reach
+ * the engine only through it.
+ */
+import type { Clock } from "../clock.js";
+import type { WorkflowHandle } from "../handle.js";
+import type { Logger } from "../logger.js";
+import type { TraceCarrier } from "../observer.js";
+import type { WorkflowStore } from "../store/workflow-store.js";
+import type { WorkflowDefinition } from "../workflow.js";
+import type { Observers } from "./observers.js";
+import type { OutageMonitor } from "./outage.js";
+import type { ReceiverChannels } from "./receiver-channels.js";
+import type { ReplayOnly } from "./replay-only.js";
+import type { Wakeups } from "./wakeups.js";
+
+/** What a run needs from the engine that owns it. */
+export interface RunHost {
+  readonly store: WorkflowStore;
+  readonly logger: Logger;
+  readonly executorId: string;
+  readonly appVersion: string | undefined;
+  readonly wakeups: Wakeups;
+  readonly observers: Observers;
+  /** Receivers' message schemas this engine knows by name; `ctx.send` validates with them. */
+  readonly receivers?: ReceiverChannels;
+  readonly outage: OutageMonitor;
+  /** Durable time: sleeps, deadlines, timeouts, retry backoff. */
+  readonly clock: Clock;
+  /** Set on a replay-only engine (`replayHistory`): runs stop where their history ends. */
+  readonly replayOnly: ReplayOnly | undefined;
+  /** Creates the child workflow (or finds it) and runs it here if it was created. */
+  startChild(child: {
+    definition: WorkflowDefinition;
+    input: unknown;
+    workflowId: string;
+    parentWorkflowId: string;
+    deadlineAt: number | undefined;
+    traceContext: TraceCarrier | undefined;
+  }): Promise<void>;
+  handle(workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown>;
+}

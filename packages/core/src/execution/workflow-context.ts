@@ -1,0 +1,84 @@
+/**
+ * The object a workflow body receives as `ctx`: exactly the members of `WorkflowContext`, each a
+ * thin call into the run's journal or the communication code — and nothing else, so user code
+ * cannot reach the store, the engine or the run's internals through it. `step()`, `workflow()`
+ * and `runDurableOperation` find their durable calls behind it under a private symbol.
+ */
+import { randomUUID } from "node:crypto";
+import { parseChannel } from "../channels.js";
+import type { WorkflowContext } from "../context.js";
+import { toMs } from "../duration.js";
+import { InvalidOptionError } from "../errors.js";
+import * as communication from "./communication.js";
+import { durableCalls, startChild } from "./durable-calls.js";
+import type { Journal } from "./journal.js";
+import { attachOperations } from "./operations.js";
+
+/** The context of the run `journal` records. */
+export function createWorkflowContext(journal: Journal): WorkflowContext {
+  const { host } = journal;
+  const channels = journal.definition.channels;
+  /** Streams this run closed: writing to one again is a mistake, caught before it is recorded. */
+  const closedStreams = new Set<string>();
+  const assertStreamOpen = (key: string): void => {
+    if (closedStreams.has(key)) {
+      throw new InvalidOptionError(`stream "${key}"`, "it was closed by this workflow");
+    }
+  };
+
+  const ctx: WorkflowContext = {
+    workflowId: journal.workflowId,
+    workflowName: journal.workflowName,
+    log: journal.log,
+    async sleep(duration) {
+      const ms = toMs(duration, "ctx.sleep duration");
+      const { clock } = host;
+      const wakeAt = await journal.internal("cairn.sleep", () => clock.now() + ms);
+      const remainingMs = wakeAt - clock.now();
+      // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
+      if (remainingMs > 0 && !host.replayOnly) {
+        await clock
+          .sleep(remainingMs, journal.stopSignal)
+          .catch((error: unknown) => journal.abandoned(error));
+      }
+    },
+    now: () => journal.internal("cairn.now", () => host.clock.now()),
+    random: () => journal.internal("cairn.random", () => Math.random()),
+    uuid: () => journal.internal("cairn.uuid", () => randomUUID()),
+    start: (child, input, options) =>
+      startChild(journal, child["~cairn"], input, options) as Promise<never>,
+    send(destination, topic, message) {
+      const destinationId = typeof destination === "string" ? destination : destination.workflowId;
+      return communication.send(journal, destinationId, topic, message);
+    },
+    async recv(topic, options) {
+      const message = await communication.recv(journal, topic, options);
+      // A timed-out recv is undefined: nothing arrived, so there is nothing to validate.
+      if (message === undefined) return undefined;
+      return (await parseChannel(channels, "messages", topic, message));
+    },
+    async setEvent(key, value) {
+      const position = journal.takePosition();
+      const parsed = await parseChannel(channels, "events", key, value);
+      return communication.setEvent(journal, position, key, parsed);
+    },
+    getEvent: (workflowId, key, options) =>
+      communication.getEvent(journal, workflowId, key, options),
+    async writeStream(key, value) {
+      assertStreamOpen(key);
+      const position = journal.takePosition();
+      const parsed = await parseChannel(channels, "streams", key, value);
+      return communication.writeStream(journal, position, key, parsed, false);
+    },
+    async closeStream(key) {
+      assertStreamOpen(key);
+      closedStreams.add(key);
+      return communication.writeStream(journal, journal.takePosition(), key, undefined, true);
+    },
+    race: (branches) => communication.race(journal, branches) as Promise<never>,
+    patched: (name) => journal.patched(name),
+    deprecatePatch: (name) => journal.deprecatePatch(name),
+  };
+  attachOperations(ctx, durableCalls(journal));
+  return ctx;
+}
