@@ -6,7 +6,6 @@
  * workflow code: pass the definition's *type* for typing (`client.start<typeof order>("order", …)`).
  */
 import { randomUUID } from "node:crypto";
-import type { WaitOptions } from "./context.js";
 import { toMs } from "./duration.js";
 import type { HandleOf } from "./engine.js";
 import {
@@ -15,19 +14,16 @@ import {
   WorkflowConflictError,
   WorkflowNotFoundError,
 } from "./errors.js";
-import { deleteWorkflows, type DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
-import { createHandle, type HandleSource } from "./execution/handles.js";
-import { waitAll, waitFirst, type WaitForOptions } from "./execution/wait-handles.js";
 import { Observers } from "./execution/observers.js";
-import { createOperator } from "./execution/operator.js";
+import { createOperator, outsideOperations } from "./execution/operator.js";
 import { Wakeups } from "./execution/wakeups.js";
-import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
-import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
+import type { WorkflowHandle } from "./handle.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { EngineObserver } from "./observer.js";
 import { serialize } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
+import type { WorkflowOperations } from "./workflow-operations.js";
 import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
 import { assertWorkflowId } from "./workflow-id.js";
 
@@ -61,7 +57,7 @@ export interface ClientStartOptions {
 }
 
 /** Outside access to workflows, without running any. Create with {@link createClient}. */
-export interface Client {
+export interface Client extends WorkflowOperations {
   /**
    * Starts a workflow by name; the engine with its executor ID picks it up and runs it. The
    * client has no schema, so the input is stored as given: validate untrusted input first.
@@ -74,24 +70,6 @@ export interface Client {
   ): Promise<HandleOf<W>>;
   /** A handle on an existing workflow, typed by the definition's type. No I/O until used. */
   retrieve<W extends AnyWorkflow = AnyWorkflow>(workflowId: string): HandleOf<W>;
-  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
-  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
-  readStream(
-    workflowId: string,
-    key: string,
-    options?: ReadStreamOptions,
-  ): AsyncIterableIterator<unknown>;
-  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
-  /**
-   * Deletes finished workflows — and, unless `children: false`, their finished descendants —
-   * with their steps, messages, events, streams and queue items, in one transaction. Unfinished
-   * ones are left (cancel them first). Returns the IDs deleted.
-   */
-  deleteWorkflows(
-    workflowIds: readonly string[],
-    options?: DeleteWorkflowsOptions,
-  ): Promise<string[]>;
-
   /** Makes a cancelled, failed or dead-lettered workflow PENDING again, for any live engine. */
   resume<Out = unknown>(
     workflowId: string,
@@ -102,25 +80,6 @@ export interface Client {
     workflowId: string,
     options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
-  /**
-   * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead
-   * lettered); read it with `result()`. One wait on all of them, woken by their notifications.
-   * @throws ResultTimeoutError after `timeoutMs`; WorkflowNotFoundError for an unknown ID.
-   */
-  waitFirst<H extends { readonly workflowId: string }>(
-    handles: readonly H[],
-    options?: WaitForOptions,
-  ): Promise<H>;
-  /**
-   * Resolves once every one of `handles` has finished, with them in the same order.
-   * @throws ResultTimeoutError after `timeoutMs` (naming those still running).
-   */
-  waitAll<H extends { readonly workflowId: string }>(
-    handles: readonly H[],
-    options?: WaitForOptions,
-  ): Promise<H[]>;
-  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
-  listSteps(workflowId: string): Promise<StepInfo[]>;
   /** Stops listening and closes the store. */
   close(): Promise<void>;
 }
@@ -143,17 +102,17 @@ export function createClient(options: ClientOptions): Client {
     if (closing.signal.aborted) throw new EngineClosedError(operation);
   };
   const listening = wakeups.start();
-  const operator = createOperator({ store, wakeups, assertOpen, closeSignal: closing.signal });
-  const handleSource: HandleSource = {
+  const operator = createOperator({
     store,
     wakeups,
-    operator,
-    localRun: () => undefined,
-    assertOpen: () => assertOpen("result"),
-  };
-  const handle = <Out>(workflowId: string) => createHandle<Out>(workflowId, handleSource);
+    assertOpen,
+    assertAnswering: () => assertOpen("result"),
+    closeSignal: closing.signal,
+  });
+  const handle = <Out>(workflowId: string) => operator.handle<Out>(workflowId);
 
   return {
+    ...outsideOperations(operator),
     async start(name, input, startOptions = {}) {
       assertOpen("start");
       if (typeof name !== "string" || name === "")
@@ -179,15 +138,6 @@ export function createClient(options: ClientOptions): Client {
       return handle(workflowId) as never;
     },
     retrieve: (workflowId) => handle(workflowId) as never,
-    send: (workflowId, topic, message, sendOptions) =>
-      operator.send(workflowId, topic, message, sendOptions),
-    getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
-    readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
-    cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
-    deleteWorkflows: async (workflowIds, deleteOptions) => {
-      assertOpen("deleteWorkflows");
-      return deleteWorkflows(store, workflowIds, deleteOptions);
-    },
     async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {
       assertOpen("resume");
       const executorId = resumeOptions?.executorId ?? UNASSIGNED_EXECUTOR;
@@ -214,10 +164,6 @@ export function createClient(options: ClientOptions): Client {
       if (!result) throw new WorkflowNotFoundError(workflowId);
       return handle<Out>(newId);
     },
-    waitFirst: (handles, waitOptions) => waitFirst(handleSource, handles, waitOptions),
-    waitAll: (handles, waitOptions) => waitAll(handleSource, handles, waitOptions),
-    listWorkflows: (filter) => operator.listWorkflows(filter),
-    listSteps: (workflowId) => operator.listSteps(workflowId),
     async close() {
       if (closing.signal.aborted) return;
       closing.abort();

@@ -6,7 +6,7 @@
  * a workflow that sleeps a day runs in milliseconds. Infrastructure timing (polls, heartbeats,
  * leases, store retries) stays on real time: it is about processes, not about workflows.
  */
-import { delay } from "./execution/run-attempts.js";
+import { delay } from "./execution/delay.js";
 
 /** A source of durable time. `@cairn/queue` schedules accept the same shape. */
 export interface Clock {

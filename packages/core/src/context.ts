@@ -7,9 +7,11 @@
  */
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { Duration } from "./duration.js";
+import type { WaitOptions } from "./wait-options.js";
 import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
-import type { Workflow } from "./workflow.js";
+
+export type { WaitOptions };
 
 /** Options for starting a child workflow. */
 export interface ChildOptions {
@@ -17,12 +19,6 @@ export interface ChildOptions {
   readonly id?: string;
   /** The child's own timeout. Default: it inherits the parent's deadline. */
   readonly timeoutMs?: number;
-}
-
-/** Options of waits that may time out (`recv`, `getEvent`). */
-export interface WaitOptions {
-  /** Give up after this long and return `undefined`. The deadline is checkpointed. */
-  readonly timeoutMs?: Duration;
 }
 
 /** Anything with a workflow ID and a result: a handle from `ctx.start`, `engine.start`... */
@@ -52,6 +48,19 @@ export type RaceResult<
   };
 }[keyof B & string];
 
+/**
+ * What `ctx.start` accepts: a workflow made by `workflow()` (`Workflow<In, Out, C>`), declared
+ * here by its shape so that the context does not depend on the workflow module that uses it.
+ */
+export interface ChildWorkflow<In, Out, C extends ChannelSchemas = ChannelSchemas> {
+  (ctx: AnyWorkflowContext, input: In, options?: ChildOptions): Promise<Out>;
+  readonly name: string;
+  readonly "~cairn": {
+    readonly name: string;
+    readonly types?: { in: In; out: Out; channels: C };
+  };
+}
+
 /** The handle a workflow body gets. `C` are the workflow's declared channels, if any. */
 export interface WorkflowContext<C extends ChannelSchemas = ChannelSchemas> {
   /** This workflow's ID. */
@@ -76,7 +85,7 @@ export interface WorkflowContext<C extends ChannelSchemas = ChannelSchemas> {
    * the same child: its ID is derived from this workflow's ID and the call position.
    */
   start<In, Out, CC extends ChannelSchemas>(
-    child: Workflow<In, Out, CC>,
+    child: ChildWorkflow<In, Out, CC>,
     input: In,
     options?: ChildOptions,
   ): Promise<WorkflowHandle<Out, CC>>;

@@ -47,6 +47,11 @@ export type DurableOperationPerform = (
   scope: DurableOperationScope,
 ) => Promise<DurableOperationOutcome>;
 
+/** How `runDurableOperation` reaches the run behind its context (see `durable-calls.ts`). */
+export interface OperationRunner {
+  runOperation(name: string, perform: DurableOperationPerform): Promise<unknown>;
+}
+
 /**
  * Runs `perform` as the next durable operation of the workflow behind `ctx`, or replays its
  * checkpoint: the recorded output is returned, a recorded error is thrown. `perform` may be
@@ -66,7 +71,7 @@ export function runDurableOperation<T>(
   name: string,
   perform: DurableOperationPerform,
 ): Promise<T> {
-  const operations = operationsOf(ctx);
+  const operations = operationsOf<OperationRunner>(ctx);
   if (!operations) return Promise.reject(new NotInWorkflowError(`operation "${name}"`));
   return operations.runOperation(name, perform) as Promise<T>;
 }

@@ -8,7 +8,6 @@
  * live in one process, each with its own store and executor ID.
  */
 import type { ChannelSchemas } from "./channels.js";
-import type { WaitOptions } from "./context.js";
 import type { ForkOptions, EngineOptions, StartOptions } from "./engine-options.js";
 import { InvalidOptionError } from "./errors.js";
 import { resolveEngineConfig } from "./execution/engine-config.js";
@@ -16,13 +15,12 @@ import { launchEngine, shutdownEngine } from "./execution/engine-lifecycle.js";
 import { assembleEngine } from "./execution/engine-parts.js";
 import { createPluginHost } from "./execution/plugin-host.js";
 import type { LaunchReport } from "./execution/recovery.js";
-import { deleteWorkflows, type DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
-import { waitAll, waitFirst, type WaitForOptions } from "./execution/wait-handles.js";
-import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "./handle.js";
-import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
+import { outsideOperations } from "./execution/operator.js";
+import type { WorkflowHandle } from "./handle.js";
 import type { EnginePlugin } from "./plugin.js";
 import type { ExecutorRecord } from "./store/ownership-store.js";
 import type { AnyWorkflow, Workflow, WorkflowChannels, WorkflowOutput } from "./workflow.js";
+import type { WorkflowOperations } from "./workflow-operations.js";
 
 export type { EngineOptions, ForkOptions, LaunchReport, StartOptions };
 
@@ -30,7 +28,7 @@ export type { EngineOptions, ForkOptions, LaunchReport, StartOptions };
 export type HandleOf<W> = WorkflowHandle<WorkflowOutput<W>, WorkflowChannels<W>>;
 
 /** Runs durable workflows. Create with {@link createEngine}. */
-export interface Engine {
+export interface Engine extends WorkflowOperations {
   readonly executorId: string;
   /**
    * Migrates the store and resumes this executor's unfinished workflows. Recovered workflows
@@ -57,55 +55,10 @@ export interface Engine {
   /** A handle on an existing workflow; typed (and validating) when given its definition. */
   retrieve<W extends AnyWorkflow>(workflow: W, workflowId: string): HandleOf<W>;
   retrieve<Out = unknown>(workflowId: string): WorkflowHandle<Out>;
-  /** Sends a message to a workflow. @throws WorkflowNotFoundError for an unknown ID. */
-  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
-  /** A workflow's event, waiting up to `timeoutMs` (default 0: don't wait) for it to be set. */
-  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
-  /** A workflow's stream, until it is closed or the workflow ends; resumable from `offset`. */
-  readStream(
-    workflowId: string,
-    key: string,
-    options?: ReadStreamOptions,
-  ): AsyncIterableIterator<unknown>;
-  /**
-   * Cancels a PENDING workflow and, unless `children: false`, its PENDING descendants. Each stops
-   * at its next durable operation with `WorkflowCancelledError`; running steps' signals fire.
-   * Resolves with the IDs cancelled.
-   */
-  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
-  /**
-   * Deletes finished workflows — and, unless `children: false`, their finished descendants —
-   * with their steps, messages, events, streams and queue items, in one transaction. Unfinished
-   * ones are left (cancel them first). Returns the IDs deleted.
-   */
-  deleteWorkflows(
-    workflowIds: readonly string[],
-    options?: DeleteWorkflowsOptions,
-  ): Promise<string[]>;
-
   /** Runs a cancelled, failed or dead-lettered workflow again from its last completed step. */
   resume<Out = unknown>(workflowId: string): Promise<WorkflowHandle<Out>>;
   /** Starts a copy of a workflow that keeps the checkpoints before `fromStep` and runs from there. */
   fork<Out = unknown>(workflowId: string, options: ForkOptions): Promise<WorkflowHandle<Out>>;
-  /**
-   * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead
-   * lettered); read it with `result()`. One wait on all of them, woken by their notifications.
-   * @throws ResultTimeoutError after `timeoutMs`; WorkflowNotFoundError for an unknown ID.
-   */
-  waitFirst<H extends { readonly workflowId: string }>(
-    handles: readonly H[],
-    options?: WaitForOptions,
-  ): Promise<H>;
-  /**
-   * Resolves once every one of `handles` has finished, with them in the same order.
-   * @throws ResultTimeoutError after `timeoutMs` (naming those still running).
-   */
-  waitAll<H extends { readonly workflowId: string }>(
-    handles: readonly H[],
-    options?: WaitForOptions,
-  ): Promise<H[]>;
-  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
-  listSteps(workflowId: string): Promise<StepInfo[]>;
   /** Every executor that heartbeats (or did) on this database, with its lease state. */
   listExecutors(): Promise<ExecutorRecord[]>;
   /**
@@ -136,7 +89,7 @@ export function createEngine(options: EngineOptions): Engine {
   const config = resolveEngineConfig(options);
   const parts = assembleEngine(config);
   const { store, plugins } = config;
-  const { state, registry, operator, handleSource, starts, handle } = parts;
+  const { state, registry, operator, starts, handle } = parts;
   const pluginHost = createPluginHost(parts);
   const whenRunning =
     <A extends unknown[], R>(operation: string, call: (...args: A) => R) =>
@@ -146,6 +99,7 @@ export function createEngine(options: EngineOptions): Engine {
     };
 
   const engine: Engine = {
+    ...outsideOperations(operator),
     executorId: config.executorId,
     launch: () => launchEngine(parts, pluginHost),
     async start<In, Out, C extends ChannelSchemas>(
@@ -166,15 +120,6 @@ export function createEngine(options: EngineOptions): Engine {
       if (typeof workflowOrId === "string") return handle(workflowOrId) as never;
       return handle(workflowId ?? "", registry.definitionOf(workflowOrId)) as never;
     },
-    send: (workflowId, topic, message, sendOptions) =>
-      operator.send(workflowId, topic, message, sendOptions),
-    getEvent: (workflowId, key, waitOptions) => operator.getEvent(workflowId, key, waitOptions),
-    readStream: (workflowId, key, readOptions) => operator.readStream(workflowId, key, readOptions),
-    cancel: (workflowId, cancelOptions) => operator.cancel(workflowId, cancelOptions),
-    deleteWorkflows: async (workflowIds, deleteOptions) => {
-      state.assertRunning("deleteWorkflows");
-      return deleteWorkflows(store, workflowIds, deleteOptions);
-    },
     async resume<Out>(workflowId: string) {
       const resumed = await starts.resume(workflowId);
       return handle(workflowId, resumed.definition) as WorkflowHandle<Out>;
@@ -183,10 +128,6 @@ export function createEngine(options: EngineOptions): Engine {
       const forked = await starts.fork(workflowId, fork);
       return handle(forked.workflowId, forked.definition) as WorkflowHandle<Out>;
     },
-    waitFirst: (handles, waitOptions) => waitFirst(handleSource, handles, waitOptions),
-    waitAll: (handles, waitOptions) => waitAll(handleSource, handles, waitOptions),
-    listWorkflows: (filter) => operator.listWorkflows(filter),
-    listSteps: (workflowId) => operator.listSteps(workflowId),
     listExecutors: whenRunning("listExecutors", () => store.listExecutors()),
     plugin: <P extends EnginePlugin>(kind: string) =>
       plugins.find((p) => p.kind === kind) as P | undefined,

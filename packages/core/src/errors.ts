@@ -4,7 +4,7 @@
  * checks a global symbol and the code, never `instanceof`). `NonRetryableError` is the one a user
  * throws, to stop a step's retries.
  */
-import type { SchemaIssue } from "./schema.js";
+import type { SchemaIssue } from "./standard-schema.js";
 
 /** The string codes of Cairn's errors. */
 export type CairnErrorCode =

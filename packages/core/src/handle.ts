@@ -3,9 +3,8 @@
  * typed by the workflow's declared channels — sending it messages and reading its events and
  * streams.
  */
-import type { WaitForOptions } from "./execution/wait-handles.js";
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
-import type { WaitOptions } from "./context.js";
+import type { WaitForOptions, WaitOptions } from "./wait-options.js";
 import type { WorkflowStatus } from "./store/records.js";
 
 /** A snapshot of a workflow's state. */

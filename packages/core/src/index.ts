@@ -37,6 +37,7 @@ export type {
   WorkflowContext,
   AnyWorkflowContext,
   ChildOptions,
+  ChildWorkflow,
   WaitOptions,
   RaceBranch,
   RaceResult,
@@ -54,6 +55,7 @@ export type {
 export { createEngine, type Engine, type HandleOf } from "./engine.js";
 export type { EngineOptions, StartOptions, ForkOptions } from "./engine-options.js";
 export type { LaunchReport } from "./execution/recovery.js";
+export type { WorkflowOperations } from "./workflow-operations.js";
 export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";

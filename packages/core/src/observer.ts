@@ -7,13 +7,9 @@
  * workflow does: an error thrown by `onEvent` or `inject` is logged and ignored.
  */
 import type { WorkflowStatus } from "./store/records.js";
+import type { TraceCarrier } from "./trace-carrier.js";
 
-/**
- * Trace context stored with a workflow when it is created, as text headers (W3C `traceparent`
- * and `tracestate` for `@cairn/otel`). Opaque to Cairn: it stores it and hands it back to every
- * run of the workflow, in any process, so a recovered run continues the caller's trace.
- */
-export type TraceCarrier = Readonly<Record<string, string>>;
+export type { TraceCarrier };
 
 /** Why a run of a workflow began in this process. */
 export type RunCause =

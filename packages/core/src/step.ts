@@ -40,6 +40,11 @@ export interface StepDefinition {
   readonly body: (stepContext: StepContext, args: readonly unknown[]) => unknown;
 }
 
+/** How a step call reaches the run behind its context (implemented in `durable-calls.ts`). */
+export interface StepRunner {
+  runStep(definition: StepDefinition, args: readonly unknown[]): Promise<unknown>;
+}
+
 /** A checkpointed step: call it with the workflow context, then the body's own arguments. */
 export interface Step<Args extends unknown[], Out> {
   (ctx: AnyWorkflowContext, ...args: Args): Promise<Out>;
@@ -97,7 +102,7 @@ function makeStep<Args extends unknown[], Out>(
     body,
   };
   const call = (ctx: AnyWorkflowContext, ...args: Args) => {
-    const operations = operationsOf(ctx);
+    const operations = operationsOf<StepRunner>(ctx);
     if (!operations) return Promise.reject(new NotInWorkflowError(`step "${definition.name}"`));
     return operations.runStep(definition, args) as Promise<Out>;
   };

@@ -43,6 +43,15 @@ export interface WorkflowDefinition {
   readonly body: (ctx: WorkflowContext, input: unknown) => Promise<unknown>;
 }
 
+/** How a child call reaches the run behind its context (implemented in `durable-calls.ts`). */
+export interface ChildRunner {
+  runChild(
+    definition: WorkflowDefinition,
+    input: unknown,
+    options?: ChildOptions,
+  ): Promise<unknown>;
+}
+
 /**
  * A durable workflow. Call it with a context from inside another workflow to run it as a child
  * and wait for its output; pass it to `engine.start()` / `engine.run()` from anywhere else.
@@ -108,7 +117,7 @@ export function workflow(
   const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
   const definition = defineWorkflow(options, body);
   const call = (ctx: AnyWorkflowContext, input: unknown, childOptions?: ChildOptions) => {
-    const operations = operationsOf(ctx);
+    const operations = operationsOf<ChildRunner>(ctx);
     if (!operations) {
       return Promise.reject(new NotInWorkflowError(`workflow "${definition.name}"`));
     }

@@ -9,7 +9,7 @@ import { StoreUnavailableError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { OutageMonitor } from "./outage.js";
-import { delay } from "./run-attempts.js";
+import { delay } from "./delay.js";
 import type { Pickup } from "./pickup.js";
 import type { Recovery } from "./recovery.js";
 

@@ -11,7 +11,7 @@ import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../e
 import { serialize, serializeError } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { Journal } from "./journal.js";
-import { resultOf } from "./handles.js";
+import { resultOf } from "./record-info.js";
 import { parseForReceiver } from "./receiver-channels.js";
 import type { Watch } from "./wakeups.js";
 

@@ -5,17 +5,16 @@
  * one position in the journal: replayed when recorded, else performed and recorded.
  */
 import type { ChildOptions } from "../context.js";
-import type { DurableOperationPerform } from "../durable-operation.js";
+import type { DurableOperationPerform, OperationRunner } from "../durable-operation.js";
 import { toMs } from "../duration.js";
 import { CairnError, type AnyCairnErrorCode } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import { serialize, serializeError } from "../serialization.js";
-import type { StepDefinition } from "../step.js";
+import type { StepDefinition, StepRunner } from "../step.js";
 import type { SerializedValue } from "../store/records.js";
-import type { WorkflowDefinition } from "../workflow.js";
+import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
-import type { DurableOperations } from "./operations.js";
 import { observedAttempt, runAttempts } from "./run-attempts.js";
 
 /** Errors from starting a child that are facts about the call, so replay must see them again. */
@@ -26,7 +25,10 @@ const recordableChildErrors: readonly AnyCairnErrorCode[] = [
   "WORKFLOW_NOT_REGISTERED",
 ];
 
-/** The operations `step()`, `workflow()` and `runDurableOperation` find behind a context. */
+/** The calls `step()`, `workflow()` and `runDurableOperation` find behind a context. */
+export type DurableOperations = StepRunner & ChildRunner & OperationRunner;
+
+/** The durable calls of the run `journal` records. */
 export function durableCalls(journal: Journal): DurableOperations {
   return {
     runStep: (definition, args) => runStep(journal, definition, args),

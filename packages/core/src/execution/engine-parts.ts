@@ -10,7 +10,6 @@ import { Background } from "./background.js";
 import type { EngineConfig } from "./engine-config.js";
 import { EngineState } from "./engine-state.js";
 import type { RunHost } from "./run-host.js";
-import { createHandle, type HandleSource } from "./handles.js";
 import { Observers } from "./observers.js";
 import { createOperator, type Operator } from "./operator.js";
 import { OutageMonitor } from "./outage.js";
@@ -32,7 +31,6 @@ export interface EngineParts {
   readonly observers: Observers;
   readonly wakeups: Wakeups;
   readonly operator: Operator;
-  readonly handleSource: HandleSource;
   readonly runs: RunSet;
   readonly starts: StartPath;
   readonly recovery: Recovery;
@@ -60,17 +58,12 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     receivers,
     closeSignal: closing.signal,
     assertOpen: (operation) => state.assertRunning(operation),
+    assertAnswering: () => state.assertNotClosing("result"),
     onCancelled: (ids) => runs.cancel(ids),
-  });
-  const handleSource: HandleSource = {
-    store,
-    wakeups,
-    operator,
     localRun: (id) => runs.get(id)?.done,
-    assertOpen: () => state.assertNotClosing("result"),
-  };
+  });
   const handle = (workflowId: string, definition?: WorkflowDefinition) =>
-    createHandle(workflowId, handleSource, definition?.channels);
+    operator.handle(workflowId, definition?.channels);
 
   const host: RunHost = {
     store,
@@ -127,7 +120,6 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     observers,
     wakeups,
     operator,
-    handleSource,
     runs,
     starts,
     recovery,

@@ -10,24 +10,12 @@ import {
 } from "../errors.js";
 import { parseWithSchema } from "../schema.js";
 import { serialize, serializeError } from "../serialization.js";
-import type { SerializedValue, WorkflowRecord } from "../store/records.js";
+import type { SerializedValue } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
+import type { RunOutcome } from "./run-outcome.js";
 import type { RunHost } from "./run-host.js";
 import { createWorkflowContext } from "./workflow-context.js";
-
-/** How a run ended, as far as this process knows. */
-export type RunOutcome =
-  | { readonly kind: "finished"; readonly status: "SUCCESS"; readonly output: SerializedValue }
-  | { readonly kind: "finished"; readonly status: "ERROR"; readonly error: SerializedValue }
-  /** The store refused the outcome: the workflow was finished elsewhere (e.g. cancelled). */
-  | { readonly kind: "superseded"; readonly record: WorkflowRecord | undefined }
-  /** Stopped here before finishing (shutdown, store failure); it stays PENDING. */
-  | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError }
-  /** Another executor took it over; its result will come from there. */
-  | { readonly kind: "lost"; readonly error: WorkflowOwnershipLostError }
-  /** Cancelled while running here; the store already says CANCELLED. */
-  | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };
 
 /** Runs `definition`'s body with a context over `journal` and records the outcome. Never rejects. */
 export async function executeWorkflow(

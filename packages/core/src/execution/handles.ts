@@ -5,31 +5,13 @@
  * handle knows its definition.
  */
 import { parseChannel, type ChannelSchemas } from "../channels.js";
-import {
-  StoreUnavailableError,
-  WorkflowCancelledError,
-  WorkflowDeadLetteredError,
-  WorkflowNotFoundError,
-} from "../errors.js";
-import type { WorkflowHandle, WorkflowStatusInfo } from "../handle.js";
+import { StoreUnavailableError, WorkflowNotFoundError } from "../errors.js";
+import type { WorkflowHandle } from "../handle.js";
 import { deserialize } from "../serialization.js";
-import type { WorkflowRecord } from "../store/records.js";
-import type { WorkflowStore } from "../store/workflow-store.js";
-import type { RunOutcome } from "./execute-workflow.js";
-import type { Operator } from "./operator.js";
+import type { HandleSource } from "./handle-source.js";
+import { resultOf, statusInfo } from "./record-info.js";
 import { timeoutOf, waitForWorkflows } from "./wait-handles.js";
-import type { Wakeups, Watch } from "./wakeups.js";
-
-/** What a handle reads from its engine or client. */
-export interface HandleSource {
-  readonly store: WorkflowStore;
-  readonly wakeups: Wakeups;
-  readonly operator: Operator;
-  /** The outcome promise of a run in this process, if there is one. */
-  localRun(workflowId: string): Promise<RunOutcome> | undefined;
-  /** Throws when the engine can no longer answer. */
-  assertOpen(): void;
-}
+import type { Watch } from "./wakeups.js";
 
 const FIRST_POLL_MS = 10;
 
@@ -124,39 +106,4 @@ async function pollResult<Out>(
     if (record.status !== "PENDING" && record.status !== "ENQUEUED") return resultOf<Out>(record);
     await watch.next(pollMs);
   }
-}
-
-/** The output of a finished workflow, or the error it ended with. */
-export function resultOf<Out>(record: WorkflowRecord): Out {
-  switch (record.status) {
-    case "SUCCESS":
-      return deserialize<Out>(record.output ?? "-1");
-    case "ERROR":
-      throw deserialize(record.error ?? "-1");
-    case "DEAD_LETTER":
-      throw new WorkflowDeadLetteredError(record.workflowId, record.recoveryAttempts);
-    case "CANCELLED":
-      throw new WorkflowCancelledError(record.workflowId);
-    case "PENDING":
-    case "ENQUEUED":
-      throw new Error(`workflow ${record.workflowId} is still ${record.status}`);
-  }
-}
-
-/** The public snapshot of a workflow record. */
-export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatusInfo {
-  return {
-    workflowId: record.workflowId,
-    name: record.name,
-    status: record.status,
-    executorId: record.executorId,
-    parentWorkflowId: record.parentWorkflowId,
-    recoveryAttempts: record.recoveryAttempts,
-    deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
-    forkedFrom: record.forkedFrom,
-    queueName: record.queueName,
-    appVersion: record.appVersion,
-    createdAt: new Date(record.createdAt),
-    updatedAt: new Date(record.updatedAt),
-  };
 }

@@ -21,7 +21,7 @@ import { deserialize, serialize } from "../serialization.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
-import { delay } from "./run-attempts.js";
+import { delay } from "./delay.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };

@@ -1,22 +1,26 @@
 /**
- * What both an engine and a client can do to workflows from the outside: send them messages,
- * read their events and streams, cancel them, and list them and their checkpoints. Waits wake on
- * store notifications and poll as the fallback. Starting, resuming and forking differ (an engine
- * runs the workflow itself; a client leaves it to the owning engine) and live with each.
+ * What both an engine and a client can do to workflows from the outside (`WorkflowOperations`):
+ * send them messages, read their events and streams, cancel and delete them, wait for several,
+ * list them and their checkpoints — and the handles that do the same for one workflow. Waits
+ * wake on store notifications and poll as the fallback. Starting, resuming and forking differ
+ * (an engine runs the workflow itself; a client leaves it to the owning engine) and live with each.
  */
 import { systemClock, type Clock } from "../clock.js";
 import { randomUUID } from "node:crypto";
 import { parseChannel, type ChannelSchemas } from "../channels.js";
-import type { WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
-import type { ReadStreamOptions, SendOptions } from "../handle.js";
-import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "../inspection.js";
+import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "../handle.js";
 import { deserialize, serialize } from "../serialization.js";
-import type { StepRecord, WorkflowStatus } from "../store/records.js";
-import type { ListedWorkflow } from "../store/running-store.js";
+import type { WorkflowStatus } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
-import { statusInfo } from "./handles.js";
+import type { WorkflowOperations } from "../workflow-operations.js";
+import { deleteWorkflows } from "./delete-workflows.js";
+import type { HandleOperations, HandleSource } from "./handle-source.js";
+import { createHandle } from "./handles.js";
+import { stepInfo, workflowInfo } from "./record-info.js";
+import type { RunOutcome } from "./run-outcome.js";
+import { waitAll, waitFirst } from "./wait-handles.js";
 import { parseForReceiver, type ReceiverChannels } from "./receiver-channels.js";
 import type { Wakeups } from "./wakeups.js";
 
@@ -26,19 +30,22 @@ export interface OperatorDeps {
   readonly wakeups: Wakeups;
   /** Durable time for getEvent timeouts. Default: the real clock. */
   readonly clock?: Clock;
-  /** Throws when the engine or client is closed. */
+  /** Throws when the engine or client is closed (or, for an engine, not launched). */
   assertOpen(operation: string): void;
+  /** Throws when results can no longer be read (the engine or client is closing). */
+  assertAnswering(): void;
   /** Aborts when the engine or client closes: waits end. */
   readonly closeSignal: AbortSignal;
   /** Called with the IDs a cancel moved to CANCELLED (an engine stops its local runs). */
   onCancelled?(workflowIds: readonly string[]): void;
   /** Receivers' message schemas the sender knows by name (an engine's registry). */
   readonly receivers?: ReceiverChannels;
+  /** The outcome of a run in this process (an engine's), read before the store. */
+  localRun?(workflowId: string): Promise<RunOutcome> | undefined;
 }
 
-/** Outside operations on workflows. */
-export interface Operator {
-  /** Sends; `validated` when a typed handle already parsed the message with the schema. */
+/** Outside operations on workflows, and handles that use them. */
+export interface Operator extends WorkflowOperations, HandleOperations {
   send(
     workflowId: string,
     topic: string,
@@ -46,16 +53,14 @@ export interface Operator {
     options?: SendOptions,
     validated?: boolean,
   ): Promise<void>;
-  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
   readStream(
     workflowId: string,
     key: string,
     options?: ReadStreamOptions,
     channels?: ChannelSchemas,
   ): AsyncIterableIterator<unknown>;
-  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
-  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
-  listSteps(workflowId: string): Promise<StepInfo[]>;
+  /** A handle on `workflowId`; validating with `channels` when given. No I/O until used. */
+  handle<Out>(workflowId: string, channels?: ChannelSchemas): WorkflowHandle<Out>;
 }
 
 const terminal: ReadonlySet<WorkflowStatus> = new Set([
@@ -148,10 +153,25 @@ export function createOperator(deps: OperatorDeps): Operator {
     }
   }
 
+  const source: HandleSource = {
+    store,
+    wakeups,
+    operator: { send, getEvent, readStream },
+    localRun: (workflowId) => deps.localRun?.(workflowId),
+    assertOpen: () => deps.assertAnswering(),
+  };
+
   return {
     send,
     getEvent,
     readStream,
+    handle: (workflowId, channels) => createHandle(workflowId, source, channels),
+    deleteWorkflows: async (workflowIds, options) => {
+      deps.assertOpen("deleteWorkflows");
+      return deleteWorkflows(store, workflowIds, options);
+    },
+    waitFirst: (handles, options) => waitFirst(source, handles, options),
+    waitAll: (handles, options) => waitAll(source, handles, options),
     async cancel(workflowId, options) {
       deps.assertOpen("cancel");
       const cancelled = await store.cancelWorkflow(workflowId, {
@@ -182,28 +202,18 @@ export function createOperator(deps: OperatorDeps): Operator {
   };
 }
 
-function decode(value: string | undefined): unknown {
-  return value === undefined ? undefined : deserialize(value);
-}
-
-function workflowInfo(record: ListedWorkflow): WorkflowInfo {
+/** The operations an engine and a client share, taken from `operator` (and nothing else of it). */
+export function outsideOperations(operator: Operator): WorkflowOperations {
   return {
-    ...statusInfo(record),
-    input: decode(record.input),
-    output: decode(record.output),
-    error: decode(record.error),
-  };
-}
-
-function stepInfo(record: StepRecord): StepInfo {
-  return {
-    position: record.position,
-    name: record.name,
-    output: decode(record.output),
-    error: decode(record.error),
-    childWorkflowId: record.childWorkflowId,
-    attempts: record.attempts,
-    startedAt: new Date(record.startedAt),
-    completedAt: new Date(record.completedAt),
+    send: (workflowId, topic, message, options) =>
+      operator.send(workflowId, topic, message, options),
+    getEvent: (workflowId, key, options) => operator.getEvent(workflowId, key, options),
+    readStream: (workflowId, key, options) => operator.readStream(workflowId, key, options),
+    cancel: (workflowId, options) => operator.cancel(workflowId, options),
+    deleteWorkflows: (workflowIds, options) => operator.deleteWorkflows(workflowIds, options),
+    waitFirst: (handles, options) => operator.waitFirst(handles, options),
+    waitAll: (handles, options) => operator.waitAll(handles, options),
+    listWorkflows: (filter) => operator.listWorkflows(filter),
+    listSteps: (workflowId) => operator.listSteps(workflowId),
   };
 }

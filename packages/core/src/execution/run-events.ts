@@ -6,7 +6,7 @@
 import type { LifecycleEvent, RunCause, RunEnd, RunInfo } from "../observer.js";
 import { deserialize } from "../serialization.js";
 import type { WorkflowRecord } from "../store/records.js";
-import type { RunOutcome } from "./execute-workflow.js";
+import type { RunOutcome } from "./run-outcome.js";
 
 /** The observers' view of a run of `record` beginning here now. */
 export function runInfoOf(record: WorkflowRecord, executorId: string, cause: RunCause): RunInfo {

@@ -13,12 +13,13 @@ import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/record
 import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import { executeWorkflow, type RunOutcome } from "./execute-workflow.js";
+import { executeWorkflow } from "./execute-workflow.js";
+import type { RunOutcome } from "./run-outcome.js";
 import { Journal } from "./journal.js";
 import type { RunHost } from "./run-host.js";
 import type { Registry } from "./registry.js";
 import { runEndOf, runEndedEvent, runInfoOf } from "./run-events.js";
-import { delay } from "./run-attempts.js";
+import { delay } from "./delay.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** One workflow running in this process. */

@@ -6,16 +6,13 @@
  * gives up with `ResultTimeoutError`; the workflows keep running. Inside a workflow, waits are
  * durable operations on `ctx` instead.
  */
-import { toMs, type Duration } from "../duration.js";
+import { toMs } from "../duration.js";
 import { InvalidOptionError, ResultTimeoutError, WorkflowNotFoundError } from "../errors.js";
 import type { WorkflowRecord } from "../store/records.js";
-import type { HandleSource } from "./handles.js";
+import type { HandleSource } from "./handle-source.js";
+import type { WaitForOptions } from "../wait-options.js";
 
-/** Options of waits from outside a workflow. */
-export interface WaitForOptions {
-  /** Give up after this long with `ResultTimeoutError` (the workflows keep running). Default: wait. */
-  readonly timeoutMs?: Duration;
-}
+export type { WaitForOptions };
 
 const FIRST_POLL_MS = 10;
 const MAX_TIMER_MS = 2_147_483_647;

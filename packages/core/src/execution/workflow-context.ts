@@ -11,6 +11,7 @@ import { toMs } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import * as communication from "./communication.js";
 import { durableCalls, startChild } from "./durable-calls.js";
+import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
 import { attachOperations } from "./operations.js";
 
@@ -46,7 +47,8 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
     random: () => journal.internal("cairn.random", () => Math.random()),
     uuid: () => journal.internal("cairn.uuid", () => randomUUID()),
     start: (child, input, options) =>
-      startChild(journal, child["~cairn"], input, options) as Promise<never>,
+      // Only workflow() makes a "~cairn" that fits; the start path checks it is registered.
+      startChild(journal, child["~cairn"] as WorkflowDefinition, input, options) as Promise<never>,
     send(destination, topic, message) {
       const destinationId = typeof destination === "string" ? destination : destination.workflowId;
       return communication.send(journal, destinationId, topic, message);
@@ -55,7 +57,7 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
       const message = await communication.recv(journal, topic, options);
       // A timed-out recv is undefined: nothing arrived, so there is nothing to validate.
       if (message === undefined) return undefined;
-      return (await parseChannel(channels, "messages", topic, message));
+      return await parseChannel(channels, "messages", topic, message);
     },
     async setEvent(key, value) {
       const position = journal.takePosition();

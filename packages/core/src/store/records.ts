@@ -5,7 +5,7 @@
  * (running, messaging, ownership, control, lifecycle) live beside this file.
  */
 import type { WorkflowAttributes } from "../attributes.js";
-import type { TraceCarrier } from "../observer.js";
+import type { TraceCarrier } from "../trace-carrier.js";
 
 /** A value encoded by core's serializer. Stores keep it byte-for-byte (Postgres: a `text` column). */
 export type SerializedValue = string;

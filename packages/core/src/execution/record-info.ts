@@ -1,0 +1,74 @@
+/**
+ * Stored records as callers see them: a finished workflow's result (its output, or its error
+ * thrown), a status snapshot, a workflow's info and its checkpoints as `listWorkflows` and
+ * `listSteps` report them.
+ */
+import { WorkflowCancelledError, WorkflowDeadLetteredError } from "../errors.js";
+import type { WorkflowStatusInfo } from "../handle.js";
+import type { StepInfo, WorkflowInfo } from "../inspection.js";
+import { deserialize } from "../serialization.js";
+import type { StepRecord, WorkflowRecord } from "../store/records.js";
+import type { ListedWorkflow } from "../store/running-store.js";
+
+/** The output of a finished workflow, or the error it ended with. */
+export function resultOf<Out>(record: WorkflowRecord): Out {
+  switch (record.status) {
+    case "SUCCESS":
+      return deserialize<Out>(record.output ?? "-1");
+    case "ERROR":
+      throw deserialize(record.error ?? "-1");
+    case "DEAD_LETTER":
+      throw new WorkflowDeadLetteredError(record.workflowId, record.recoveryAttempts);
+    case "CANCELLED":
+      throw new WorkflowCancelledError(record.workflowId);
+    case "PENDING":
+    case "ENQUEUED":
+      throw new Error(`workflow ${record.workflowId} is still ${record.status}`);
+  }
+}
+
+/** The public snapshot of a workflow record. */
+export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatusInfo {
+  return {
+    workflowId: record.workflowId,
+    name: record.name,
+    status: record.status,
+    executorId: record.executorId,
+    parentWorkflowId: record.parentWorkflowId,
+    recoveryAttempts: record.recoveryAttempts,
+    deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
+    forkedFrom: record.forkedFrom,
+    queueName: record.queueName,
+    appVersion: record.appVersion,
+    createdAt: new Date(record.createdAt),
+    updatedAt: new Date(record.updatedAt),
+  };
+}
+
+function decode(value: string | undefined): unknown {
+  return value === undefined ? undefined : deserialize(value);
+}
+
+/** A stored workflow as `listWorkflows` reports it. */
+export function workflowInfo(record: ListedWorkflow): WorkflowInfo {
+  return {
+    ...statusInfo(record),
+    input: decode(record.input),
+    output: decode(record.output),
+    error: decode(record.error),
+  };
+}
+
+/** A checkpoint as `listSteps` reports it. */
+export function stepInfo(record: StepRecord): StepInfo {
+  return {
+    position: record.position,
+    name: record.name,
+    output: decode(record.output),
+    error: decode(record.error),
+    childWorkflowId: record.childWorkflowId,
+    attempts: record.attempts,
+    startedAt: new Date(record.startedAt),
+    completedAt: new Date(record.completedAt),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What an engine and a client both do to workflows from the outside, declared once: send them
+ * messages, read their events and streams, cancel and delete them, wait for several, list them
+ * and their checkpoints. `Engine` and `Client` extend it; starting, resuming and forking differ
+ * (an engine runs the workflow itself, a client leaves it to the owning engine) and are declared
+ * by each.
+ */
+import type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
+import type { ReadStreamOptions, SendOptions } from "./handle.js";
+import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
+import type { WaitForOptions, WaitOptions } from "./wait-options.js";
+
+/** Outside operations on workflows, shared by `Engine` and `Client`. */
+export interface WorkflowOperations {
+  /** Sends a message to a workflow. @throws WorkflowNotFoundError for an unknown ID. */
+  send(workflowId: string, topic: string, message: unknown, options?: SendOptions): Promise<void>;
+  /** A workflow's event, waiting up to `timeoutMs` (default 0: don't wait) for it to be set. */
+  getEvent(workflowId: string, key: string, options?: WaitOptions): Promise<unknown>;
+  /** A workflow's stream, until it is closed or the workflow ends; resumable from `offset`. */
+  readStream(
+    workflowId: string,
+    key: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterableIterator<unknown>;
+  /**
+   * Cancels a PENDING workflow and, unless `children: false`, its PENDING descendants. Each stops
+   * at its next durable operation with `WorkflowCancelledError`; running steps' signals fire.
+   * Resolves with the IDs cancelled.
+   */
+  cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /**
+   * Deletes finished workflows — and, unless `children: false`, their finished descendants —
+   * with their steps, messages, events, streams and queue items, in one transaction. Unfinished
+   * ones are left (cancel them first). Returns the IDs deleted.
+   */
+  deleteWorkflows(
+    workflowIds: readonly string[],
+    options?: DeleteWorkflowsOptions,
+  ): Promise<string[]>;
+
+  /**
+   * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead
+   * lettered); read it with `result()`. One wait on all of them, woken by their notifications.
+   * @throws ResultTimeoutError after `timeoutMs`; WorkflowNotFoundError for an unknown ID.
+   */
+  waitFirst<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H>;
+  /**
+   * Resolves once every one of `handles` has finished, with them in the same order.
+   * @throws ResultTimeoutError after `timeoutMs` (naming those still running).
+   */
+  waitAll<H extends { readonly workflowId: string }>(
+    handles: readonly H[],
+    options?: WaitForOptions,
+  ): Promise<H[]>;
+  listWorkflows(filter?: ListWorkflowsFilter): Promise<WorkflowInfo[]>;
+  listSteps(workflowId: string): Promise<StepInfo[]>;
+}
