@@ -4,7 +4,10 @@
  * checks a global symbol and the code, never `instanceof`). `NonRetryableError` is the one a user
  * throws, to stop a step's retries.
  */
+import { NonRetryableError } from "./non-retryable-error.js";
 import type { SchemaIssue } from "./standard-schema.js";
+
+export { NonRetryableError };
 
 /** The string codes of Cairn's errors. */
 export type CairnErrorCode =
@@ -359,26 +362,8 @@ export class InvalidOptionError extends CairnError {
   }
 }
 
-const nonRetryableMarker = Symbol.for("@cairn/core/NonRetryableError");
-
-/**
- * Throw this from a step to fail it at once, skipping its remaining retries. The error is
- * checkpointed and thrown into the workflow like any final step error.
- *
- * @example
- * if (card.declined) throw new NonRetryableError("card declined", { cause: response });
- */
-export class NonRetryableError extends Error {
-  override name = "NonRetryableError";
-
-  static is(value: unknown): value is NonRetryableError {
-    return typeof value === "object" && value !== null && nonRetryableMarker in value;
-  }
-}
-
-// Markers live on the prototypes, so errors revived with Object.create(prototype) carry them too.
+// The marker lives on the prototype, so errors revived with Object.create(prototype) carry them too.
 Object.defineProperty(CairnError.prototype, marker, { value: true });
-Object.defineProperty(NonRetryableError.prototype, nonRetryableMarker, { value: true });
 
 /** Cairn's error classes by name, so deserialized errors come back as the right class. */
 export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) => Error>> = {

@@ -11,6 +11,7 @@ import { parseChannel, type ChannelSchemas } from "../channels.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "../handle.js";
+import type { WaitOptions } from "../wait-options.js";
 import { deserialize, serialize } from "../serialization.js";
 import type { WorkflowStatus } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
@@ -98,60 +99,10 @@ export function createOperator(deps: OperatorDeps): Operator {
     if (result === "workflow-not-found") throw new WorkflowNotFoundError(workflowId);
   };
 
-  const clock = deps.clock ?? systemClock;
-  const getEvent: Operator["getEvent"] = async (workflowId, key, options) => {
-    deps.assertOpen("getEvent");
-    const timeoutMs =
-      options?.timeoutMs === undefined ? 0 : toMs(options.timeoutMs, "getEvent timeoutMs");
-    const deadline = clock.now() + timeoutMs;
-    const watch = wakeups.watch(`event:${workflowId}:${key}`);
-    try {
-      for (;;) {
-        const value = await store.getEvent(workflowId, key);
-        if (value !== undefined) return deserialize(value);
-        if (clock.now() >= deadline || deps.closeSignal.aborted) return undefined;
-        await watch.next(deadline - clock.now(), deps.closeSignal);
-      }
-    } finally {
-      watch.close();
-    }
-  };
-
-  async function* readStream(
-    workflowId: string,
-    key: string,
-    options: ReadStreamOptions = {},
-    channels?: ChannelSchemas,
-  ): AsyncIterableIterator<unknown> {
-    deps.assertOpen("readStream");
-    let offset = options.offset ?? 0;
-    if (!Number.isInteger(offset) || offset < 0)
-      throw new InvalidOptionError("offset", "expected an integer >= 0");
-    let finished = false;
-    const watch = wakeups.watch(`stream:${workflowId}:${key}`);
-    try {
-      for (;;) {
-        const entries = await store.readStream(workflowId, key, offset, STREAM_PAGE);
-        for (const entry of entries) {
-          if (entry.closed) return;
-          yield await parseChannel(channels, "streams", key, deserialize(entry.value ?? "-1"));
-          offset = entry.offset + 1;
-        }
-        if (entries.length > 0) continue;
-        if (finished) return; // read once more after seeing the end, then stop
-        const record = await store.getWorkflow(workflowId);
-        if (!record) throw new WorkflowNotFoundError(workflowId);
-        if (terminal.has(record.status)) {
-          finished = true;
-          continue;
-        }
-        deps.assertOpen("readStream");
-        await watch.next(Number.POSITIVE_INFINITY, deps.closeSignal);
-      }
-    } finally {
-      watch.close();
-    }
-  }
+  const getEvent: Operator["getEvent"] = (workflowId, key, options) =>
+    readEvent(deps, workflowId, key, options);
+  const readStream: Operator["readStream"] = (workflowId, key, options, channels) =>
+    streamEntries(deps, workflowId, key, options, channels);
 
   const source: HandleSource = {
     store,
@@ -216,4 +167,69 @@ export function outsideOperations(operator: Operator): WorkflowOperations {
     listWorkflows: (filter) => operator.listWorkflows(filter),
     listSteps: (workflowId) => operator.listSteps(workflowId),
   };
+}
+
+/** Reads an event, waiting up to `timeoutMs` (default 0) for it to be set. */
+async function readEvent(
+  deps: OperatorDeps,
+  workflowId: string,
+  key: string,
+  options: WaitOptions | undefined,
+): Promise<unknown> {
+  const { store, wakeups } = deps;
+  const clock = deps.clock ?? systemClock;
+  deps.assertOpen("getEvent");
+  const timeoutMs =
+    options?.timeoutMs === undefined ? 0 : toMs(options.timeoutMs, "getEvent timeoutMs");
+  const deadline = clock.now() + timeoutMs;
+  const watch = wakeups.watch(`event:${workflowId}:${key}`);
+  try {
+    for (;;) {
+      const value = await store.getEvent(workflowId, key);
+      if (value !== undefined) return deserialize(value);
+      if (clock.now() >= deadline || deps.closeSignal.aborted) return undefined;
+      await watch.next(deadline - clock.now(), deps.closeSignal);
+    }
+  } finally {
+    watch.close();
+  }
+}
+
+/** A stream's values from `offset`, until it is closed or the workflow ends. */
+async function* streamEntries(
+  deps: OperatorDeps,
+  workflowId: string,
+  key: string,
+  options: ReadStreamOptions = {},
+  channels?: ChannelSchemas,
+): AsyncIterableIterator<unknown> {
+  const { store, wakeups } = deps;
+  deps.assertOpen("readStream");
+  let offset = options.offset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidOptionError("offset", "expected an integer >= 0");
+  let finished = false;
+  const watch = wakeups.watch(`stream:${workflowId}:${key}`);
+  try {
+    for (;;) {
+      const entries = await store.readStream(workflowId, key, offset, STREAM_PAGE);
+      for (const entry of entries) {
+        if (entry.closed) return;
+        yield await parseChannel(channels, "streams", key, deserialize(entry.value ?? "-1"));
+        offset = entry.offset + 1;
+      }
+      if (entries.length > 0) continue;
+      if (finished) return; // read once more after seeing the end, then stop
+      const record = await store.getWorkflow(workflowId);
+      if (!record) throw new WorkflowNotFoundError(workflowId);
+      if (terminal.has(record.status)) {
+        finished = true;
+        continue;
+      }
+      deps.assertOpen("readStream");
+      await watch.next(Number.POSITIVE_INFINITY, deps.closeSignal);
+    }
+  } finally {
+    watch.close();
+  }
 }
