@@ -154,6 +154,6 @@ export type {
   TakeoverClaim,
   RecoveryResult,
 } from "./store/ownership-store.js";
-export type { ControlStore, ForkRequest } from "./store/control-store.js";
+export type { ControlStore, ForkQueue, ForkRequest } from "./store/control-store.js";
 export type { LifecycleStore } from "./store/lifecycle-store.js";
 export { UNASSIGNED_EXECUTOR, QUEUED_EXECUTOR } from "./store/executor-ids.js";

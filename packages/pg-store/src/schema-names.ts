@@ -19,6 +19,8 @@ export interface SchemaNames {
   readonly steps: string;
   readonly messages: string;
   readonly events: string;
+  /** Every value each event took, by the position that set it (for forks). */
+  readonly eventHistory: string;
   readonly streams: string;
   readonly executors: string;
   readonly migrations: string;
@@ -40,6 +42,7 @@ export function schemaNames(schema: string): SchemaNames {
     steps: `${quoted}.steps`,
     messages: `${quoted}.messages`,
     events: `${quoted}.events`,
+    eventHistory: `${quoted}.event_history`,
     streams: `${quoted}.streams`,
     executors: `${quoted}.executors`,
     migrations: `${quoted}.migrations`,

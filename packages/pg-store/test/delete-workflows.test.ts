@@ -67,10 +67,13 @@ describe.each(engineBackends)("deleting workflows on $name", (backend) => {
       expect(await client.listWorkflows({ workflowIds: ["p", childId] })).toEqual([]);
       expect(await client.listSteps("p")).toEqual([]);
       expect(await client.getEvent(childId, "seen")).toBeUndefined();
-      const rows = await db.query<{ n: number }>(
-        `select count(*)::int as n from {{schema}}.steps where workflow_id in ('p', '${childId}')`,
-      );
-      expect(rows[0]?.n).toBe(0);
+      for (const table of ["steps", "events", "event_history"]) {
+        const rows = await db.query<{ n: number }>(
+          `select count(*)::int as n from {{schema}}.${table}
+           where workflow_id in ('p', '${childId}')`,
+        );
+        expect(rows[0]?.n, table).toBe(0);
+      }
       expect((await client.retrieve("w").status()).status).toBe("PENDING");
 
       await client.send("w", "go", 1);

@@ -120,6 +120,7 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
       const tables = await admin<{ tablename: string }[]>`
         select tablename from pg_tables where schemaname = ${a} order by tablename`;
       expect(tables.map((t) => t.tablename)).toEqual([
+        "event_history",
         "events",
         "executors",
         "messages",

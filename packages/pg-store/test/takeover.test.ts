@@ -137,6 +137,7 @@ describe.skipIf(!databaseUrl)("takeover on Postgres", () => {
     });
     expect(await count(`select count(*) as n from $schema.steps`)).toBe(before);
     expect(await count(`select count(*) as n from $schema.events`)).toBe(0);
+    expect(await count(`select count(*) as n from $schema.event_history`)).toBe(0);
     expect(await count(`select count(*) as n from $schema.streams`)).toBe(0);
     const mine: Fence = { executorId: "taker", epoch: 1 };
     expect(await taker.recordStep(stepAt("wf", 1, '"taker"'), mine)).toBe(true);

@@ -9,13 +9,38 @@ import type { WorkflowAttributes } from "../attributes.js";
 import type { CreateWorkflowResult } from "./running-store.js";
 import type { WorkflowRecord } from "./records.js";
 
+/** Where a fork waits when it goes on a queue instead of to an executor. */
+export interface ForkQueue {
+  readonly queueName: string;
+  /** `""` on a queue that is not partitioned. */
+  readonly partitionKey: string;
+  /** Lower runs first. */
+  readonly priority: number;
+  /** The fork's deadline is set to its claim time plus this. */
+  readonly timeoutMs?: number | undefined;
+}
+
 /** What `forkWorkflow` copies, and to whom the fork belongs. */
 export interface ForkRequest {
   readonly sourceId: string;
   readonly newId: string;
-  /** Checkpoints at positions below this are copied; the fork runs again from here. */
+  /**
+   * What was recorded at positions below this is copied — checkpoints, stream entries, and each
+   * event's value as it stood — and the fork runs again from here.
+   */
   readonly fromPosition: number;
+  /** The executor that owns (runs) the fork, unless it goes on a queue. */
   readonly executorId: string;
+  /** The application version the fork must run on; absent: any version. */
+  readonly appVersion?: string | undefined;
+  /** Epoch ms past which the fork is cancelled; absent: no deadline. Ignored with `queue`. */
+  readonly deadlineAt?: number | undefined;
+  /**
+   * Put the fork on this queue (`ENQUEUED`, owned by no executor, claimed within the queue's
+   * limits) instead of giving it to `executorId`. A store without queues refuses it with
+   * `InvalidOptionError` and writes nothing.
+   */
+  readonly queue?: ForkQueue | undefined;
 }
 
 /** Cancel, resume, fork, delete, set attributes. */
@@ -38,9 +63,12 @@ export interface ControlStore {
   resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
 
   /**
-   * Creates workflow `newId` with the name, input and attributes of `sourceId` and copies of its
-   * checkpoints at positions below `fromPosition` (notifying `status`). One transaction. The fork is a
-   * top-level workflow: no parent, no deadline, `forkedFrom: sourceId`. Returns
+   * Creates workflow `newId` with the name, input and attributes of `sourceId`, copies of its
+   * checkpoints and stream entries at positions below `fromPosition`, and its events with the
+   * value each had before `fromPosition` (set by a `setEvent` checkpoint there; events set
+   * without one are not copied), and notifies `status` (and the queue, with `fork.queue`). One
+   * transaction. The fork is a top-level workflow: no parent, `forkedFrom: sourceId`, the
+   * version and deadline the request gives. Returns
    * `created: false` with the existing row if `newId` is taken; `undefined` if `sourceId` does
    * not exist.
    */

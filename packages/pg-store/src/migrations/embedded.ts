@@ -48,4 +48,9 @@ export const embeddedMigrations: readonly EmbeddedMigration[] = [
     name: "workflow_attributes",
     sql: "-- Workflow attributes: a small JSON object given at start or enqueue (or set later) to find runs\n-- by — every workflow of a tenant, the runs for one order. Unlike serialized values, these are\n-- jsonb: they are searched, not replayed, and key order does not matter to containment.\n\nalter table {{schema}}.workflows\n  add column attributes jsonb;\n\n-- listWorkflows({ attributes }) is `attributes @> $filter`: jsonb_path_ops indexes exactly that\n-- operator, smaller and faster than the default opclass. Rows without attributes stay out.\ncreate index workflows_attributes_idx on {{schema}}.workflows\n  using gin (attributes jsonb_path_ops) where attributes is not null;\n",
   },
+  {
+    version: 10,
+    name: "event_history",
+    sql: "-- Every value an event took, with the position of the setEvent that wrote it, so a fork from\n-- position P can start with each event as it stood before P (events keeps only the latest value,\n-- and the setEvent checkpoint does not hold it). Written in the same statement as the event and\n-- its checkpoint; deleted with the workflow. Events set outside a workflow's history (without a\n-- checkpoint) have no position and no row here.\n\ncreate table {{schema}}.event_history (\n  workflow_id text not null,\n  position    int not null check (position >= 0),\n  key         text not null,\n  value       text not null,\n  primary key (workflow_id, position)\n);\n",
+  },
 ];

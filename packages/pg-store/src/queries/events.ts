@@ -1,7 +1,7 @@
 /**
  * The statements on `events`, one function each. Setting an event upserts its value (last write
- * wins) and, when the engine passes the step that set it, records that checkpoint in the same
- * statement.
+ * wins) and, when the engine passes the step that set it, records that checkpoint and the value
+ * in the event's history (by the step's position, for forks) in the same statement.
  */
 import type { Fence, SerializedValue, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
@@ -14,7 +14,7 @@ import { notifyFrom } from "./notify.js";
 export type EventStatements = ReturnType<typeof eventStatements>;
 
 /** The SQL text of every `events` statement for one schema. */
-export function eventStatements({ workflows, steps, events, channel }: SchemaNames) {
+export function eventStatements({ workflows, steps, events, eventHistory, channel }: SchemaNames) {
   const upsert = `
       updated as (
         insert into ${events} (workflow_id, key, value, updated_at)
@@ -33,7 +33,8 @@ export function eventStatements({ workflows, steps, events, channel }: SchemaNam
     ownedCte(workflows, "$1", executor, epoch, { lock: true });
   return {
     set: `with ${owned("$4", "$5")}, ${upsert}`,
-    // First write wins for the checkpoint; the value is set either way.
+    // First write wins for the checkpoint; the value is set either way, and is the value the
+    // history keeps for the step's position (for forks).
     setWithStep: `
       with ${owned("$12", "$13")},
       recorded as (
@@ -42,6 +43,12 @@ export function eventStatements({ workflows, steps, events, channel }: SchemaNam
                $11::bigint
         where (select ok from owned)
         on conflict (workflow_id, position) do nothing
+      ),
+      remembered as (
+        insert into ${eventHistory} (workflow_id, position, key, value)
+        select $1::text, $4::int, $2::text, $3::text
+        where (select ok from owned)
+        on conflict (workflow_id, position) do update set key = excluded.key, value = excluded.value
       ),
       ${upsert}`,
     get: `select value from ${events} where workflow_id = $1 and key = $2`,

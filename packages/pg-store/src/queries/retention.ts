@@ -1,6 +1,6 @@
 /**
  * Retention: deleting workflows that finished long ago, with everything recorded for them
- * (checkpoints, messages sent to them, events, streams), a bounded batch per statement so a
+ * (checkpoints, messages sent to them, events and their history, streams), a bounded batch per statement so a
  * large backlog never holds locks for long; and deleting chosen finished workflows (with their
  * finished descendants) on request. Messages they sent to others stay with the receiver. Queue
  * items go with their workflow (foreign key, on delete cascade).
@@ -11,7 +11,14 @@ import type { SchemaNames } from "../schema-names.js";
 export type RetentionStatements = ReturnType<typeof retentionStatements>;
 
 /** The SQL text of the retention statement for one schema. */
-export function retentionStatements({ workflows, steps, messages, events, streams }: SchemaNames) {
+export function retentionStatements({
+  workflows,
+  steps,
+  messages,
+  events,
+  eventHistory,
+  streams,
+}: SchemaNames) {
   // The rows that belong to the workflows of a `doomed` CTE, deleted in the same statement.
   const ownedRowsOfDoomed = `
       steps_deleted as (
@@ -22,6 +29,9 @@ export function retentionStatements({ workflows, steps, messages, events, stream
       ),
       events_deleted as (
         delete from ${events} e using doomed d where e.workflow_id = d.workflow_id
+      ),
+      event_history_deleted as (
+        delete from ${eventHistory} e using doomed d where e.workflow_id = d.workflow_id
       ),
       streams_deleted as (
         delete from ${streams} s using doomed d where s.workflow_id = d.workflow_id

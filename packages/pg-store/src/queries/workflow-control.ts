@@ -7,6 +7,7 @@
 import {
   QUEUED_EXECUTOR,
   type CreateWorkflowResult,
+  type ForkRequest,
   type WorkflowAttributes,
   type WorkflowRecord,
 } from "@cairn/core";
@@ -29,7 +30,8 @@ export type ControlStatements = ReturnType<typeof controlStatements>;
 const STATUS_FIELDS = ["workflow_id", "status", "executor_id"];
 
 /** The SQL text of the control statements for one schema. */
-export function controlStatements({ quoted, workflows, steps, channel }: SchemaNames) {
+export function controlStatements(names: SchemaNames) {
+  const { quoted, workflows, steps, events, eventHistory, streams, channel } = names;
   return {
     // The workflow and (with $2) every descendant, whatever their status; PENDING and ENQUEUED
     // ones cancel. An ENQUEUED one leaves its queue (which frees its dedup key).
@@ -105,16 +107,24 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
       select ${WORKFLOW_COLUMNS} from resumed
       where (select count(*) from notified) + (select count(*) from queue_notified) >= 0`,
     // Always one row: whether the source exists, then the new row, the taken one, or nulls
-    // (a concurrent insert of new_id committed after this snapshot: run again).
+    // (a concurrent insert of new_id committed after this snapshot: run again). $1 source, $2
+    // new ID, $3 fork position, $4 executor, $5 version, $6 deadline, $7 queue (null: run by $4
+    // now), $8 partition, $9 priority, $10 timeout ms. What the source recorded below $3 comes
+    // along: checkpoints, stream entries, and each event's value as of $3, with its history.
     fork: `
       with source as (
         select name, input, attributes from ${workflows} where workflow_id = $1
       ),
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, forked_from,
-                                  created_at, updated_at, started_at, attributes)
-        select $2::text, name, 'PENDING', input, $4::text, $1::text, ${NOW_MS}, ${NOW_MS},
-               ${NOW_MS}, attributes
+                                  created_at, updated_at, started_at, attributes, app_version,
+                                  deadline_at, queue_name, queue_partition_key, queue_priority)
+        select $2::text, name, case when $7::text is null then 'PENDING' else 'ENQUEUED' end,
+               input, case when $7::text is null then $4::text else '${QUEUED_EXECUTOR}' end,
+               $1::text, ${NOW_MS}, ${NOW_MS},
+               case when $7::text is null then ${NOW_MS} end, attributes, $5::text,
+               case when $7::text is null then $6::bigint end, $7::text,
+               nullif($8::text, ''), case when $7::text is not null then $9::int end
         from source
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -127,10 +137,38 @@ export function controlStatements({ quoted, workflows, steps, channel }: SchemaN
         where workflow_id = $1 and position < $3 and exists (select 1 from inserted)
         on conflict (workflow_id, position) do nothing
       ),
+      streams_copied as (
+        insert into ${streams} (workflow_id, key, position, value, closed)
+        select $2::text, key, position, value, closed from ${streams}
+        where workflow_id = $1 and position < $3 and exists (select 1 from inserted)
+        on conflict (workflow_id, key, position) do nothing
+      ),
+      history_copied as (
+        insert into ${eventHistory} (workflow_id, position, key, value)
+        select $2::text, position, key, value from ${eventHistory}
+        where workflow_id = $1 and position < $3 and exists (select 1 from inserted)
+        on conflict (workflow_id, position) do nothing
+      ),
+      events_copied as (
+        insert into ${events} (workflow_id, key, value, updated_at)
+        select distinct on (key) $2::text, key, value, ${NOW_MS} from ${eventHistory}
+        where workflow_id = $1 and position < $3 and exists (select 1 from inserted)
+        order by key, position desc
+        on conflict (workflow_id, key) do nothing
+      ),
+      queued as (
+        insert into ${quoted}.queue_items (workflow_id, queue_name, partition_key, priority,
+                                           available_at, timeout_ms, enqueued_at)
+        select workflow_id, $7::text, coalesce($8::text, ''), coalesce($9::int, 0), ${NOW_MS},
+               $10::bigint, ${NOW_MS}
+        from inserted where $7::text is not null
+        returning queue_name
+      ),
       notified as (${notifyFrom(channel, "status", STATUS_FIELDS, "inserted")}),
+      queue_notified as (${notifyQueue(channel, "queue_name", "queued")}),
       outcome as (
         select true as created, ${WORKFLOW_COLUMNS} from inserted
-        where (select count(*) from notified) >= 0
+        where (select count(*) from notified) + (select count(*) from queue_notified) >= 0
         union all
         select false as created, ${WORKFLOW_COLUMNS} from ${workflows}
         where workflow_id = $2 and not exists (select 1 from inserted)
@@ -177,13 +215,20 @@ export type ForkAttempt =
 export async function forkWorkflow(
   db: SqlQueryable,
   q: ControlStatements,
-  fork: { sourceId: string; newId: string; fromPosition: number; executorId: string },
+  fork: ForkRequest,
 ): Promise<ForkAttempt> {
+  const { queue } = fork;
   const [row] = await db.query<{ found: boolean; created: boolean | null } & WorkflowRow>(q.fork, [
     fork.sourceId,
     fork.newId,
     fork.fromPosition,
     fork.executorId,
+    fork.appVersion ?? null,
+    fork.deadlineAt === undefined ? null : Math.round(fork.deadlineAt),
+    queue?.queueName ?? null,
+    queue?.partitionKey ?? null,
+    queue?.priority ?? null,
+    queue?.timeoutMs === undefined ? null : Math.round(queue.timeoutMs),
   ]);
   if (!row?.found) return { found: false };
   if (row.created === null) return { found: true, result: undefined };

@@ -5,6 +5,7 @@
 import type { ControlStore } from "../../store/control-store.js";
 import { QUEUED_EXECUTOR } from "../../store/executor-ids.js";
 import type { WorkflowStatus } from "../../store/records.js";
+import { forkInMemory } from "./fork.js";
 import { FINAL_STATUSES, type MemoryTables } from "./tables.js";
 
 const resumable: readonly WorkflowStatus[] = ["CANCELLED", "ERROR", "DEAD_LETTER"];
@@ -68,21 +69,9 @@ export function memoryControl(t: MemoryTables): ControlStore {
       t.notifyStatus(record);
       return record;
     },
-    async forkWorkflow({ sourceId, newId, fromPosition, executorId }) {
+    async forkWorkflow(fork) {
       t.enter("forkWorkflow");
-      const source = t.workflows.get(sourceId)?.record;
-      if (!source) return undefined;
-      const { name, input, attributes } = source;
-      const result = t.insertWorkflow(
-        { workflowId: newId, name, input, executorId, attributes },
-        sourceId,
-      );
-      if (!result.created) return result;
-      for (const step of t.steps.get(sourceId)?.values() ?? []) {
-        if (step.position < fromPosition) t.insertStep({ ...step, workflowId: newId });
-      }
-      t.notifyStatus(result.workflow);
-      return result;
+      return forkInMemory(t, fork);
     },
   };
 }

@@ -4,6 +4,7 @@ import type { StepRecord } from "../../store/records.js";
 import {
   pairKey,
   type MemoryTables,
+  type StoredEventWrite,
   type StoredMessage,
   type StoredStreamEntry,
 } from "./tables.js";
@@ -46,7 +47,13 @@ export function memoryMessaging(t: MemoryTables): Required<MessagingStore> {
     async setEvent({ workflowId, key, value }, step, fence) {
       t.enter("setEvent");
       t.checkFence(workflowId, fence);
-      if (step) t.insertStep(step);
+      if (step) {
+        t.insertStep(step);
+        let history = t.eventHistory.get(workflowId);
+        if (!history)
+          t.eventHistory.set(workflowId, (history = new Map<number, StoredEventWrite>()));
+        history.set(step.position, { key, value });
+      }
       t.events.set(pairKey(workflowId, key), value);
       t.notify({ kind: "event", workflowId, key });
     },

@@ -15,6 +15,7 @@ import type {
   WorkflowRecord,
   WorkflowStatus,
 } from "../../store/records.js";
+import type { ForkQueue } from "../../store/control-store.js";
 import type { CreateWorkflowResult, NewWorkflow } from "../../store/running-store.js";
 import type { WorkflowStore } from "../../store/workflow-store.js";
 
@@ -70,6 +71,17 @@ export interface MemoryTablesExtension {
   resumes(workflowId: string): boolean;
   /** The workflow was deleted (retention, `deleteWorkflows`): its rows go with it. */
   deleted(workflowId: string): void;
+  /**
+   * A fork created `ENQUEUED` on `queue.queueName`: true when this store put it in that queue
+   * (a fork onto a queue no extension takes is refused).
+   */
+  enqueuesFork?(workflow: WorkflowRecord, queue: ForkQueue): boolean;
+}
+
+/** One value an event took, by the position of the `setEvent` that wrote it. */
+export interface StoredEventWrite {
+  readonly key: string;
+  readonly value: SerializedValue;
 }
 
 /** The methods of a store (what `calls` counts). */
@@ -113,6 +125,8 @@ export class MemoryTables {
   readonly messages = new Map<string, StoredMessage>();
   /** Keyed by `JSON.stringify([workflowId, key])`. */
   readonly events = new Map<string, SerializedValue>();
+  /** Keyed by workflow ID, then by position: every value each event took (for forks). */
+  readonly eventHistory = new Map<string, Map<number, StoredEventWrite>>();
   /** Keyed by `JSON.stringify([workflowId, key])`, then by the writing step's position. */
   readonly streams = new Map<string, Map<number, StoredStreamEntry>>();
   readonly listeners = new Set<(notification: StoreNotification) => void>();
@@ -179,6 +193,7 @@ export class MemoryTables {
     this.workflows.delete(workflowId);
     for (const extension of this.extensions) extension.deleted(workflowId);
     this.steps.delete(workflowId);
+    this.eventHistory.delete(workflowId);
     for (const [id, m] of this.messages)
       if (m.destinationId === workflowId) this.messages.delete(id);
     for (const key of [...this.events.keys(), ...this.streams.keys()]) {

@@ -12,6 +12,7 @@ import { describeAttributes } from "./control/attributes.js";
 import { describeClose } from "./lifecycle/close.js";
 import { describeControl } from "./control/control.js";
 import { describeDelete } from "./control/delete.js";
+import { describeForkCopies } from "./control/fork-copies.js";
 import { describeEvents } from "./messaging/events.js";
 import type { Fixture, StoreContractFactory } from "./fixtures.js";
 import { describeListing } from "./running/listing.js";
@@ -77,6 +78,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     // control
     describeControl(fx);
     describeDelete(fx);
+    describeForkCopies(fx);
     describeAttributes(fx);
     // lifecycle
     describeRetention(fx);

@@ -7,7 +7,7 @@
  * stays until its workflow is deleted (no sweep: memory costs nothing to scan here), and a
  * cancelled or finished holder simply stops counting.
  */
-import type { WorkflowRecord } from "@cairn/core";
+import type { ForkQueue, WorkflowRecord } from "@cairn/core";
 import type { MemoryTables, MemoryTablesExtension, StoredWorkflow } from "@cairn/core/testing";
 import type { QueueLimitsPatch, QueueDefinitionRecord, StoredSchedule } from "../../queue-store.js";
 
@@ -143,6 +143,26 @@ export class MemoryQueueTables implements MemoryTablesExtension {
     item.dedupId = undefined;
     item.debounceKey = undefined;
     this.notify(item.queueName);
+    return true;
+  }
+
+  /** A fork onto a queue waits in it like an enqueued workflow, available at once. */
+  enqueuesFork(workflow: WorkflowRecord, queue: ForkQueue): boolean {
+    this.items.set(workflow.workflowId, {
+      workflowId: workflow.workflowId,
+      queueName: queue.queueName,
+      partitionKey: queue.partitionKey,
+      priority: queue.priority,
+      seq: this.nextSeq(),
+      dedupId: undefined,
+      debounceKey: undefined,
+      debounceUntil: undefined,
+      availableAt: this.now(),
+      timeoutMs: queue.timeoutMs === undefined ? undefined : Math.round(queue.timeoutMs),
+      startedAt: undefined,
+      previousStartedAt: undefined,
+    });
+    this.notify(queue.queueName);
     return true;
   }
 

@@ -12,6 +12,7 @@ import { describeClaim } from "./claim.js";
 import { describeEnqueue } from "./enqueue.js";
 import { describeEnqueueMany } from "./enqueue-many.js";
 import { item, type QueueFixture, type QueueStoreContractFactory } from "./fixtures.js";
+import { describeForks } from "./forks.js";
 import { describeNotifications } from "./notifications.js";
 import { describeQueues } from "./queues.js";
 import { describeRecordFields } from "./record-fields.js";
@@ -60,6 +61,7 @@ export function describeQueueStoreContract(name: string, factory: QueueStoreCont
     describeRecordFields(fx);
     describeWaiting(fx);
     describeWorkflowControl(fx);
+    describeForks(fx);
     describeQueues(fx);
     describeSchedules(fx);
     describeNotifications(fx);
