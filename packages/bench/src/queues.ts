@@ -1,10 +1,13 @@
 /**
- * Scenario (f): queues (`@cairn/queue` on `@cairn/pg-store/queue`). Three figures, each with
+ * Scenario (f): queues (`@cairn/queue` on `@cairn/pg-store/queue`). Four figures, each with
  * engines on their own stores (connections and listeners), as separate processes would have:
- * 1. enqueue rate: an engine that serves nothing enqueues trivial workflows, `inflight` at once;
- * 2. drain rate: an engine serving the queue with `concurrency: 50` starts on that backlog and
- *    runs it to the last SUCCESS (claims, runs with no steps, finishes);
- * 3. enqueue→start latency on an idle queue: one enqueue at a time from the enqueuing engine,
+ * 1. enqueue rate: an engine that serves nothing enqueues trivial workflows, `inflight` at once
+ *    (concurrent enqueues share statements: group commit);
+ * 2. bulk enqueue rate: the same number with `enqueueMany`, 1,000 per call, on a queue nobody
+ *    serves;
+ * 3. drain rate: an engine serving the queue with `workerConcurrency: 50` starts on the backlog
+ *    of (1) and runs it to the last SUCCESS (claims, runs with no steps, finishes);
+ * 4. enqueue→start latency on an idle queue: one enqueue at a time from the enqueuing engine,
  *    each only after the previous one started; from the call to the workflow body starting in the
  *    serving engine. The queue's polling fallback stays at its default (1,000 ms), so a figure
  *    well under that came from a notification (LISTEN/NOTIFY on Postgres).
@@ -20,6 +23,7 @@ import { distribution, perSecond } from "./stats.js";
 export type StoreOpener = () => WorkflowStore;
 
 const DRAIN_CONCURRENCY = 50;
+const BULK_BATCH = 1_000;
 
 export async function runQueues(
   open: StoreOpener,
@@ -32,7 +36,8 @@ export async function runQueues(
     started?.(performance.now());
     return n;
   });
-  const backlog = defineQueue("bench-backlog", { concurrency: DRAIN_CONCURRENCY });
+  const backlog = defineQueue("bench-backlog", { workerConcurrency: DRAIN_CONCURRENCY });
+  const bulk = defineQueue("bench-bulk");
   const idle = defineQueue("bench-idle");
   const engineOn = (serve: Parameters<typeof createQueues>[0]["serve"], executorId: string) => {
     const store = open() as PgStore;
@@ -55,7 +60,15 @@ export async function runQueues(
     );
     const enqueueMs = performance.now() - enqueueStart;
 
-    // 2. Drain rate.
+    // 2. Bulk enqueue rate.
+    const inputs = Array.from({ length: options.items }, (_, input) => ({ input }));
+    const bulkStart = performance.now();
+    for (let i = 0; i < options.items; i += BULK_BATCH) {
+      await bulk.enqueueMany(enqueuer, trivial, inputs.slice(i, i + BULK_BATCH));
+    }
+    const bulkMs = performance.now() - bulkStart;
+
+    // 3. Drain rate.
     server = engineOn([backlog, idle], "bench-server");
     const drainStart = performance.now();
     await server.launch();
@@ -67,7 +80,7 @@ export async function runQueues(
     const drainMs = performance.now() - drainStart;
     if (ran < options.items) throw new Error(`only ${ran} of ${options.items} ran`);
 
-    // 3. Enqueue→start latency on an idle queue.
+    // 4. Enqueue→start latency on an idle queue.
     const enqueueToStart: number[] = [];
     const commitToStart: number[] = [];
     const warmup = Math.max(10, Math.round(options.latencySamples / 10));
@@ -86,9 +99,12 @@ export async function runQueues(
     return {
       shape:
         `${options.items} trivial workflows (no steps) enqueued ${options.inflight} at a time by ` +
-        `one engine, drained by another serving the queue with concurrency ${DRAIN_CONCURRENCY}; ` +
-        `then ${options.latencySamples} single enqueues on an idle queue after ${warmup} warm-up`,
+        `one engine, as many again with enqueueMany (${BULK_BATCH} per call), the first ` +
+        `${options.items} drained by another engine serving the queue with workerConcurrency ` +
+        `${DRAIN_CONCURRENCY}; then ${options.latencySamples} single enqueues on an idle queue ` +
+        `after ${warmup} warm-up`,
       enqueuesPerSecond: perSecond(options.items, enqueueMs),
+      bulkEnqueuesPerSecond: perSecond(options.items, bulkMs),
       drainPerSecond: perSecond(options.items, drainMs),
       drainMs: Math.round(drainMs),
       enqueueToStartMs: distribution(enqueueToStart),

@@ -7,7 +7,7 @@ import { createEngine, step, workflow, type Engine } from "@cairn/core";
 import { createPgStore } from "@cairn/pg-store";
 import { createPgQueueStore } from "@cairn/pg-store/queue";
 import { createQueues, defineQueue, type Queue } from "@cairn/queue";
-import { BACKLOG, WARMUP_QUEUE, type SystemAdapter } from "./system.js";
+import { BACKLOG, BULK_QUEUE, WARMUP_QUEUE, type SystemAdapter } from "./system.js";
 
 const bump = step("bump", (n: number) => n + 1);
 
@@ -73,11 +73,18 @@ export const cairn: SystemAdapter = {
   async enqueuer(url, concurrency) {
     const backlog = defineQueue(BACKLOG, { workerConcurrency: concurrency });
     const warmup = defineQueue(WARMUP_QUEUE);
+    const bulk = defineQueue(BULK_QUEUE);
     const engine = queueEngine(url, "bench-enqueuer", []);
     await engine.launch();
     return {
       enqueue: (n) => backlog.enqueue(engine, queued, n),
       enqueueWarmup: (n) => warmup.enqueue(engine, queued, n),
+      enqueueMany: (ns) =>
+        bulk.enqueueMany(
+          engine,
+          queued,
+          ns.map((input) => ({ input })),
+        ),
       close: closing(engine),
     };
   },

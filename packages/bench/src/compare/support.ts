@@ -7,10 +7,9 @@ import type { FigureKey } from "./table.js";
 
 const NO_WORKFLOWS = "no workflows";
 const NO_BULK = "no bulk enqueue";
-const NOT_LANDED = "enqueueMany not landed yet";
 
 export const UNSUPPORTED: Readonly<Record<SystemName, Partial<Record<FigureKey, string>>>> = {
-  cairn: { bulkEnqueuePerSecond: NOT_LANDED, statementsPerBulkItem: NOT_LANDED },
+  cairn: {},
   dbos: { bulkEnqueuePerSecond: NO_BULK, statementsPerBulkItem: NO_BULK },
   "pg-boss": {
     msPerStep: NO_WORKFLOWS,
