@@ -4,10 +4,24 @@
  * one system's garbage out of the next one's figures); the parent only orchestrates, and
  * times nothing itself.
  */
-import type { FigureKey } from "./table.js";
 
 export const SYSTEMS = ["cairn", "dbos", "pg-boss"] as const;
 export type SystemName = (typeof SYSTEMS)[number];
+
+/** The figures a child reports, by key (the table labels and orders them). */
+export type FigureKey =
+  | "msPerStep"
+  | "workflowsPerSecond"
+  | "recoverySeconds"
+  | "drainPerSecond"
+  | "enqueuePerSecond"
+  | "bulkEnqueuePerSecond"
+  | "statementsPerStep"
+  | "statementsPerWorkflow"
+  | "statementsPerEnqueue"
+  | "statementsPerBulkItem"
+  | "statementsPerDrainedItem"
+  | "statementsPerRecoveredWorkflow";
 
 /** A child's job: one phase of one system against one database. */
 export type Phase = "workflows" | "enqueue" | "drain" | "crash" | "recover";

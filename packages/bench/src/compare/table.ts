@@ -3,21 +3,9 @@
  * ratio of Cairn to each peer (turned so that above 1 always means Cairn is ahead), and a
  * Markdown table of both. Pure functions; the numbers come from the children.
  */
-import type { SystemName } from "./protocol.js";
+import type { FigureKey, SystemName } from "./protocol.js";
 
-export type FigureKey =
-  | "msPerStep"
-  | "workflowsPerSecond"
-  | "recoverySeconds"
-  | "drainPerSecond"
-  | "enqueuePerSecond"
-  | "bulkEnqueuePerSecond"
-  | "statementsPerStep"
-  | "statementsPerWorkflow"
-  | "statementsPerEnqueue"
-  | "statementsPerBulkItem"
-  | "statementsPerDrainedItem"
-  | "statementsPerRecoveredWorkflow";
+export type { FigureKey };
 
 export interface FigureDef {
   readonly key: FigureKey;
