@@ -78,7 +78,45 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
     expect(seen).toEqual(all.workflows.map((w) => w.workflowId));
     expect(new Set(seen).size).toBe(seen.length);
     const human = await cairn(on("workflows", "list", "--limit", "2"));
-    expect(human.stdout).toMatch(/more: --cursor \d+\.\d+/);
+    expect(human.stdout).toMatch(/more: --cursor \d+\.[A-Za-z0-9_-]+\n?$/);
+    const bad = await cairn(on("workflows", "list", "--cursor", "12.%%"));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("is not a cursor printed by a previous page");
+  });
+
+  it("finds runs by names, ID prefix, parent, top level and run times", async () => {
+    const ids = async (...args: string[]) =>
+      (await cairnJson<Listed>(on("workflows", "list", ...args))).workflows
+        .map((w) => w.workflowId)
+        .sort();
+    expect(await ids("--name", "reserve,checkout")).toEqual(
+      [SEEDED.failed, SEEDED.succeeded].sort(),
+    );
+    expect(await ids("--name", "reserve", "--name", "checkout")).toEqual(
+      [SEEDED.failed, SEEDED.succeeded].sort(),
+    );
+    expect(await ids("--id-prefix", `${SEEDED.parent}:`)).toEqual(
+      [`${SEEDED.parent}:0`, `${SEEDED.parent}:1`].sort(),
+    );
+    expect(await ids("--parent", SEEDED.parent)).toEqual(
+      await ids("--id-prefix", `${SEEDED.parent}:`),
+    );
+    const topLevel = await ids("--top-level");
+    expect(topLevel).toContain(SEEDED.parent);
+    expect(topLevel).not.toContain(`${SEEDED.parent}:0`);
+    expect(await ids("--completed-until", "2000-01-01")).toEqual([]);
+    const finished = await ids("--completed-since", "1d", "--status", "SUCCESS,ERROR");
+    expect(finished).toEqual(expect.arrayContaining([SEEDED.succeeded, SEEDED.failed]));
+    expect(await ids("--started-since", "1d")).not.toContain("email-1"); // never started
+    const [row] = (
+      await cairnJson<{ workflows: Record<string, unknown>[] }>(
+        on("workflows", "list", "--id-prefix", "email-1"),
+      )
+    ).workflows;
+    expect(row).toMatchObject({ startedAt: null, completedAt: null, priority: 0, dedupId: null });
+    const bad = await cairn(on("workflows", "list", "--completed-since", "yesterdayish"));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--completed-since");
   });
 
   it("shows a workflow: status, input, output, children and the step timeline with attempts", async () => {
@@ -143,6 +181,10 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
     );
     expect(forked.forkedFrom).toBe(SEEDED.succeeded);
     expect(forked.steps).toHaveLength(1);
+    const forks = await cairnJson<Listed>(
+      on("workflows", "list", "--forked-from", SEEDED.succeeded),
+    );
+    expect(forks.workflows.map((w) => w.workflowId)).toEqual(["order-1001-again"]);
   });
 
   it("follows a live stream while an engine writes it, after a message sent by the binary", async () => {

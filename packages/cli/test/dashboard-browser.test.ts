@@ -89,6 +89,13 @@ describe.skipIf(!databaseUrl || !browserAvailable())("the dashboard in a browser
       .poll(async () => page.locator("tbody tr").first().textContent(), WAIT)
       .toContain(SEEDED.waiting);
     expect(await page.locator("tbody tr").count()).toBe(1);
+    await page.fill("input[name=search]", SEEDED.parent);
+    await page.click("form.filters button[type=submit]");
+    await expect.poll(() => page.locator("tbody tr").count(), WAIT).toBe(3); // with 2 children
+    await page.check("input[name=topLevel]");
+    await page.click("form.filters button[type=submit]");
+    await expect.poll(() => page.locator("tbody tr").count(), WAIT).toBe(1);
+    expect(page.url()).toContain("topLevel=1");
     await page.close();
   });
 

@@ -27,6 +27,19 @@ export interface WorkflowStatusInfo {
   readonly appVersion: string | undefined;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /**
+   * When it last began to run: its start (or fork), its claim from a queue, its resume;
+   * `undefined` while it waits in a queue. `startedAt - createdAt` is a queued workflow's wait.
+   */
+  readonly startedAt: Date | undefined;
+  /** When it finished (any final status); `completedAt - startedAt` is its run time. */
+  readonly completedAt: Date | undefined;
+  /** For a queued workflow: its priority (lower runs first). */
+  readonly priority: number | undefined;
+  /** For a queued workflow: the deduplication ID it was enqueued with. */
+  readonly dedupId: string | undefined;
+  /** For a workflow on a partitioned queue: its partition key. */
+  readonly partitionKey: string | undefined;
 }
 
 /** Options of `handle.send` / `engine.send`. */

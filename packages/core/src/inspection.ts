@@ -5,15 +5,33 @@
 import type { WorkflowStatusInfo } from "./handle.js";
 import type { WorkflowStatus } from "./store/records.js";
 
+/** A moment in a filter: a `Date` or epoch milliseconds. */
+export type Moment = Date | number;
+
 /** Filters of `listWorkflows`; every field is optional and they combine with AND. */
 export interface ListWorkflowsFilter {
   readonly status?: WorkflowStatus | readonly WorkflowStatus[];
-  readonly name?: string;
+  /** One workflow name, or any of several. */
+  readonly name?: string | readonly string[];
   readonly executorId?: string;
   readonly parentWorkflowId?: string;
+  /** `true`: only top-level workflows (no parent); `false`: only child workflows. */
+  readonly topLevel?: boolean;
   readonly workflowIds?: readonly string[];
-  readonly createdAfter?: Date | number;
-  readonly createdBefore?: Date | number;
+  /** IDs starting with this text (taken literally: `%` and `_` are not wildcards). */
+  readonly workflowIdPrefix?: string;
+  /** The forks of this workflow. */
+  readonly forkedFrom?: string;
+  /** Created at or after. */
+  readonly createdAfter?: Moment;
+  /** Created strictly before. */
+  readonly createdBefore?: Moment;
+  /** Started (`startedAt`: created, claimed from a queue or resumed) at or after. */
+  readonly startedAfter?: Moment;
+  readonly startedBefore?: Moment;
+  /** Finished (`completedAt`) at or after; unfinished workflows never match a completion range. */
+  readonly completedAfter?: Moment;
+  readonly completedBefore?: Moment;
   /** Workflows recorded with this application version. */
   readonly appVersion?: string;
   /** Workflows enqueued on this queue. */
@@ -21,11 +39,25 @@ export interface ListWorkflowsFilter {
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;
-  /** By creation time. Default `"asc"`. */
+  /**
+   * Keyset paging: only workflows after this one in the listing's order. Pass the last
+   * `WorkflowInfo` of the previous page; workflows created meanwhile never shift a page.
+   * @example
+   * const next = await engine.listWorkflows({ order: "desc", limit: 50, after: page.at(-1) });
+   */
+  readonly after?: { readonly createdAt: Moment; readonly workflowId: string } | undefined;
+  /** By creation time, then ID. Default `"asc"`. */
   readonly order?: "asc" | "desc";
+  /** `false`: don't read or decode the input (`input` is `undefined`). Default `true`. */
+  readonly loadInput?: boolean;
+  /** `false`: don't read or decode the output and error (both `undefined`). Default `true`. */
+  readonly loadOutput?: boolean;
 }
 
-/** A workflow as `listWorkflows` reports it: its status and its decoded input and outcome. */
+/**
+ * A workflow as `listWorkflows` reports it: its status and its decoded input and outcome (each
+ * `undefined` when the filter left it out).
+ */
 export interface WorkflowInfo extends WorkflowStatusInfo {
   readonly input: unknown;
   /** The output, when `status` is `SUCCESS`. */

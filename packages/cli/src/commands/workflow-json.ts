@@ -23,6 +23,11 @@ export function workflowStatusJson(w: WorkflowStatusInfo): Record<string, unknow
     deadlineAt: iso(w.deadlineAt),
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),
+    startedAt: iso(w.startedAt),
+    completedAt: iso(w.completedAt),
+    priority: w.priority ?? null,
+    dedupId: w.dedupId ?? null,
+    partitionKey: w.partitionKey ?? null,
   };
 }
 

@@ -1,78 +1,91 @@
 /**
- * `cairn workflows list`: workflows newest first, filtered by status, name, queue, executor and
- * creation time, a page at a time. The cursor continues after the last row of the previous page
- * by creation time, so workflows created meanwhile do not shift the pages.
+ * `cairn workflows list`: workflows newest first, filtered by status, names, queue, executor, ID
+ * prefix, parent, forks, and creation, start and completion times, a page at a time. The cursor
+ * continues after the last row of the previous page (keyset), so workflows created meanwhile do
+ * not shift the pages. The table reads no inputs or outputs; `--json` prints them.
  */
-import type { ListWorkflowsFilter, WorkflowInfo, WorkflowStatus } from "@cairn/core";
-import { usageError } from "../cli-error.js";
-import { listOption, stringOption, type Command, type CommandContext } from "../command.js";
+import type { WorkflowInfo, WorkflowStatus } from "@cairn/core";
+import type { Command, CommandContext } from "../command.js";
 import { renderTable } from "../output/table.js";
-import { formatDuration, formatRelative, parseMoment } from "../output/time.js";
+import { formatDuration, formatRelative } from "../output/time.js";
 import { workflowJson } from "./workflow-json.js";
+import {
+  cursorAfter,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  readCursor,
+  readFilter,
+  readLimit,
+  STATUSES,
+} from "./workflows-list-filter.js";
 
-const STATUSES: readonly WorkflowStatus[] = [
-  "ENQUEUED",
-  "PENDING",
-  "SUCCESS",
-  "ERROR",
-  "CANCELLED",
-  "DEAD_LETTER",
-];
 const FINAL = new Set<WorkflowStatus>(["SUCCESS", "ERROR", "CANCELLED", "DEAD_LETTER"]);
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1_000;
-
-/** Where the next page starts: strictly before `before`, skipping `skip` rows created at it. */
-interface Cursor {
-  readonly before: number;
-  readonly skip: number;
-}
 
 export const workflowsList: Command = {
   words: ["workflows", "list"],
   summary: "List workflows, newest first",
   usage: "workflows list [options]",
   description:
-    "Times for --since/--until are a duration ago (30s, 15m, 2h, 7d) or a date (2026-11-29,\n" +
-    "2026-11-29T20:00:00Z). When more rows match than --limit, the last line prints the\n" +
-    "--cursor of the next page (in --json: nextCursor).",
+    "Times are a duration ago (30s, 15m, 2h, 7d) or a date (2026-11-29, 2026-11-29T20:00:00Z).\n" +
+    "When more rows match than --limit, the last line prints the --cursor of the next page (in\n" +
+    "--json: nextCursor). DURATION is the run time (started to finished, or to now); a waiting\n" +
+    "workflow shows how long it has waited.",
   options: {
     status: { type: "string", multiple: true },
-    name: { type: "string" },
+    name: { type: "string", multiple: true },
     queue: { type: "string" },
     executor: { type: "string" },
+    "id-prefix": { type: "string" },
+    parent: { type: "string" },
+    "top-level": { type: "boolean" },
+    "forked-from": { type: "string" },
     since: { type: "string" },
     until: { type: "string" },
+    "started-since": { type: "string" },
+    "started-until": { type: "string" },
+    "completed-since": { type: "string" },
+    "completed-until": { type: "string" },
     limit: { type: "string" },
     cursor: { type: "string" },
   },
   optionHelp: {
     status: ["<status>", `only these statuses (repeat or comma-separate): ${STATUSES.join(", ")}`],
-    name: ["<name>", "only workflows with this name"],
+    name: ["<name>", "only workflows with one of these names (repeat or comma-separate)"],
     queue: ["<queue>", "only workflows enqueued on this queue"],
     executor: ["<id>", "only workflows owned by this executor"],
+    "id-prefix": ["<text>", "only workflow IDs that start with this text"],
+    parent: ["<id>", "only the children of this workflow"],
+    "top-level": ["", "only workflows without a parent"],
+    "forked-from": ["<id>", "only the forks of this workflow"],
     since: ["<time>", "created at or after"],
     until: ["<time>", "created before"],
+    "started-since": ["<time>", "started (or claimed from a queue) at or after"],
+    "started-until": ["<time>", "started before"],
+    "completed-since": ["<time>", "finished at or after"],
+    "completed-until": ["<time>", "finished before"],
     limit: ["<n>", `rows per page (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})`],
     cursor: ["<cursor>", "continue after the previous page"],
   },
   examples: [
     "cairn workflows list --status ERROR,DEAD_LETTER --since 1h",
     "cairn workflows list --queue emails --status ENQUEUED --json",
+    "cairn workflows list --top-level --name checkout,refund --completed-since 15m",
   ],
   async run(ctx) {
     const filter = readFilter(ctx);
+    const limit = readLimit(ctx);
+    const after = readCursor(ctx);
     const { client } = await ctx.connect();
-    const limit = filter.limit ?? DEFAULT_LIMIT;
-    const cursor = readCursor(ctx);
     const rows = await client.listWorkflows({
       ...filter,
       order: "desc",
       limit: limit + 1,
-      ...(cursor ? { createdBefore: cursor.before, offset: cursor.skip } : {}),
+      ...(after ? { after } : {}),
+      ...(ctx.json ? {} : { loadInput: false, loadOutput: false }),
     });
     const page = rows.slice(0, limit);
-    const next = rows.length > limit ? nextCursor(page, cursor) : undefined;
+    const last = page.at(-1);
+    const next = rows.length > limit && last ? cursorAfter(last) : undefined;
     if (ctx.json) {
       ctx.out(
         JSON.stringify({ workflows: page.map(workflowJson), nextCursor: next ?? null }, null, 2),
@@ -84,71 +97,15 @@ export const workflowsList: Command = {
   },
 };
 
-function readFilter(ctx: CommandContext): ListWorkflowsFilter & { limit?: number } {
-  const now = ctx.now();
-  const statuses = listOption(ctx.options, "status").map((s) => s.toUpperCase());
-  const bad = statuses.find((s) => !STATUSES.includes(s as WorkflowStatus));
-  if (bad)
-    throw usageError(
-      `unknown status "${bad}"; expected one of ${STATUSES.join(", ")}`,
-      "workflows list",
-    );
-  const moment = (name: string) => {
-    const text = stringOption(ctx.options, name);
-    if (text === undefined) return undefined;
-    const at = parseMoment(text, now);
-    if (at === undefined) {
-      throw usageError(
-        `--${name} "${text}" is neither a duration (2h) nor a date`,
-        "workflows list",
-      );
-    }
-    return at;
-  };
-  const limitText = stringOption(ctx.options, "limit");
-  const limit = limitText === undefined ? undefined : Number(limitText);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
-    throw usageError(`--limit must be an integer from 1 to ${MAX_LIMIT}`, "workflows list");
+/** Run time when finished; time running so far; a waiting workflow's wait, dimmed. */
+function duration(ctx: CommandContext, w: WorkflowInfo, now: number): string {
+  const started = (w.startedAt ?? w.createdAt).getTime();
+  if (FINAL.has(w.status)) {
+    return formatDuration((w.completedAt ?? w.updatedAt).getTime() - started);
   }
-  const since = moment("since");
-  const until = moment("until");
-  const name = stringOption(ctx.options, "name");
-  const queue = stringOption(ctx.options, "queue");
-  const executorId = stringOption(ctx.options, "executor");
-  return {
-    ...(statuses.length > 0 ? { status: statuses as WorkflowStatus[] } : {}),
-    ...(name === undefined ? {} : { name }),
-    ...(queue === undefined ? {} : { queue }),
-    ...(executorId === undefined ? {} : { executorId }),
-    ...(since === undefined ? {} : { createdAfter: since }),
-    ...(until === undefined ? {} : { createdBefore: until }),
-    ...(limit === undefined ? {} : { limit }),
-  };
-}
-
-function readCursor(ctx: CommandContext): Cursor | undefined {
-  const text = stringOption(ctx.options, "cursor");
-  if (text === undefined) return undefined;
-  const match = /^(\d+)\.(\d+)$/.exec(text);
-  if (!match)
-    throw usageError(
-      `--cursor "${text}" is not a cursor printed by a previous page`,
-      "workflows list",
-    );
-  // The cursor's time is never later than --until: it came from a row created before it.
-  return { before: Number(match[1]), skip: Number(match[2]) };
-}
-
-/** The cursor after `page`: before its last row's time + 1 ms, skipping the rows at that ms. */
-function nextCursor(page: readonly WorkflowInfo[], previous: Cursor | undefined): string {
-  const last = page.at(-1);
-  if (!last) return "";
-  const at = last.createdAt.getTime();
-  let skip = page.filter((w) => w.createdAt.getTime() === at).length;
-  if (previous && previous.before === at + 1 && page.every((w) => w.createdAt.getTime() === at)) {
-    skip += previous.skip;
-  }
-  return `${at + 1}.${skip}`;
+  if (w.status === "ENQUEUED")
+    return ctx.style.dim(`waiting ${formatDuration(now - w.createdAt.getTime())}`);
+  return ctx.style.dim(formatDuration(now - started));
 }
 
 function renderRows(ctx: CommandContext, rows: readonly WorkflowInfo[]): string {
@@ -170,9 +127,7 @@ function renderRows(ctx: CommandContext, rows: readonly WorkflowInfo[]): string 
       w.queueName ?? "-",
       w.executorId,
       formatRelative(w.createdAt, now),
-      FINAL.has(w.status)
-        ? formatDuration(w.updatedAt.getTime() - w.createdAt.getTime())
-        : ctx.style.dim(formatDuration(now - w.createdAt.getTime())),
+      duration(ctx, w, now),
     ]),
     ctx.style,
     "no workflows match",

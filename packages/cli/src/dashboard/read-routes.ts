@@ -18,7 +18,7 @@ const PAGE = 50;
 const TREE_DEPTH = 4;
 const TREE_NODES = 200;
 
-/** `GET /api/workflows?status=&name=&queue=&executor=&search=&offset=` */
+/** `GET /api/workflows?status=&name=&queue=&executor=&topLevel=1&search=&offset=` */
 export async function listWorkflows(sources: DashboardSources, params: URLSearchParams) {
   const statuses = params
     .getAll("status")
@@ -34,6 +34,9 @@ export async function listWorkflows(sources: DashboardSources, params: URLSearch
     order: "desc",
     limit: PAGE + 1,
     offset,
+    loadInput: false, // the list shows status fields only
+    loadOutput: false,
+    ...(params.get("topLevel") === "1" ? { topLevel: true } : {}),
     ...(statuses.length ? { status: statuses as WorkflowStatus[] } : {}),
     ...(text("name") ? { name: text("name") } : {}),
     ...(text("queue") ? { queue: text("queue") } : {}),

@@ -1,7 +1,8 @@
 /**
- * The workflows list: filters (status, name, queue, executor), a search box (ID prefix or name),
- * newest first, 50 a page; refreshed live when any workflow changes. Filters live in the URL,
- * so a filtered view can be bookmarked and shared.
+ * The workflows list: filters (status, name, queue, executor, top-level only), a search box (ID
+ * prefix or name), newest first, 50 a page, with each run's time (started to finished) or a
+ * queued one's wait; refreshed live when any workflow changes. Filters live in the URL, so a
+ * filtered view can be bookmarked and shared.
  */
 import { get } from "../api.js";
 import { ago, badge, duration, h, replace, table, workflowLink } from "../dom.js";
@@ -27,6 +28,17 @@ export function workflowsView({ root, navigate }, params) {
     field("name", "name"),
     field("queue", "queue"),
     field("executor", "executor"),
+    h(
+      "label",
+      { class: "check" },
+      h("input", {
+        type: "checkbox",
+        name: "topLevel",
+        value: "1",
+        checked: params.get("topLevel") === "1",
+      }),
+      " top-level only",
+    ),
     h("button", { type: "submit" }, "Filter"),
   );
   form.addEventListener("submit", (event) => {
@@ -57,9 +69,7 @@ export function workflowsView({ root, navigate }, params) {
       w.queueName ?? "–",
       h("span", { class: "mono" }, w.executorId),
       ago(w.createdAt),
-      FINAL.has(w.status)
-        ? duration(Date.parse(w.updatedAt) - Date.parse(w.createdAt))
-        : h("span", { class: "dim" }, duration(Date.now() - Date.parse(w.createdAt))),
+      runTime(w),
     ]);
     const pager = h(
       "div",
@@ -80,4 +90,14 @@ export function workflowsView({ root, navigate }, params) {
   }
 
   return { refresh, dispose() {} };
+}
+
+/** Started to finished; running so far (dim); a queued workflow's wait so far (dim). */
+function runTime(w) {
+  const started = Date.parse(w.startedAt ?? w.createdAt);
+  if (FINAL.has(w.status)) return duration(Date.parse(w.completedAt ?? w.updatedAt) - started);
+  if (w.status === "ENQUEUED") {
+    return h("span", { class: "dim" }, `waiting ${duration(Date.now() - Date.parse(w.createdAt))}`);
+  }
+  return h("span", { class: "dim" }, duration(Date.now() - started));
 }

@@ -19,6 +19,7 @@ import type { WorkflowOperations } from "../workflow-operations.js";
 import { deleteWorkflows } from "./delete-workflows.js";
 import type { HandleOperations, HandleSource } from "./handle-source.js";
 import { createHandle } from "./handles.js";
+import { storeFilter } from "./listing-filter.js";
 import { stepInfo, workflowInfo } from "./record-info.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { waitAll, waitFirst } from "./wait-handles.js";
@@ -136,14 +137,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     },
     async listWorkflows(filter = {}) {
       deps.assertOpen("listWorkflows");
-      const time = (at: Date | number | undefined) => (at instanceof Date ? at.getTime() : at);
-      const { queue, createdAfter, createdBefore, ...rest } = filter;
-      const records = await store.listWorkflows({
-        ...rest,
-        ...(queue === undefined ? {} : { queueName: queue }),
-        ...(createdAfter === undefined ? {} : { createdAfter: time(createdAfter) }),
-        ...(createdBefore === undefined ? {} : { createdBefore: time(createdBefore) }),
-      } as Parameters<WorkflowStore["listWorkflows"]>[0]);
+      const records = await store.listWorkflows(storeFilter(filter));
       return records.map(workflowInfo);
     },
     async listSteps(workflowId) {

@@ -36,14 +36,21 @@ export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatu
     executorId: record.executorId,
     parentWorkflowId: record.parentWorkflowId,
     recoveryAttempts: record.recoveryAttempts,
-    deadlineAt: record.deadlineAt === undefined ? undefined : new Date(record.deadlineAt),
+    deadlineAt: optionalDate(record.deadlineAt),
     forkedFrom: record.forkedFrom,
     queueName: record.queueName,
     appVersion: record.appVersion,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),
+    startedAt: optionalDate(record.startedAt),
+    completedAt: optionalDate(record.completedAt),
+    priority: record.priority,
+    dedupId: record.dedupId,
+    partitionKey: record.partitionKey,
   };
 }
+
+const optionalDate = (at: number | undefined) => (at === undefined ? undefined : new Date(at));
 
 function decode(value: string | undefined): unknown {
   return value === undefined ? undefined : deserialize(value);
