@@ -156,4 +156,5 @@ export type {
 } from "./store/ownership-store.js";
 export type { ControlStore, ForkQueue, ForkRequest } from "./store/control-store.js";
 export type { LifecycleStore } from "./store/lifecycle-store.js";
+export type { SuspensionStore, DueClaim, DueWorkflows } from "./store/suspension-store.js";
 export { UNASSIGNED_EXECUTOR, QUEUED_EXECUTOR } from "./store/executor-ids.js";

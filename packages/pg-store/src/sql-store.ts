@@ -47,6 +47,13 @@ import {
 } from "./queries/steps.js";
 import { readStream, streamStatements, writeStream } from "./queries/streams.js";
 import {
+  claimDueWorkflows,
+  listRunnable,
+  suspendWorkflows,
+  suspensionStatements,
+  type FencedSuspension,
+} from "./queries/suspensions.js";
+import {
   cancelWorkflows,
   controlStatements,
   forkWorkflow,
@@ -115,6 +122,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
   const eventsQ = eventStatements(names);
   const streamsQ = streamStatements(names);
   const controlQ = controlStatements(names);
+  const suspensionsQ = suspensionStatements(names);
   const subscriptions = new Set<() => Promise<void>>();
   let closed = false;
 
@@ -133,6 +141,13 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
   const outcomes = createGroupCommit<FencedOutcome, FinishResult>({
     flush: (batch) => finishWorkflows(db, workflowsQ, batch),
     key: ({ outcome }) => outcome.workflowId,
+    maxBatch: MAX_BATCH,
+    retryAlone,
+  });
+
+  const suspensions = createGroupCommit<FencedSuspension, boolean>({
+    flush: (batch) => suspendWorkflows(db, suspensionsQ, batch),
+    key: (s) => s.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
   });
@@ -274,13 +289,27 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       open("deleteWorkflows", () => deleteWorkflows(db, retentionQ, workflowIds, children)),
     deleteFinished: (finishedBefore, limit) =>
       open("deleteFinished", () => deleteFinished(db, retentionQ, finishedBefore, limit)),
+    suspendWorkflow: (workflowId, wakeAt, fence) =>
+      open("suspendWorkflow", async () => {
+        owned(workflowId, fence, await suspensions.submit({ workflowId, wakeAt, fence }));
+      }),
+    claimDueWorkflows: (claim) =>
+      open("claimDueWorkflows", () => claimDueWorkflows(db, suspensionsQ, claim)),
+    listRunnable: (executorId, limit) =>
+      open("listRunnable", () => listRunnable(db, suspensionsQ, executorId, limit)),
     exclusive,
     subscribe: (listener) => open("subscribe", () => subscribe(listener)),
     async close() {
       if (closed) return;
       closed = true;
       // Bounded for an unreachable database: what cannot finish now fails when the client ends.
-      await settledWithin(CLOSE_WAIT_MS, creates.idle(), checkpoints.idle(), outcomes.idle());
+      await settledWithin(
+        CLOSE_WAIT_MS,
+        creates.idle(),
+        checkpoints.idle(),
+        outcomes.idle(),
+        suspensions.idle(),
+      );
       await settledWithin(CLOSE_WAIT_MS, ...[...subscriptions].map((stop) => stop()));
       await db.close();
     },

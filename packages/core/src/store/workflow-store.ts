@@ -1,11 +1,12 @@
 /**
- * The persistence contract between the engine and a checkpoint store, as five roles:
+ * The persistence contract between the engine and a checkpoint store, as six roles:
  *
  * - `RunningStore` (running-store.ts): create, checkpoint, finish, read and list workflows.
  * - `MessagingStore` (messaging-store.ts): messages, events, streams, notifications.
  * - `OwnershipStore` (ownership-store.ts): heartbeats, recovery and takeover claims, versions.
  * - `ControlStore` (control-store.ts): cancel, resume, fork.
  * - `LifecycleStore` (lifecycle-store.ts): migrate, retention, exclusivity, close.
+ * - `SuspensionStore` (suspension-store.ts): waiting workflows out of memory, and when they are due.
  *
  * Core declares it; `@cairn/pg-store` (Postgres, PGlite) and the in-memory store from
  * `@cairn/core/testing` implement it, and every implementation proves itself with
@@ -18,7 +19,14 @@ import type { LifecycleStore } from "./lifecycle-store.js";
 import type { MessagingStore } from "./messaging-store.js";
 import type { OwnershipStore } from "./ownership-store.js";
 import type { RunningStore } from "./running-store.js";
+import type { SuspensionStore } from "./suspension-store.js";
 
 /** What the engine needs from persistence: every role. */
 export interface WorkflowStore
-  extends RunningStore, MessagingStore, OwnershipStore, ControlStore, LifecycleStore {}
+  extends
+    RunningStore,
+    MessagingStore,
+    OwnershipStore,
+    ControlStore,
+    LifecycleStore,
+    SuspensionStore {}

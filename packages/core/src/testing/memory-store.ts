@@ -12,6 +12,7 @@ import { memoryLifecycle } from "./memory/lifecycle.js";
 import { memoryMessaging } from "./memory/messaging.js";
 import { memoryOwnership } from "./memory/ownership.js";
 import { memoryRunning } from "./memory/running.js";
+import { memorySuspension } from "./memory/suspension.js";
 import { MemoryTables, type StoreMethod } from "./memory/tables.js";
 
 export type {
@@ -52,5 +53,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     ...memoryOwnership(tables),
     ...memoryControl(tables),
     ...memoryLifecycle(tables),
+    ...memorySuspension(tables),
   };
 }

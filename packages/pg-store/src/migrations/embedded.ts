@@ -53,4 +53,9 @@ export const embeddedMigrations: readonly EmbeddedMigration[] = [
     name: "event_history",
     sql: "-- Every value an event took, with the position of the setEvent that wrote it, so a fork from\n-- position P can start with each event as it stood before P (events keeps only the latest value,\n-- and the setEvent checkpoint does not hold it). Written in the same statement as the event and\n-- its checkpoint; deleted with the workflow. Events set outside a workflow's history (without a\n-- checkpoint) have no position and no row here.\n\ncreate table {{schema}}.event_history (\n  workflow_id text not null,\n  position    int not null check (position >= 0),\n  key         text not null,\n  value       text not null,\n  primary key (workflow_id, position)\n);\n",
   },
+  {
+    version: 11,
+    name: "workflow_suspensions",
+    sql: "-- Suspension (decision 0014): a workflow waiting longer than the engine's threshold leaves memory,\n-- and its row says when it is due. `wake_epoch` is the owner epoch the suspension was written\n-- under: it counts only while `wake_epoch = owner_epoch`, so a recovery, takeover or resume (each\n-- raises the epoch) voids it without touching those statements.\n\nalter table {{schema}}.workflows\n  add column wake_at bigint,\n  add column wake_epoch int;\n\n-- What is due for an executor, earliest first: only suspensions in force are indexed.\ncreate index workflows_suspended_idx on {{schema}}.workflows (executor_id, wake_at)\n  where status = 'PENDING' and wake_epoch = owner_epoch;\n\n-- What an engine's poll may pick up: its PENDING workflows that are not suspended, so a million\n-- sleepers never stand between the poll and the workflows it looks for.\ncreate index workflows_runnable_idx on {{schema}}.workflows (executor_id, created_at)\n  where status = 'PENDING' and wake_epoch is distinct from owner_epoch;\n",
+  },
 ];

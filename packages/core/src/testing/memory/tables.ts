@@ -32,6 +32,9 @@ export interface StoredWorkflow {
   record: WorkflowRecord;
   /** Number of checkpoints at the last recovery claim; more now means progress was made. */
   recoveryProgress: number;
+  /** Set while suspended: its due time (engine clock), and the owner epoch it was suspended at. */
+  wakeAt?: number | undefined;
+  wakeEpoch?: number | undefined;
 }
 
 export interface StoredMessage {
@@ -113,6 +116,9 @@ const storeMethods: readonly StoreMethod[] = [
   "deleteFinished",
   "deleteWorkflows",
   "setAttributes",
+  "suspendWorkflow",
+  "claimDueWorkflows",
+  "listRunnable",
   "subscribe",
   "close",
 ];

@@ -4,7 +4,7 @@
  * gets a fresh, migrated store from the factory and closes it afterwards. It checks semantics
  * visible through the interface only; cost (statements per call) and durability across processes
  * are each store's own tests. One folder per role of the interface (`running/`, `messaging/`,
- * `ownership/`, `control/`, `lifecycle/`), as in `store/`. Imports vitest: use it from a test.
+ * `ownership/`, `control/`, `lifecycle/`, `suspension/`), as in `store/`. Imports vitest: use it from a test.
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { WorkflowStore } from "../../store/workflow-store.js";
@@ -26,6 +26,7 @@ import { describeRetention } from "./lifecycle/retention.js";
 import { describeRunTimes } from "./running/run-times.js";
 import { describeSteps } from "./running/steps.js";
 import { describeStreams } from "./messaging/streams.js";
+import { describeSuspension } from "./suspension/suspension.js";
 import { describeTakeover } from "./ownership/takeover.js";
 import { describeWorkflows } from "./running/workflows.js";
 
@@ -83,5 +84,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     // lifecycle
     describeRetention(fx);
     describeClose(fx);
+    // suspension
+    describeSuspension(fx);
   });
 }
