@@ -59,7 +59,7 @@ export type { WorkflowOperations } from "./workflow-operations.js";
 export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";
-export type { EnginePlugin, EnginePluginHost } from "./plugin.js";
+export type { EnginePlugin, EnginePluginHost, PluginRunOptions } from "./plugin.js";
 export type {
   EngineObserver,
   LifecycleEvent,

@@ -23,6 +23,12 @@ export interface EnginePlugin {
   stop(): Promise<void>;
 }
 
+/** Options of `EnginePluginHost.run`. */
+export interface PluginRunOptions {
+  /** IDs of workflows among the records that have no recorded steps. */
+  readonly withoutSteps?: readonly string[] | undefined;
+}
+
 /** What an engine offers its plugins. */
 export interface EnginePluginHost {
   readonly executorId: string;
@@ -45,8 +51,12 @@ export interface EnginePluginHost {
    * workflow the plugin creates (an enqueue), so its runs continue the caller's trace.
    */
   traceContext(): TraceCarrier | undefined;
-  /** Runs PENDING workflows the plugin assigned to this executor (e.g. claimed from a queue). */
-  run(records: readonly WorkflowRecord[]): Promise<void>;
+  /**
+   * Runs PENDING workflows the plugin assigned to this executor (e.g. claimed from a queue).
+   * Those in `options.withoutSteps` are known to have no recorded steps (the claim said so):
+   * they start with an empty history instead of reading it.
+   */
+  run(records: readonly WorkflowRecord[], options?: PluginRunOptions): Promise<void>;
   /** Called whenever a run in this process ends, with the status it ended in. */
   onRunEnded(listener: (workflowId: string, status: WorkflowStatus) => void): void;
   /** Called with every store notification. */

@@ -18,7 +18,7 @@ export function createPluginHost(parts: EngineParts): EnginePluginHost {
     isRegistered: (name) => registry.get(name) !== undefined,
     prepareInput: (workflow, input) => starts.prepareInput(workflow, input),
     traceContext: () => observers.carrier(undefined),
-    run: (records) => starts.run(records),
+    run: (records, options) => starts.run(records, options?.withoutSteps),
     onRunEnded: (listener) => runs.onRunEnded(listener),
     onNotification: (listener) => wakeups.onNotification(listener),
     handle: (workflowId, workflow) =>

@@ -91,8 +91,11 @@ export class RunSet {
     }
   }
 
-  /** Runs a stored PENDING workflow here unless it already runs; waits out a stopping run first. */
-  async ensureRunning(record: WorkflowRecord): Promise<void> {
+  /**
+   * Runs a stored PENDING workflow here unless it already runs; waits out a stopping run first.
+   * Its history is read from the store unless the caller knows it (`history`).
+   */
+  async ensureRunning(record: WorkflowRecord, history?: readonly StepRecord[]): Promise<void> {
     const id = record.workflowId;
     const current = this.running.get(id);
     if (current && !current.journal.interruption) return;
@@ -101,9 +104,9 @@ export class RunSet {
     if (!definition || this.starting.has(id)) return;
     this.starting.add(id);
     try {
-      const history = await this.deps.store.listSteps(id);
+      const steps = history ?? (await this.deps.store.listSteps(id));
       if (this.deps.isRunning() && !this.running.has(id)) {
-        this.spawn(definition, record, history, "pickup");
+        this.spawn(definition, record, steps, "pickup");
       }
     } finally {
       this.starting.delete(id);

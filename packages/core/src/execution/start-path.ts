@@ -138,9 +138,14 @@ export class StartPath {
     return registry.serializeInput(registry.definitionOf(workflow), input);
   }
 
-  /** Runs PENDING workflows a plugin assigned to this executor. */
-  async run(records: readonly WorkflowRecord[]): Promise<void> {
-    await Promise.all(records.map((record) => this.deps.runs.ensureRunning(record)));
+  /** Runs PENDING workflows a plugin assigned to this executor; `withoutSteps` need no read. */
+  async run(records: readonly WorkflowRecord[], withoutSteps: readonly string[] = []) {
+    const empty = new Set(withoutSteps);
+    await Promise.all(
+      records.map((record) =>
+        this.deps.runs.ensureRunning(record, empty.has(record.workflowId) ? [] : undefined),
+      ),
+    );
   }
 
   /** Validate → serialize → create → spawn. */

@@ -82,19 +82,26 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
         select executor_id, app_version from ${executors}
         where status = 'alive' and heartbeat_at + lease_ms >= ${NOW_MS}
       ),
-      gone as (
-        select w.workflow_id, s.progress, l.max_attempts,
-               case when s.progress > w.recovery_progress then 1
-                    else w.recovery_attempts + 1 end as attempts
+      -- The queue's started items with their workflow's state: read once for gone, swept and
+      -- running (three scans of the same rows cost the claim more than its own writes).
+      started_items as (
+        select q.workflow_id, q.partition_key, q.started_at, q.previous_started_at, w.status,
+               w.executor_id, w.name, w.recovery_attempts, w.recovery_progress
         from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
-        cross join lateral (
-          select count(*)::int as progress from ${steps} st where st.workflow_id = w.workflow_id
-        ) s
-        left join unnest($12::text[], $13::int[]) as l(name, max_attempts) on l.name = w.name
         where q.queue_name = $1 and q.started_at is not null
-          and w.status = 'PENDING' and w.executor_id <> $2
+      ),
+      gone as (
+        select s.workflow_id, p.progress, l.max_attempts,
+               case when p.progress > s.recovery_progress then 1
+                    else s.recovery_attempts + 1 end as attempts
+        from started_items s
+        cross join lateral (
+          select count(*)::int as progress from ${steps} st where st.workflow_id = s.workflow_id
+        ) p
+        left join unnest($12::text[], $13::int[]) as l(name, max_attempts) on l.name = s.name
+        where s.status = 'PENDING' and s.executor_id <> $2
           and ($10::boolean or not exists (
-            select 1 from alive a where a.executor_id = w.executor_id
+            select 1 from alive a where a.executor_id = s.executor_id
           ))
       ),
       requeued as (
@@ -117,19 +124,17 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
         from requeued r where q.workflow_id = r.workflow_id and r.status = 'ENQUEUED'
       ),
       swept as (
-        delete from ${items} q using ${workflows} w
-        where q.queue_name = $1 and q.started_at is not null
-          and q.started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0)
-          and (q.previous_started_at is null
-               or q.previous_started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0))
-          and w.workflow_id = q.workflow_id and w.status not in ('ENQUEUED', 'PENDING')
+        delete from ${items} q using started_items s
+        where q.workflow_id = s.workflow_id and s.status not in ('ENQUEUED', 'PENDING')
+          and s.started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0)
+          and (s.previous_started_at is null
+               or s.previous_started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0))
       ),
       running as (
-        select q.partition_key, count(*)::int as total,
-               count(*) filter (where w.executor_id = $2)::int as mine
-        from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
-        where q.queue_name = $1 and q.started_at is not null and w.status = 'PENDING'
-        group by q.partition_key
+        select partition_key, count(*)::int as total,
+               count(*) filter (where executor_id = $2)::int as mine
+        from started_items where status = 'PENDING'
+        group by partition_key
       ),
       starts as (
         select partition_key, count(*)::int as n, min(at) as oldest from (

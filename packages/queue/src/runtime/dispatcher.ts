@@ -160,7 +160,7 @@ export class Dispatcher {
         this.queueOf.set(record.workflowId, queue.name);
       }
       if (runnable.length > 0) {
-        host.run(runnable).catch((error: unknown) => {
+        host.run(runnable, { withoutSteps: result.withoutSteps }).catch((error: unknown) => {
           host.logger.warn(`could not run workflows claimed from queue "${queue.name}"`, { error });
         });
       }
