@@ -119,6 +119,36 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
     expect(bad.stderr).toContain("--completed-since");
   });
 
+  it("sets attributes and finds workflows by them", async () => {
+    const set = await cairnJson<{ attributes: unknown }>(
+      on("workflows", "attributes", SEEDED.succeeded, '{"tenant":"acme","tier":1}'),
+    );
+    expect(set.attributes).toEqual({ tenant: "acme", tier: 1 });
+    const merged = await cairn(
+      on("workflows", "attributes", SEEDED.failed, '{"tenant":"acme"}', "--merge"),
+    );
+    expect(merged.stdout).toContain(`attributes of ${SEEDED.failed}: {"tenant":"acme"}`);
+    const found = await cairnJson<Listed>(
+      on("workflows", "list", "--attributes", '{"tenant":"acme"}'),
+    );
+    expect(found.workflows.map((w) => w.workflowId).sort()).toEqual(
+      [SEEDED.failed, SEEDED.succeeded].sort(),
+    );
+    const tier = await cairnJson<Listed>(on("workflows", "list", "--attributes", '{"tier":1}'));
+    expect(tier.workflows.map((w) => w.workflowId)).toEqual([SEEDED.succeeded]);
+    const show = await cairn(on("workflows", "show", SEEDED.succeeded));
+    const line = show.stdout.split("\n").find((l) => l.startsWith("Attributes")) ?? "";
+    expect(JSON.parse(line.replace(/^Attributes\s+/, ""))).toEqual({ tenant: "acme", tier: 1 });
+    const notJson = await cairn(on("workflows", "list", "--attributes", "tenant=acme"));
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toContain("--attributes is not valid JSON");
+    const notObject = await cairn(on("workflows", "attributes", SEEDED.succeeded, "[1]"));
+    expect(notObject.code).toBe(2);
+    expect(notObject.stderr).toContain("must be a JSON object");
+    const unknown = await cairn(on("workflows", "attributes", "nope", "{}"));
+    expect(unknown.code).not.toBe(0);
+  });
+
   it("shows a workflow: status, input, output, children and the step timeline with attempts", async () => {
     const run = await cairn(on("workflows", "show", SEEDED.succeeded));
     expect(run.code).toBe(0);

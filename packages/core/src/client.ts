@@ -5,6 +5,7 @@
  * sends messages, reads events and streams, cancels, resumes, forks and lists. It needs no
  * workflow code: pass the definition's *type* for typing (`client.start<typeof order>("order", …)`).
  */
+import { assertAttributes, type WorkflowAttributes } from "./attributes.js";
 import { randomUUID } from "node:crypto";
 import { toMs } from "./duration.js";
 import type { HandleOf } from "./engine.js";
@@ -48,6 +49,8 @@ export interface ClientStartOptions {
   readonly timeoutMs?: number;
   /** The executor (engine) that must run it. Default: whichever live engine claims it first. */
   readonly executorId?: string;
+  /** A plain JSON object to find it by later, as `engine.start`'s `attributes`. */
+  readonly attributes?: WorkflowAttributes;
   /**
    * Start inside your own open transaction on the store's database (postgres.js
    * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
@@ -120,6 +123,10 @@ export function createClient(options: ClientOptions): Client {
       const workflowId =
         startOptions.id === undefined ? randomUUID() : assertWorkflowId(startOptions.id);
       const timeoutMs = startOptions.timeoutMs;
+      const attributes =
+        startOptions.attributes === undefined
+          ? undefined
+          : assertAttributes(startOptions.attributes);
       const { created, workflow } = await store.createWorkflow(
         {
           workflowId,
@@ -130,6 +137,7 @@ export function createClient(options: ClientOptions): Client {
             timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),
           notify: true,
           traceContext: observers.carrier(undefined),
+          attributes,
         },
         startOptions.tx === undefined ? undefined : { tx: startOptions.tx },
       );

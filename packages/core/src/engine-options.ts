@@ -2,6 +2,7 @@
  * The options of an engine and of its `start()` and `fork()`: what a caller configures. Defaults
  * are applied and checked once, in `execution/engine-config.ts`.
  */
+import type { WorkflowAttributes } from "./attributes.js";
 import type { Clock } from "./clock.js";
 import type { RetentionOptions } from "./execution/background.js";
 import type { Logger } from "./logger.js";
@@ -70,6 +71,12 @@ export interface StartOptions {
   readonly id?: string;
   /** Cancel the workflow (and its children) if it has not finished this long after starting. */
   readonly timeoutMs?: number;
+  /**
+   * A plain JSON object to find the workflow by later (`listWorkflows({ attributes })`), such as
+   * `{ tenant: "acme", orderId: 42 }`; at most 16 KiB as JSON. A bad one is an
+   * `InvalidOptionError` naming the problem, and nothing is written.
+   */
+  readonly attributes?: WorkflowAttributes;
   /**
    * Start inside your own open transaction on the store's database (postgres.js
    * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction

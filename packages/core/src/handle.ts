@@ -3,6 +3,7 @@
  * typed by the workflow's declared channels — sending it messages and reading its events and
  * streams.
  */
+import type { WorkflowAttributes } from "./attributes.js";
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { WaitForOptions, WaitOptions } from "./wait-options.js";
 import type { WorkflowStatus } from "./store/records.js";
@@ -40,6 +41,8 @@ export interface WorkflowStatusInfo {
   readonly dedupId: string | undefined;
   /** For a workflow on a partitioned queue: its partition key. */
   readonly partitionKey: string | undefined;
+  /** Its attributes (given at start or enqueue, or set since); `undefined` for none. */
+  readonly attributes: WorkflowAttributes | undefined;
 }
 
 /** Options of `handle.send` / `engine.send`. */

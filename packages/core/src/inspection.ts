@@ -2,6 +2,7 @@
  * What `listWorkflows` and `listSteps` return: the stored state of workflows and their
  * checkpoints, decoded, for dashboards, operators and tests.
  */
+import type { WorkflowAttributes } from "./attributes.js";
 import type { WorkflowStatusInfo } from "./handle.js";
 import type { WorkflowStatus } from "./store/records.js";
 
@@ -36,6 +37,12 @@ export interface ListWorkflowsFilter {
   readonly appVersion?: string;
   /** Workflows enqueued on this queue. */
   readonly queue?: string;
+  /**
+   * Workflows whose attributes contain this object (Postgres's jsonb `@>`): every key given is
+   * there with a containing value — nested objects key by key, arrays holding every element
+   * given, scalars equal (`1` is not `"1"`). `{ tenant: "acme" }` finds every run of tenant acme.
+   */
+  readonly attributes?: WorkflowAttributes;
   /** Default 100. */
   readonly limit?: number;
   readonly offset?: number;

@@ -1,10 +1,11 @@
 /**
  * What an engine and a client both do to workflows from the outside, declared once: send them
- * messages, read their events and streams, cancel and delete them, wait for several, list them
- * and their checkpoints. `Engine` and `Client` extend it; starting, resuming and forking differ
+ * messages, read their events and streams, cancel and delete them, set their attributes, wait
+ * for several, list them and their checkpoints. `Engine` and `Client` extend it; starting, resuming and forking differ
  * (an engine runs the workflow itself, a client leaves it to the owning engine) and are declared
  * by each.
  */
+import type { WorkflowAttributes } from "./attributes.js";
 import type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import type { ReadStreamOptions, SendOptions } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
@@ -37,6 +38,20 @@ export interface WorkflowOperations {
     workflowIds: readonly string[],
     options?: DeleteWorkflowsOptions,
   ): Promise<string[]>;
+
+  /**
+   * Sets a workflow's attributes, whatever its status: replaces them, or with `merge: true` sets
+   * the given top-level keys and keeps the others. Resolves with the attributes it now has.
+   * @throws InvalidOptionError for attributes that are not a plain JSON object of at most 16 KiB
+   *   (nothing is written); WorkflowNotFoundError for an unknown ID.
+   * @example
+   * await engine.setAttributes(handle.workflowId, { escalated: true }, { merge: true });
+   */
+  setAttributes(
+    workflowId: string,
+    attributes: WorkflowAttributes,
+    options?: { readonly merge?: boolean },
+  ): Promise<WorkflowAttributes>;
 
   /**
    * Resolves with the first of `handles` to finish (succeeded, failed, cancelled or dead

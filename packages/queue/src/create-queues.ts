@@ -22,7 +22,7 @@ import {
   type Workflow,
   type WorkflowHandle,
 } from "@cairn/core";
-import { checkEnqueueOptions, enqueuedWorkflow } from "./control/enqueue-by-name.js";
+import { attributesOf, checkEnqueueOptions, enqueuedWorkflow } from "./control/enqueue-by-name.js";
 import { createQueueControl, type QueueControl } from "./control/queue-control.js";
 import {
   createScheduleControl,
@@ -278,10 +278,14 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       const workflowId =
         enqueueOptions.id === undefined ? randomUUID() : assertWorkflowId(enqueueOptions.id);
       const inCallerTx = enqueueOptions.tx !== undefined;
+      const attributes = attributesOf(enqueueOptions);
       const result = await store.enqueue(
         {
           ...item,
-          workflow: await newQueuedWorkflow(h, queue, workflow, input, workflowId),
+          workflow: {
+            ...(await newQueuedWorkflow(h, queue, workflow, input, workflowId)),
+            ...attributes,
+          },
           queueName: queue.name,
         },
         inCallerTx ? { tx: enqueueOptions.tx } : undefined,
@@ -323,8 +327,12 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
         queue.options.partitioned === true,
         debounceOptions,
       );
+      const attributes = attributesOf(debounceOptions);
       const result = await store.debounce({
-        workflow: await newQueuedWorkflow(h, queue, workflow, input, randomUUID()),
+        workflow: {
+          ...(await newQueuedWorkflow(h, queue, workflow, input, randomUUID())),
+          ...attributes,
+        },
         queueName: queue.name,
         key,
         priority,

@@ -18,7 +18,12 @@ import {
   type NewWorkflow,
   type WorkflowInput,
 } from "@cairn/core";
-import { checkEnqueueOptions, enqueuedWorkflow, partitionedOf } from "./control/enqueue-by-name.js";
+import {
+  attributesOf,
+  checkEnqueueOptions,
+  enqueuedWorkflow,
+  partitionedOf,
+} from "./control/enqueue-by-name.js";
 import { createQueueControl, type QueueControl } from "./control/queue-control.js";
 import {
   createScheduleControl,
@@ -129,11 +134,15 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
     async enqueue(queueName, workflowName, input, options = {}) {
       checkQueueName(queueName);
       const item = checkEnqueueOptions(queueName, await partitionedOf(store, queueName), options);
+      const attributes = attributesOf(options);
       const workflowId = options.id ?? randomUUID();
       const result = await store.enqueue(
         {
           ...item,
-          workflow: row(workflowName, workflowId, queueName, input, options.appVersion),
+          workflow: {
+            ...row(workflowName, workflowId, queueName, input, options.appVersion),
+            ...attributes,
+          },
           queueName,
         },
         options.tx === undefined ? undefined : { tx: options.tx },
@@ -153,8 +162,12 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
       checkMs(options.maxWaitMs, "maxWaitMs");
       const partitioned = await partitionedOf(store, queueName);
       const { priority, partitionKey } = checkEnqueueOptions(queueName, partitioned, options);
+      const attributes = attributesOf(options);
       const result = await store.debounce({
-        workflow: row(workflowName, randomUUID(), queueName, input, options.appVersion),
+        workflow: {
+          ...row(workflowName, randomUUID(), queueName, input, options.appVersion),
+          ...attributes,
+        },
         queueName,
         key,
         priority,

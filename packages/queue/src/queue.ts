@@ -11,6 +11,7 @@ import {
   type Engine,
   type EnginePlugin,
   type Workflow,
+  type WorkflowAttributes,
   type WorkflowHandle,
 } from "@cairn/core";
 import { QueuesNotConfiguredError } from "./errors.js";
@@ -63,6 +64,11 @@ export interface EnqueueOptions {
   /** Cancel the workflow if it has not finished this long after it started (not enqueued). */
   readonly timeoutMs?: number;
   /**
+   * A plain JSON object to find the workflow by (`listWorkflows({ attributes })`), as
+   * `engine.start`'s: at most 16 KiB as JSON; a bad one is an `InvalidOptionError`.
+   */
+  readonly attributes?: WorkflowAttributes;
+  /**
    * Enqueue inside your own open transaction on the store's database (postgres.js
    * `TransactionSql`, PGlite `Transaction`): the workflow exists if and only if that transaction
    * commits, and workers hear of it at the commit. Validation still happens before anything is
@@ -94,6 +100,8 @@ export interface DebounceOptions {
   readonly priority?: number;
   /** Required on a partitioned queue, refused on others. */
   readonly partitionKey?: string;
+  /** The attributes of the burst's workflow, taken from the call that creates it. */
+  readonly attributes?: WorkflowAttributes;
 }
 
 /** A queue's definition, with the operations that go through an engine's queue runtime. */

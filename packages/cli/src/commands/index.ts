@@ -4,6 +4,7 @@ import { dashboard } from "./dashboard.js";
 import { executors } from "./executors.js";
 import { migrate } from "./migrate.js";
 import { queues } from "./queues.js";
+import { workflowsAttributes } from "./workflows-attributes.js";
 import { workflowsEvents, workflowsStream } from "./workflows-channels.js";
 import {
   workflowsCancel,
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   workflowsResume,
   workflowsFork,
   workflowsSend,
+  workflowsAttributes,
   workflowsEvents,
   workflowsStream,
   queues,

@@ -28,6 +28,7 @@ export function workflowStatusJson(w: WorkflowStatusInfo): Record<string, unknow
     priority: w.priority ?? null,
     dedupId: w.dedupId ?? null,
     partitionKey: w.partitionKey ?? null,
+    attributes: w.attributes ?? null,
   };
 }
 

@@ -8,6 +8,7 @@ import type { ListWorkflowsFilter, WorkflowInfo, WorkflowStatus } from "@cairn/c
 import { usageError } from "../cli-error.js";
 import { listOption, stringOption, type CommandContext } from "../command.js";
 import { parseMoment } from "../output/time.js";
+import { parseAttributes } from "./workflows-attributes.js";
 
 export const STATUSES: readonly WorkflowStatus[] = [
   "ENQUEUED",
@@ -57,6 +58,10 @@ export function readFilter(ctx: CommandContext): Filter {
     if (text !== undefined) filter[field] = text;
   }
   if (ctx.options["top-level"] === true) filter.topLevel = true;
+  const attributes = stringOption(ctx.options, "attributes");
+  if (attributes !== undefined) {
+    filter.attributes = parseAttributes(attributes, "--attributes", COMMAND);
+  }
   for (const [option, field] of Object.entries(MOMENTS)) {
     const at = moment(ctx, option);
     if (at !== undefined) filter[field] = at;

@@ -1,6 +1,6 @@
 /**
  * `cairn workflows list`: workflows newest first, filtered by status, names, queue, executor, ID
- * prefix, parent, forks, and creation, start and completion times, a page at a time. The cursor
+ * prefix, parent, forks, attributes, and creation, start and completion times, a page at a time. The cursor
  * continues after the last row of the previous page (keyset), so workflows created meanwhile do
  * not shift the pages. The table reads no inputs or outputs; `--json` prints them.
  */
@@ -39,6 +39,7 @@ export const workflowsList: Command = {
     parent: { type: "string" },
     "top-level": { type: "boolean" },
     "forked-from": { type: "string" },
+    attributes: { type: "string" },
     since: { type: "string" },
     until: { type: "string" },
     "started-since": { type: "string" },
@@ -57,6 +58,7 @@ export const workflowsList: Command = {
     parent: ["<id>", "only the children of this workflow"],
     "top-level": ["", "only workflows without a parent"],
     "forked-from": ["<id>", "only the forks of this workflow"],
+    attributes: ["<json>", "only workflows whose attributes contain this JSON object"],
     since: ["<time>", "created at or after"],
     until: ["<time>", "created before"],
     "started-since": ["<time>", "started (or claimed from a queue) at or after"],
@@ -70,6 +72,7 @@ export const workflowsList: Command = {
     "cairn workflows list --status ERROR,DEAD_LETTER --since 1h",
     "cairn workflows list --queue emails --status ENQUEUED --json",
     "cairn workflows list --top-level --name checkout,refund --completed-since 15m",
+    `cairn workflows list --attributes '{"tenant": "acme"}' --status ERROR`,
   ],
   async run(ctx) {
     const filter = readFilter(ctx);

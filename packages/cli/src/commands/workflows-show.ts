@@ -72,7 +72,8 @@ function renderWorkflow(
   const { style } = ctx;
   const now = ctx.now();
   const finished = FINAL.has(w.status);
-  const ran = (finished ? w.updatedAt.getTime() : now) - w.createdAt.getTime();
+  const started = (w.startedAt ?? w.createdAt).getTime();
+  const ran = (finished ? (w.completedAt ?? w.updatedAt).getTime() : now) - started;
   const fields: [string, string][] = [
     ["Workflow", style.bold(w.workflowId)],
     ["Name", w.name],
@@ -83,9 +84,10 @@ function renderWorkflow(
       finished ? "Finished" : "Updated",
       `${formatTimestamp(w.updatedAt)} (${formatRelative(w.updatedAt, now)})`,
     ],
-    [finished ? "Took" : "Running for", formatDuration(ran)],
+    [finished ? "Took" : "Running for", w.status === "ENQUEUED" ? "-" : formatDuration(ran)],
   ];
-  if (w.queueName) fields.push(["Queue", w.queueName]);
+  if (w.queueName) fields.push(["Queue", queueLine(w)]);
+  if (w.attributes) fields.push(["Attributes", JSON.stringify(w.attributes)]);
   if (w.parentWorkflowId) fields.push(["Parent", w.parentWorkflowId]);
   if (w.forkedFrom) fields.push(["Forked from", w.forkedFrom]);
   if (w.appVersion) fields.push(["App version", w.appVersion]);
@@ -135,3 +137,14 @@ const indent = (text: string) =>
     .split("\n")
     .map((line) => `  ${line}`)
     .join("\n");
+
+/** The queue, its priority and partition, and how long the workflow waited in it. */
+function queueLine(w: WorkflowInfo): string {
+  const parts = [w.queueName ?? ""];
+  if (w.priority !== undefined && w.priority !== 0) parts.push(`priority ${w.priority}`);
+  if (w.partitionKey !== undefined) parts.push(`partition ${w.partitionKey}`);
+  if (w.dedupId !== undefined) parts.push(`dedup ${w.dedupId}`);
+  if (w.startedAt)
+    parts.push(`waited ${formatDuration(w.startedAt.getTime() - w.createdAt.getTime())}`);
+  return parts.join(", ");
+}

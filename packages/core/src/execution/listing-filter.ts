@@ -3,6 +3,7 @@
  * ms) to milliseconds, `queue` to `queueName`, the keyset cursor to `{ createdAt, workflowId }`.
  * A bad value is an `InvalidOptionError` naming the filter field, before the store is asked.
  */
+import { assertAttributes } from "../attributes.js";
 import { InvalidOptionError } from "../errors.js";
 import type { ListWorkflowsFilter, Moment } from "../inspection.js";
 import type { WorkflowFilter } from "../store/running-store.js";
@@ -54,6 +55,7 @@ export function storeFilter(filter: ListWorkflowsFilter): WorkflowFilter {
     const at = filter[field];
     if (at !== undefined) moments[field] = millis(at, field);
   }
+  if (filter.attributes !== undefined) assertAttributes(filter.attributes);
   if (after !== undefined && typeof after.workflowId !== "string") {
     throw new InvalidOptionError(
       "after",

@@ -1,10 +1,11 @@
 /**
  * What both an engine and a client can do to workflows from the outside (`WorkflowOperations`):
- * send them messages, read their events and streams, cancel and delete them, wait for several,
- * list them and their checkpoints — and the handles that do the same for one workflow. Waits
+ * send them messages, read their events and streams, cancel and delete them, set their
+ * attributes, wait for several, list them and their checkpoints — and the handles that do the same for one workflow. Waits
  * wake on store notifications and poll as the fallback. Starting, resuming and forking differ
  * (an engine runs the workflow itself; a client leaves it to the owning engine) and live with each.
  */
+import { assertAttributes } from "../attributes.js";
 import { systemClock, type Clock } from "../clock.js";
 import { randomUUID } from "node:crypto";
 import { parseChannel, type ChannelSchemas } from "../channels.js";
@@ -135,6 +136,14 @@ export function createOperator(deps: OperatorDeps): Operator {
       deps.onCancelled?.(cancelled);
       return cancelled;
     },
+    async setAttributes(workflowId, attributes, options) {
+      deps.assertOpen("setAttributes");
+      const checked = assertAttributes(attributes);
+      const merge = options?.merge ?? false;
+      const updated = await store.setAttributes(workflowId, checked, { merge });
+      if (!updated) throw new WorkflowNotFoundError(workflowId);
+      return updated.attributes ?? {};
+    },
     async listWorkflows(filter = {}) {
       deps.assertOpen("listWorkflows");
       const records = await store.listWorkflows(storeFilter(filter));
@@ -156,6 +165,8 @@ export function outsideOperations(operator: Operator): WorkflowOperations {
     readStream: (workflowId, key, options) => operator.readStream(workflowId, key, options),
     cancel: (workflowId, options) => operator.cancel(workflowId, options),
     deleteWorkflows: (workflowIds, options) => operator.deleteWorkflows(workflowIds, options),
+    setAttributes: (workflowId, attributes, options) =>
+      operator.setAttributes(workflowId, attributes, options),
     waitFirst: (handles, options) => operator.waitFirst(handles, options),
     waitAll: (handles, options) => operator.waitAll(handles, options),
     listWorkflows: (filter) => operator.listWorkflows(filter),

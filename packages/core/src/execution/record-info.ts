@@ -47,6 +47,7 @@ export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatu
     priority: record.priority,
     dedupId: record.dedupId,
     partitionKey: record.partitionKey,
+    attributes: record.attributes,
   };
 }
 

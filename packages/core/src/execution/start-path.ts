@@ -6,6 +6,7 @@
  * {@link StartPath.prepareInput}. A start inside the caller's transaction only creates the row:
  * the run is picked up when the commit's notification arrives.
  */
+import { assertAttributes, type WorkflowAttributes } from "../attributes.js";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { toMs } from "../duration.js";
@@ -63,6 +64,7 @@ interface CreateRequest {
   readonly parentWorkflowId?: string;
   readonly deadlineAt: number | undefined;
   readonly traceContext: TraceCarrier | undefined;
+  readonly attributes?: WorkflowAttributes | undefined;
   /** The caller's open transaction: create only, announced at its commit. */
   readonly tx?: unknown;
 }
@@ -85,8 +87,18 @@ export class StartPath {
       options?.timeoutMs === undefined
         ? undefined
         : clock.now() + toMs(options.timeoutMs, "timeoutMs");
+    const attributes =
+      options?.attributes === undefined ? undefined : assertAttributes(options.attributes);
     const traceContext = observers.carrier(undefined);
-    await this.create({ definition, input, workflowId, deadlineAt, traceContext, tx: options?.tx });
+    await this.create({
+      definition,
+      input,
+      workflowId,
+      deadlineAt,
+      traceContext,
+      attributes,
+      tx: options?.tx,
+    });
     return { workflowId, definition };
   }
 
@@ -163,6 +175,7 @@ export class StartPath {
         : { parentWorkflowId: request.parentWorkflowId }),
       deadlineAt: request.deadlineAt,
       traceContext: request.traceContext,
+      attributes: request.attributes,
     };
     const result =
       tx === undefined

@@ -5,7 +5,12 @@
  * ID or a typed error. A client learns whether a queue is partitioned from the row its serving
  * processes record; a queue no process has served yet takes any partition key.
  */
-import { InvalidOptionError, WorkflowConflictError } from "@cairn/core";
+import {
+  assertAttributes,
+  InvalidOptionError,
+  WorkflowConflictError,
+  type WorkflowAttributes,
+} from "@cairn/core";
 import { DuplicateDedupIdError } from "../errors.js";
 import { checkMs, type DebounceOptions, type EnqueueOptions } from "../queue.js";
 import type { EnqueueResult, QueueStore } from "../queue-store.js";
@@ -65,6 +70,15 @@ export function checkEnqueueOptions(
     ...(enqueue.startAt === undefined ? {} : { availableAt: enqueue.startAt.getTime() }),
     ...(enqueue.timeoutMs === undefined ? {} : { timeoutMs: enqueue.timeoutMs }),
   };
+}
+
+/** The validated `attributes` of an enqueue's or a debounce's options, to spread into its row. */
+export function attributesOf(options: { readonly attributes?: WorkflowAttributes }): {
+  readonly attributes?: WorkflowAttributes;
+} {
+  return options.attributes === undefined
+    ? {}
+    : { attributes: assertAttributes(options.attributes) };
 }
 
 function checkPartitionKey(

@@ -14,7 +14,7 @@ import {
   type TraceCarrier,
   type Workflow,
 } from "@cairn/core";
-import { checkEnqueueOptions } from "../control/enqueue-by-name.js";
+import { attributesOf, checkEnqueueOptions } from "../control/enqueue-by-name.js";
 import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "../errors.js";
 import type { EnqueueManyItem, Queue } from "../queue.js";
 import type { NewQueueItem } from "../queue-store.js";
@@ -69,17 +69,14 @@ export async function queueItemsOf(
         );
       }
       const fields = checkEnqueueOptions(queue.name, partitioned, item);
+      const attributes = attributesOf(item);
       const workflowId = item.id === undefined ? randomUUID() : assertWorkflowId(item.id);
       rows.push({
         ...fields,
-        workflow: await newQueuedWorkflow(
-          host,
-          queue,
-          workflow,
-          item.input,
-          workflowId,
-          traceContext,
-        ),
+        workflow: {
+          ...(await newQueuedWorkflow(host, queue, workflow, item.input, workflowId, traceContext)),
+          ...attributes,
+        },
         queueName: queue.name,
       });
     } catch (error) {
