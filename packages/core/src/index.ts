@@ -126,6 +126,7 @@ export type {
   WorkflowStatus,
   WorkflowRecord,
   StepRecord,
+  StepAttempt,
   Fence,
   CallerTransaction,
 } from "./store/records.js";

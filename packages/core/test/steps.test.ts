@@ -39,6 +39,26 @@ describe("steps", () => {
     expect(record).toMatchObject({ name: "flaky", attempts: 3 });
   });
 
+  it("records each retried attempt durably, and nothing more when the first attempt succeeds", async () => {
+    const flaky = step.withContext(
+      { name: "flaky", retry: { maxAttempts: 5, initialDelayMs: 1, backoffFactor: 2 } },
+      ({ attempt }: StepContext) => {
+        if (attempt < 3) throw new Error(`attempt ${attempt} failed`);
+        return "ok";
+      },
+    );
+    const steady = step("steady", () => "ok");
+    const { result, store } = await runOnce(async (ctx) => [await steady(ctx), await flaky(ctx)]);
+    await expect(result).resolves.toEqual(["ok", "ok"]);
+    // Two failed attempts of position 1, each written before its backoff; none for position 0.
+    expect(store.calls.recordStepAttempt).toBe(2);
+    expect(store.calls.recordStep).toBe(2);
+    // A workflow that never ran before reads no attempts.
+    expect(store.calls.listStepAttempts).toBe(0);
+    const [attempt] = await store.listStepAttempts("w");
+    expect(attempt).toMatchObject({ position: 1, name: "flaky", attempts: 2 });
+  });
+
   it("stops retrying at a NonRetryableError and throws it into the workflow", async () => {
     let calls = 0;
     const declined = step({ name: "charge", retry: { maxAttempts: 5, initialDelayMs: 1 } }, () => {

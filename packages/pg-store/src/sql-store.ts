@@ -45,6 +45,11 @@ import {
   type FencedStep,
   type StepOutcome,
 } from "./queries/steps.js";
+import {
+  listStepAttempts,
+  recordStepAttempt,
+  stepAttemptStatements,
+} from "./queries/step-attempts.js";
 import { readStream, streamStatements, writeStream } from "./queries/streams.js";
 import {
   claimDueWorkflows,
@@ -118,6 +123,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
   const executorsQ = executorStatements(names);
   const retentionQ = retentionStatements(names);
   const stepsQ = stepStatements(names);
+  const attemptsQ = stepAttemptStatements(names);
   const messagesQ = messageStatements(names);
   const eventsQ = eventStatements(names);
   const streamsQ = streamStatements(names);
@@ -230,6 +236,11 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),
     listSteps: (id) => open("listSteps", () => listSteps(db, stepsQ, id)),
     recordStep: (step, fence) => open("recordStep", () => record(step, fence)),
+    recordStepAttempt: (attempt, fence) =>
+      open("recordStepAttempt", async () => {
+        owned(attempt.workflowId, fence, await recordStepAttempt(db, attemptsQ, attempt, fence));
+      }),
+    listStepAttempts: (id) => open("listStepAttempts", () => listStepAttempts(db, attemptsQ, id)),
     finishWorkflow: (outcome, fence) => open("finishWorkflow", () => finish(outcome, fence)),
     claimRecoverable: (request) => open("claimRecoverable", () => claim(request)),
     sendMessage: (message, options) =>

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countByStep, readEffects } from "./crash/effects.js";
+import { RETRY_DELAY_MS } from "./crash/workflows.js";
 import type { Effect, MarkerOf, StoreConfig, WorkerConfig } from "./crash/protocol.js";
 import { runWorker, spawnWorker, type WorkerProcess } from "./crash/worker-process.js";
 import {
@@ -184,6 +185,48 @@ for (const { name, skip, open } of backends) {
       expect(countByStep(await backend.effects("sleep"))).toEqual({
         beforeSleep: 1,
         afterSleep: 1,
+      });
+    });
+
+    it("continues a retrying step at its next attempt after kills between attempts, never past maxAttempts", async () => {
+      const run = scenario("retry", { workflow: "crash.retry" });
+      const first = spawnWorker(run.start("after-attempt:1"));
+      const recorded = await first.waitFor("ATTEMPT_RECORDED", (m) => m.attempts === 1);
+      await first.waitFor("HOLD", (m) => m.point === "after-attempt:1");
+      await kill(first);
+
+      // Attempt 2 runs in the second process, after only what was left of the first backoff.
+      const second = spawnWorker(run.recover("after-attempt:2"));
+      const launching = await second.waitFor("LAUNCHING");
+      await second.waitFor("HOLD", (m) => m.point === "after-attempt:2");
+      await kill(second);
+      const starts = (worker: WorkerProcess) =>
+        worker.markers.flatMap((m) => (m.kind === "STEP_START" ? [m.step] : []));
+      expect(starts(first)).toEqual(["flaky#1"]);
+      expect(starts(second)).toEqual(["flaky#2"]);
+      const [resumedWait] = second.markers.flatMap((m) => (m.kind === "CLOCK_SLEEP" ? [m.ms] : []));
+      // No wait at all if the backoff had passed, else at most what remained at launch, which is
+      // less than a whole backoff: the clock was not restarted.
+      if (resumedWait !== undefined) {
+        expect(resumedWait).toBeLessThanOrEqual(recorded.nextAttemptAt - launching.at);
+        expect(resumedWait).toBeLessThan(RETRY_DELAY_MS);
+      }
+
+      const { worker: third, report } = await recover(run.recover());
+
+      expect(starts(third)).toEqual(["flaky#3", "flaky#4"]);
+      expect(report.workflow).toMatchObject({
+        status: "ERROR",
+        error: { message: "attempt 4 failed" },
+      });
+      expect(report.workflow.steps.map((s) => [s.name, s.attempts, s.error?.message])).toEqual([
+        ["flaky", 4, "attempt 4 failed"],
+      ]);
+      expect(countByStep(await backend.effects("retry"))).toEqual({
+        "flaky#1": 1,
+        "flaky#2": 1,
+        "flaky#3": 1,
+        "flaky#4": 1,
       });
     });
 

@@ -128,6 +128,7 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
         "queue_items",
         "queues",
         "schedules",
+        "step_attempts",
         "steps",
         "streams",
         "workflows",

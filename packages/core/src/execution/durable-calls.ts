@@ -16,6 +16,7 @@ import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
 import { observedAttempt, runAttempts } from "./run-attempts.js";
+import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
 
 /** Errors from starting a child that are facts about the call, so replay must see them again. */
 const recordableChildErrors: readonly AnyCairnErrorCode[] = [
@@ -46,6 +47,11 @@ export function runStep(
 ): Promise<unknown> {
   const { host } = journal;
   return journal.operation(definition.name, async (position, startedAt) => {
+    // A step without retries never recorded an attempt: nothing to read.
+    const resume =
+      definition.retry.maxAttempts > 1
+        ? await resumedAttempts(journal, position, definition.name)
+        : undefined;
     const result = await runAttempts(definition, args, {
       workflowId: journal.workflowId,
       log: journal.log,
@@ -59,6 +65,9 @@ export function runStep(
         position,
         attempt,
       }),
+      resume,
+      recordRetry: (attempt, nextAttemptAt) =>
+        recordFailedAttempt(journal, position, definition.name, attempt, nextAttemptAt),
     });
     const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
       journal.checkpoint(position, definition.name, startedAt, {

@@ -49,6 +49,11 @@ export class Journal {
   readonly fence: Fence;
   /** This run as observers see it. */
   readonly run: RunInfo;
+  /**
+   * Whether the workflow may have run before (a claimed owner epoch, or recorded history), so
+   * its steps may have recorded failed attempts to resume from.
+   */
+  readonly resumed: boolean;
   /** Set when replay finds a mismatch; the workflow fails with it whatever the body does. */
   fatal: NonDeterminismError | undefined;
   private position = 0;
@@ -82,6 +87,7 @@ export class Journal {
     this.deadlineAt = options.deadlineAt;
     this.fence = { executorId: options.host.executorId, epoch: options.ownerEpoch };
     this.run = options.run;
+    this.resumed = options.ownerEpoch > 0 || options.history.length > 0;
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.log = scopedLogger(

@@ -1,7 +1,8 @@
 /**
  * A step's retry policy: how many attempts, how long to wait between them, which errors to retry.
  * Delays grow geometrically from `initialDelayMs` by `backoffFactor`, capped at `maxDelayMs`.
- * Retry waits are in-memory timers: a crash restarts the step's attempts from 1.
+ * A failed attempt that is retried is recorded, so after a crash the step continues at the next
+ * attempt number and waits only the rest of its backoff (`step-attempts.ts`).
  */
 import { InvalidOptionError, NonRetryableError } from "../errors.js";
 

@@ -2,7 +2,8 @@
  * Runs a step body under its retry policy: attempt, wait, attempt again. Each attempt gets an
  * `AbortSignal` that fires on its timeout or when the engine stops the run for good. The result
  * is the value or the final error; only a hard stop escapes as an exception, so it is never
- * recorded as the step's outcome.
+ * recorded as the step's outcome. Before each retry the failed attempt is made durable
+ * (`recordRetry`), and a resumed step continues after its recorded attempts.
  */
 import type { Clock } from "../clock.js";
 import { StepTimeoutError } from "../errors.js";
@@ -29,6 +30,10 @@ export interface AttemptEnvironment {
   readonly clock: Clock;
   /** Attempt number `attempt` as observers see it. */
   attemptOf(attempt: number): AttemptInfo;
+  /** Attempts that failed before this run (recorded durably): continue after them. */
+  readonly resume?: { readonly attempts: number; readonly nextAttemptAt: number } | undefined;
+  /** Makes a failed attempt durable before waiting for the next one, due at `nextAttemptAt`. */
+  recordRetry(attempt: number, nextAttemptAt: number): Promise<void>;
 }
 
 /** Runs `definition` with `args` until it succeeds, fails for good, or the run is stopped. */
@@ -37,7 +42,9 @@ export async function runAttempts(
   args: readonly unknown[],
   env: AttemptEnvironment,
 ): Promise<AttemptsResult> {
-  for (let attempt = 1; ; attempt++) {
+  const first = (env.resume?.attempts ?? 0) + 1;
+  if (env.resume) await waitUntil(env, env.resume.nextAttemptAt);
+  for (let attempt = first; ; attempt++) {
     env.stopSignal.throwIfAborted();
     const info = env.attemptOf(attempt);
     const result = await observedAttempt(info, env.observers, () =>
@@ -50,9 +57,18 @@ export async function runAttempts(
       return { ok: false, error, attempts: attempt };
     }
     const delayMs = retryDelayMs(definition.retry, attempt);
+    const nextAttemptAt = env.clock.now() + delayMs;
+    await env.recordRetry(attempt, nextAttemptAt);
     env.observers.emit({ type: "step.retried", attempt: info, error, delayMs });
-    await env.clock.sleep(delayMs, env.stopSignal);
+    await waitUntil(env, nextAttemptAt);
   }
+}
+
+/** Waits (on the run's clock) until `at`; at once when it has passed. */
+async function waitUntil(env: AttemptEnvironment, at: number): Promise<void> {
+  const remainingMs = at - env.clock.now();
+  if (remainingMs > 0) await env.clock.sleep(remainingMs, env.stopSignal);
+  env.stopSignal.throwIfAborted();
 }
 
 /** Runs one attempt inside the observers' `aroundAttempt`; settles with its value or error. */

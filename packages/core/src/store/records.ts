@@ -101,6 +101,24 @@ export interface StepRecord {
 }
 
 /**
+ * A step's failed attempt that will be retried: written when an attempt fails and another one
+ * follows, so a crash between attempts resumes at the next attempt number and waits only the
+ * rest of its backoff. Moot once a checkpoint holds the position. Never written when the first
+ * attempt succeeds.
+ */
+export interface StepAttempt {
+  readonly workflowId: string;
+  /** The step's position in the workflow. (workflowId, position) is unique. */
+  readonly position: number;
+  /** The step's name; a resumed run ignores the attempt when its step at `position` differs. */
+  readonly name: string;
+  /** How many attempts have failed so far (the next one is `attempts + 1`). */
+  readonly attempts: number;
+  /** When the next attempt is due (engine clock, epoch ms). */
+  readonly nextAttemptAt: number;
+}
+
+/**
  * Who may write a workflow: its owner, at the epoch it took ownership. Every write an engine
  * makes for a running workflow takes one as its last argument. A write carrying a fence that no
  * longer matches the workflow's `executorId` and `ownerEpoch` is rejected with

@@ -10,6 +10,7 @@ import type {
   CallerTransaction,
   Fence,
   SerializedValue,
+  StepAttempt,
   StepRecord,
   WorkflowRecord,
   WorkflowStatus,
@@ -144,6 +145,16 @@ export interface RunningStore {
    * not resolve before the checkpoint is durable. Fenced (see {@link Fence}).
    */
   recordStep(step: StepRecord, fence?: Fence): Promise<boolean>;
+
+  /**
+   * Records that a step's attempt failed and when the next one is due, replacing what was
+   * recorded for the position before. Only the retry path writes it, never a step whose first
+   * attempt succeeds. Fenced (see {@link Fence}). Removed with its workflow.
+   */
+  recordStepAttempt(attempt: StepAttempt, fence?: Fence): Promise<void>;
+
+  /** The failed attempts recorded for the workflow's steps, by position. Read only when resuming. */
+  listStepAttempts(workflowId: string): Promise<StepAttempt[]>;
 
   /**
    * Records the final outcome of a `PENDING` workflow, and `outcome.executorId` as the executor

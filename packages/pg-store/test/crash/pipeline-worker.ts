@@ -98,6 +98,7 @@ const reportStep = (record: StepRecord) => ({
   output: decode(record.output),
   error: record.error === undefined ? undefined : describeError(decode(record.error)),
   childWorkflowId: record.childWorkflowId,
+  attempts: record.attempts,
   startedAt: record.startedAt,
   completedAt: record.completedAt,
 });

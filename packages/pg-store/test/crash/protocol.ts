@@ -26,6 +26,7 @@ export type CrashWorkflowName =
   | "crash.parent"
   | "crash.poison"
   | "crash.progress"
+  | "crash.retry"
   | "crash.tx"
   | "crash.txApp";
 
@@ -47,7 +48,8 @@ export interface WorkerConfig {
   /**
    * Where this process stops: a point where it blocks forever so the test can kill it
    * (`after:s2`, `inside:s3`, `before-checkpoint:<name>`: after the operation's own commit, before
-   * the engine records its checkpoint), or `one-step-per-process` (it kills itself in its second
+   * the engine records its checkpoint; `after-attempt:<n>`: once a step's failed attempt `n` is
+   * durable, before its backoff), or `one-step-per-process` (it kills itself in its second
    * step).
    */
   readonly hold?: string;
@@ -76,6 +78,7 @@ export interface ReportedStep {
   readonly output: unknown;
   readonly error: { readonly name: string; readonly message: string } | undefined;
   readonly childWorkflowId: string | undefined;
+  readonly attempts: number;
   readonly startedAt: number;
   readonly completedAt: number;
 }
@@ -112,6 +115,13 @@ export type Marker =
   | { readonly kind: "AFTER_STEP"; readonly workflowId: string; readonly step: string }
   | { readonly kind: "CHILD_STARTED"; readonly workflowId: string; readonly childId: string }
   | { readonly kind: "HOLD"; readonly point: string }
+  | {
+      readonly kind: "ATTEMPT_RECORDED";
+      readonly workflowId: string;
+      readonly attempts: number;
+      readonly nextAttemptAt: number;
+    }
+  | { readonly kind: "CLOCK_SLEEP"; readonly ms: number }
   | {
       readonly kind: "REPORT";
       readonly workflow: ReportedWorkflow;

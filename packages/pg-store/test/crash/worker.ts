@@ -6,8 +6,10 @@
  * hold point, and a final report. It never decides when it dies; the test, or a poison step, does.
  */
 import {
+  type Clock,
   createEngine,
   deserialize,
+  systemClock,
   type StepRecord,
   type WorkflowHandle,
   type WorkflowStore,
@@ -84,8 +86,26 @@ function markingCheckpoints(store: PgStore, hold: string | undefined): WorkflowS
       }
       return stored;
     },
+    async recordStepAttempt(attempt, fence) {
+      await store.recordStepAttempt(attempt, fence);
+      const { workflowId, attempts, nextAttemptAt } = attempt;
+      mark({ kind: "ATTEMPT_RECORDED", workflowId, attempts, nextAttemptAt });
+      if (hold === `after-attempt:${attempts}`) {
+        mark({ kind: "HOLD", point: hold });
+        await new Promise<never>(() => undefined);
+      }
+    },
   };
 }
+
+/** The real clock, marking every durable sleep the engine asks for. */
+const markingClock: Clock = {
+  now: () => systemClock.now(),
+  sleep: (ms, signal) => {
+    mark({ kind: "CLOCK_SLEEP", ms });
+    return systemClock.sleep(ms, signal);
+  },
+};
 
 const decode = (value: string | undefined): unknown =>
   value === undefined ? undefined : deserialize(value);
@@ -104,6 +124,7 @@ function reportStep(record: StepRecord): ReportedStep {
     output: decode(record.output),
     error,
     childWorkflowId: record.childWorkflowId,
+    attempts: record.attempts,
     startedAt: record.startedAt,
     completedAt: record.completedAt,
   };
@@ -144,6 +165,7 @@ async function main(): Promise<void> {
     store: markingCheckpoints(store, config.hold),
     workflows,
     executorId: config.executorId,
+    clock: markingClock,
   });
 
   mark({ kind: "LAUNCHING", at: Date.now(), pid: process.pid });

@@ -8,6 +8,10 @@ import { step, workflow, type AnyWorkflow, type WorkflowContext } from "@cairn/c
 import type { EffectLog } from "./effects.js";
 import type { Marker } from "./protocol.js";
 
+/** `crash.retry`'s step: how many attempts, and the fixed wait between two. */
+export const RETRY_MAX_ATTEMPTS = 4;
+export const RETRY_DELAY_MS = 1_500;
+
 /** What the workflows need from the worker process. */
 export interface CrashEnvironment {
   readonly effects: EffectLog;
@@ -111,5 +115,24 @@ export function crashWorkflows(env: CrashEnvironment): AnyWorkflow[] {
     return done;
   });
 
-  return [steps, sleep, parent, child, poison, progress];
+  // Fails every attempt; each attempt's effect is named by its attempt number.
+  const retryPolicy = {
+    maxAttempts: RETRY_MAX_ATTEMPTS,
+    initialDelayMs: RETRY_DELAY_MS,
+    backoffFactor: 1,
+  };
+  const flaky = step.withContext(
+    { name: "flaky", retry: retryPolicy },
+    async ({ workflowId, attempt }): Promise<never> => {
+      env.mark({ kind: "STEP_START", workflowId, step: `flaky#${attempt}` });
+      await env.effects.record(workflowId, `flaky#${attempt}`);
+      throw new Error(`attempt ${attempt} failed`);
+    },
+  );
+  const retry = workflow("crash.retry", async (ctx) => {
+    await flaky(ctx);
+    return "unreachable";
+  });
+
+  return [steps, sleep, parent, child, poison, progress, retry];
 }

@@ -1,4 +1,5 @@
 /** The running role of the memory store: create, checkpoint, finish, read and list workflows. */
+import type { StepAttempt } from "../../store/records.js";
 import type { RunningStore, WorkflowFilter } from "../../store/running-store.js";
 import { listMatching } from "./listing.js";
 import type { MemoryTables } from "./tables.js";
@@ -25,6 +26,18 @@ export function memoryRunning(t: MemoryTables): RunningStore {
       t.enter("recordStep");
       t.checkFence(step.workflowId, fence);
       return t.insertStep(step);
+    },
+    async recordStepAttempt(attempt, fence) {
+      t.enter("recordStepAttempt");
+      t.checkFence(attempt.workflowId, fence);
+      let map = t.stepAttempts.get(attempt.workflowId);
+      if (!map) t.stepAttempts.set(attempt.workflowId, (map = new Map<number, StepAttempt>()));
+      map.set(attempt.position, { ...attempt });
+    },
+    async listStepAttempts(workflowId) {
+      t.enter("listStepAttempts");
+      const list = [...(t.stepAttempts.get(workflowId)?.values() ?? [])];
+      return list.sort((a, b) => a.position - b.position);
     },
     async finishWorkflow(outcome, fence) {
       t.enter("finishWorkflow");

@@ -11,6 +11,7 @@ import type {
   CallerTransaction,
   Fence,
   SerializedValue,
+  StepAttempt,
   StepRecord,
   WorkflowRecord,
   WorkflowStatus,
@@ -96,6 +97,8 @@ const storeMethods: readonly StoreMethod[] = [
   "getWorkflow",
   "listSteps",
   "recordStep",
+  "recordStepAttempt",
+  "listStepAttempts",
   "finishWorkflow",
   "claimRecoverable",
   "sendMessage",
@@ -128,6 +131,8 @@ export class MemoryTables {
   readonly now: () => number;
   readonly workflows = new Map<string, StoredWorkflow>();
   readonly steps = new Map<string, Map<number, StepRecord>>();
+  /** A step's last failed attempt, by workflow and position. */
+  readonly stepAttempts = new Map<string, Map<number, StepAttempt>>();
   readonly messages = new Map<string, StoredMessage>();
   /** Keyed by `JSON.stringify([workflowId, key])`. */
   readonly events = new Map<string, SerializedValue>();
@@ -194,12 +199,13 @@ export class MemoryTables {
     return this.extensions.some((e) => e.holds(workflowId));
   }
 
-  /** Removes a workflow with its steps, the messages sent to it, its events and streams. */
+  /** Removes a workflow with its steps and attempts, the messages sent to it, its events and streams. */
   deleteWorkflow(workflowId: string): void {
     this.workflows.delete(workflowId);
     for (const extension of this.extensions) extension.deleted(workflowId);
     this.steps.delete(workflowId);
     this.eventHistory.delete(workflowId);
+    this.stepAttempts.delete(workflowId);
     for (const [id, m] of this.messages)
       if (m.destinationId === workflowId) this.messages.delete(id);
     for (const key of [...this.events.keys(), ...this.streams.keys()]) {

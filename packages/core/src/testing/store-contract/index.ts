@@ -24,6 +24,7 @@ import { describeOwnership } from "./ownership/fencing.js";
 import { describeRecovery } from "./ownership/recovery.js";
 import { describeRetention } from "./lifecycle/retention.js";
 import { describeRunTimes } from "./running/run-times.js";
+import { describeStepAttempts } from "./running/step-attempts.js";
 import { describeSteps } from "./running/steps.js";
 import { describeStreams } from "./messaging/streams.js";
 import { describeSuspension } from "./suspension/suspension.js";
@@ -63,6 +64,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     // running
     describeWorkflows(fx);
     describeSteps(fx);
+    describeStepAttempts(fx);
     describeListing(fx);
     describeListingFilters(fx);
     describeListingPages(fx);
