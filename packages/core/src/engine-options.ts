@@ -59,6 +59,14 @@ export interface EngineOptions {
    */
   readonly pollIntervalMs?: number;
   /**
+   * Suspension of waiting workflows: a `ctx.sleep` with at least this many ms left leaves
+   * memory — the run ends here, the store keeps when it is due, and at that time the engine (or,
+   * after a crash or shutdown, whichever engine recovers it) runs it again by replay, so it
+   * carries on after the sleep. `0` suspends every sleep. Default: not set, nothing suspends.
+   * Messages, events, children and races still wait in memory. See decision 0014.
+   */
+  readonly suspendAfterMs?: number;
+  /**
    * Durable time: sleeps, timeouts, deadlines and retry backoff. Default: the real clock. Tests
    * pass `createVirtualClock()` from `@cairn/core/testing` and advance it by hand.
    */

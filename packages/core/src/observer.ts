@@ -90,6 +90,16 @@ export type LifecycleEvent =
       readonly reason: unknown;
       readonly durationMs: number;
     }
+  /**
+   * The run left memory while it waits (the engine's `suspendAfterMs`); still `PENDING`. It runs
+   * again, replaying its history, when it is due at `wakeAt` (epoch ms).
+   */
+  | {
+      readonly type: "workflow.suspended";
+      readonly run: RunInfo;
+      readonly wakeAt: number;
+      readonly durationMs: number;
+    }
   /** Recovery moved a workflow that kept crashing its process to `DEAD_LETTER`. */
   | {
       readonly type: "workflow.dead-lettered";

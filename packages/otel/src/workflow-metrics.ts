@@ -119,6 +119,7 @@ export class WorkflowMetrics {
       case "store.outage-ended":
         return this.outageDuration.record(event.durationMs);
       case "workflow.stopped":
+      case "workflow.suspended":
         return;
     }
   }

@@ -28,6 +28,8 @@ export interface EngineConfig {
   readonly observers: readonly EngineObserver[];
   readonly shutdownGraceMs: number;
   readonly pollIntervalMs: number;
+  /** A wait at least this long suspends its run (decision 0014); `undefined`: never. */
+  readonly suspendAfterMs: number | undefined;
   readonly clock: Clock;
   /** Set by `replayHistory` in `@cairn/core/testing` only. */
   readonly replayOnly: ReplayOnly | undefined;
@@ -45,6 +47,10 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
   if (!(pollIntervalMs > 0)) {
     throw new InvalidOptionError("pollIntervalMs", "expected a positive number");
   }
+  const { suspendAfterMs } = options;
+  if (suspendAfterMs !== undefined && !(Number.isFinite(suspendAfterMs) && suspendAfterMs >= 0)) {
+    throw new InvalidOptionError("suspendAfterMs", "expected a finite number of ms, 0 or more");
+  }
   if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
   return {
     store: options.store,
@@ -58,6 +64,7 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
     observers: options.observers ?? [],
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
     pollIntervalMs,
+    suspendAfterMs,
     clock: options.clock ?? systemClock,
     replayOnly: replayOnlyOf(options),
   };

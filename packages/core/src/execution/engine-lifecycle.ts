@@ -38,7 +38,7 @@ export async function launchEngine(
 
 /** `engine.shutdown()`. */
 export async function shutdownEngine(parts: EngineParts): Promise<void> {
-  const { state, config, closing, runs, background, wakeups } = parts;
+  const { state, config, closing, runs, background, wakeups, suspensions } = parts;
   const { logger, shutdownGraceMs } = config;
   if (state.closing) return;
   state.phase = "closing";
@@ -48,6 +48,7 @@ export async function shutdownEngine(parts: EngineParts): Promise<void> {
   const graceEnd = Date.now() + shutdownGraceMs;
   const stopping = stopPlugins(config.plugins, logger);
   await settleWithin(stopping, shutdownGraceMs, "stopping plugins", logger);
+  suspensions.stop();
   await runs.stopAll(Math.max(0, graceEnd - Date.now()));
   const released = Promise.all([background.stop(), wakeups.stop()]);
   await settleWithin(released, SHUTDOWN_PHASE_MS, "releasing the lease", logger);

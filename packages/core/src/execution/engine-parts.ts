@@ -19,6 +19,7 @@ import { Recovery } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { RunSet } from "./run-set.js";
 import { StartPath } from "./start-path.js";
+import { Suspensions } from "./suspensions.js";
 import { Wakeups } from "./wakeups.js";
 
 /** The parts of one engine. */
@@ -34,6 +35,7 @@ export interface EngineParts {
   readonly runs: RunSet;
   readonly starts: StartPath;
   readonly recovery: Recovery;
+  readonly suspensions: Suspensions;
   readonly background: Background;
   /** A handle on a workflow, typed and validating when given its definition. */
   readonly handle: (workflowId: string, definition?: WorkflowDefinition) => WorkflowHandle<unknown>;
@@ -76,10 +78,21 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     appVersion,
     observers,
     outage,
+    suspendAfterMs: config.suspendAfterMs,
     startChild: (child) => starts.startChild(child),
     handle,
   };
-  const runs = new RunSet({ host, store, logger, wakeups, registry, pollIntervalMs, isRunning });
+  const runs = new RunSet({
+    host,
+    store,
+    logger,
+    wakeups,
+    registry,
+    pollIntervalMs,
+    isRunning,
+    onSuspended: (wakeAt) => suspensions.suspended(wakeAt),
+  });
+  const suspensions = new Suspensions({ store, runs, clock, logger, executorId, isRunning });
   const starts = new StartPath({
     store,
     registry,
@@ -99,7 +112,16 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     executorId,
     appVersion,
   });
-  const pickup = new Pickup({ runs, recovery, store, wakeups, logger, executorId, isRunning });
+  const pickup = new Pickup({
+    runs,
+    recovery,
+    suspensions,
+    store,
+    wakeups,
+    logger,
+    executorId,
+    isRunning,
+  });
   const background = new Background({
     store,
     recovery,
@@ -123,6 +145,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     runs,
     starts,
     recovery,
+    suspensions,
     background,
     handle,
   };

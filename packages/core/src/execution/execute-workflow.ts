@@ -1,7 +1,8 @@
 /**
  * Drives one run from its body to its recorded outcome: call the body with the context, validate
  * and serialize what it returns (or the error it throws), and write the outcome in one statement.
- * A run that was interrupted (shutdown, lost store) records nothing and stays PENDING.
+ * A run that was interrupted (shutdown, lost store) records nothing and stays PENDING; so does
+ * one that suspended (decision 0014), which ends here without waiting for its body.
  */
 import {
   WorkflowCancelledError,
@@ -24,7 +25,9 @@ export async function executeWorkflow(
   journal: Journal,
   input: unknown,
 ): Promise<RunOutcome> {
-  const outcome = await runBody(definition, journal, input);
+  const outcome = await Promise.race([runBody(definition, journal, input), journal.suspension]);
+  // Suspended: the body is abandoned where it waits, and its replay resumes it when due.
+  if ("wakeAt" in outcome) return { kind: "suspended", wakeAt: outcome.wakeAt };
   if (journal.interruption) return stoppedOutcome(journal);
   try {
     const finished = await journal.guard(

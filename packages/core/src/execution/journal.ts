@@ -70,6 +70,9 @@ export class Journal {
   readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
   /** Durable calls started and not yet settled. */
   private inFlight = 0;
+  /** Resolves when the run suspended: see {@link suspend}. */
+  readonly suspension: Promise<{ readonly wakeAt: number }>;
+  private suspended: ((value: { readonly wakeAt: number }) => void) | undefined;
 
   constructor(options: {
     host: RunHost;
@@ -90,6 +93,7 @@ export class Journal {
     this.resumed = options.ownerEpoch > 0 || options.history.length > 0;
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
+    this.suspension = new Promise((resolve) => (this.suspended = resolve));
     this.log = scopedLogger(
       options.host.logger,
       { workflowId: this.workflowId, workflow: this.workflowName },
@@ -158,6 +162,34 @@ export class Journal {
     const reason: unknown =
       this.softStop.signal.reason ?? new WorkflowInterruptedError(this.workflowId, "abandoned");
     this.hardStop.abort(reason);
+  }
+
+  /**
+   * Whether a wait of `waitMs` should suspend the run instead (decision 0014): the engine's
+   * threshold allows it, and no other durable call of this run is in flight.
+   */
+  maySuspend(waitMs: number): boolean {
+    const threshold = this.host.suspendAfterMs;
+    return threshold !== undefined && waitMs >= threshold && this.inFlight === 0;
+  }
+
+  /**
+   * Suspends the run until `wakeAt`: the store marks it (under the fence), the context ends (it
+   * writes nothing more), and {@link suspension} resolves so the run ends here. The returned
+   * promise never settles and nothing keeps it, so the waiting body is garbage; the workflow
+   * comes back by replay when it is due.
+   */
+  async suspend(wakeAt: number): Promise<never> {
+    const name = "the suspension";
+    await this.guard(
+      () => this.host.store.suspendWorkflow(this.workflowId, wakeAt, this.fence),
+      name,
+    );
+    this.throwIfStopped();
+    this.ended.abort(new ContextEndedError(this.workflowId));
+    this.suspended?.({ wakeAt });
+    this.suspended = undefined;
+    return new Promise<never>(() => undefined);
   }
 
   /** A checkpointed value computed in-process (time, randomness, a wake-up time). */

@@ -41,6 +41,10 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
         ...runFields(event),
         error: event.reason,
       });
+    case "workflow.suspended":
+      return logger.debug(`${describe(event.run)} suspended until ${event.wakeAt}`, {
+        ...runFields(event),
+      });
     case "workflow.dead-lettered":
       return logger.error(`workflow ${event.workflowId} moved to DEAD_LETTER`, {
         event: event.type,

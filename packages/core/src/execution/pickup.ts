@@ -11,12 +11,14 @@ import type { StoreNotification } from "../store/messaging-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { Recovery } from "./recovery.js";
 import type { RunSet } from "./run-set.js";
+import type { Suspensions } from "./suspensions.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** What pickup needs from its engine. */
 export interface PickupDeps {
   readonly runs: RunSet;
   readonly recovery: Recovery;
+  readonly suspensions: Suspensions;
   readonly store: WorkflowStore;
   readonly wakeups: Wakeups;
   readonly logger: Logger;
@@ -37,7 +39,8 @@ export class Pickup {
 
   /**
    * The poll behind notifications: stops local runs that were cancelled or taken over elsewhere,
-   * and picks up PENDING workflows assigned to this executor that nothing runs.
+   * wakes suspended workflows that are due (what no timer here knew of), and picks up PENDING
+   * workflows assigned to this executor that nothing runs and that are not suspended.
    */
   async poll(): Promise<void> {
     const { store, runs, recovery, executorId } = this.deps;
@@ -47,11 +50,8 @@ export class Pickup {
     }
     const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
     if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
-    const pending = await store.listWorkflows({
-      status: "PENDING",
-      executorId,
-      limit: PICKUP_BATCH,
-    });
+    await this.deps.suspensions.wakeDue();
+    const pending = await store.listRunnable(executorId, PICKUP_BATCH);
     runs.forgetOldEnds();
     for (const record of pending) {
       if (runs.endedRecently(record.workflowId) || runs.busy(record.workflowId)) continue;

@@ -36,6 +36,8 @@ export function runEndOf(outcome: RunOutcome): RunEnd {
     case "interrupted":
     case "lost":
       return { status: "PENDING", error: outcome.error };
+    case "suspended":
+      return { status: "PENDING" };
     case "superseded":
       return { status: outcome.record?.status ?? "PENDING" };
   }
@@ -52,6 +54,9 @@ export function runEndedEvent(
 ): LifecycleEvent | undefined {
   const durationMs = Date.now() - run.startedAt;
   if (outcome.kind === "superseded" && end.status !== "CANCELLED") return undefined;
+  if (outcome.kind === "suspended") {
+    return { type: "workflow.suspended", run, wakeAt: outcome.wakeAt, durationMs };
+  }
   switch (end.status) {
     case "SUCCESS":
       return { type: "workflow.finished", run, durationMs };

@@ -29,6 +29,8 @@ export interface RunHost {
   readonly outage: OutageMonitor;
   /** Durable time: sleeps, deadlines, timeouts, retry backoff. */
   readonly clock: Clock;
+  /** A wait at least this long suspends the run (decision 0014); `undefined`: never. */
+  readonly suspendAfterMs?: number | undefined;
   /** Set on a replay-only engine (`replayHistory`): runs stop where their history ends. */
   readonly replayOnly: ReplayOnly | undefined;
   /** Creates the child workflow (or finds it) and runs it here if it was created. */

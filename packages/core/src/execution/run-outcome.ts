@@ -20,5 +20,7 @@ export type RunOutcome =
   | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError }
   /** Another executor took it over; its result will come from there. */
   | { readonly kind: "lost"; readonly error: WorkflowOwnershipLostError }
+  /** Left memory while it waits (decision 0014): still PENDING, suspended until `wakeAt`. */
+  | { readonly kind: "suspended"; readonly wakeAt: number }
   /** Cancelled while running here; the store already says CANCELLED. */
   | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };

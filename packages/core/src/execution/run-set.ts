@@ -28,6 +28,8 @@ export interface Run {
   readonly done: Promise<RunOutcome>;
   /** Cancels the wait for the workflow's deadline. */
   deadlineTimer?: { abort(): void };
+  /** Set once the run suspended (decision 0014): it is ending, and its workflow waits in the store. */
+  suspending: boolean;
 }
 
 /** What a run set needs from its engine. */
@@ -39,6 +41,8 @@ export interface RunSetDeps {
   readonly registry: Registry;
   readonly pollIntervalMs: number;
   isRunning(): boolean;
+  /** A run here suspended until `wakeAt` (the engine arms its wake-up timer). */
+  onSuspended?(wakeAt: number): void;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -113,6 +117,28 @@ export class RunSet {
     }
   }
 
+  /**
+   * Runs `record`, whose suspension the store just handed out, by replay. A run of it still
+   * here is either the suspended one ending (waited for) or a live one (left alone).
+   */
+  async wake(record: WorkflowRecord): Promise<void> {
+    const id = record.workflowId;
+    const current = this.running.get(id);
+    if (current && !current.suspending) return;
+    if (current) await current.done;
+    const definition = this.deps.registry.get(record.name);
+    if (!definition || this.busy(id) || !this.deps.isRunning()) return;
+    this.starting.add(id);
+    try {
+      const history = await this.deps.store.listSteps(id);
+      if (this.deps.isRunning() && !this.running.has(id)) {
+        this.spawn(definition, record, history, "pickup");
+      }
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
   /** Starts running `record` here. No-op if it already runs. */
   spawn(
     definition: WorkflowDefinition,
@@ -139,7 +165,8 @@ export class RunSet {
     const done = host.observers
       .run(info, () => executeWorkflow(host, definition, journal, input), runEndOf)
       .then((outcome) => this.settle(id, outcome, info));
-    const run: Run = { journal, done };
+    const run: Run = { journal, done, suspending: false };
+    void journal.suspension.then(() => (run.suspending = true));
     this.running.set(id, run);
     this.armDeadline(run, record.deadlineAt);
   }
@@ -231,6 +258,12 @@ export class RunSet {
     const run = this.running.get(id);
     run?.deadlineTimer?.abort();
     this.running.delete(id);
+    if (outcome.kind === "suspended") {
+      const suspended = runEndedEvent(info, outcome, runEndOf(outcome));
+      if (suspended) this.deps.host.observers.emit(suspended);
+      this.deps.onSuspended?.(outcome.wakeAt);
+      return outcome;
+    }
     this.finishedAt.set(id, Date.now());
     const end = runEndOf(outcome);
     const { status } = end;

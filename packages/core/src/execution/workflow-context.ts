@@ -38,6 +38,7 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
       const remainingMs = wakeAt - clock.now();
       // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
       if (remainingMs > 0 && !host.replayOnly) {
+        if (journal.maySuspend(remainingMs)) return journal.suspend(wakeAt);
         await clock
           .sleep(remainingMs, journal.stopSignal)
           .catch((error: unknown) => journal.abandoned(error));

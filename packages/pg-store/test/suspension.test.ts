@@ -1,0 +1,119 @@
+/**
+ * Suspension of sleeping workflows (decision 0014) on Postgres and PGlite: a sleep past the
+ * engine's `suspendAfterMs` leaves the process (the run ends, the row holds the due time under
+ * the owner's epoch), wakes by replay when the virtual clock reaches it, and survives a shutdown:
+ * the next engine of the same executor recovers it (voiding the suspension), replays to the
+ * sleep, suspends it again, and wakes it when due.
+ */
+import {
+  createEngine,
+  workflow,
+  type AnyWorkflow,
+  type Engine,
+  type LifecycleEvent,
+  type WorkflowStore,
+} from "@cairn/core";
+import { createVirtualClock, type VirtualClock } from "@cairn/core/testing";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  Closers,
+  engineBackends,
+  quietLogger,
+  type TestDatabase,
+} from "./support/engine-databases.js";
+
+const bodies: string[] = [];
+const nap = workflow("suspend.nap", async (ctx, name: string) => {
+  bodies.push(name);
+  const before = await ctx.now();
+  await ctx.sleep("1h");
+  return { name, sleptMs: (await ctx.now()) - before };
+});
+const all: AnyWorkflow[] = [nap];
+
+/** Polls `condition` until it holds; the test's timeout bounds it. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const suspendedIds = (events: LifecycleEvent[]) =>
+  events.flatMap((e) => (e.type === "workflow.suspended" ? [e.run.workflowId] : []));
+
+interface SuspensionRow extends Record<string, unknown> {
+  suspended: boolean;
+}
+
+for (const backend of engineBackends) {
+  describe.skipIf(backend.skip)(`suspension on ${backend.name}`, () => {
+    let db: TestDatabase;
+    const closers = new Closers();
+    beforeAll(() => backend.open());
+    afterAll(() => backend.close());
+    beforeEach(() => {
+      db = backend.database();
+      bodies.length = 0;
+    });
+    afterEach(async () => {
+      await closers.closeAll();
+      await db.drop();
+    });
+
+    const launch = async (clock: VirtualClock, store: WorkflowStore, executorId = "exec-a") => {
+      const events: LifecycleEvent[] = [];
+      const engine = createEngine({
+        store,
+        workflows: all,
+        clock,
+        executorId,
+        suspendAfterMs: 0,
+        logger: quietLogger,
+        shutdownGraceMs: 0,
+        observers: [{ onEvent: (event) => void events.push(event) }],
+      });
+      closers.add(engine, (e: Engine) => e.shutdown());
+      const report = await engine.launch();
+      return { engine, events, report };
+    };
+    const suspended = async (id: string) =>
+      (
+        await db.query<SuspensionRow>(
+          `select wake_epoch is not distinct from owner_epoch as suspended
+           from {{schema}}.workflows where workflow_id = '${id}'`,
+        )
+      )[0]?.suspended;
+
+    it("suspends a sleeper, keeps its due time in the row, and wakes it by replay", async () => {
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      const { engine, events } = await launch(clock, db.store());
+      const handle = await engine.start(nap, "ada", { id: "nap-1" });
+      await until(() => suspendedIds(events).includes("nap-1"));
+      expect(await suspended("nap-1")).toBe(true);
+      expect(clock.sleeping).toBe(1); // the engine's one wake-up timer
+      await clock.advance("59m");
+      expect((await handle.status()).status).toBe("PENDING");
+      await clock.advance("1m");
+      expect(await handle.result()).toEqual({ name: "ada", sleptMs: 3_600_000 });
+      expect(bodies).toEqual(["ada", "ada"]);
+      expect(await suspended("nap-1")).toBe(false);
+    });
+
+    it("is recovered by the next engine after a shutdown and wakes once when due", async () => {
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      const first = await launch(clock, db.store());
+      await first.engine.start(nap, "bo", { id: "nap-2" });
+      await until(() => suspendedIds(first.events).includes("nap-2"));
+      await first.engine.shutdown();
+      const second = await launch(clock, db.store());
+      expect(second.report.recovered).toEqual(["nap-2"]);
+      await until(() => suspendedIds(second.events).includes("nap-2"));
+      expect(await suspended("nap-2")).toBe(true);
+      await clock.advance("1h");
+      expect(await second.engine.retrieve("nap-2").result()).toEqual({
+        name: "bo",
+        sleptMs: 3_600_000,
+      });
+      // Started, recovered (replayed to the sleep), woken: three runs of the body, one outcome.
+      expect(bodies).toEqual(["bo", "bo", "bo"]);
+    });
+  });
+}
