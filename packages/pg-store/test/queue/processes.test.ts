@@ -105,7 +105,10 @@ describe.skipIf(!databaseUrl)("several processes draining one queue on Postgres"
       schema,
       queue: "drain",
       limits: LIMITS,
-      leaseMs: 1_500,
+      // Long enough that no live worker misses it on a loaded CI machine: with 1.5 s one did, its
+      // items were claimed again while it still ran them, and the runs it logged outside any
+      // step (at least once by design) counted twice. Only the killed worker's lease must end.
+      leaseMs: 10_000,
       workMs: 120,
     };
     const script = new URL("./drain-worker.ts", import.meta.url);
