@@ -64,15 +64,18 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     throw raceError(item);
   };
 
-  /** Writes `items` in rounds until every one has its outcome; results in input order. */
+  /**
+   * Writes `items` in rounds until every one has its outcome; results in input order. `split`
+   * is the first round, when the caller computed it.
+   */
   const writeAll = async (
     into: SqlQueryable,
     items: readonly NewQueueItem[],
+    split = splitRound(items, items.keys()),
   ): Promise<EnqueueResult[]> => {
     const results: (EnqueueResult | undefined)[] = new Array<undefined>(items.length);
-    let waiting = items.map((_, index) => index);
-    for (let round = 0; waiting.length > 0; round++) {
-      const [now, later] = splitRound(items, waiting);
+    let [now, later] = split;
+    for (let round = 0; now.length > 0; round++) {
       if (round >= RACE_TRIES + items.length) throw raceError(items[now[0] ?? 0] as NewQueueItem);
       for (let start = 0; start < now.length; start += MAX_ENQUEUE_BATCH) {
         const chunk = now.slice(start, start + MAX_ENQUEUE_BATCH);
@@ -80,12 +83,18 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
         const out = await enqueueItems(into, q, batch, true);
         batch.forEach((item, k) => refuseConflict(item, out[k]));
         for (const [k, index] of chunk.entries()) {
-          const result = await settled(into, items[index] as NewQueueItem, out[k]);
-          if (result) results[index] = result;
+          const item = batch[k] as NewQueueItem;
+          const result = out[k];
+          // Most items are settled by the statement; only a finished dedup holder needs a write.
+          const final = result?.kind === "duplicate" ? await settled(into, item, result) : result;
+          if (final) results[index] = final;
           else later.push(index);
         }
       }
-      waiting = later.sort((a, b) => a - b);
+      [now, later] = splitRound(
+        items,
+        later.sort((a, b) => a - b),
+      );
     }
     return results as EnqueueResult[];
   };
@@ -96,8 +105,11 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
       if (items.length === 0) return [];
       if (into) return writeAll(into, items);
       // One statement commits alone; more go in one transaction, so all are written or none.
-      const oneStatement = items.length <= MAX_ENQUEUE_BATCH && !hasRepeats(items);
-      return oneStatement ? writeAll(db, items) : db.transaction((tx) => writeAll(tx, items));
+      const split = splitRound(items, items.keys());
+      const oneStatement = items.length <= MAX_ENQUEUE_BATCH && split[1].length === 0;
+      return oneStatement
+        ? writeAll(db, items, split)
+        : db.transaction((tx) => writeAll(tx, items, split));
     },
   };
 }
@@ -109,7 +121,7 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
  */
 function splitRound(
   items: readonly NewQueueItem[],
-  waiting: readonly number[],
+  waiting: Iterable<number>,
 ): [now: number[], later: number[]] {
   const now: number[] = [];
   const later: number[] = [];
@@ -117,7 +129,7 @@ function splitRound(
   const dedups = new Set<string>();
   for (const index of waiting) {
     const item = items[index] as NewQueueItem;
-    const dedup = item.dedupId === undefined ? undefined : dedupKey(item);
+    const dedup = item.dedupId === undefined ? undefined : `${item.queueName}\0${item.dedupId}`;
     if (ids.has(item.workflow.workflowId) || (dedup !== undefined && dedups.has(dedup))) {
       later.push(index);
       continue;
@@ -137,17 +149,6 @@ function refuseConflict(item: NewQueueItem, result: EnqueueResult | undefined): 
     result.workflow.name,
     item.workflow.name,
   );
-}
-
-const dedupKey = (item: NewQueueItem) => JSON.stringify([item.queueName, item.dedupId]);
-
-/** Whether two items share a workflow ID or a dedup key (they then need two statements). */
-function hasRepeats(items: readonly NewQueueItem[]): boolean {
-  const [, later] = splitRound(
-    items,
-    items.map((_, index) => index),
-  );
-  return later.length > 0;
 }
 
 function raceError(item: NewQueueItem): Error {
