@@ -107,7 +107,10 @@ const backends = [
 ];
 
 for (const { name, skip, open } of backends) {
-  describe.skipIf(skip)(`SIGKILL around transactions on ${name}`, () => {
+  // Each test boots two or three worker processes; on PGlite each boot loads the database from
+  // disk, which at a CI load of 30 took 36-40 s per test against the 60 s default. A cap, not a
+  // measurement: nothing here asserts how long anything took.
+  describe.skipIf(skip)(`SIGKILL around transactions on ${name}`, { timeout: 180_000 }, () => {
     let backend: Backend;
     beforeAll(async () => {
       backend = await open();
