@@ -21,7 +21,7 @@ import { Wakeups } from "./execution/wakeups.js";
 import type { WorkflowHandle } from "./handle.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { EngineObserver } from "./observer.js";
-import { serialize } from "./serialization.js";
+import { createSerializer, type SerializationOptions } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { WorkflowOperations } from "./workflow-operations.js";
@@ -39,6 +39,8 @@ export interface ClientOptions {
    * (`otelObserver()` from `@cairn/otel`); the engine that runs them continues that trace.
    */
   readonly observers?: readonly EngineObserver[];
+  /** The engines' `serialization` (custom types, codec): a client decodes what they stored. */
+  readonly serialization?: SerializationOptions;
 }
 
 /** Options of `client.start()`. */
@@ -97,6 +99,7 @@ export interface Client extends WorkflowOperations {
  */
 export function createClient(options: ClientOptions): Client {
   const { store } = options;
+  const serializer = createSerializer(options.serialization);
   const logger = options.logger ?? consoleLogger();
   const observers = new Observers(options.observers ?? [], logger);
   const wakeups = new Wakeups(store, logger, options.pollIntervalMs ?? 1_000);
@@ -107,6 +110,7 @@ export function createClient(options: ClientOptions): Client {
   const listening = wakeups.start();
   const operator = createOperator({
     store,
+    serializer,
     wakeups,
     assertOpen,
     assertAnswering: () => assertOpen("result"),
@@ -131,7 +135,7 @@ export function createClient(options: ClientOptions): Client {
         {
           workflowId,
           name,
-          input: serialize(input, `input of workflow "${name}"`),
+          input: serializer.serialize(input, `input of workflow "${name}"`),
           executorId: startOptions.executorId ?? UNASSIGNED_EXECUTOR,
           deadlineAt:
             timeoutMs === undefined ? undefined : Date.now() + toMs(timeoutMs, "timeoutMs"),

@@ -3,6 +3,7 @@
  * are applied and checked once, in `execution/engine-config.ts`.
  */
 import type { WorkflowAttributes } from "./attributes.js";
+import type { SerializationOptions } from "./serialization.js";
 import type { Clock } from "./clock.js";
 import type { RetentionOptions } from "./execution/background.js";
 import type { Logger } from "./logger.js";
@@ -71,6 +72,12 @@ export interface EngineOptions {
    * pass `createVirtualClock()` from `@cairn/core/testing` and advance it by hand.
    */
   readonly clock?: Clock;
+  /**
+   * How values are stored: custom types (`types: { Decimal: { is, encode, decode } }`) and a
+   * codec over every stored value (encryption at rest). Clients and engines sharing a store need
+   * the same. Default: devalue, no custom types, no codec. See docs/serialization.md.
+   */
+  readonly serialization?: SerializationOptions;
 }
 
 /** Options of `engine.start()` and `engine.run()`. */

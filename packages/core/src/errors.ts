@@ -13,6 +13,7 @@ export { NonRetryableError };
 export type CairnErrorCode =
   | "VALIDATION_FAILED"
   | "SERIALIZATION_FAILED"
+  | "DESERIALIZATION_FAILED"
   | "NON_DETERMINISM"
   | "WORKFLOW_CONFLICT"
   | "WORKFLOW_NOT_FOUND"
@@ -104,6 +105,35 @@ export class SerializationError extends CairnError {
     super("SERIALIZATION_FAILED", `Cannot serialize ${subject}${where}: ${reason}`);
     this.subject = subject;
     this.path = path;
+  }
+}
+
+/**
+ * A stored value could not be decoded: it names a custom type this process has not registered
+ * (`typeName`), it was written through a codec this process was not given, or the codec refused it.
+ */
+export class DeserializationError extends CairnError {
+  override name = "DeserializationError";
+  /** `unknown-type`, `no-codec` (written through a codec, none given) or `codec-failed`. */
+  readonly reason: "unknown-type" | "no-codec" | "codec-failed";
+  /** The custom type the value names, when `reason` is `unknown-type`. */
+  readonly typeName: string | undefined;
+  static override is = isCairnErrorCode<DeserializationError>("DESERIALIZATION_FAILED");
+
+  constructor(
+    reason: "unknown-type" | "no-codec" | "codec-failed",
+    typeName?: string,
+    options?: ErrorOptions,
+  ) {
+    const messages = {
+      "unknown-type": `Cannot decode a stored value: it holds a "${typeName}", which is not registered; register it in serialization.types of this engine or client`,
+      "no-codec":
+        "Cannot decode a stored value: it was written through a codec; give the same codec as serialization.codec",
+      "codec-failed": "Cannot decode a stored value: the codec refused it",
+    };
+    super("DESERIALIZATION_FAILED", messages[reason], options);
+    this.reason = reason;
+    this.typeName = typeName;
   }
 }
 
@@ -370,6 +400,7 @@ export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) =
   CairnError,
   ValidationError,
   SerializationError,
+  DeserializationError,
   NonDeterminismError,
   WorkflowConflictError,
   WorkflowNotFoundError,

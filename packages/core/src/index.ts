@@ -87,7 +87,14 @@ export type { RetryOptions } from "./execution/retry-policy.js";
 export type { Duration } from "./duration.js";
 export { systemClock, type Clock } from "./clock.js";
 export { consoleLogger, type Logger, type LogFields } from "./logger.js";
-export { serialize, deserialize, serializeError } from "./serialization.js";
+export {
+  serialize,
+  deserialize,
+  serializeError,
+  createSerializer,
+  defaultSerializer,
+} from "./serialization.js";
+export type { CustomType, SerializationOptions, Serializer, ValueCodec } from "./serialization.js";
 export { assertWorkflowId, MAX_WORKFLOW_ID_LENGTH } from "./workflow-id.js";
 export {
   assertAttributes,
@@ -99,6 +106,7 @@ export {
   CairnError,
   ValidationError,
   SerializationError,
+  DeserializationError,
   NonDeterminismError,
   WorkflowConflictError,
   WorkflowNotFoundError,

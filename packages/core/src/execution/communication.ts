@@ -8,7 +8,7 @@
 import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../errors.js";
-import { serialize, serializeError } from "../serialization.js";
+import type { Serializer } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { Journal } from "./journal.js";
 import { resultOf } from "./record-info.js";
@@ -39,10 +39,12 @@ export function send(
     } catch (error) {
       if (!ValidationError.is(error)) throw error;
       // Recorded, so a replay rethrows it without reading the receiver again.
-      return journal.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
+      return journal.checkpoint(position, name, startedAt, {
+        error: journal.host.serializer.serializeError(error, name),
+      });
     }
     // Serialized before the store call, so a bad message is a SerializationError, not an outage.
-    const serialized = serialize(value, `message on topic "${topic}"`);
+    const serialized = journal.host.serializer.serialize(value, `message on topic "${topic}"`);
     const result = await journal.guard(
       () =>
         journal.host.store.sendMessage({
@@ -55,10 +57,15 @@ export function send(
     );
     if (result === "workflow-not-found") {
       return journal.checkpoint(position, name, startedAt, {
-        error: serializeError(new WorkflowNotFoundError(destinationId), name),
+        error: journal.host.serializer.serializeError(
+          new WorkflowNotFoundError(destinationId),
+          name,
+        ),
       });
     }
-    return journal.checkpoint(position, name, startedAt, { output: serialize(undefined, name) });
+    return journal.checkpoint(position, name, startedAt, {
+      output: journal.host.serializer.serialize(undefined, name),
+    });
   });
 }
 
@@ -83,7 +90,7 @@ export async function recv(
         if (consumed) return { recorded: consumed };
         if (deadline !== null && journal.host.clock.now() >= deadline) {
           return journal.checkpoint(position, name, startedAt, {
-            output: serialize(undefined, name),
+            output: journal.host.serializer.serialize(undefined, name),
           });
         }
         await watch.next(remaining(journal, deadline), journal.stopSignal);
@@ -96,9 +103,9 @@ export async function recv(
 export function setEvent(journal: Journal, at: number, key: string, value: unknown): Promise<void> {
   const name = "cairn.setEvent";
   return journal.operationAt<void>(at, name, async (position, startedAt) => {
-    const serialized = serialize(value, `event "${key}"`);
+    const serialized = journal.host.serializer.serialize(value, `event "${key}"`);
     const checkpoint = journal.checkpoint(position, name, startedAt, {
-      output: serialize(undefined, name),
+      output: journal.host.serializer.serialize(undefined, name),
     });
     await journal.guard(
       () =>
@@ -132,7 +139,7 @@ export async function getEvent(
         const value = await journal.guard(() => journal.host.store.getEvent(workflowId, key), name);
         if (value !== undefined || (deadline !== null && journal.host.clock.now() >= deadline)) {
           return journal.checkpoint(position, name, startedAt, {
-            output: value ?? serialize(undefined, name),
+            output: value ?? journal.host.serializer.serialize(undefined, name),
           });
         }
         await watch.next(remaining(journal, deadline), journal.stopSignal);
@@ -151,9 +158,11 @@ export function writeStream(
 ): Promise<void> {
   const name = closed ? "cairn.closeStream" : "cairn.writeStream";
   return journal.operationAt<void>(at, name, async (position, startedAt) => {
-    const serialized = closed ? undefined : serialize(value, `stream "${key}"`);
+    const serialized = closed
+      ? undefined
+      : journal.host.serializer.serialize(value, `stream "${key}"`);
     const checkpoint = journal.checkpoint(position, name, startedAt, {
-      output: serialize(undefined, name),
+      output: journal.host.serializer.serialize(undefined, name),
     });
     await journal.guard(
       () =>
@@ -210,13 +219,14 @@ export async function race(
               if (consumed) return { recorded: consumed };
             } else if (branch.kind === "timer") {
               if (journal.host.clock.now() >= deadlineOf(branch))
-                return { ...template, output: serialize(undefined, name) };
+                return { ...template, output: journal.host.serializer.serialize(undefined, name) };
             } else {
               const record = await journal.guard(
                 () => journal.host.store.getWorkflow(branch.source.workflowId),
                 name,
               );
-              if (record && terminal.has(record.status)) return settled(template, record);
+              if (record && terminal.has(record.status))
+                return settled(template, record, journal.host.serializer);
             }
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
@@ -237,11 +247,14 @@ export async function race(
 }
 
 /** A result branch's checkpoint: the finished workflow's own output or error, nothing else. */
-function settled(template: StepRecord, record: WorkflowRecord): StepRecord {
+function settled(template: StepRecord, record: WorkflowRecord, serializer: Serializer): StepRecord {
   try {
-    return { ...template, output: serialize(resultOf(record), template.name) };
+    return {
+      ...template,
+      output: serializer.serialize(resultOf(record, serializer), template.name),
+    };
   } catch (error) {
-    return { ...template, error: serializeError(error, template.name) };
+    return { ...template, error: serializer.serializeError(error, template.name) };
   }
 }
 

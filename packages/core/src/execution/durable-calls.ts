@@ -9,7 +9,6 @@ import type { DurableOperationPerform, OperationRunner } from "../durable-operat
 import { toMs } from "../duration.js";
 import { CairnError, type AnyCairnErrorCode } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
-import { serialize, serializeError } from "../serialization.js";
 import type { StepDefinition, StepRunner } from "../step.js";
 import type { SerializedValue } from "../store/records.js";
 import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
@@ -76,14 +75,14 @@ export function runStep(
       });
     if (!result.ok) {
       return checkpoint({
-        error: serializeError(result.error, `error of step "${definition.name}"`),
+        error: host.serializer.serializeError(result.error, `error of step "${definition.name}"`),
       });
     }
     const subject = `output of step "${definition.name}"`;
     try {
-      return checkpoint({ output: serialize(result.value, subject) });
+      return checkpoint({ output: host.serializer.serialize(result.value, subject) });
     } catch (error) {
-      return checkpoint({ error: serializeError(error, subject) });
+      return checkpoint({ error: host.serializer.serializeError(error, subject) });
     }
   });
 }
@@ -148,10 +147,12 @@ export async function startChild(
     } catch (error) {
       if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
         throw journal.storeFailed(name, error);
-      return journal.checkpoint(position, name, startedAt, { error: serializeError(error, name) });
+      return journal.checkpoint(position, name, startedAt, {
+        error: host.serializer.serializeError(error, name),
+      });
     }
     return journal.checkpoint(position, name, startedAt, {
-      output: serialize(workflowId, name),
+      output: host.serializer.serialize(workflowId, name),
       childWorkflowId: workflowId,
     });
   });

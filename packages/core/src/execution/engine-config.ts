@@ -10,6 +10,7 @@ import { InvalidOptionError } from "../errors.js";
 import { consoleLogger, type Logger } from "../logger.js";
 import type { EngineObserver } from "../observer.js";
 import type { EnginePlugin } from "../plugin.js";
+import { createSerializer, type Serializer } from "../serialization.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow } from "../workflow.js";
 import type { RetentionOptions } from "./background.js";
@@ -31,6 +32,7 @@ export interface EngineConfig {
   /** A wait at least this long suspends its run (decision 0014); `undefined`: never. */
   readonly suspendAfterMs: number | undefined;
   readonly clock: Clock;
+  readonly serializer: Serializer;
   /** Set by `replayHistory` in `@cairn/core/testing` only. */
   readonly replayOnly: ReplayOnly | undefined;
 }
@@ -66,6 +68,7 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
     pollIntervalMs,
     suspendAfterMs,
     clock: options.clock ?? systemClock,
+    serializer: createSerializer(options.serialization),
     replayOnly: replayOnlyOf(options),
   };
 }

@@ -47,7 +47,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
   const state = new EngineState();
   const isRunning = () => state.running;
   const closing = new AbortController();
-  const registry = new Registry(config.workflows);
+  const registry = new Registry(config.workflows, config.serializer);
   const receivers = receiverChannels(registry);
   const observers = new Observers(config.observers, logger);
   const outage = new OutageMonitor(executorId, (event) => observers.emit(event));
@@ -55,6 +55,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
 
   const operator = createOperator({
     store,
+    serializer: config.serializer,
     clock,
     wakeups,
     receivers,
@@ -69,6 +70,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
 
   const host: RunHost = {
     store,
+    serializer: config.serializer,
     receivers,
     logger,
     replayOnly: config.replayOnly,

@@ -10,7 +10,6 @@ import {
   WorkflowOwnershipLostError,
 } from "../errors.js";
 import { parseWithSchema } from "../schema.js";
-import { serialize, serializeError } from "../serialization.js";
 import type { SerializedValue } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
@@ -86,10 +85,16 @@ async function runBody(
     if (definition.outputSchema) {
       output = await parseWithSchema(definition.outputSchema, output, `output of ${subject}`);
     }
-    return { status: "SUCCESS", output: serialize(output, `output of ${subject}`) };
+    return {
+      status: "SUCCESS",
+      output: journal.host.serializer.serialize(output, `output of ${subject}`),
+    };
   } catch (error) {
     if (!journal.interruption) journal.checkHistoryConsumed();
     const failure = journal.fatal ?? error;
-    return { status: "ERROR", error: serializeError(failure, `error of ${subject}`) };
+    return {
+      status: "ERROR",
+      error: journal.host.serializer.serializeError(failure, `error of ${subject}`),
+    };
   }
 }

@@ -3,6 +3,7 @@
  * the store, the wake-ups, the outside operations to send and read through, and the local run
  * when the workflow runs in this process.
  */
+import type { Serializer } from "../serialization.js";
 import type { ChannelSchemas } from "../channels.js";
 import type { ReadStreamOptions, SendOptions } from "../handle.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
@@ -33,6 +34,7 @@ export interface HandleOperations {
 export interface HandleSource {
   readonly store: WorkflowStore;
   readonly wakeups: Wakeups;
+  readonly serializer: Serializer;
   readonly operator: HandleOperations;
   /** The outcome promise of a run in this process, if there is one. */
   localRun(workflowId: string): Promise<RunOutcome> | undefined;

@@ -7,7 +7,6 @@
 import { parseChannel, type ChannelSchemas } from "../channels.js";
 import { StoreUnavailableError, WorkflowNotFoundError } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
-import { deserialize } from "../serialization.js";
 import type { HandleSource } from "./handle-source.js";
 import { resultOf, statusInfo } from "./record-info.js";
 import { timeoutOf, waitForWorkflows } from "./wait-handles.js";
@@ -93,8 +92,8 @@ async function pollResult<Out>(
         }
       }
       if (outcome.kind === "finished") {
-        if (outcome.status === "ERROR") throw deserialize(outcome.error);
-        return deserialize<Out>(outcome.output);
+        if (outcome.status === "ERROR") throw source.serializer.deserialize(outcome.error);
+        return source.serializer.deserialize<Out>(outcome.output);
       }
     }
     const record = await readOutage(() => source.store.getWorkflow(workflowId));
@@ -103,7 +102,8 @@ async function pollResult<Out>(
       continue;
     }
     if (!record) throw new WorkflowNotFoundError(workflowId);
-    if (record.status !== "PENDING" && record.status !== "ENQUEUED") return resultOf<Out>(record);
+    if (record.status !== "PENDING" && record.status !== "ENQUEUED")
+      return resultOf<Out>(record, source.serializer);
     await watch.next(pollMs);
   }
 }

@@ -17,7 +17,6 @@ import {
 } from "../errors.js";
 import { scopedLogger, type Logger } from "../logger.js";
 import type { RunInfo } from "../observer.js";
-import { deserialize, serialize } from "../serialization.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
@@ -195,7 +194,11 @@ export class Journal {
   /** A checkpointed value computed in-process (time, randomness, a wake-up time). */
   internal<T>(name: string, compute: () => T, position?: number): Promise<T> {
     const perform = (at: number, startedAt: number) =>
-      Promise.resolve(this.checkpoint(at, name, startedAt, { output: serialize(compute(), name) }));
+      Promise.resolve(
+        this.checkpoint(at, name, startedAt, {
+          output: this.host.serializer.serialize(compute(), name),
+        }),
+      );
     return position === undefined
       ? this.operation<T>(name, perform)
       : this.operationAt<T>(position, name, perform);
@@ -353,8 +356,8 @@ export class Journal {
 
   /** Decodes a checkpoint: its output, or its error thrown. */
   outcome<T>(record: StepRecord): T {
-    if (record.error !== undefined) throw deserialize(record.error);
-    return deserialize<T>(record.output ?? "-1");
+    if (record.error !== undefined) throw this.host.serializer.deserialize(record.error);
+    return this.host.serializer.deserialize<T>(record.output ?? "-1");
   }
 
   /** Stops the run because a store call for `what` failed; the reason to throw. */

@@ -13,7 +13,7 @@ import { toMs } from "../duration.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "../handle.js";
 import type { WaitOptions } from "../wait-options.js";
-import { deserialize, serialize } from "../serialization.js";
+import type { Serializer } from "../serialization.js";
 import type { WorkflowStatus } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowOperations } from "../workflow-operations.js";
@@ -31,6 +31,8 @@ import type { Wakeups } from "./wakeups.js";
 export interface OperatorDeps {
   readonly store: WorkflowStore;
   readonly wakeups: Wakeups;
+  /** Encodes messages, decodes values read. */
+  readonly serializer: Serializer;
   /** Durable time for getEvent timeouts. Default: the real clock. */
   readonly clock?: Clock;
   /** Throws when the engine or client is closed (or, for an engine, not launched). */
@@ -93,7 +95,7 @@ export function createOperator(deps: OperatorDeps): Operator {
           topic,
           message,
         );
-    const serialized = serialize(value, `message on topic "${topic}"`);
+    const serialized = deps.serializer.serialize(value, `message on topic "${topic}"`);
     const result = await store.sendMessage(
       { destinationId: workflowId, topic, message: serialized, messageId },
       options?.tx === undefined ? undefined : { tx: options.tx },
@@ -109,6 +111,7 @@ export function createOperator(deps: OperatorDeps): Operator {
   const source: HandleSource = {
     store,
     wakeups,
+    serializer: deps.serializer,
     operator: { send, getEvent, readStream },
     localRun: (workflowId) => deps.localRun?.(workflowId),
     assertOpen: () => deps.assertAnswering(),
@@ -147,11 +150,11 @@ export function createOperator(deps: OperatorDeps): Operator {
     async listWorkflows(filter = {}) {
       deps.assertOpen("listWorkflows");
       const records = await store.listWorkflows(storeFilter(filter));
-      return records.map(workflowInfo);
+      return records.map((record) => workflowInfo(record, deps.serializer));
     },
     async listSteps(workflowId) {
       deps.assertOpen("listSteps");
-      return (await store.listSteps(workflowId)).map(stepInfo);
+      return (await store.listSteps(workflowId)).map((record) => stepInfo(record, deps.serializer));
     },
   };
 }
@@ -191,7 +194,7 @@ async function readEvent(
   try {
     for (;;) {
       const value = await store.getEvent(workflowId, key);
-      if (value !== undefined) return deserialize(value);
+      if (value !== undefined) return deps.serializer.deserialize(value);
       if (clock.now() >= deadline || deps.closeSignal.aborted) return undefined;
       await watch.next(deadline - clock.now(), deps.closeSignal);
     }
@@ -220,7 +223,12 @@ async function* streamEntries(
       const entries = await store.readStream(workflowId, key, offset, STREAM_PAGE);
       for (const entry of entries) {
         if (entry.closed) return;
-        yield await parseChannel(channels, "streams", key, deserialize(entry.value ?? "-1"));
+        yield await parseChannel(
+          channels,
+          "streams",
+          key,
+          deps.serializer.deserialize(entry.value ?? "-1"),
+        );
         offset = entry.offset + 1;
       }
       if (entries.length > 0) continue;

@@ -6,17 +6,17 @@
 import { WorkflowCancelledError, WorkflowDeadLetteredError } from "../errors.js";
 import type { WorkflowStatusInfo } from "../handle.js";
 import type { StepInfo, WorkflowInfo } from "../inspection.js";
-import { deserialize } from "../serialization.js";
+import type { Serializer } from "../serialization.js";
 import type { StepRecord, WorkflowRecord } from "../store/records.js";
 import type { ListedWorkflow } from "../store/running-store.js";
 
 /** The output of a finished workflow, or the error it ended with. */
-export function resultOf<Out>(record: WorkflowRecord): Out {
+export function resultOf<Out>(record: WorkflowRecord, serializer: Serializer): Out {
   switch (record.status) {
     case "SUCCESS":
-      return deserialize<Out>(record.output ?? "-1");
+      return serializer.deserialize<Out>(record.output ?? "-1");
     case "ERROR":
-      throw deserialize(record.error ?? "-1");
+      throw serializer.deserialize(record.error ?? "-1");
     case "DEAD_LETTER":
       throw new WorkflowDeadLetteredError(record.workflowId, record.recoveryAttempts);
     case "CANCELLED":
@@ -53,27 +53,27 @@ export function statusInfo(record: Omit<WorkflowRecord, "input">): WorkflowStatu
 
 const optionalDate = (at: number | undefined) => (at === undefined ? undefined : new Date(at));
 
-function decode(value: string | undefined): unknown {
-  return value === undefined ? undefined : deserialize(value);
+function decode(serializer: Serializer, value: string | undefined): unknown {
+  return value === undefined ? undefined : serializer.deserialize(value);
 }
 
 /** A stored workflow as `listWorkflows` reports it. */
-export function workflowInfo(record: ListedWorkflow): WorkflowInfo {
+export function workflowInfo(record: ListedWorkflow, serializer: Serializer): WorkflowInfo {
   return {
     ...statusInfo(record),
-    input: decode(record.input),
-    output: decode(record.output),
-    error: decode(record.error),
+    input: decode(serializer, record.input),
+    output: decode(serializer, record.output),
+    error: decode(serializer, record.error),
   };
 }
 
 /** A checkpoint as `listSteps` reports it. */
-export function stepInfo(record: StepRecord): StepInfo {
+export function stepInfo(record: StepRecord, serializer: Serializer): StepInfo {
   return {
     position: record.position,
     name: record.name,
-    output: decode(record.output),
-    error: decode(record.error),
+    output: decode(serializer, record.output),
+    error: decode(serializer, record.error),
     childWorkflowId: record.childWorkflowId,
     attempts: record.attempts,
     startedAt: new Date(record.startedAt),

@@ -4,7 +4,7 @@
  */
 import { InvalidOptionError, WorkflowNotRegisteredError } from "../errors.js";
 import { parseWithSchema } from "../schema.js";
-import { serialize } from "../serialization.js";
+import type { Serializer } from "../serialization.js";
 import type { SerializedValue } from "../store/records.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 
@@ -12,7 +12,10 @@ import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 export class Registry {
   private readonly byName = new Map<string, WorkflowDefinition>();
 
-  constructor(workflows: readonly AnyWorkflow[]) {
+  private readonly serializer: Serializer;
+
+  constructor(workflows: readonly AnyWorkflow[], serializer: Serializer) {
+    this.serializer = serializer;
     for (const workflow of workflows) {
       // A pipeline lists the workflows it runs; registering it registers them too.
       const parts = (workflow as { workflows?: readonly AnyWorkflow[] } | undefined)?.workflows;
@@ -69,6 +72,6 @@ export class Registry {
     const subject = `input of workflow "${definition.name}"`;
     const schema = definition.inputSchema;
     const parsed = schema ? await parseWithSchema(schema, input, subject) : input;
-    return serialize(parsed, subject);
+    return this.serializer.serialize(parsed, subject);
   }
 }

@@ -4,7 +4,7 @@
  * it. Pure translations; the run set decides when to emit them.
  */
 import type { LifecycleEvent, RunCause, RunEnd, RunInfo } from "../observer.js";
-import { deserialize } from "../serialization.js";
+import type { Serializer } from "../serialization.js";
 import type { WorkflowRecord } from "../store/records.js";
 import type { RunOutcome } from "./run-outcome.js";
 
@@ -25,12 +25,12 @@ export function runInfoOf(record: WorkflowRecord, executorId: string, cause: Run
 }
 
 /** The status a run left its workflow in, and its error (or why it stopped). */
-export function runEndOf(outcome: RunOutcome): RunEnd {
+export function runEndOf(outcome: RunOutcome, serializer: Serializer): RunEnd {
   switch (outcome.kind) {
     case "finished":
       return outcome.status === "SUCCESS"
         ? { status: "SUCCESS" }
-        : { status: "ERROR", error: deserialize(outcome.error) };
+        : { status: "ERROR", error: serializer.deserialize(outcome.error) };
     case "cancelled":
       return { status: "CANCELLED", error: outcome.error };
     case "interrupted":

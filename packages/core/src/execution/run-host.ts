@@ -8,6 +8,7 @@ import type { Clock } from "../clock.js";
 import type { WorkflowHandle } from "../handle.js";
 import type { Logger } from "../logger.js";
 import type { TraceCarrier } from "../observer.js";
+import type { Serializer } from "../serialization.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Observers } from "./observers.js";
@@ -20,6 +21,8 @@ import type { Wakeups } from "./wakeups.js";
 export interface RunHost {
   readonly store: WorkflowStore;
   readonly logger: Logger;
+  /** Encodes and decodes every stored value. */
+  readonly serializer: Serializer;
   readonly executorId: string;
   readonly appVersion: string | undefined;
   readonly wakeups: Wakeups;

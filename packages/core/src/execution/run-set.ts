@@ -8,7 +8,6 @@
 import { systemClock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { RunCause, RunInfo } from "../observer.js";
-import { deserialize } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
@@ -159,11 +158,15 @@ export class RunSet {
       ownerEpoch: record.ownerEpoch,
       run: info,
     });
-    const input = deserialize(record.input);
+    const input = host.serializer.deserialize(record.input);
     const recovered = cause === "recovery" || cause === "takeover";
     host.observers.emit({ type: recovered ? "workflow.recovered" : "workflow.started", run: info });
     const done = host.observers
-      .run(info, () => executeWorkflow(host, definition, journal, input), runEndOf)
+      .run(
+        info,
+        () => executeWorkflow(host, definition, journal, input),
+        (outcome) => runEndOf(outcome, host.serializer),
+      )
       .then((outcome) => this.settle(id, outcome, info));
     const run: Run = { journal, done, suspending: false };
     void journal.suspension.then(() => (run.suspending = true));
@@ -265,7 +268,7 @@ export class RunSet {
       return outcome;
     }
     this.finishedAt.set(id, Date.now());
-    const end = runEndOf(outcome);
+    const end = runEndOf(outcome, this.deps.host.serializer);
     const { status } = end;
     const event = runEndedEvent(info, outcome, end);
     if (event) this.deps.host.observers.emit(event);
