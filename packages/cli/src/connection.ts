@@ -51,9 +51,14 @@ export async function openConnection(
     await opened.release();
   };
   try {
-    const inspector = createPgInspector(store);
+    // The CLI loads no application code: values it cannot decode show as "[encoded]" or "[Type]".
+    const client = createClient({
+      store,
+      logger: quiet,
+      serialization: { undecodable: "describe" },
+    });
+    const inspector = createPgInspector(store, client.serializer);
     if (requireSchema) assertUsable(await inspector.schemaStatus(), target);
-    const client = createClient({ store, logger: quiet });
     return {
       store,
       client,

@@ -21,7 +21,7 @@ import { Wakeups } from "./execution/wakeups.js";
 import type { WorkflowHandle } from "./handle.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { EngineObserver } from "./observer.js";
-import { createSerializer, type SerializationOptions } from "./serialization.js";
+import { createSerializer, type SerializationOptions, type Serializer } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { WorkflowOperations } from "./workflow-operations.js";
@@ -85,6 +85,8 @@ export interface Client extends WorkflowOperations {
     workflowId: string,
     options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
+  /** Encodes and decodes values as this client's `serialization` option says. */
+  readonly serializer: Serializer;
   /** Stops listening and closes the store. */
   close(): Promise<void>;
 }
@@ -120,6 +122,7 @@ export function createClient(options: ClientOptions): Client {
 
   return {
     ...outsideOperations(operator),
+    serializer,
     async start(name, input, startOptions = {}) {
       assertOpen("start");
       if (typeof name !== "string" || name === "")

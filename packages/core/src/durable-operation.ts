@@ -5,6 +5,7 @@
  * positions, replay and the determinism check; `perform` runs only when nothing is recorded at
  * the position yet. Application code wants `step()` instead.
  */
+import type { Serializer } from "./serialization.js";
 import type { AnyWorkflowContext } from "./context.js";
 import { NotInWorkflowError } from "./errors.js";
 import { operationsOf } from "./execution/operations.js";
@@ -28,6 +29,8 @@ export interface DurableOperationScope {
   readonly log: Logger;
   /** The engine's store, exactly as given to `createEngine`. */
   readonly store: WorkflowStore;
+  /** The engine's serializer: encode the checkpoint's output or error with it. */
+  readonly serializer: Serializer;
   /**
    * Runs attempt number `attempt` of the operation under the engine's observers (a span per
    * transaction attempt with `@cairn/otel`, its duration) and resolves or rejects as `run` does.

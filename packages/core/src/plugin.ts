@@ -4,6 +4,7 @@
  * recovered, stops first in `shutdown()`, and gets a host with what it may use: the store, the
  * engine's identity, input validation, and a way to run workflows it assigned to this executor.
  */
+import type { Serializer } from "./serialization.js";
 import type { Clock } from "./clock.js";
 import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
@@ -35,6 +36,8 @@ export interface EnginePluginHost {
   readonly appVersion: string | undefined;
   readonly store: WorkflowStore;
   readonly logger: Logger;
+  /** The engine's serializer (its `serialization` option): encode stored values with it. */
+  readonly serializer: Serializer;
   /** The engine's durable time (`createEngine({ clock })`); schedules tick on it. */
   readonly clock: Clock;
   /** False once the engine is shutting down. */

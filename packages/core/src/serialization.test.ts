@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { NonDeterminismError, SerializationError, ValidationError } from "./errors.js";
-import { deserialize, serialize, serializeError } from "./serialization.js";
+import {
+  DeserializationError,
+  InvalidOptionError,
+  NonDeterminismError,
+  SerializationError,
+  ValidationError,
+} from "./errors.js";
+import { createSerializer, deserialize, serialize, serializeError } from "./serialization.js";
 
 const roundTrip = <T>(value: T): T => deserialize<T>(serialize(value, "test value"));
 
@@ -92,6 +98,81 @@ describe("serialization", () => {
       message: "too big",
       status: 413,
       request: "[unserializable object]",
+    });
+  });
+});
+
+class Celsius {
+  constructor(readonly degrees: number) {}
+}
+const celsius = {
+  is: (value: unknown) => value instanceof Celsius,
+  encode: (value: Celsius) => value.degrees,
+  decode: (degrees: number) => new Celsius(degrees),
+};
+const reversing = {
+  encode: (t: string) => [...t].reverse().join(""),
+  decode: (t: string) => [...t].reverse().join(""),
+};
+
+describe("createSerializer", () => {
+  it("round-trips a registered type, even one that encodes to a falsy value", () => {
+    const serializer = createSerializer({ types: { Celsius: celsius } });
+    const value = { zero: new Celsius(0), list: [new Celsius(-4)], at: new Date(0) };
+    const back = serializer.deserialize<typeof value>(serializer.serialize(value, "t"));
+    expect(back.zero).toBeInstanceOf(Celsius);
+    expect(back).toEqual(value);
+  });
+
+  it("writes the same text as the default serializer when no registered type is present", () => {
+    const serializer = createSerializer({ types: { Celsius: celsius } });
+    const value = { a: [1, "two", new Map([[1, 2n]])], e: new TypeError("bad") };
+    expect(serializer.serialize(value, "t")).toBe(serialize(value, "t"));
+  });
+
+  it("refuses a reserved or malformed type name with InvalidOptionError", () => {
+    for (const name of ["Error", "Date", "Temporal.Instant", "has space", 'q"uote']) {
+      expect(() => createSerializer({ types: { [name]: celsius } })).toThrow(InvalidOptionError);
+    }
+    const broken = { is: () => true, encode: (v: unknown) => v } as unknown as typeof celsius;
+    expect(() => createSerializer({ types: { Broken: broken } })).toThrow(/decode/);
+  });
+
+  it("names the unregistered type at decode, and the class to register at encode", () => {
+    const text = createSerializer({ types: { Celsius: celsius } }).serialize(new Celsius(3), "t");
+    const failure = (() => {
+      try {
+        return deserialize(text);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(failure).toBeInstanceOf(DeserializationError);
+    expect(failure).toMatchObject({ reason: "unknown-type", typeName: "Celsius" });
+    expect(() => serialize({ t: new Celsius(1) }, "output of step")).toThrow(
+      /at \.t: .*a Celsius: register it in serialization\.types/,
+    );
+  });
+
+  it("applies the codec to every value and still reads text written before it", () => {
+    const serializer = createSerializer({ codec: reversing });
+    const text = serializer.serialize({ secret: "plain" }, "t");
+    expect(text.startsWith("~")).toBe(true);
+    expect(text).not.toContain("plain");
+    expect(serializer.deserialize(text)).toEqual({ secret: "plain" });
+    expect(serializer.deserialize(serialize({ old: 1 }, "t"))).toEqual({ old: 1 });
+    expect(() => deserialize(text)).toThrow(DeserializationError);
+  });
+
+  it("describes what it cannot decode when undecodable is describe", () => {
+    const writer = createSerializer({ types: { Celsius: celsius }, codec: reversing });
+    const plainWriter = createSerializer({ types: { Celsius: celsius } });
+    const display = createSerializer({ undecodable: "describe" });
+    expect(display.deserialize(writer.serialize(1, "t"))).toBe("[encoded]");
+    const value = { t: new Celsius(1), n: 2 };
+    expect(display.deserialize(plainWriter.serialize(value, "t"))).toEqual({
+      t: "[Celsius]",
+      n: 2,
     });
   });
 });

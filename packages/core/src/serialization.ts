@@ -44,6 +44,13 @@ export interface SerializationOptions {
   readonly types?: Readonly<Record<string, CustomType>>;
   /** Applied to every stored value after serialization. */
   readonly codec?: ValueCodec;
+  /**
+   * What `deserialize` does with a value it cannot decode. `"throw"` (default): a
+   * `DeserializationError`. `"describe"`: a string in its place — `"[encoded]"` for a value
+   * written through a codec it lacks (or that the codec refused), `"[Decimal]"` for an
+   * unregistered type. For tools that only display values (the CLI, the dashboard).
+   */
+  readonly undecodable?: "throw" | "describe";
 }
 
 /** Encodes and decodes stored values. */
@@ -151,6 +158,7 @@ export function createSerializer(options: SerializationOptions = {}): Serializer
     },
     deserialize: <T>(text: SerializedValue) => decode(unwrap(text, codec), revivers) as T,
   };
+  if (options.undecodable === "describe") serializer.deserialize = describing(codec, revivers);
   return serializer;
 }
 
@@ -216,6 +224,32 @@ function decode(text: string, revivers: Record<string, (value: any) => unknown>)
     if (unknown?.[1] !== undefined) throw new DeserializationError("unknown-type", unknown[1]);
     throw error;
   }
+}
+
+/** A `deserialize` that puts a description where a value cannot be decoded. */
+function describing(
+  codec: ValueCodec | undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- devalue's reviver type
+  revivers: Record<string, (value: any) => unknown>,
+): Serializer["deserialize"] {
+  const named = { ...revivers };
+  return <T>(text: SerializedValue): T => {
+    let plain: string;
+    try {
+      plain = unwrap(text, codec);
+    } catch {
+      return "[encoded]" as T;
+    }
+    for (;;) {
+      try {
+        return decode(plain, named) as T;
+      } catch (error) {
+        const name = DeserializationError.is(error) ? error.typeName : undefined;
+        if (name === undefined) throw error;
+        named[name] = () => `[${name}]`;
+      }
+    }
+  };
 }
 
 /** The default serializer: devalue, errors as their classes, no custom types, no codec. */

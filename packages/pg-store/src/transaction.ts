@@ -9,7 +9,6 @@
 import {
   InvalidOptionError,
   runDurableOperation,
-  serializeError,
   type AnyWorkflowContext,
   type DurableOperationOutcome,
   type DurableOperationScope,
@@ -182,7 +181,7 @@ function contextOf(scope: DurableOperationScope, attempt: number): TransactionCo
  * call's recorded error, so the workflow fails visibly instead of waiting forever.
  */
 function unsupported(scope: DurableOperationScope): Promise<DurableOperationOutcome> {
-  const error = serializeError(new UnsupportedStoreError(scope.name), scope.name);
+  const error = scope.serializer.serializeError(new UnsupportedStoreError(scope.name), scope.name);
   return Promise.resolve({
     checkpoint: {
       workflowId: scope.workflowId,

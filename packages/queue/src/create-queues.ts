@@ -16,7 +16,6 @@ import {
   QUEUED_EXECUTOR,
   UNASSIGNED_EXECUTOR,
   WorkflowConflictError,
-  serialize,
   type EnginePlugin,
   type EnginePluginHost,
   type Workflow,
@@ -119,7 +118,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
   const startRun: StartRun = async (schedule, run, workflowId) => {
     const h = hostFor("start a scheduled run");
     const name = schedule.workflowName;
-    const input = serialize(run, `input of workflow "${name}"`);
+    const input = h.serializer.serialize(run, `input of workflow "${name}"`);
     const local = h.isRegistered(name);
     if (schedule.queueName !== undefined) {
       const result = await store.enqueue({

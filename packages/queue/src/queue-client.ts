@@ -11,7 +11,6 @@ import {
   InvalidOptionError,
   QUEUED_EXECUTOR,
   WorkflowConflictError,
-  serialize,
   type AnyWorkflow,
   type Client,
   type HandleOf,
@@ -103,7 +102,7 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
     return {
       workflowId,
       name: workflowName,
-      input: serialize(input, `input of workflow "${workflowName}"`),
+      input: client.serializer.serialize(input, `input of workflow "${workflowName}"`),
       executorId: QUEUED_EXECUTOR,
       appVersion,
       status: "ENQUEUED",

@@ -6,6 +6,7 @@
 import {
   systemClock,
   InvalidOptionError,
+  defaultSerializer,
   type EnginePluginHost,
   type WorkflowRecord,
   type WorkflowStatus,
@@ -84,6 +85,7 @@ function fakeHost() {
     appVersion: undefined,
     clock: systemClock,
     store: {} as EnginePluginHost["store"],
+    serializer: defaultSerializer,
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     isRunning: () => true,
     isRegistered: () => true,

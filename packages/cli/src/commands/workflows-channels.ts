@@ -4,7 +4,6 @@
  * values, one per line; with `--follow`, new ones as they are written until the stream closes
  * or the workflow finishes).
  */
-import { deserialize } from "@cairn/core";
 import { usageError } from "../cli-error.js";
 import type { Command, CommandContext } from "../command.js";
 import type { Connection } from "../connection.js";
@@ -114,7 +113,7 @@ export const workflowsStream: Command = {
 };
 
 async function printCurrent(
-  { store }: Connection,
+  { store, client }: Connection,
   workflowId: string,
   key: string,
   from: number,
@@ -124,7 +123,7 @@ async function printCurrent(
     const entries = await store.readStream(workflowId, key, offset, PAGE);
     for (const entry of entries) {
       if (entry.closed) return;
-      print(entry.value === undefined ? undefined : deserialize(entry.value));
+      print(entry.value === undefined ? undefined : client.serializer.deserialize(entry.value));
     }
     if (entries.length < PAGE) return;
   }

@@ -5,7 +5,7 @@
  * likes). Every request passes the checks of `security.ts` first.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createClient, type Logger } from "@cairn/core";
+import { createClient, type Logger, type SerializationOptions } from "@cairn/core";
 import type { PgStore } from "@cairn/pg-store";
 import { createPgInspector } from "@cairn/pg-store/inspect";
 import { createPgQueueStore } from "@cairn/pg-store/queue";
@@ -35,6 +35,11 @@ export interface DashboardOptions {
   readonly token: string;
   /** Reads need the token too. Default `true`: turn off only behind your own authentication. */
   readonly tokenForReads?: boolean;
+  /**
+   * Your engines' `serialization` (custom types, codec), to show their values. A value it cannot
+   * decode shows as `"[encoded]"` or `"[TypeName]"`. Default: devalue, no codec.
+   */
+  readonly serialization?: SerializationOptions;
   /** Where it is mounted, e.g. `"/cairn"`: requests under it are served. Default `""`. */
   readonly pathPrefix?: string;
   /**
@@ -71,11 +76,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     throw new TypeError("createDashboard: token must be a string of at least 16 characters");
   }
   const { store } = options;
-  const client = createClient({ store, logger: quiet });
+  const serialization = { ...options.serialization, undecodable: "describe" } as const;
+  const client = createClient({ store, logger: quiet, serialization });
   const sources = {
     store,
     client,
-    inspector: createPgInspector(store),
+    inspector: createPgInspector(store, client.serializer),
     queues: createPgQueueStore(store),
   };
   return createDashboardHandler(sources, {

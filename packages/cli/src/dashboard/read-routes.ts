@@ -5,7 +5,7 @@
  * as the CLI's `--json`.
  */
 import type { ListWorkflowsFilter, WorkflowInfo, WorkflowStatus } from "@cairn/core";
-import { deserialize, WorkflowNotFoundError } from "@cairn/core";
+import { WorkflowNotFoundError } from "@cairn/core";
 import { executorState } from "../commands/executors.js";
 import { stepJson, workflowJson, workflowStatusJson } from "../commands/workflow-json.js";
 import { toJsonValue } from "../output/values.js";
@@ -129,7 +129,9 @@ export async function streamValues(
       .filter((e) => !e.closed)
       .map((e) => ({
         offset: e.offset,
-        value: toJsonValue(e.value === undefined ? undefined : deserialize(e.value)),
+        value: toJsonValue(
+          e.value === undefined ? undefined : client.serializer.deserialize(e.value),
+        ),
       })),
     closed: entries.some((e) => e.closed),
   };

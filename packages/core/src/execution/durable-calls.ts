@@ -104,6 +104,7 @@ export function runOperation(
       signal: journal.attemptSignal,
       log: journal.log,
       store: host.store,
+      serializer: host.serializer,
       observeAttempt: async <T>(attempt: number, run: () => Promise<T>): Promise<T> => {
         const info = { run: journal.run, kind: "transaction", name, position, attempt } as const;
         const result = await observedAttempt(info, host.observers, run);

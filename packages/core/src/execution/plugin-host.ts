@@ -14,6 +14,7 @@ export function createPluginHost(parts: EngineParts): EnginePluginHost {
     appVersion: config.appVersion,
     store: config.store,
     logger: config.logger,
+    serializer: config.serializer,
     isRunning: () => state.running,
     isRegistered: (name) => registry.get(name) !== undefined,
     prepareInput: (workflow, input) => starts.prepareInput(workflow, input),

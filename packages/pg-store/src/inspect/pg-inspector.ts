@@ -4,7 +4,7 @@
  * workflow's messages, events and streams, the queues that hold work, and how many running
  * workflows each executor owns. It only reads; workflows are steered through core's client.
  */
-import { deserialize } from "@cairn/core";
+import { defaultSerializer, type Serializer } from "@cairn/core";
 import { StoreClosedError } from "../errors.js";
 import { embeddedMigrations } from "../migrations/embedded.js";
 import {
@@ -89,14 +89,18 @@ const FIVE_MINUTES_MS = 5 * 60_000;
 
 /**
  * Creates the inspector of `store` (from `createPgStore` or `createPgliteStore`). It shares the
- * store's connections; closing the store ends it.
+ * store's connections; closing the store ends it. `serializer` decodes the values it lists
+ * (messages, events): pass `createSerializer(yourSerialization)`. Default: devalue, no codec.
  *
  * @example
  * const store = createPgStore({ url });
  * const status = await createPgInspector(store).schemaStatus();
  * if (status.state !== "current") process.exitCode = 1;
  */
-export function createPgInspector(store: PgStore): PgInspector {
+export function createPgInspector(
+  store: PgStore,
+  serializer: Serializer = defaultSerializer,
+): PgInspector {
   const internals = connectionOf(store);
   if (!internals) {
     throw new TypeError(
@@ -118,7 +122,7 @@ export function createPgInspector(store: PgStore): PgInspector {
         (await listMessages(db, q, workflowId)).map((m) => ({
           messageId: m.messageId,
           topic: m.topic,
-          message: deserialize(m.message),
+          message: serializer.deserialize(m.message),
           sentAt: new Date(m.createdAt),
           consumedAt: m.consumedAt === undefined ? undefined : new Date(m.consumedAt),
         })),
@@ -127,7 +131,7 @@ export function createPgInspector(store: PgStore): PgInspector {
       open("listEvents", async () =>
         (await listEvents(db, q, workflowId)).map((e) => ({
           key: e.key,
-          value: deserialize(e.value),
+          value: serializer.deserialize(e.value),
           updatedAt: new Date(e.updatedAt),
         })),
       ),

@@ -7,8 +7,6 @@
  * error. It never decides positions or replay: the engine does (`runDurableOperation`).
  */
 import {
-  serialize,
-  serializeError,
   StoreUnavailableError,
   WorkflowOwnershipLostError,
   type DurableOperationOutcome,
@@ -66,7 +64,7 @@ export async function performTransaction(
           const value = await plan.body(native, attempt);
           scope.signal.throwIfAborted(); // the run was abandoned: commit nothing
           const record = checkpoint(scope, attempt, {
-            output: serialize(value, `output of transaction "${scope.name}"`),
+            output: scope.serializer.serialize(value, `output of transaction "${scope.name}"`),
           });
           if (!(await target.keep(tx, record))) throw new PositionTaken(undefined);
           return record;
@@ -87,7 +85,11 @@ export async function performTransaction(
       }
       if (!bodyStarted) throw error; // our own opening statement failed: not the user's doing
       const subject = `error of transaction "${scope.name}"`;
-      return { checkpoint: checkpoint(scope, attempt, { error: serializeError(error, subject) }) };
+      return {
+        checkpoint: checkpoint(scope, attempt, {
+          error: scope.serializer.serializeError(error, subject),
+        }),
+      };
     }
   }
 }
