@@ -103,7 +103,10 @@ describe("serialization", () => {
 });
 
 class Celsius {
-  constructor(readonly degrees: number) {}
+  readonly degrees: number;
+  constructor(degrees: number) {
+    this.degrees = degrees;
+  }
 }
 const celsius = {
   is: (value: unknown) => value instanceof Celsius,

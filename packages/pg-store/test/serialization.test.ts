@@ -25,10 +25,12 @@ import { Closers, engineBackends, quietLogger } from "./support/engine-databases
 
 /** A Decimal-like value class: devalue alone refuses it (not a plain object). */
 class Money {
-  constructor(
-    readonly cents: bigint,
-    readonly currency: string,
-  ) {}
+  readonly cents: bigint;
+  readonly currency: string;
+  constructor(cents: bigint, currency: string) {
+    this.cents = cents;
+    this.currency = currency;
+  }
   plus(other: Money): Money {
     return new Money(this.cents + other.cents, this.currency);
   }
