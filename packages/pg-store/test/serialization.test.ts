@@ -106,7 +106,8 @@ const memoryBackend: Backend = {
     const store = createMemoryStore();
     // Engines and clients each close their store; the memory store is shared, so only the test ends it.
     const shared = new Proxy(store, {
-      get: (target, key) => (key === "close" ? () => Promise.resolve() : Reflect.get(target, key)),
+      get: (target, key) =>
+        key === "close" ? () => Promise.resolve() : (Reflect.get(target, key) as unknown),
     });
     return { store: () => shared, query: undefined, drop: () => store.close() };
   },
@@ -120,7 +121,11 @@ const backends: Backend[] = [
     close: () => backend.close(),
     database: () => {
       const db = backend.database();
-      return { store: () => db.store(), query: (text: string) => db.query(text), drop: db.drop };
+      return {
+        store: () => db.store(),
+        query: (text: string) => db.query(text),
+        drop: () => db.drop(),
+      };
     },
   })),
 ];
@@ -240,7 +245,7 @@ for (const backend of backends) {
       expect(record?.output?.startsWith("~k2.")).toBe(true);
 
       const onlyNew = connect({ types: { Money: money }, codec: aesCodec({ k2: key2 }, "k2") });
-      const failure = await onlyNew
+      const failure: unknown = await onlyNew
         .retrieve(run.workflowId)
         .result()
         .catch((e: unknown) => e);
@@ -252,7 +257,7 @@ for (const backend of backends) {
       const engine = await launch({ types: { Money: money } });
       const run = await runLedger(engine, connect({ types: { Money: money } }));
       const plain = connect({});
-      const failure = await plain
+      const failure: unknown = await plain
         .retrieve(run.workflowId)
         .result()
         .catch((e: unknown) => e);
@@ -270,7 +275,7 @@ for (const backend of backends) {
         connect({ types: { Money: money }, codec: aesCodec({ k1: key1 }, "k1") }),
       );
       const noCodec = connect({ types: { Money: money } });
-      const missing = await noCodec
+      const missing: unknown = await noCodec
         .retrieve(secret.workflowId)
         .result()
         .catch((e: unknown) => e);
