@@ -262,7 +262,7 @@ export class RunSet {
     run?.deadlineTimer?.abort();
     this.running.delete(id);
     if (outcome.kind === "suspended") {
-      const suspended = runEndedEvent(info, outcome, runEndOf(outcome));
+      const suspended = runEndedEvent(info, outcome, runEndOf(outcome, this.deps.host.serializer));
       if (suspended) this.deps.host.observers.emit(suspended);
       this.deps.onSuspended?.(outcome.wakeAt);
       return outcome;
