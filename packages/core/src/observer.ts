@@ -100,7 +100,7 @@ export type LifecycleEvent =
       readonly wakeAt: number;
       readonly durationMs: number;
     }
-  /** Recovery moved a workflow that kept crashing its process to `DEAD_LETTER`. */
+  /** Recovery, a takeover or a queue's claim moved a workflow that kept crashing its process to `DEAD_LETTER`. */
   | {
       readonly type: "workflow.dead-lettered";
       readonly workflowId: string;

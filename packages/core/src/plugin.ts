@@ -60,6 +60,16 @@ export interface EnginePluginHost {
    * they start with an empty history instead of reading it.
    */
   run(records: readonly WorkflowRecord[], options?: PluginRunOptions): Promise<void>;
+  /**
+   * The `maxRecoveryAttempts` of each workflow registered here, by name: what a plugin that puts
+   * crashed work back (a queue's claim) counts recoveries against, as the engine's recovery does.
+   */
+  maxRecoveryAttempts(): Readonly<Record<string, number>>;
+  /**
+   * Reports workflows the plugin's claim moved to `DEAD_LETTER`: observers get
+   * `workflow.dead-lettered` (and the log an error), as for the engine's own recovery.
+   */
+  reportDeadLettered(records: readonly WorkflowRecord[]): void;
   /** Called whenever a run in this process ends, with the status it ended in. */
   onRunEnded(listener: (workflowId: string, status: WorkflowStatus) => void): void;
   /** Called with every store notification. */

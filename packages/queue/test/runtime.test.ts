@@ -80,6 +80,7 @@ function fakeStore(backlog: Record<string, number>) {
 function fakeHost() {
   const ended: ((id: string, status: WorkflowStatus) => void)[] = [];
   const runs: string[] = [];
+  const dead: string[] = [];
   const host: EnginePluginHost = {
     executorId: "me",
     appVersion: undefined,
@@ -95,13 +96,15 @@ function fakeHost() {
       runs.push(...records.map((r) => r.workflowId));
       return Promise.resolve();
     },
+    maxRecoveryAttempts: () => ({ job: 3 }),
+    reportDeadLettered: (records) => dead.push(...records.map((r) => r.workflowId)),
     onRunEnded: (listener) => ended.push(listener),
     onNotification: () => {},
     handle: () => {
       throw new Error("unused");
     },
   };
-  return { host, runs, end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")) };
+  return { host, runs, dead, end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")) };
 }
 
 describe("the dispatcher", () => {
@@ -133,11 +136,27 @@ describe("the dispatcher", () => {
     await vi.waitFor(() => expect(runs).toHaveLength(3));
     expect(claims.map((c) => c.max)).toEqual([3]); // full: no claim until a run ends
     expect(claims[0]?.limits).toMatchObject({ concurrency: 10, workerConcurrency: 3 });
+    expect(claims[0]?.maxRecoveryAttempts).toEqual({ job: 3 }); // the engine's, by name
     end(runs[0] ?? "");
     await vi.waitFor(() => expect(claims.map((c) => c.max)).toEqual([3, 1]));
     expect(runtime.running).toBe(3);
     await runtime.stop();
   });
+});
+
+it("reports the workflows a claim dead-lettered to the engine", async () => {
+  const q = defineQueue("q");
+  const { store } = fakeStore({});
+  const claimed = store.claim.bind(store);
+  store.claim = async (request) => ({
+    ...(await claimed(request)),
+    deadLettered: [{ ...record("looping"), status: "DEAD_LETTER", recoveryAttempts: 4 }],
+  });
+  const { host, dead } = fakeHost();
+  const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+  await runtime.start(host);
+  await vi.waitFor(() => expect(dead[0]).toBe("looping"));
+  await runtime.stop();
 });
 
 describe("options", () => {

@@ -1,9 +1,11 @@
 /**
  * What an engine hands its plugins (`EnginePluginHost`): its identity, store and clock, input
- * validation as a start does it, and a way to run the workflows a plugin assigned to it.
+ * validation as a start does it, a way to run the workflows a plugin assigned to it, and its
+ * workflows' recovery limits with a way to report the dead letters a plugin's claim made.
  */
 import type { EnginePluginHost } from "../plugin.js";
 import type { EngineParts } from "./engine-parts.js";
+import { reportDeadLettered } from "./recovery.js";
 
 /** The host an engine's plugins get at `launch()`. */
 export function createPluginHost(parts: EngineParts): EnginePluginHost {
@@ -20,6 +22,8 @@ export function createPluginHost(parts: EngineParts): EnginePluginHost {
     prepareInput: (workflow, input) => starts.prepareInput(workflow, input),
     traceContext: () => observers.carrier(undefined),
     run: (records, options) => starts.run(records, options?.withoutSteps),
+    maxRecoveryAttempts: () => registry.maxRecoveryAttempts(),
+    reportDeadLettered: (records) => reportDeadLettered(observers, config.executorId, records),
     onRunEnded: (listener) => runs.onRunEnded(listener),
     onNotification: (listener) => wakeups.onNotification(listener),
     handle: (workflowId, workflow) =>

@@ -10,6 +10,7 @@ import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RunCause } from "../observer.js";
 import type { RecoveryResult } from "../store/ownership-store.js";
+import type { WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { Observers } from "./observers.js";
 import type { Registry } from "./registry.js";
@@ -106,20 +107,32 @@ export class Recovery {
 
   private report(claim: RecoveryResult): void {
     const { observers, logger, executorId } = this.deps;
-    for (const record of claim.deadLettered) {
-      observers.emit({
-        type: "workflow.dead-lettered",
-        workflowId: record.workflowId,
-        workflowName: record.name,
-        recoveryAttempts: record.recoveryAttempts,
-        executorId,
-      });
-    }
+    reportDeadLettered(observers, executorId, claim.deadLettered);
     for (const { workflowId, name } of claim.unknown) {
       logger.error(
         `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
         { error: new WorkflowNotRegisteredError(name) },
       );
     }
+  }
+}
+
+/**
+ * Tells the observers (and so the log) of workflows a claim moved to `DEAD_LETTER`: this
+ * engine's recovery and takeover, or a plugin's claim (a queue putting back crashed work).
+ */
+export function reportDeadLettered(
+  observers: Observers,
+  executorId: string,
+  records: readonly WorkflowRecord[],
+): void {
+  for (const record of records) {
+    observers.emit({
+      type: "workflow.dead-lettered",
+      workflowId: record.workflowId,
+      workflowName: record.name,
+      recoveryAttempts: record.recoveryAttempts,
+      executorId,
+    });
   }
 }

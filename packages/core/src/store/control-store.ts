@@ -59,6 +59,9 @@ export interface ControlStore {
    * `status`). Checkpoints that recorded errors at the end of its history (after its last
    * successful checkpoint) are deleted so those steps run again. Returns the updated row;
    * `undefined` if no such workflow. A `PENDING` or `SUCCESS` workflow is returned unchanged.
+   * A store that also keeps queue items (`@cairn/queue`) puts a queued workflow back in its
+   * queue instead: `ENQUEUED`, owned by no executor (`QUEUED_EXECUTOR`), in its partition at its
+   * priority, and notifies the queue, so the queue's limits apply to its rerun.
    */
   resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
 

@@ -38,6 +38,8 @@ export class Dispatcher {
   private readonly limits = new Map<string, QueueLimits>();
   private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
   private readonly stopped = new AbortController();
+  /** The engine's workflows' recovery limits: a put-back past one dead-letters the workflow. */
+  private readonly recoveryLimits: Readonly<Record<string, number>>;
   private cursor = 0;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -46,6 +48,7 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
+    this.recoveryLimits = deps.host.maxRecoveryAttempts();
     for (const queue of deps.queues) this.inFlight.set(queue.name, new Set());
   }
 
@@ -148,8 +151,10 @@ export class Dispatcher {
         limits: queue.options,
         partitioned: queue.options.partitioned === true,
         max: room,
+        maxRecoveryAttempts: this.recoveryLimits,
       });
       if (result.limits) this.limits.set(queue.name, result.limits);
+      if (result.deadLettered.length > 0) host.reportDeadLettered(result.deadLettered);
       const runnable = result.claimed.filter((record) => host.isRegistered(record.name));
       await this.giveBack(
         queue,
