@@ -215,6 +215,39 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
       on("workflows", "list", "--forked-from", SEEDED.succeeded),
     );
     expect(forks.workflows.map((w) => w.workflowId)).toEqual(["order-1001-again"]);
+    const queued = await cairnJson<{ workflowId: string }>(
+      on(
+        "workflows",
+        "fork",
+        SEEDED.succeeded,
+        "--from-step",
+        "1",
+        "--id",
+        "order-1001-later",
+        "--queue",
+        "nobody-serves",
+        "--priority",
+        "3",
+        "--app-version",
+        "v9",
+        "--timeout",
+        "5m",
+      ),
+    );
+    const later = await cairnJson<Record<string, unknown>>(
+      on("workflows", "show", queued.workflowId),
+    );
+    expect(later).toMatchObject({
+      status: "ENQUEUED",
+      queueName: "nobody-serves",
+      priority: 3,
+      appVersion: "v9",
+      forkedFrom: SEEDED.succeeded,
+    });
+    const badTimeout = await cairn(
+      on("workflows", "fork", SEEDED.succeeded, "--from-step", "0", "--timeout", "soon"),
+    );
+    expect(badTimeout.code).toBe(2);
   });
 
   it("follows a live stream while an engine writes it, after a message sent by the binary", async () => {

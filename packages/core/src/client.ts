@@ -6,6 +6,8 @@
  * workflow code: pass the definition's *type* for typing (`client.start<typeof order>("order", …)`).
  */
 import { assertAttributes, type WorkflowAttributes } from "./attributes.js";
+import type { ForkOptions } from "./engine-options.js";
+import { forkRequest } from "./execution/fork-request.js";
 import { randomUUID } from "node:crypto";
 import { toMs } from "./duration.js";
 import type { HandleOf } from "./engine.js";
@@ -80,10 +82,13 @@ export interface Client extends WorkflowOperations {
     workflowId: string,
     options?: { readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
-  /** Creates a fork for any live engine (or `executorId`) to run from `fromStep`. */
+  /**
+   * Creates a fork for any live engine (or `executorId`) to run from `fromStep`, or with `queue`
+   * puts it on that queue; the options are `engine.fork`'s (`appVersion` defaults to none).
+   */
   fork<Out = unknown>(
     workflowId: string,
-    options: { readonly fromStep: number; readonly id?: string; readonly executorId?: string },
+    options: ForkOptions & { readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
   /** Encodes and decodes values as this client's `serialization` option says. */
   readonly serializer: Serializer;
@@ -160,24 +165,16 @@ export function createClient(options: ClientOptions): Client {
         throw new WorkflowNotFoundError(workflowId);
       return handle<Out>(workflowId);
     },
-    async fork<Out>(
-      workflowId: string,
-      fork: { fromStep: number; id?: string; executorId?: string },
-    ) {
+    async fork<Out>(workflowId: string, fork: ForkOptions & { readonly executorId?: string }) {
       assertOpen("fork");
-      if (!Number.isInteger(fork.fromStep) || fork.fromStep < 0) {
-        throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
-      }
-      const executorId = fork.executorId ?? UNASSIGNED_EXECUTOR;
-      const newId = fork.id === undefined ? randomUUID() : assertWorkflowId(fork.id);
-      const result = await store.forkWorkflow({
-        sourceId: workflowId,
-        newId,
-        fromPosition: fork.fromStep,
+      const { executorId = UNASSIGNED_EXECUTOR, ...options } = fork;
+      const request = forkRequest(workflowId, options, {
         executorId,
+        appVersion: undefined,
+        now: Date.now(),
       });
-      if (!result) throw new WorkflowNotFoundError(workflowId);
-      return handle<Out>(newId);
+      if (!(await store.forkWorkflow(request))) throw new WorkflowNotFoundError(workflowId);
+      return handle<Out>(request.newId);
     },
     async close() {
       if (closing.signal.aborted) return;

@@ -2,6 +2,7 @@
  * The options of an engine and of its `start()` and `fork()`: what a caller configures. Defaults
  * are applied and checked once, in `execution/engine-config.ts`.
  */
+import type { Duration } from "./duration.js";
 import type { WorkflowAttributes } from "./attributes.js";
 import type { SerializationOptions } from "./serialization.js";
 import type { Clock } from "./clock.js";
@@ -102,10 +103,30 @@ export interface StartOptions {
   readonly tx?: unknown;
 }
 
-/** Options of `engine.fork()`. */
+/** Options of `engine.fork()` and `client.fork()`. */
 export interface ForkOptions {
-  /** The position from which the fork runs again; checkpoints before it are copied. */
+  /**
+   * The position from which the fork runs again. What the source recorded before it comes
+   * along: its checkpoints, its stream entries, and each event's value as it stood there.
+   */
   readonly fromStep: number;
   /** The fork's workflow ID. Default: a random UUID. */
   readonly id?: string;
+  /**
+   * The application version the fork must run on. Default: an engine's own version (it runs
+   * the fork); from a client, none (any version may).
+   */
+  readonly appVersion?: string;
+  /** Cancel the fork if it has not finished this long after it started. Default: no timeout. */
+  readonly timeoutMs?: Duration;
+  /**
+   * Put the fork on this queue (`@cairn/queue`) instead of running it at once: it waits
+   * `ENQUEUED` and the engines serving the queue run it within the queue's limits; its
+   * `timeoutMs` counts from its claim.
+   */
+  readonly queue?: string;
+  /** With `queue`: its priority there (lower runs first). Default 0. */
+  readonly priority?: number;
+  /** With `queue`: its partition key, on a partitioned queue. */
+  readonly partitionKey?: string;
 }

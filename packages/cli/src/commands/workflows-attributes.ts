@@ -4,7 +4,7 @@
  * the given top-level keys and keeping the others. Also `parseAttributes`, the JSON object an
  * option or argument gives, shared with `workflows list`.
  */
-import { InvalidOptionError, type WorkflowAttributes } from "@cairn/core";
+import type { WorkflowAttributes } from "@cairn/core";
 import { usageError } from "../cli-error.js";
 import type { Command } from "../command.js";
 
@@ -39,13 +39,7 @@ export const workflowsAttributes: Command = {
     const attributes = parseAttributes(text, "the attributes", "workflows attributes");
     const { client } = await ctx.connect();
     const merge = ctx.options["merge"] === true;
-    let now: WorkflowAttributes;
-    try {
-      now = await client.setAttributes(workflowId, attributes, { merge });
-    } catch (error) {
-      if (InvalidOptionError.is(error)) throw usageError(error.message, "workflows attributes");
-      throw error;
-    }
+    const now = await client.setAttributes(workflowId, attributes, { merge });
     ctx.out(
       ctx.json
         ? JSON.stringify({ workflowId, attributes: now }, null, 2)

@@ -3,6 +3,7 @@
  * resume, fork from a step, and send a message. Each checks the workflow exists first, so an
  * unknown ID exits with code 3, and reports what changed.
  */
+import type { Client, Duration } from "@cairn/core";
 import { usageError } from "../cli-error.js";
 import { stringOption, type Command, type CommandContext } from "../command.js";
 import { findWorkflow } from "./workflow-lookup.js";
@@ -61,19 +62,30 @@ export const workflowsResume: Command = {
 export const workflowsFork: Command = {
   words: ["workflows", "fork"],
   summary: "Start a copy of a workflow that re-runs from a step position",
-  usage: "workflows fork <id> --from-step <n> [--id <new-id>] [--executor <id>]",
+  usage: "workflows fork <id> --from-step <n> [--id <new-id>] [--executor <id> | --queue <name>]",
   description:
-    "The copy keeps the checkpoints before position <n> (see cairn workflows steps) and runs\n" +
-    "the rest again. It prints the new workflow's ID.",
+    "The copy keeps what was recorded before position <n> (see cairn workflows steps):\n" +
+    "checkpoints, stream entries and event values; it runs the rest again. It prints the new\n" +
+    "workflow's ID. With --queue it waits in that queue for the engines that serve it.",
   options: {
     "from-step": { type: "string" },
     id: { type: "string" },
     executor: { type: "string" },
+    "app-version": { type: "string" },
+    timeout: { type: "string" },
+    queue: { type: "string" },
+    priority: { type: "string" },
+    "partition-key": { type: "string" },
   },
   optionHelp: {
     "from-step": ["<n>", "the first position to run again (0: from the start)"],
     id: ["<new-id>", "the fork's workflow ID (default: a random UUID)"],
     executor: ["<id>", "the executor that must run it"],
+    "app-version": ["<version>", "the application version that must run it (default: any)"],
+    timeout: ["<duration>", "cancel it if not finished this long after it starts (30s, 5m, 2h)"],
+    queue: ["<name>", "put it on this queue instead of running it at once"],
+    priority: ["<n>", "with --queue: its priority there (lower runs first)"],
+    "partition-key": ["<key>", "with --queue: its partition on a partitioned queue"],
   },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
@@ -85,13 +97,7 @@ export const workflowsFork: Command = {
     }
     const { client } = await ctx.connect();
     await findWorkflow(client, workflowId);
-    const id = stringOption(ctx.options, "id");
-    const executorId = stringOption(ctx.options, "executor");
-    const handle = await client.fork(workflowId, {
-      fromStep,
-      ...(id === undefined ? {} : { id }),
-      ...(executorId === undefined ? {} : { executorId }),
-    });
+    const handle = await client.fork(workflowId, { fromStep, ...forkOptions(ctx) });
     print(
       ctx,
       { workflowId: handle.workflowId, forkedFrom: workflowId, fromStep },
@@ -99,6 +105,38 @@ export const workflowsFork: Command = {
     );
   },
 };
+
+/** The options of `workflows fork` besides the position, as `client.fork` takes them. */
+function forkOptions(ctx: CommandContext): Omit<Parameters<Client["fork"]>[1], "fromStep"> {
+  const text = (name: string) => stringOption(ctx.options, name);
+  const [id, executorId, appVersion, timeout, queue, priority, partitionKey] = [
+    "id",
+    "executor",
+    "app-version",
+    "timeout",
+    "queue",
+    "priority",
+    "partition-key",
+  ].map(text);
+  if (priority !== undefined && !/^-?\d+$/.test(priority)) {
+    throw usageError("--priority must be an integer", "workflows fork");
+  }
+  if (timeout !== undefined && !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(timeout)) {
+    throw usageError(
+      `--timeout "${timeout}" is not a duration such as 30s, 5m or 2h`,
+      "workflows fork",
+    );
+  }
+  return {
+    ...(id === undefined ? {} : { id }),
+    ...(executorId === undefined ? {} : { executorId }),
+    ...(appVersion === undefined ? {} : { appVersion }),
+    ...(timeout === undefined ? {} : { timeoutMs: timeout as Duration }),
+    ...(queue === undefined ? {} : { queue }),
+    ...(priority === undefined ? {} : { priority: Number(priority) }),
+    ...(partitionKey === undefined ? {} : { partitionKey }),
+  };
+}
 
 export const workflowsSend: Command = {
   words: ["workflows", "send"],

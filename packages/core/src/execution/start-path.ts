@@ -7,12 +7,12 @@
  * the run is picked up when the commit's notification arrives.
  */
 import { assertAttributes, type WorkflowAttributes } from "../attributes.js";
+import { forkRequest } from "./fork-request.js";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { toMs } from "../duration.js";
 import type { ForkOptions, StartOptions } from "../engine-options.js";
 import {
-  InvalidOptionError,
   WorkflowConflictError,
   WorkflowNotFoundError,
   WorkflowNotRegisteredError,
@@ -108,28 +108,30 @@ export class StartPath {
     await this.create({ ...child, definition: this.deps.registry.definitionOf(child.definition) });
   }
 
-  /** `engine.fork`: a copy of `workflowId` that keeps its checkpoints before `fromStep`. */
+  /**
+   * `engine.fork`: a copy of `workflowId` that keeps what it recorded before `fromStep`, run
+   * here — or, with `queue`, left waiting in that queue for the engines that serve it.
+   */
   async fork(workflowId: string, options: ForkOptions): Promise<Started> {
-    const { state, store, registry, runs, executorId } = this.deps;
+    const { state, store, registry, runs, executorId, appVersion, clock } = this.deps;
     state.assertRunning("fork");
-    const fromPosition = checkForkPosition(options.fromStep);
+    const request = forkRequest(workflowId, options, { executorId, appVersion, now: clock.now() });
     const source = await store.getWorkflow(workflowId);
     if (!source) throw new WorkflowNotFoundError(workflowId);
     const definition = registry.get(source.name);
-    if (!definition) throw new WorkflowNotRegisteredError(source.name);
-    const newId = options.id === undefined ? randomUUID() : assertWorkflowId(options.id);
-    const forked = await runs.createAndRun(newId, definition, { loadHistory: true }, async () => {
-      const result = await store.forkWorkflow({
-        sourceId: workflowId,
-        newId,
-        fromPosition,
-        executorId,
-      });
+    const fork = async () => {
+      const result = await store.forkWorkflow(request);
       if (!result) throw new WorkflowNotFoundError(workflowId);
       return result;
-    });
-    assertSameName(newId, forked, source.name);
-    return { workflowId: newId, definition };
+    };
+    if (request.queue) {
+      assertSameName(request.newId, await fork(), source.name);
+      return { workflowId: request.newId, definition };
+    }
+    if (!definition) throw new WorkflowNotRegisteredError(source.name);
+    const forked = await runs.createAndRun(request.newId, definition, { loadHistory: true }, fork);
+    assertSameName(request.newId, forked, source.name);
+    return { workflowId: request.newId, definition };
   }
 
   /** `engine.resume`: PENDING again, owned and run here. */
@@ -192,11 +194,4 @@ function assertSameName(workflowId: string, result: CreateWorkflowResult, name: 
   if (!result.created && result.workflow.name !== name) {
     throw new WorkflowConflictError(workflowId, result.workflow.name, name);
   }
-}
-
-function checkForkPosition(fromStep: number): number {
-  if (!Number.isInteger(fromStep) || fromStep < 0) {
-    throw new InvalidOptionError("fromStep", "expected an integer position >= 0");
-  }
-  return fromStep;
 }
