@@ -46,9 +46,17 @@ export class Pickup {
     const { store, runs, recovery, executorId } = this.deps;
     const ids = runs.ids();
     if (ids.length > 0) {
-      runs.reconcile(await store.listWorkflows({ workflowIds: ids, limit: ids.length }));
+      // Only status and owner matter here: the values of every running workflow stay unread.
+      const bare = { loadInput: false, loadOutput: false } as const;
+      runs.reconcile(await store.listWorkflows({ workflowIds: ids, limit: ids.length, ...bare }));
     }
-    const unassigned = { status: "PENDING", executorId: UNASSIGNED_EXECUTOR, limit: 1 } as const;
+    const unassigned = {
+      status: "PENDING",
+      executorId: UNASSIGNED_EXECUTOR,
+      limit: 1,
+      loadInput: false,
+      loadOutput: false,
+    } as const;
     if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
     await this.deps.suspensions.wakeDue();
     const pending = await store.listRunnable(executorId, PICKUP_BATCH);

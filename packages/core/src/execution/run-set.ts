@@ -205,7 +205,9 @@ export class RunSet {
   }
 
   /** Stops the local runs that `records` (read just now) show cancelled or claimed by another. */
-  reconcile(records: readonly WorkflowRecord[]): void {
+  reconcile(
+    records: readonly Pick<WorkflowRecord, "workflowId" | "status" | "ownerEpoch">[],
+  ): void {
     for (const record of records) {
       const run = this.running.get(record.workflowId);
       if (!run) continue;

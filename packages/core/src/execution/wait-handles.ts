@@ -17,7 +17,7 @@ export type { WaitForOptions };
 const FIRST_POLL_MS = 10;
 const MAX_TIMER_MS = 2_147_483_647;
 
-const finished = (record: WorkflowRecord): boolean =>
+const finished = (record: Pick<WorkflowRecord, "status">): boolean =>
   record.status !== "PENDING" && record.status !== "ENQUEUED";
 
 /** A signal that aborts after `timeoutMs` (never when undefined), and its clean-up. */
@@ -61,7 +61,12 @@ export async function waitForWorkflows(
     ) {
       source.assertOpen();
       const open = ids.filter((id) => !done.has(id));
-      const records = await source.store.listWorkflows({ workflowIds: open, limit: open.length });
+      const records = await source.store.listWorkflows({
+        workflowIds: open,
+        limit: open.length,
+        loadInput: false, // whether they finished is all this reads; results come from handles
+        loadOutput: false,
+      });
       const missing = open.find((id) => !records.some((r) => r.workflowId === id));
       if (missing !== undefined) throw new WorkflowNotFoundError(missing);
       for (const record of records) if (finished(record)) done.add(record.workflowId);
