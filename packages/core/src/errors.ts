@@ -4,138 +4,18 @@
  * checks a global symbol and the code, never `instanceof`). `NonRetryableError` is the one a user
  * throws, to stop a step's retries.
  */
+import { CairnError, isCairnErrorCode } from "./cairn-error.js";
+import { DeserializationError, SerializationError, ValidationError } from "./value-errors.js";
 import { NonRetryableError } from "./non-retryable-error.js";
-import type { SchemaIssue } from "./standard-schema.js";
 
 export { NonRetryableError };
-
-/** The string codes of Cairn's errors. */
-export type CairnErrorCode =
-  | "VALIDATION_FAILED"
-  | "SERIALIZATION_FAILED"
-  | "DESERIALIZATION_FAILED"
-  | "NON_DETERMINISM"
-  | "WORKFLOW_CONFLICT"
-  | "WORKFLOW_NOT_FOUND"
-  | "WORKFLOW_NOT_REGISTERED"
-  | "WORKFLOW_DEAD_LETTERED"
-  | "WORKFLOW_CANCELLED"
-  | "WORKFLOW_INTERRUPTED"
-  | "WORKFLOW_OWNERSHIP_LOST"
-  | "CONTEXT_ENDED"
-  | "STORE_UNAVAILABLE"
-  | "NOT_IN_WORKFLOW"
-  | "ENGINE_NOT_LAUNCHED"
-  | "ENGINE_CLOSED"
-  | "STEP_TIMEOUT"
-  | "RESULT_TIMEOUT"
-  | "INVALID_OPTION";
-
-const marker = Symbol.for("@cairn/core/CairnError");
-
-/**
- * A code of core's errors, or of a package built on core (`@cairn/queue`, `@cairn/pg-store`),
- * which extend `CairnError` with their own codes.
- */
-export type AnyCairnErrorCode = CairnErrorCode | (string & {});
-
-/** Base class of the errors Cairn throws. Check with `CairnError.is(e)` or `XError.is(e)`. */
-export class CairnError extends Error {
-  override name = "CairnError";
-  readonly code: AnyCairnErrorCode;
-
-  constructor(code: AnyCairnErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-
-  /** True for any Cairn error, or for one with the given code. */
-  static is(value: unknown, code?: AnyCairnErrorCode): value is CairnError {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      marker in value &&
-      (code === undefined || (value as { code?: unknown }).code === code)
-    );
-  }
-}
-
-/** Builds the `is()` of a subclass: recognises its code across installs. */
-export function isCairnErrorCode<T extends CairnError>(code: AnyCairnErrorCode) {
-  return (value: unknown): value is T => CairnError.is(value, code);
-}
-
-/** Where an issue is, as `items.0.sku`, or `(root)`. */
-function issuePath(issue: SchemaIssue): string {
-  const path = issue.path ?? [];
-  if (path.length === 0) return "(root)";
-  return path
-    .map((segment) => String(typeof segment === "object" ? segment.key : segment))
-    .join(".");
-}
-
-/** A workflow input, output or option did not match its schema. Nothing was written. */
-export class ValidationError extends CairnError {
-  override name = "ValidationError";
-  /** The schema's issues, as its library reported them (zod's carry `code` and more). */
-  readonly issues: readonly SchemaIssue[];
-  /** What was being validated, e.g. `input of workflow "order"`. */
-  readonly subject: string;
-  static override is = isCairnErrorCode<ValidationError>("VALIDATION_FAILED");
-
-  constructor(subject: string, issues: readonly SchemaIssue[]) {
-    const detail = issues.map((issue) => `${issuePath(issue)}: ${issue.message}`).join("; ");
-    super("VALIDATION_FAILED", `Invalid ${subject}: ${detail}`);
-    this.subject = subject;
-    this.issues = issues;
-  }
-}
-
-/** A value could not be serialized (a function, a class instance, a symbol...). */
-export class SerializationError extends CairnError {
-  override name = "SerializationError";
-  /** What was being serialized, e.g. `output of step "charge"`. */
-  readonly subject: string;
-  /** Where in the value the problem sits, e.g. `.customer.callback`. */
-  readonly path: string;
-  static override is = isCairnErrorCode<SerializationError>("SERIALIZATION_FAILED");
-
-  constructor(subject: string, path: string, reason: string) {
-    const where = path === "" ? "" : ` at ${path}`;
-    super("SERIALIZATION_FAILED", `Cannot serialize ${subject}${where}: ${reason}`);
-    this.subject = subject;
-    this.path = path;
-  }
-}
-
-/**
- * A stored value could not be decoded: it names a custom type this process has not registered
- * (`typeName`), it was written through a codec this process was not given, or the codec refused it.
- */
-export class DeserializationError extends CairnError {
-  override name = "DeserializationError";
-  /** `unknown-type`, `no-codec` (written through a codec, none given) or `codec-failed`. */
-  readonly reason: "unknown-type" | "no-codec" | "codec-failed";
-  /** The custom type the value names, when `reason` is `unknown-type`. */
-  readonly typeName: string | undefined;
-  static override is = isCairnErrorCode<DeserializationError>("DESERIALIZATION_FAILED");
-
-  constructor(
-    reason: "unknown-type" | "no-codec" | "codec-failed",
-    typeName?: string,
-    options?: ErrorOptions,
-  ) {
-    const messages = {
-      "unknown-type": `Cannot decode a stored value: it holds a "${typeName}", which is not registered; register it in serialization.types of this engine or client`,
-      "no-codec":
-        "Cannot decode a stored value: it was written through a codec; give the same codec as serialization.codec",
-      "codec-failed": "Cannot decode a stored value: the codec refused it",
-    };
-    super("DESERIALIZATION_FAILED", messages[reason], options);
-    this.reason = reason;
-    this.typeName = typeName;
-  }
-}
+export {
+  CairnError,
+  isCairnErrorCode,
+  type AnyCairnErrorCode,
+  type CairnErrorCode,
+} from "./cairn-error.js";
+export { DeserializationError, SerializationError, ValidationError } from "./value-errors.js";
 
 /** Replay reached a position where the code calls a different operation than history recorded. */
 export class NonDeterminismError extends CairnError {
@@ -391,9 +271,6 @@ export class InvalidOptionError extends CairnError {
     this.option = option;
   }
 }
-
-// The marker lives on the prototype, so errors revived with Object.create(prototype) carry them too.
-Object.defineProperty(CairnError.prototype, marker, { value: true });
 
 /** Cairn's error classes by name, so deserialized errors come back as the right class. */
 export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) => Error>> = {
