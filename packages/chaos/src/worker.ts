@@ -2,8 +2,8 @@
  * One chaos worker process: an engine on the chaos cluster running the chaos workflow, started
  * by the driver with a `WorkerConfig` in `CAIRN_CHAOS_WORKER` and killed, paused and restarted by
  * it at random. Step bodies write their effect rows on a connection of their own (retrying
- * through a server restart, idempotently). The store is wrapped only to learn the epoch of each
- * claim this process makes, so an effect and a checkpoint can name the run that made them, and to
+ * through a server restart, idempotently). The store is wrapped only to learn the epoch at which
+ * this process runs each workflow (see `epochs`), so an effect and a checkpoint can name the run that made them, and to
  * report fenced writes. SIGTERM shuts the engine down cleanly.
  */
 import { randomUUID } from "node:crypto";
@@ -14,6 +14,7 @@ import {
   type LogFields,
   type Logger,
   type RecoveryResult,
+  type WorkflowRecord,
   type WorkflowStore,
 } from "@cairn/core";
 import { createPgStore, transaction } from "@cairn/pg-store";
@@ -38,18 +39,39 @@ const print = (line: WorkerLine): void => void process.stdout.write(formatLine(l
 const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? "null") as WorkerConfig | null;
 if (!config) throw new Error(`${WORKER_CONFIG_ENV} is not set`);
 
-/** The epoch at which this process claimed each workflow: a process claims a workflow once. */
+/**
+ * The epoch at which this process runs each workflow: the epoch of its claim, or, when a claim
+ * committed but its reply was lost (a server restart at the commit), the epoch of the record the
+ * engine's poll then found assigned to this executor and ran. One run per workflow at a time
+ * here, and a process's epochs for a workflow only grow.
+ */
 const epochs = new Map<string, number>();
 
-function tracking(store: WorkflowStore): WorkflowStore {
+function learn(record: WorkflowRecord | undefined, executorId: string): void {
+  if (record?.status !== "PENDING" || record.executorId !== executorId) return;
+  const known = epochs.get(record.workflowId) ?? -1;
+  epochs.set(record.workflowId, Math.max(known, record.ownerEpoch));
+}
+
+function tracking(store: WorkflowStore, executorId: () => string): WorkflowStore {
   const note = (result: RecoveryResult): RecoveryResult => {
-    for (const record of result.recovered) epochs.set(record.workflowId, record.ownerEpoch);
+    for (const record of result.recovered) learn(record, executorId());
     return result;
   };
   return {
     ...store,
     claimRecoverable: async (claim) => note(await store.claimRecoverable(claim)),
     takeOver: async (claim) => note(await store.takeOver(claim)),
+    async listRunnable(id, limit) {
+      const records = await store.listRunnable(id, limit);
+      for (const record of records) learn(record, executorId());
+      return records;
+    },
+    async getWorkflow(workflowId) {
+      const record = await store.getWorkflow(workflowId);
+      learn(record, executorId());
+      return record;
+    },
     async recordStep(step, fence) {
       try {
         return await store.recordStep(step, fence);
@@ -128,7 +150,10 @@ const flow = chaosWorkflow(async (context, position, previous, runId): Promise<S
 }, transact);
 
 const engine = createEngine({
-  store: tracking(createPgStore({ url: config.url, schema: "cairn", max: 8 })),
+  store: tracking(
+    createPgStore({ url: config.url, schema: "cairn", max: 8 }),
+    () => engine.executorId,
+  ),
   workflows: [flow],
   logger,
   leaseMs: config.leaseMs,

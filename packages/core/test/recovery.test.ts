@@ -190,6 +190,45 @@ describe("recovery", () => {
     });
   });
 
+  it("a launch whose recovery claim failed can be retried, and the retry recovers", async () => {
+    let unfinished = true;
+    const hang = workflow("hang", async (ctx) => {
+      await step("first", () => 1)(ctx);
+      await step("second", () => (unfinished ? forever() : 2))(ctx);
+      return "recovered";
+    });
+    const store = createMemoryStore();
+    const first = await engineOn(store, [hang]);
+    void first.engine.start(hang, undefined, { id: "h" });
+    await vi.waitFor(async () => expect(await store.listSteps("h")).toHaveLength(1));
+    unfinished = false;
+
+    // The server restarts just as the next process claims: its launch fails, and it must be
+    // able to launch again rather than stay half-started (listening, never recovering).
+    let failClaim = true;
+    let subscriptions = 0;
+    const flaky: WorkflowStore = {
+      ...store,
+      async claimRecoverable(claim) {
+        if (failClaim) throw new Error("connection terminated");
+        return store.claimRecoverable(claim);
+      },
+      async subscribe(listener) {
+        const unsubscribe = await store.subscribe!(listener);
+        subscriptions++;
+        return async () => (subscriptions--, unsubscribe());
+      },
+    };
+    const second = createEngine({ store: flaky, workflows: [hang], logger: recordingLogger() });
+    await expect(second.launch()).rejects.toThrow("connection terminated");
+    expect(subscriptions).toBe(0);
+    failClaim = false;
+    await expect(second.launch()).resolves.toMatchObject({ recovered: ["h"] });
+    expect(subscriptions).toBe(1);
+    await expect(second.retrieve("h").result()).resolves.toBe("recovered");
+    await second.shutdown();
+  });
+
   it("shutdown leaves unfinished workflows PENDING and the next launch resumes them", async () => {
     vi.useFakeTimers({ now: 0 });
     const store = createMemoryStore();

@@ -30,7 +30,17 @@ export async function launchEngine(
     state.phase = "created";
     throw error;
   }
-  const report = await recovery.recover();
+  let report: LaunchReport;
+  try {
+    report = await recovery.recover();
+  } catch (error) {
+    // The store failed mid-claim (say, a server restart): stop listening and leave the engine
+    // as created, so the caller may launch again. A claim that committed after all is claimed
+    // again, at a newer epoch, by the next launch.
+    await wakeups.stop();
+    state.phase = "created";
+    throw error;
+  }
   background.start();
   for (const plugin of config.plugins) await plugin.start(pluginHost);
   return report;

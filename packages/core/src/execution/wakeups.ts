@@ -151,6 +151,7 @@ export class Wakeups {
   async stop(): Promise<void> {
     for (const set of [...this.watches.values()]) for (const watch of [...set]) watch.fire();
     await this.subscribing;
+    this.subscribing = undefined; // a relaunch after a failed launch subscribes again
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
     await unsubscribe?.().catch((error: unknown) => {
