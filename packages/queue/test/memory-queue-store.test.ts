@@ -7,10 +7,14 @@ import { describe, expect, it } from "vitest";
 import { createMemoryQueueStore } from "../src/testing/index.js";
 import { describeQueueStoreContract } from "../src/testing/contract.js";
 
-describeQueueStoreContract("memory", async () => {
-  const store = createMemoryStore();
-  return { store, queues: createMemoryQueueStore(store) };
-});
+describeQueueStoreContract(
+  "memory",
+  { callerTransactions: false, multiProcess: false },
+  async () => {
+    const store = createMemoryStore();
+    return { store, queues: createMemoryQueueStore(store) };
+  },
+);
 
 describe("createMemoryQueueStore", () => {
   it("refuses a store that is not a memory store", () => {

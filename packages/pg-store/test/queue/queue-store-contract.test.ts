@@ -24,16 +24,20 @@ describe.skipIf(!databaseUrl)("on Postgres", () => {
   });
   afterAll(() => admin.end());
 
-  describeQueueStoreContract("postgres", async () => {
-    const { schema, drop } = freshSchema(admin);
-    const store = createPgStore({ url: databaseUrl, schema, max: 4 });
-    return {
-      store,
-      queues: createPgQueueStore(store),
-      transaction: (body) => admin.begin((tx) => body(tx)) as never,
-      cleanup: drop,
-    };
-  });
+  describeQueueStoreContract(
+    "postgres",
+    { callerTransactions: true, multiProcess: true },
+    async () => {
+      const { schema, drop } = freshSchema(admin);
+      const store = createPgStore({ url: databaseUrl, schema, max: 4 });
+      return {
+        store,
+        queues: createPgQueueStore(store),
+        transaction: (body) => admin.begin((tx) => body(tx)) as never,
+        cleanup: drop,
+      };
+    },
+  );
 });
 
 describe("on PGlite", () => {
@@ -44,14 +48,18 @@ describe("on PGlite", () => {
   afterAll(() => shared.close());
 
   // One PGlite for the whole file (each instance costs ~300 MB), a fresh schema per test.
-  describeQueueStoreContract("pglite", async () => {
-    const schema = uniqueSchema();
-    const store = createPgliteStore({ db: shared.db, schema });
-    return {
-      store,
-      queues: createPgQueueStore(store),
-      transaction: (body) => shared.db.transaction((tx) => body(tx)),
-      cleanup: () => shared.db.exec(`drop schema if exists "${schema}" cascade`).then(() => {}),
-    };
-  });
+  describeQueueStoreContract(
+    "pglite",
+    { callerTransactions: true, multiProcess: false },
+    async () => {
+      const schema = uniqueSchema();
+      const store = createPgliteStore({ db: shared.db, schema });
+      return {
+        store,
+        queues: createPgQueueStore(store),
+        transaction: (body) => shared.db.transaction((tx) => body(tx)),
+        cleanup: () => shared.db.exec(`drop schema if exists "${schema}" cascade`).then(() => {}),
+      };
+    },
+  );
 });

@@ -82,35 +82,33 @@ export function describeEnqueue(fx: QueueFixture): void {
     });
 
     describe("inside a caller's transaction", () => {
-      it("exists if and only if the transaction commits", async ({ skip }) => {
-        const { transaction } = fx;
-        if (!transaction) return skip();
-        await transaction((tx) => fx.queues.enqueue(item("kept"), { tx }));
-        class Rollback extends Error {}
-        await expect(
-          transaction(async (tx) => {
-            await fx.queues.enqueue(item("dropped", { dedupId: "d" }), { tx });
-            throw new Rollback();
-          }),
-        ).rejects.toBeInstanceOf(Rollback);
-        expect((await fx.store.getWorkflow("kept"))?.status).toBe("ENQUEUED");
-        expect(await fx.store.getWorkflow("dropped")).toBeUndefined();
-        // The rolled-back item left no dedup key and nothing to claim.
-        expect((await fx.queues.enqueue(item("after", { dedupId: "d" }))).kind).toBe("created");
-        await alive(fx.store);
-        expect(claimedIds(await fx.queues.claim(claimOf()))).toEqual(["after", "kept"]);
-      });
-
-      it("is refused with InvalidOptionError, writing nothing, by a store without transactions", async ({
-        skip,
-      }) => {
-        if (fx.transaction) return skip();
-        await expect(fx.queues.enqueue(item("w1"), { tx: {} })).rejects.toMatchObject({
-          name: "InvalidOptionError",
-          option: "tx",
+      if (fx.capabilities.callerTransactions)
+        it("exists if and only if the transaction commits", async () => {
+          const transaction = fx.transaction!;
+          await transaction((tx) => fx.queues.enqueue(item("kept"), { tx }));
+          class Rollback extends Error {}
+          await expect(
+            transaction(async (tx) => {
+              await fx.queues.enqueue(item("dropped", { dedupId: "d" }), { tx });
+              throw new Rollback();
+            }),
+          ).rejects.toBeInstanceOf(Rollback);
+          expect((await fx.store.getWorkflow("kept"))?.status).toBe("ENQUEUED");
+          expect(await fx.store.getWorkflow("dropped")).toBeUndefined();
+          // The rolled-back item left no dedup key and nothing to claim.
+          expect((await fx.queues.enqueue(item("after", { dedupId: "d" }))).kind).toBe("created");
+          await alive(fx.store);
+          expect(claimedIds(await fx.queues.claim(claimOf()))).toEqual(["after", "kept"]);
         });
-        expect(await fx.store.getWorkflow("w1")).toBeUndefined();
-      });
+
+      if (!fx.capabilities.callerTransactions)
+        it("is refused with InvalidOptionError, writing nothing, by a store without transactions", async () => {
+          await expect(fx.queues.enqueue(item("w1"), { tx: {} })).rejects.toMatchObject({
+            name: "InvalidOptionError",
+            option: "tx",
+          });
+          expect(await fx.store.getWorkflow("w1")).toBeUndefined();
+        });
     });
   });
 }

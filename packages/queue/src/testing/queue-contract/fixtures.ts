@@ -25,8 +25,27 @@ export interface QueueStoreContractSetup {
 /** Makes one fresh setup per test. */
 export type QueueStoreContractFactory = () => Promise<QueueStoreContractSetup>;
 
+/**
+ * What a queue store can do, declared when the suite is registered so that exactly the tests
+ * that apply are registered (none is skipped at run time). The suite checks each setup against
+ * the declaration, so a store cannot pass by declaring less than it does.
+ */
+export interface QueueStoreCapabilities {
+  /**
+   * It writes inside a caller's transaction: its setups give `transaction`. Without it, the
+   * suite checks that a `tx` is refused and nothing written.
+   */
+  readonly callerTransactions: boolean;
+  /**
+   * Several processes share it: its workflow store is not `exclusive`. Only then can another
+   * executor be alive, so only then is the live executor's work checked to be left alone.
+   */
+  readonly multiProcess: boolean;
+}
+
 /** A contract test's stores. */
 export interface QueueFixture {
+  readonly capabilities: QueueStoreCapabilities;
   store: WorkflowStore;
   queues: QueueStore;
   transaction: QueueStoreContractSetup["transaction"];

@@ -11,7 +11,12 @@ import type { QueueStore } from "../../queue-store.js";
 import { describeClaim } from "./claim.js";
 import { describeEnqueue } from "./enqueue.js";
 import { describeEnqueueMany } from "./enqueue-many.js";
-import { item, type QueueFixture, type QueueStoreContractFactory } from "./fixtures.js";
+import {
+  item,
+  type QueueFixture,
+  type QueueStoreCapabilities,
+  type QueueStoreContractFactory,
+} from "./fixtures.js";
 import { describeForks } from "./forks.js";
 import { describeNotifications } from "./notifications.js";
 import { describeQueues } from "./queues.js";
@@ -21,20 +26,33 @@ import { describeSchedules } from "./schedules.js";
 import { describeWaiting } from "./waiting.js";
 import { describeWorkflowControl } from "./workflow-control.js";
 
-export type { QueueStoreContractFactory, QueueStoreContractSetup } from "./fixtures.js";
+export type {
+  QueueStoreCapabilities,
+  QueueStoreContractFactory,
+  QueueStoreContractSetup,
+} from "./fixtures.js";
 
 /**
  * Registers the queue store contract tests under `describe(name)`.
  *
  * @example
- * describeQueueStoreContract("memory", async () => {
- *   const store = createMemoryStore();
- *   return { store, queues: createMemoryQueueStore(store) };
- * });
+ * describeQueueStoreContract(
+ *   "memory",
+ *   { callerTransactions: false, multiProcess: false },
+ *   async () => {
+ *     const store = createMemoryStore();
+ *     return { store, queues: createMemoryQueueStore(store) };
+ *   },
+ * );
  */
-export function describeQueueStoreContract(name: string, factory: QueueStoreContractFactory): void {
+export function describeQueueStoreContract(
+  name: string,
+  capabilities: QueueStoreCapabilities,
+  factory: QueueStoreContractFactory,
+): void {
   describe(`${name} queue store contract`, () => {
     const fx: QueueFixture = {
+      capabilities,
       store: undefined as unknown as WorkflowStore,
       queues: undefined as unknown as QueueStore,
       transaction: undefined,
@@ -46,6 +64,7 @@ export function describeQueueStoreContract(name: string, factory: QueueStoreCont
       const made = await factory();
       Object.assign(fx, { ...made, closed: false });
       cleanup = made.cleanup;
+      expectDeclared(capabilities, made);
       await fx.store.migrate();
     });
 
@@ -87,4 +106,19 @@ export function describeQueueStoreContract(name: string, factory: QueueStoreCont
       });
     });
   });
+}
+
+/** A setup must be what its store declared, or the tests registered for it would be the wrong ones. */
+function expectDeclared(
+  capabilities: QueueStoreCapabilities,
+  setup: { readonly store: WorkflowStore; readonly transaction?: unknown },
+): void {
+  expect(
+    setup.transaction !== undefined,
+    "a setup gives `transaction` exactly when the store declares callerTransactions",
+  ).toBe(capabilities.callerTransactions);
+  expect(
+    setup.store.exclusive !== true,
+    "a store declaring multiProcess must not be exclusive, and an exclusive one must not declare it",
+  ).toBe(capabilities.multiProcess);
 }
