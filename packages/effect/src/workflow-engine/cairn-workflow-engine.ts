@@ -11,7 +11,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { StoreNotification, WorkflowRecord, WorkflowStore } from "@cairn/core";
+import {
+  createSerializer,
+  type SerializationOptions,
+  type StoreNotification,
+  type WorkflowRecord,
+  type WorkflowStore,
+} from "@cairn/core";
 import {
   Cause,
   Deferred,
@@ -25,7 +31,7 @@ import {
   Schedule,
 } from "effect";
 import { Workflow, WorkflowEngine } from "effect/workflow";
-import { Persistence, payloadCodec, wakeKeys } from "./persistence.js";
+import { Persistence, wakeKeys } from "./persistence.js";
 import { fencedWrite, Runs, type Registration } from "./runs.js";
 
 /** Options of {@link layerWorkflowEngine}. Only `store` is required. */
@@ -40,6 +46,12 @@ export interface CairnWorkflowEngineOptions {
   readonly executorId?: string;
   /** How long this process's heartbeat stays valid. Default 30,000 ms. */
   readonly leaseMs?: number;
+  /**
+   * How values are stored: custom types and a codec (encryption at rest), as core's engines
+   * take them (docs/serialization.md). Every payload, exit, activity result and deferred goes
+   * through it. Give a `createClient` reading these executions the same. Default: devalue.
+   */
+  readonly serialization?: SerializationOptions;
 }
 
 /** Recovery never dead-letters an Effect execution: a suspended one is recovered at every launch. */
@@ -67,7 +79,7 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
   yield* Effect.promise(() => store.migrate());
   yield* Effect.promise(() => store.heartbeat({ executorId, appVersion: undefined, leaseMs }));
 
-  const persistence = new Persistence(store, executorId);
+  const persistence = new Persistence(store, executorId, createSerializer(options.serialization));
   const registrations = new Map<string, Registration>();
   const deferreds = WorkflowEngine.makeDeferredState();
   const clocks = yield* FiberMap.make<string>();
@@ -82,7 +94,7 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
         existing.fence = fence;
         return;
       }
-      const payload = payloadCodec(registration.workflow).decode(record.input);
+      const payload = persistence.payload(registration.workflow, record);
       const run = runs.add(
         record.workflowId,
         registration,

@@ -5,13 +5,14 @@
  * interruption, with the exit kept in an event). Effect looks activities, deferreds and clocks
  * up by name rather than by call position, so they live in the workflow's events, keyed
  * `effect/activity/<name>/<attempt>`, `effect/deferred/<name>`, `effect/clock/<name>` (the wake-up
- * time) and `effect/interrupt`. Values are JSON made by Effect `Schema`, stored with core's
- * serializer. This module reads and writes; it decides nothing.
+ * time) and `effect/interrupt`. Values are JSON made by Effect `Schema`, stored with the
+ * engine's serializer (its custom types and codec, such as encryption at rest, apply to every
+ * value). This module reads and writes; it decides nothing.
  */
 import {
-  deserialize,
-  serialize,
+  defaultSerializer,
   type Fence,
+  type Serializer,
   type WorkflowRecord,
   type WorkflowStore,
 } from "@cairn/core";
@@ -33,37 +34,28 @@ const key = {
 /** The prefix of the event keys that wake a run: deferred completions and interrupt requests. */
 export const wakeKeys = { deferred: "effect/deferred/", interrupt: key.interrupt };
 
-/** An `Exit` whose values are already JSON (or `undefined`), as text. */
-export function storeExit(exit: Exit.Exit<unknown, unknown>): string {
-  return serialize(encodeExitJson(Exit.map(exit, (value) => value ?? null)), "an Effect exit");
-}
-
-/** Reads an exit written by {@link storeExit}; its values stay JSON. */
-export function loadExit(text: string): Exit.Exit<unknown, unknown> {
-  return decodeExitJson(deserialize(text));
-}
-
 /** The typed `Exit` of a workflow, to JSON with its own schemas and back. */
-export function workflowExitCodec(workflow: Workflow.Any) {
+function workflowExitCodec(workflow: Workflow.Any, serializer: Serializer) {
   const codec = Schema.toCodecJson(
     Schema.Exit(workflow.successSchema, workflow.errorSchema, Schema.Defect()),
   ) as unknown as Schema.Codec<Exit.Exit<unknown, unknown>, unknown>;
   return {
     encode: (exit: Exit.Exit<unknown, unknown>) =>
-      serialize(Schema.encodeUnknownSync(codec)(exit), "a workflow exit"),
-    decode: (text: string) => Schema.decodeUnknownSync(codec)(deserialize(text)),
+      serializer.serialize(Schema.encodeUnknownSync(codec)(exit), "a workflow exit"),
+    decode: (text: string) => Schema.decodeUnknownSync(codec)(serializer.deserialize(text)),
   };
 }
 
 /** A workflow's payload, to JSON with its schema and back. */
-export function payloadCodec(workflow: Workflow.Any) {
+function payloadCodec(workflow: Workflow.Any, serializer: Serializer) {
   const codec = Schema.toCodecJson(workflow.payloadSchema) as unknown as Schema.Codec<
     object,
     unknown
   >;
   return {
-    encode: (payload: object) => serialize(Schema.encodeUnknownSync(codec)(payload), "a payload"),
-    decode: (text: string) => Schema.decodeUnknownSync(codec)(deserialize(text)),
+    encode: (payload: object) =>
+      serializer.serialize(Schema.encodeUnknownSync(codec)(payload), "a payload"),
+    decode: (text: string) => Schema.decodeUnknownSync(codec)(serializer.deserialize(text)),
   };
 }
 
@@ -71,10 +63,28 @@ export function payloadCodec(workflow: Workflow.Any) {
 export class Persistence {
   private readonly store: WorkflowStore;
   private readonly executorId: string;
+  private readonly serializer: Serializer;
 
-  constructor(store: WorkflowStore, executorId: string) {
+  constructor(store: WorkflowStore, executorId: string, serializer = defaultSerializer) {
     this.store = store;
     this.executorId = executorId;
+    this.serializer = serializer;
+  }
+
+  /** A stored execution's payload, decoded with its workflow's schema. */
+  payload(workflow: Workflow.Any, record: WorkflowRecord): object {
+    return payloadCodec(workflow, this.serializer).decode(record.input);
+  }
+
+  /** An `Exit` whose values are already JSON (or `undefined`), as text. */
+  private storeExit(exit: Exit.Exit<unknown, unknown>): string {
+    const json = encodeExitJson(Exit.map(exit, (value) => value ?? null));
+    return this.serializer.serialize(json, "an Effect exit");
+  }
+
+  /** Reads an exit written by `storeExit`; its values stay JSON. */
+  private loadExit(text: string): Exit.Exit<unknown, unknown> {
+    return decodeExitJson(this.serializer.deserialize(text));
   }
 
   /** Creates the execution, or returns the one that exists. */
@@ -87,7 +97,7 @@ export class Persistence {
     const { created, workflow: record } = await this.store.createWorkflow({
       workflowId: executionId,
       name: workflow._tag,
-      input: payloadCodec(workflow).encode(payload),
+      input: payloadCodec(workflow, this.serializer).encode(payload),
       executorId: this.executorId,
       parentWorkflowId: parentId,
     });
@@ -105,7 +115,7 @@ export class Persistence {
     exit: Exit.Exit<unknown, unknown>,
     fence: Fence,
   ) {
-    const text = workflowExitCodec(workflow).encode(exit);
+    const text = workflowExitCodec(workflow, this.serializer).encode(exit);
     if (Exit.isFailure(exit) && exit.cause.reasons.every((r) => r._tag === "Interrupt")) {
       const event = { workflowId: executionId, key: key.result, value: text };
       await this.store.setEvent(event, undefined, fence);
@@ -129,7 +139,7 @@ export class Persistence {
     workflow: Workflow.Any,
     record: WorkflowRecord,
   ): Promise<Exit.Exit<unknown, unknown> | undefined> {
-    const codec = workflowExitCodec(workflow);
+    const codec = workflowExitCodec(workflow, this.serializer);
     switch (record.status) {
       case "SUCCESS":
         return codec.decode(record.output ?? "");
@@ -148,7 +158,7 @@ export class Persistence {
 
   async activity(executionId: string, name: string, attempt: number) {
     const text = await this.store.getEvent(executionId, key.activity(name, attempt));
-    return text === undefined ? undefined : loadExit(text);
+    return text === undefined ? undefined : this.loadExit(text);
   }
 
   saveActivity(
@@ -160,14 +170,14 @@ export class Persistence {
     const event = {
       workflowId: executionId,
       key: key.activity(activity.name, activity.attempt),
-      value: storeExit(exit),
+      value: this.storeExit(exit),
     };
     return this.store.setEvent(event, undefined, fence);
   }
 
   async deferred(executionId: string, name: string) {
     const text = await this.store.getEvent(executionId, key.deferred(name));
-    return text === undefined ? undefined : loadExit(text);
+    return text === undefined ? undefined : this.loadExit(text);
   }
 
   /** Completes a deferred once: returns false if it already had a result. */
@@ -176,7 +186,7 @@ export class Persistence {
     await this.store.setEvent({
       workflowId: executionId,
       key: key.deferred(name),
-      value: storeExit(exit),
+      value: this.storeExit(exit),
     });
     return true;
   }
@@ -189,11 +199,11 @@ export class Persistence {
     fence: Fence | undefined,
   ): Promise<number> {
     const text = await this.store.getEvent(executionId, key.clock(name));
-    if (text !== undefined) return deserialize<number>(text);
+    if (text !== undefined) return this.serializer.deserialize<number>(text);
     const event = {
       workflowId: executionId,
       key: key.clock(name),
-      value: serialize(wakeAt, "a clock"),
+      value: this.serializer.serialize(wakeAt, "a clock"),
     };
     await this.store.setEvent(event, undefined, fence);
     return wakeAt;
@@ -201,14 +211,14 @@ export class Persistence {
 
   async interruptRequested(executionId: string): Promise<"safe" | "unsafe" | undefined> {
     const text = await this.store.getEvent(executionId, key.interrupt);
-    return text === undefined ? undefined : deserialize<"safe" | "unsafe">(text);
+    return text === undefined ? undefined : this.serializer.deserialize<"safe" | "unsafe">(text);
   }
 
   requestInterrupt(executionId: string, mode: "safe" | "unsafe") {
     return this.store.setEvent({
       workflowId: executionId,
       key: key.interrupt,
-      value: serialize(mode, "an interrupt"),
+      value: this.serializer.serialize(mode, "an interrupt"),
     });
   }
 }

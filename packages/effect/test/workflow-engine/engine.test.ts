@@ -45,6 +45,12 @@ function newDatabase(backend: Backend): TestDatabase {
 
 const payload = (orderId: string, amount = 40, clockMs = 0) => ({ orderId, amount, clockMs });
 
+/** A stand-in for encryption at rest: what it wrote is unreadable without it. */
+const sealed = {
+  encode: (text: string) => `sealed:${Buffer.from(text).toString("base64")}`,
+  decode: (text: string) => Buffer.from(text.slice("sealed:".length), "base64").toString(),
+};
+
 /** Waits until the execution has parked (on the approval deferred). */
 const suspended = (executionId: string) =>
   Checkout.poll(executionId).pipe(
@@ -86,6 +92,36 @@ describe.each([memoryBackend, pgliteBackend, postgresBackend])(
           _tag: "Complete",
           exit: Exit.succeed(result),
         });
+      },
+    );
+
+    it.skipIf(backend.skip)(
+      "stores every value through the engine's serialization codec (encryption at rest)",
+      async () => {
+        const counts: Record<string, number> = {};
+        const store = newDatabase(backend).store();
+        const engine: Engine = await build(
+          live(layerWorkflowEngine({ store, serialization: { codec: sealed } }), counts),
+        );
+        cleanups.push(() => engine.close());
+        const input = payload("o9", 40, 10);
+        const id = await engine.run(Checkout.execute(input, { discard: true }));
+        await engine.run(suspended(id));
+        await engine.run(approve(input, "erin"));
+        const result = await engine.run(Checkout.execute(input));
+        expect(result).toBe("R-o9 / approved by erin / paid 40");
+
+        const record = await store.getWorkflow(id);
+        const stored = [
+          record?.input,
+          record?.output,
+          await store.getEvent(id, "effect/activity/reserve/1"),
+          await store.getEvent(id, "effect/activity/charge/1"),
+          await store.getEvent(id, "effect/deferred/approval"),
+          await store.getEvent(id, "effect/clock/cool-off"),
+        ];
+        for (const text of stored) expect(text).toContain("sealed:");
+        expect(stored.join(" ")).not.toContain("o9");
       },
     );
 
