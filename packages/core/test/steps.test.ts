@@ -59,6 +59,49 @@ describe("steps", () => {
     expect(attempt).toMatchObject({ position: 1, name: "flaky", attempts: 2 });
   });
 
+  it("continues at the next attempt when the poll picks the workflow up again in the same process", async () => {
+    const seen: number[] = [];
+    const flaky = step.withContext(
+      { name: "flaky", retry: { maxAttempts: 6, initialDelayMs: 1, backoffFactor: 1 } },
+      ({ attempt }: StepContext) => {
+        seen.push(attempt);
+        if (attempt < 4) throw new Error(`attempt ${attempt} failed`);
+        return "ok";
+      },
+    );
+    const wf = workflow("wf", async (ctx) => flaky(ctx));
+    const memory = createMemoryStore();
+    // The second attempt's record fails (not an outage): the run stops, the workflow stays
+    // PENDING here at the same owner epoch, and only the poll runs it again.
+    let recorded = 0;
+    const store: typeof memory = {
+      ...memory,
+      async recordStepAttempt(attempt, fence) {
+        if (++recorded === 2) throw new Error("disk full");
+        return memory.recordStepAttempt(attempt, fence);
+      },
+    };
+    const engine = createEngine({
+      store,
+      workflows: [wf],
+      logger: recordingLogger(),
+      pollIntervalMs: 5,
+    });
+    await engine.launch();
+    try {
+      await engine.start(wf, undefined, { id: "w" });
+      while ((await memory.getWorkflow("w"))?.status !== "SUCCESS") {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // Attempt 1 failed and was recorded; attempt 2 failed but its record did not land, so the
+      // picked-up run resumes after attempt 1 — never at attempt 1 again.
+      expect(seen).toEqual([1, 2, 2, 3, 4]);
+      expect((await memory.getWorkflow("w"))?.ownerEpoch).toBe(0);
+    } finally {
+      await engine.shutdown();
+    }
+  });
+
   it("stops retrying at a NonRetryableError and throws it into the workflow", async () => {
     let calls = 0;
     const declined = step({ name: "charge", retry: { maxAttempts: 5, initialDelayMs: 1 } }, () => {

@@ -3,8 +3,9 @@
  * count and the next attempt's due time are recorded (`store.recordStepAttempt`), so a run that
  * resumes the workflow after a crash continues at the next attempt number and waits only the
  * rest of the backoff. Nothing is written when the first attempt succeeds, and nothing is read
- * for a workflow that never ran before; a resumed run reads its attempts once, at its first step
- * that retries (a step with `maxAttempts: 1` never recorded one).
+ * for a workflow this engine just created; any other run (recovered, taken over, picked up by the
+ * poll or a notification, woken) reads its attempts once, at its first step that retries (a step
+ * with `maxAttempts: 1` never recorded one).
  */
 import type { StepAttempt } from "../store/records.js";
 import type { Journal } from "./journal.js";
@@ -23,7 +24,7 @@ export async function resumedAttempts(
   position: number,
   name: string,
 ): Promise<ResumedAttempts | undefined> {
-  if (!journal.resumed) return undefined;
+  if (!mayHaveRun(journal)) return undefined;
   let attempts = loaded.get(journal);
   if (!attempts) {
     const { store } = journal.host;
@@ -35,6 +36,16 @@ export async function resumedAttempts(
   }
   const recorded = (await attempts).get(position);
   return recorded?.name === name ? recorded : undefined;
+}
+
+/**
+ * Whether the workflow may have run before this run: claimed (an owner epoch), replaying a
+ * history, or handed over by a pickup path — the poll or a notification may run a workflow
+ * again at the same epoch after a run of it here stopped early (a store error), with no
+ * checkpoint yet. Only a run this engine created just now is surely the first.
+ */
+function mayHaveRun(journal: Journal): boolean {
+  return journal.resumed || journal.run.cause !== "start";
 }
 
 /** Records that attempt `attempts` of the step at `position` failed; the next is due at `nextAttemptAt`. */
