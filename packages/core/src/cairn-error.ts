@@ -24,7 +24,8 @@ export type CairnErrorCode =
   | "ENGINE_CLOSED"
   | "STEP_TIMEOUT"
   | "RESULT_TIMEOUT"
-  | "INVALID_OPTION";
+  | "INVALID_OPTION"
+  | "START_ITEMS_INVALID";
 
 const marker = Symbol.for("@cairn/core/CairnError");
 

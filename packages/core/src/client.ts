@@ -26,7 +26,8 @@ import type { EngineObserver } from "./observer.js";
 import { createSerializer, type SerializationOptions, type Serializer } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
-import type { WorkflowOperations } from "./workflow-operations.js";
+import type { StartManyItem, StartManyOptions, WorkflowOperations } from "./workflow-operations.js";
+import { checkStartItem, startRowsOf } from "./execution/start-items.js";
 import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
 import { assertWorkflowId } from "./workflow-id.js";
 
@@ -63,6 +64,9 @@ export interface ClientStartOptions {
   readonly tx?: unknown;
 }
 
+/** The per-item options of `client.startMany()`: `client.start`'s, without `tx`. */
+export type ClientStartManyItemOptions = Omit<ClientStartOptions, "tx">;
+
 /** Outside access to workflows, without running any. Create with {@link createClient}. */
 export interface Client extends WorkflowOperations {
   /**
@@ -75,6 +79,19 @@ export interface Client extends WorkflowOperations {
     input: WorkflowInput<W>,
     options?: ClientStartOptions,
   ): Promise<HandleOf<W>>;
+  /**
+   * Starts many workflows of one name and returns their handles, in order: one round trip per
+   * 1,000 items, all written or none; the engines pick them up as they do `start()`'s. An item
+   * whose ID exists (also an earlier item's) gets that workflow's handle.
+   * @throws StartItemsInvalidError naming each bad item's index (nothing written);
+   *   WorkflowConflictError when an item's ID belongs to a workflow of another name (nothing
+   *   written).
+   */
+  startMany<W extends AnyWorkflow = AnyWorkflow>(
+    name: string,
+    items: readonly StartManyItem<WorkflowInput<W>, ClientStartManyItemOptions>[],
+    options?: StartManyOptions,
+  ): Promise<HandleOf<W>[]>;
   /** A handle on an existing workflow, typed by the definition's type. No I/O until used. */
   retrieve<W extends AnyWorkflow = AnyWorkflow>(workflowId: string): HandleOf<W>;
   /** Makes a cancelled, failed or dead-lettered workflow PENDING again, for any live engine. */
@@ -156,6 +173,28 @@ export function createClient(options: ClientOptions): Client {
       if (!created && workflow.name !== name)
         throw new WorkflowConflictError(workflowId, workflow.name, name);
       return handle(workflowId) as never;
+    },
+    async startMany(name, items, manyOptions = {}) {
+      assertOpen("startMany");
+      if (typeof name !== "string" || name === "")
+        throw new InvalidOptionError("name", "expected a workflow name");
+      const traceContext = observers.carrier(undefined);
+      const now = Date.now();
+      const rows = await startRowsOf(name, items, (item) => ({
+        ...checkStartItem(item, now),
+        name,
+        input: serializer.serialize(item.input, `input of workflow "${name}"`),
+        executorId: item.executorId ?? UNASSIGNED_EXECUTOR,
+        notify: true,
+        traceContext,
+      }));
+      if (rows.length > 0) {
+        await store.createWorkflows(
+          rows,
+          manyOptions.tx === undefined ? undefined : { tx: manyOptions.tx },
+        );
+      }
+      return rows.map((row) => handle(row.workflowId) as never);
     },
     retrieve: (workflowId) => handle(workflowId) as never,
     async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {

@@ -20,7 +20,7 @@ import type { WorkflowHandle } from "./handle.js";
 import type { EnginePlugin } from "./plugin.js";
 import type { ExecutorRecord } from "./store/ownership-store.js";
 import type { AnyWorkflow, Workflow, WorkflowChannels, WorkflowOutput } from "./workflow.js";
-import type { WorkflowOperations } from "./workflow-operations.js";
+import type { StartManyItem, StartManyOptions, WorkflowOperations } from "./workflow-operations.js";
 
 export type { EngineOptions, ForkOptions, LaunchReport, StartOptions };
 
@@ -46,6 +46,25 @@ export interface Engine extends WorkflowOperations {
     input: In,
     options?: StartOptions,
   ): Promise<WorkflowHandle<Out, C>>;
+  /**
+   * Starts many workflows of one definition and returns their handles, in order, once all are
+   * durable: one round trip per 1,000 items, all written or none, and each created one runs
+   * here as `start()` would run it. Every item is validated and serialized first. An item whose
+   * ID exists (also an earlier item's) gets that workflow's handle and runs nothing.
+   * @throws StartItemsInvalidError naming each bad item's index (nothing written).
+   * @throws WorkflowConflictError when an item's ID belongs to a workflow of another name
+   *   (nothing written).
+   * @example
+   * const handles = await engine.startMany(order, [
+   *   { input: { sku: "a" }, id: "order-1" },
+   *   { input: { sku: "b" }, id: "order-2", attributes: { tenant: "acme" } },
+   * ]);
+   */
+  startMany<In, Out, C extends ChannelSchemas>(
+    workflow: Workflow<In, Out, C>,
+    items: readonly StartManyItem<In>[],
+    options?: StartManyOptions,
+  ): Promise<WorkflowHandle<Out, C>[]>;
   /** `start()` and wait for the result. */
   run<In, Out, C extends ChannelSchemas>(
     workflow: Workflow<In, Out, C>,
@@ -109,6 +128,17 @@ export function createEngine(options: EngineOptions): Engine {
     ) {
       const { workflowId, definition } = await starts.start(workflow, input, start);
       return handle(workflowId, definition) as unknown as WorkflowHandle<Out, C>;
+    },
+    async startMany<In, Out, C extends ChannelSchemas>(
+      workflow: Workflow<In, Out, C>,
+      items: readonly StartManyItem<In>[],
+      options?: StartManyOptions,
+    ) {
+      const started = await starts.startMany(workflow, items, options);
+      return started.map(
+        ({ workflowId, definition }) =>
+          handle(workflowId, definition) as unknown as WorkflowHandle<Out, C>,
+      );
     },
     async run(workflow, input, start) {
       if (start?.tx !== undefined) {

@@ -272,6 +272,40 @@ export class InvalidOptionError extends CairnError {
   }
 }
 
+/** One invalid item of a `startMany` call: its index and why (the error a single start throws). */
+export interface InvalidStartItem {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/**
+ * Items of a `startMany` call were invalid (bad input, bad ID, bad options): nothing was
+ * written. `index` is the first bad item's; `items` lists every bad one with its error (a
+ * `ValidationError`, `InvalidOptionError`, `SerializationError`...); `cause` is the first error.
+ */
+export class StartItemsInvalidError extends CairnError {
+  override name = "StartItemsInvalidError";
+  readonly workflowName: string;
+  /** The index of the first invalid item. */
+  readonly index: number;
+  readonly items: readonly InvalidStartItem[];
+  static override is = isCairnErrorCode<StartItemsInvalidError>("START_ITEMS_INVALID");
+
+  constructor(workflowName: string, items: readonly [InvalidStartItem, ...InvalidStartItem[]]) {
+    const [first] = items;
+    const reason = first.error instanceof Error ? first.error.message : String(first.error);
+    const more = items.length > 1 ? ` (and ${items.length - 1} more invalid items)` : "";
+    super(
+      "START_ITEMS_INVALID",
+      `startMany of "${workflowName}": item ${first.index} is invalid: ${reason}${more}; nothing was started`,
+      { cause: first.error },
+    );
+    this.workflowName = workflowName;
+    this.index = first.index;
+    this.items = items;
+  }
+}
+
 /** Cairn's error classes by name, so deserialized errors come back as the right class. */
 export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) => Error>> = {
   CairnError,
@@ -293,5 +327,6 @@ export const cairnErrorClasses: Readonly<Record<string, new (...args: never[]) =
   EngineClosedError,
   StepTimeoutError,
   InvalidOptionError,
+  StartItemsInvalidError,
   NonRetryableError,
 };

@@ -55,7 +55,12 @@ export type {
 export { createEngine, type Engine, type HandleOf } from "./engine.js";
 export type { EngineOptions, StartOptions, ForkOptions } from "./engine-options.js";
 export type { LaunchReport } from "./execution/recovery.js";
-export type { WorkflowOperations } from "./workflow-operations.js";
+export type {
+  WorkflowOperations,
+  StartManyItem,
+  StartManyItemOptions,
+  StartManyOptions,
+} from "./workflow-operations.js";
 export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";
@@ -75,6 +80,7 @@ export {
   type Client,
   type ClientOptions,
   type ClientStartOptions,
+  type ClientStartManyItemOptions,
 } from "./client.js";
 export type {
   WorkflowHandle,
@@ -123,7 +129,9 @@ export {
   StepTimeoutError,
   ResultTimeoutError,
   InvalidOptionError,
+  StartItemsInvalidError,
   NonRetryableError,
+  type InvalidStartItem,
   type CairnErrorCode,
   type AnyCairnErrorCode,
   isCairnErrorCode,

@@ -3,13 +3,39 @@
  * messages, read their events and streams, cancel and delete them, set their attributes, wait
  * for several, list them and their checkpoints. `Engine` and `Client` extend it; starting, resuming and forking differ
  * (an engine runs the workflow itself, a client leaves it to the owning engine) and are declared
- * by each.
+ * by each, over the item and option types of a bulk start declared here.
  */
 import type { WorkflowAttributes } from "./attributes.js";
 import type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import type { ReadStreamOptions, SendOptions } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
 import type { WaitForOptions, WaitOptions } from "./wait-options.js";
+
+/**
+ * One item of `engine.startMany()` / `client.startMany()`: the workflow's input and this item's
+ * start options (`id`, `timeoutMs`, `attributes`; from a client also `executorId`), as a single
+ * start takes them. `O` is the options type of that single start.
+ */
+export type StartManyItem<In, O = StartManyItemOptions> = O & { readonly input: In };
+
+/** The per-item options of `engine.startMany()`: `engine.start`'s, without `tx`. */
+export interface StartManyItemOptions {
+  /** The workflow ID; an ID that exists gives that workflow's handle. Default: a random UUID. */
+  readonly id?: string;
+  /** Cancel the workflow if it has not finished this long after starting. */
+  readonly timeoutMs?: number;
+  /** A plain JSON object to find it by later, as `start`'s `attributes`. */
+  readonly attributes?: WorkflowAttributes;
+}
+
+/** Options of `startMany()` that apply to the whole call. */
+export interface StartManyOptions {
+  /**
+   * Start every item inside your own open transaction on the store's database, as `start`'s
+   * `tx`: all of them exist if and only if that transaction commits.
+   */
+  readonly tx?: unknown;
+}
 
 /** Outside operations on workflows, shared by `Engine` and `Client`. */
 export interface WorkflowOperations {

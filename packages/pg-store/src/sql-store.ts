@@ -22,6 +22,7 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import { callerTransaction } from "./executors/caller-transaction.js";
+import { createMany } from "./create-many.js";
 import type { SqlExecutor } from "./executors/sql-executor.js";
 import { createGroupCommit } from "./group-commit.js";
 import { migrate } from "./migrate.js";
@@ -231,6 +232,15 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
             : createWorkflows(callerTransaction(options.tx), workflowsQ, [workflow]).then(
                 ([result]) => result,
               ),
+        ),
+      ),
+    createWorkflows: (workflows, options) =>
+      open("createWorkflows", () =>
+        createMany(
+          db,
+          workflowsQ,
+          workflows,
+          options?.tx === undefined ? undefined : callerTransaction(options.tx),
         ),
       ),
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),

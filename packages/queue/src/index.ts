@@ -23,6 +23,7 @@ export {
   type QueueClient,
   type QueueClientOperations,
   type ClientEnqueueOptions,
+  type ClientEnqueueManyItem,
   type ClientDebounceOptions,
 } from "./queue-client.js";
 export type { QueueControl, NewStart } from "./control/queue-control.js";

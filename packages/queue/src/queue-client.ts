@@ -29,11 +29,24 @@ import {
   type ScheduleControl,
   type StartRun,
 } from "./control/schedule-control.js";
-import { checkMs, type DebounceOptions, type EnqueueOptions } from "./queue.js";
-import type { QueueStore } from "./queue-store.js";
+import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "./errors.js";
+import {
+  checkMs,
+  type DebounceOptions,
+  type EnqueueManyItem,
+  type EnqueueManyOptions,
+  type EnqueueOptions,
+} from "./queue.js";
+import type { NewQueueItem, QueueStore } from "./queue-store.js";
 
 /** Options of a client's `enqueue()`. */
 export interface ClientEnqueueOptions extends EnqueueOptions {
+  /** Only engines of this app version (or none alive of it) claim it. Default: any engine. */
+  readonly appVersion?: string;
+}
+
+/** One item of a client's `enqueueMany()`: the input and this item's enqueue options. */
+export interface ClientEnqueueManyItem<In> extends EnqueueManyItem<In> {
   /** Only engines of this app version (or none alive of it) claim it. Default: any engine. */
   readonly appVersion?: string;
 }
@@ -61,6 +74,26 @@ export interface QueueClientOperations extends QueueControl, ScheduleControl {
     input: WorkflowInput<W>,
     options?: ClientEnqueueOptions,
   ): Promise<HandleOf<W>>;
+  /**
+   * Puts many workflows of one name on a queue at once and returns their handles, in order,
+   * as `queue.enqueueMany` does from an engine: every item checked first (a bad one rejects the
+   * call with `EnqueueItemsInvalidError` naming its index, and nothing is written), then all
+   * written or none, a thousand per statement. An item whose `id` exists, or whose `dedupId` a
+   * live workflow holds (also an earlier item's), gets that workflow's handle.
+   * @throws InvalidOptionError, EnqueueItemsInvalidError, WorkflowConflictError (an item's ID
+   *   belongs to a workflow of another name; nothing is written)
+   * @example
+   * const handles = await client.enqueueMany<typeof sendEmail>("emails", "sendEmail", [
+   *   { input: { to: "a@example.com" } },
+   *   { input: { to: "b@example.com" }, priority: 1 },
+   * ]);
+   */
+  enqueueMany<W extends AnyWorkflow = AnyWorkflow>(
+    queueName: string,
+    workflowName: string,
+    items: readonly ClientEnqueueManyItem<WorkflowInput<W>>[],
+    options?: EnqueueManyOptions,
+  ): Promise<HandleOf<W>[]>;
   /**
    * Starts the workflow once per burst of calls with the same `key`: `periodMs` after the
    * latest call (with its input), no later than `maxWaitMs` after the first.
@@ -149,6 +182,29 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
       const found = enqueuedWorkflow(result, queueName, workflowName, options);
       return client.retrieve(found.workflowId) as never;
     },
+    async enqueueMany(queueName, workflowName, items, options = {}) {
+      checkQueueName(queueName);
+      checkWorkflowName(workflowName);
+      const partitioned = await partitionedOf(store, queueName);
+      const rows = clientQueueItemsOf(queueName, items, (item) => ({
+        ...checkEnqueueOptions(queueName, partitioned, item),
+        workflow: {
+          ...row(workflowName, item.id ?? randomUUID(), queueName, item.input, item.appVersion),
+          ...attributesOf(item),
+        },
+        queueName,
+      }));
+      const results = await store.enqueueMany(
+        rows,
+        options.tx === undefined ? undefined : { tx: options.tx },
+      );
+      return results.map(
+        (result) =>
+          client.retrieve(
+            enqueuedWorkflow(result, queueName, workflowName, {}).workflowId,
+          ) as never,
+      );
+    },
     async debounce(queueName, key, workflowName, input, options) {
       checkQueueName(queueName);
       if (typeof key !== "string" || key === "") {
@@ -181,6 +237,47 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
     },
   };
   return { ...client, ...operations };
+}
+
+/**
+ * The queue items of a client's `enqueueMany`, in order, each made by `itemOf`.
+ * @throws InvalidOptionError when `items` is not an array; EnqueueItemsInvalidError naming
+ *   every invalid item.
+ */
+function clientQueueItemsOf<I extends ClientEnqueueManyItem<unknown>>(
+  queueName: string,
+  items: readonly I[],
+  itemOf: (item: I) => NewQueueItem,
+): NewQueueItem[] {
+  const given: unknown = items; // from JavaScript, anything can arrive
+  if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
+  const rows: NewQueueItem[] = [];
+  const invalid: InvalidEnqueueItem[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
+        throw new InvalidOptionError("items", "expected an object { input, ...options }");
+      }
+      if ("onDuplicate" in item) {
+        throw new InvalidOptionError(
+          "onDuplicate",
+          "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
+        );
+      }
+      rows.push(itemOf(item));
+    } catch (error) {
+      invalid.push({ index, error });
+    }
+  }
+  const [first, ...rest] = invalid;
+  if (first) throw new EnqueueItemsInvalidError(queueName, [first, ...rest]);
+  return rows;
+}
+
+function checkWorkflowName(workflowName: string): void {
+  if (typeof workflowName !== "string" || workflowName === "") {
+    throw new InvalidOptionError("workflowName", "expected a workflow name");
+  }
 }
 
 function checkQueueName(queueName: string): void {

@@ -23,9 +23,11 @@ import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
+import type { StartManyItem, StartManyOptions } from "../workflow-operations.js";
 import type { EngineState } from "./engine-state.js";
 import type { Observers } from "./observers.js";
 import type { Registry } from "./registry.js";
+import { checkStartItem, startRowsOf } from "./start-items.js";
 import type { RunSet } from "./run-set.js";
 
 /** What the start path needs from its engine. */
@@ -100,6 +102,49 @@ export class StartPath {
       tx: options?.tx,
     });
     return { workflowId, definition };
+  }
+
+  /**
+   * `engine.startMany`: the items' workflows written in one round trip per 1,000 (all or none),
+   * each created one running here; an item whose ID exists gets that workflow. With `tx`, only
+   * written, inside the caller's transaction (picked up at its commit).
+   */
+  async startMany(
+    workflow: AnyWorkflow,
+    items: readonly StartManyItem<unknown>[],
+    options: StartManyOptions = {},
+  ): Promise<Started[]> {
+    const { state, store, registry, clock, observers, runs, executorId, appVersion } = this.deps;
+    state.assertRunning("startMany");
+    const definition = registry.definitionOf(workflow);
+    const traceContext = observers.carrier(undefined);
+    const now = clock.now();
+    const rows = await startRowsOf(definition.name, items, async (item) => ({
+      ...checkStartItem(item, now),
+      name: definition.name,
+      input: await registry.serializeInput(definition, item.input),
+      executorId,
+      appVersion,
+      traceContext,
+      ...(options.tx === undefined ? {} : { notify: true }),
+    }));
+    if (options.tx !== undefined) {
+      await store.createWorkflows(rows, { tx: options.tx });
+    } else if (rows.length > 0) {
+      // One write for the batch, while pickup is held off each ID until its run is spawned.
+      let written: Promise<CreateWorkflowResult[]> | undefined;
+      const write = () => (written ??= store.createWorkflows(rows));
+      await Promise.all(
+        rows.map((row, i) =>
+          runs.createAndRun(row.workflowId, definition, { loadHistory: false }, async () => {
+            const result = (await write())[i];
+            if (!result) throw new Error(`createWorkflows answered no result for item ${i}`);
+            return result;
+          }),
+        ),
+      );
+    }
+    return rows.map((row) => ({ workflowId: row.workflowId, definition }));
   }
 
   /** A child's start, from its parent's run: created (or found), and run here if new. */

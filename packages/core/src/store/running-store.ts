@@ -132,6 +132,19 @@ export interface RunningStore {
    */
   createWorkflow(workflow: NewWorkflow, options?: CallerTransaction): Promise<CreateWorkflowResult>;
 
+  /**
+   * Inserts many workflows at once, all or none, and returns one result per entry, in order:
+   * what `createWorkflow` would answer if they were created one after another (an entry whose
+   * ID an earlier entry took gets `created: false` and that entry's row). One round trip per
+   * 1,000 entries; more than that in one transaction (the caller's with `options.tx`).
+   * @throws WorkflowConflictError when an entry's ID is held, by a stored workflow or by an
+   *   earlier entry, by a workflow of another name: nothing is written.
+   */
+  createWorkflows(
+    workflows: readonly NewWorkflow[],
+    options?: CallerTransaction,
+  ): Promise<CreateWorkflowResult[]>;
+
   /** The workflow with this ID, or `undefined`. */
   getWorkflow(workflowId: string): Promise<WorkflowRecord | undefined>;
 

@@ -37,6 +37,8 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // Inserts a batch (distinct IDs), and returns per input either its new row or the row that
     // holds its ID: one statement either way. Sorted inserts take row locks in one order, so two
     // processes creating overlapping batches cannot deadlock. Notifies only where asked to.
+    // $13 true: insert nothing if some ID is held by a workflow of another name (a bulk start
+    // is all or none; the caller reads the conflict from the rows returned).
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -54,7 +56,12 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
                ${NOW_MS}, ${NOW_MS},
                case when coalesce(status, 'PENDING') = 'PENDING' then ${NOW_MS} end,
                attributes::jsonb
-        from input order by workflow_id
+        from input
+        where not ($13::boolean and exists (
+          select 1 from input c join ${workflows} w on w.workflow_id = c.workflow_id
+          where w.name <> c.name
+        ))
+        order by workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
       ),
@@ -113,14 +120,16 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
 }
 
 /**
- * Inserts PENDING workflows (no two with one ID) or reads the rows holding their IDs. An entry
- * is `undefined` only in the rare race where a concurrent insert committed after this
- * statement's snapshot: call again for that one.
+ * Inserts PENDING workflows (no two with one ID) or reads the rows holding their IDs; with
+ * `allOrNone`, inserts none if an ID is held by a workflow of another name. An entry is
+ * `undefined` only in the rare race where a concurrent insert committed after this statement's
+ * snapshot: call again for that one.
  */
 export async function createWorkflows(
   db: SqlQueryable,
   q: WorkflowStatements,
   batch: readonly NewWorkflow[],
+  allOrNone = false,
 ): Promise<(CreateWorkflowResult | undefined)[]> {
   const column = <T>(pick: (w: NewWorkflow) => T | undefined) => batch.map((w) => pick(w) ?? null);
   const rows = await db.query<WorkflowRow & { created: boolean }>(q.create, [
@@ -136,6 +145,7 @@ export async function createWorkflows(
     column((w) => w.queueName),
     batch.map((w) => traceContextColumn(w.traceContext)),
     batch.map((w) => attributesColumn(w.attributes)),
+    allOrNone,
   ]);
   const byId = new Map(rows.map((row) => [row.workflow_id, row]));
   return batch.map((w) => {

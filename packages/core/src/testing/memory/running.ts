@@ -1,4 +1,5 @@
 /** The running role of the memory store: create, checkpoint, finish, read and list workflows. */
+import { WorkflowConflictError } from "../../errors.js";
 import type { StepAttempt } from "../../store/records.js";
 import type { RunningStore, WorkflowFilter } from "../../store/running-store.js";
 import { listMatching } from "./listing.js";
@@ -12,6 +13,23 @@ export function memoryRunning(t: MemoryTables): RunningStore {
       const result = t.insertWorkflow(workflow, undefined);
       if (result.created && workflow.notify === true) t.notifyStatus(result.workflow);
       return result;
+    },
+    async createWorkflows(workflows, options) {
+      t.enter("createWorkflows");
+      t.refuseTransaction(options);
+      const names = new Map<string, string>();
+      for (const { workflowId, name } of workflows) {
+        const held = names.get(workflowId) ?? t.workflows.get(workflowId)?.record.name;
+        if (held !== undefined && held !== name) {
+          throw new WorkflowConflictError(workflowId, held, name);
+        }
+        names.set(workflowId, name);
+      }
+      return workflows.map((workflow) => {
+        const result = t.insertWorkflow(workflow, undefined);
+        if (result.created && workflow.notify === true) t.notifyStatus(result.workflow);
+        return result;
+      });
     },
     async getWorkflow(workflowId) {
       t.enter("getWorkflow");

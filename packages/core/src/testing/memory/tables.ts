@@ -94,6 +94,7 @@ export type StoreMethod = Exclude<keyof WorkflowStore, "exclusive">;
 const storeMethods: readonly StoreMethod[] = [
   "migrate",
   "createWorkflow",
+  "createWorkflows",
   "getWorkflow",
   "listSteps",
   "recordStep",

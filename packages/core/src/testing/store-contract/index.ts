@@ -11,6 +11,7 @@ import type { WorkflowStore } from "../../store/workflow-store.js";
 import { describeAttributes } from "./control/attributes.js";
 import { describeClose } from "./lifecycle/close.js";
 import { describeControl } from "./control/control.js";
+import { describeCreateMany } from "./running/create-many.js";
 import { describeDelete } from "./control/delete.js";
 import { describeForkCopies } from "./control/fork-copies.js";
 import { describeEvents } from "./messaging/events.js";
@@ -63,6 +64,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
 
     // running
     describeWorkflows(fx);
+    describeCreateMany(fx);
     describeSteps(fx);
     describeStepAttempts(fx);
     describeListing(fx);
