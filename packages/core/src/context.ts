@@ -1,10 +1,12 @@
 /**
  * The context handle a workflow body receives as its first argument. Everything durable goes
  * through it: steps and child workflows take it as their first argument, and its own methods
- * (`sleep`, `now`, `random`, `uuid`, `start`, messages, events, streams, `race`) are checkpointed
+ * (`sleep`, `now`, `random`, `uuid`, `start`, `enqueue`, messages, events, streams, `race`) are
+ * checkpointed
  * so a replay sees the same values and takes the same branches. There is no ambient state: two
  * engines can run in one process.
  */
+import type { WorkflowAttributes } from "./attributes.js";
 import type { ChannelInput, ChannelName, ChannelOutput, ChannelSchemas } from "./channels.js";
 import type { Duration } from "./duration.js";
 import type { WaitOptions } from "./wait-options.js";
@@ -19,6 +21,38 @@ export interface ChildOptions {
   readonly id?: string;
   /** The child's own timeout. Default: it inherits the parent's deadline. */
   readonly timeoutMs?: number;
+}
+
+/**
+ * Where `ctx.enqueue` puts a child: a queue from `defineQueue` (`@cairn/queue`), declared here by
+ * its shape so that core does not depend on the queue package.
+ */
+export interface EnqueueTarget {
+  readonly name: string;
+}
+
+/**
+ * Options for enqueueing a child workflow (`ctx.enqueue`): a child's options and where it waits
+ * in the queue. The engine's queue runtime checks them when the call is made.
+ */
+export interface ChildEnqueueOptions {
+  /** The child's workflow ID. Default: derived from the parent's ID and the call position. */
+  readonly id?: string;
+  /**
+   * The child's own timeout, counted from its claim (when it starts), not from the enqueue.
+   * Default: it inherits the parent's deadline, whether it is still waiting or running then.
+   */
+  readonly timeoutMs?: number;
+  /** Lower runs first; FIFO within a priority. An integer; default 0. */
+  readonly priority?: number;
+  /** Required on a partitioned queue, refused on others. */
+  readonly partitionKey?: string;
+  /** Not started before this many milliseconds after the enqueue. */
+  readonly delayMs?: number;
+  /** Not started before this time (wins over `delayMs`). */
+  readonly startAt?: Date;
+  /** A plain JSON object to find the child by (`listWorkflows({ attributes })`). */
+  readonly attributes?: WorkflowAttributes;
 }
 
 /** Anything with a workflow ID and a result: a handle from `ctx.start`, `engine.start`... */
@@ -88,6 +122,25 @@ export interface WorkflowContext<C extends ChannelSchemas = ChannelSchemas> {
     child: ChildWorkflow<In, Out, CC>,
     input: In,
     options?: ChildOptions,
+  ): Promise<WorkflowHandle<Out, CC>>;
+  /**
+   * Puts a durable child workflow on a queue and returns its handle without waiting for it: the
+   * child runs when the queue's limits let it, in whichever process serves the queue. Like
+   * `start`, the enqueue is one checkpoint at its position (a replay returns the same handle
+   * and enqueues nothing), the child's ID is derived from this workflow's ID and the position,
+   * it inherits this workflow's deadline, and cancelling this workflow cancels it, waiting or
+   * running. The engine needs a queue runtime (`createQueues` from `@cairn/queue`).
+   * @throws InvalidOptionError (a bad queue or option, or no queue runtime: nothing is recorded);
+   *   ValidationError, WorkflowNotRegisteredError, WorkflowConflictError (recorded, as `start`'s).
+   * @example
+   * const handles = await Promise.all(to.map((address) => ctx.enqueue(emails, send, address)));
+   * const receipts = await Promise.all(handles.map((h) => h.result()));
+   */
+  enqueue<In, Out, CC extends ChannelSchemas>(
+    queue: EnqueueTarget,
+    child: ChildWorkflow<In, Out, CC>,
+    input: In,
+    options?: ChildEnqueueOptions,
   ): Promise<WorkflowHandle<Out, CC>>;
   /**
    * Sends a message to another workflow, exactly once: the send is checkpointed and carries an

@@ -37,6 +37,8 @@ export type {
   WorkflowContext,
   AnyWorkflowContext,
   ChildOptions,
+  ChildEnqueueOptions,
+  EnqueueTarget,
   ChildWorkflow,
   WaitOptions,
   RaceBranch,
@@ -64,7 +66,13 @@ export type {
 export type { WaitForOptions } from "./execution/wait-handles.js";
 export type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 export type { RetentionOptions } from "./execution/background.js";
-export type { EnginePlugin, EnginePluginHost, PluginRunOptions } from "./plugin.js";
+export type {
+  EnginePlugin,
+  EnginePluginHost,
+  PluginRunOptions,
+  ChildEnqueueWrite,
+  QueuedChild,
+} from "./plugin.js";
 export type {
   EngineObserver,
   LifecycleEvent,

@@ -3,7 +3,11 @@
  * join an engine's life without core knowing them. A plugin starts after `launch()` has
  * recovered, stops first in `shutdown()`, and gets a host with what it may use: the store, the
  * engine's identity, input validation, and a way to run workflows it assigned to this executor.
+ * A plugin that runs queues also writes the children workflows enqueue (`ctx.enqueue`): core owns
+ * the call's position, replay, the child's ID, parent and deadline; the plugin only checks the
+ * queue options and writes the row (decision 0016).
  */
+import type { ChildEnqueueOptions, EnqueueTarget } from "./context.js";
 import type { Serializer } from "./serialization.js";
 import type { Clock } from "./clock.js";
 import type { WorkflowHandle } from "./handle.js";
@@ -11,6 +15,7 @@ import type { Logger } from "./logger.js";
 import type { TraceCarrier } from "./observer.js";
 import type { StoreNotification } from "./store/messaging-store.js";
 import type { SerializedValue, WorkflowRecord, WorkflowStatus } from "./store/records.js";
+import type { NewWorkflow } from "./store/running-store.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { AnyWorkflow } from "./workflow.js";
 
@@ -22,6 +27,29 @@ export interface EnginePlugin {
   start(host: EnginePluginHost): void | Promise<void>;
   /** Called first in `shutdown()`: stop taking new work. */
   stop(): Promise<void>;
+  /**
+   * For a plugin that runs queues: checks a `ctx.enqueue` call's queue and options when the call
+   * is made (a typed error then; nothing is recorded) and returns the write of its child. Core
+   * calls the write at most once per call and never on replay (or again after a crash before
+   * the call's checkpoint, with the same row: find the workflow the ID holds). Called before
+   * `start`, as recovered workflows replay during `launch()`.
+   */
+  enqueueChild?(queue: EnqueueTarget, options: ChildEnqueueOptions): ChildEnqueueWrite;
+}
+
+/**
+ * Puts a child on its queue: `child` is the row as `ctx.enqueue` built it (status `ENQUEUED`,
+ * the parent, the inherited deadline, the input validated and serialized). Resolves the ID of
+ * the workflow the queue now holds for it (the child's, new or found).
+ * @throws WorkflowConflictError when the ID belongs to a workflow of another name.
+ */
+export type ChildEnqueueWrite = (child: QueuedChild) => Promise<string>;
+
+/** A child workflow `ctx.enqueue` puts on a queue, as a queue plugin writes it. */
+export interface QueuedChild extends NewWorkflow {
+  readonly status: "ENQUEUED";
+  readonly queueName: string;
+  readonly parentWorkflowId: string;
 }
 
 /** Options of `EnginePluginHost.run`. */

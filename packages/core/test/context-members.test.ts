@@ -16,6 +16,7 @@ const MEMBERS = [
   "random",
   "uuid",
   "start",
+  "enqueue",
   "send",
   "recv",
   "setEvent",

@@ -1,12 +1,12 @@
 /**
- * The queue runtime: an engine plugin that gives an engine its queues. It writes enqueues and
- * debounces through the `QueueStore`, and in processes that serve queues it runs the dispatcher
- * (claim and run, within the limits) and the cron scheduler (schedules in code, and those
- * stored at runtime whose workflow this engine registers). It also offers runtime control of
- * queues and stored schedules. It starts when the engine has launched and stops first at
- * shutdown: it stops claiming, lets the workflows it claimed finish for up to
- * `shutdownGraceMs`, and leaves the rest to the engine (which stops them at their next durable
- * operation; other processes then put them back in the queue and run them).
+ * The queue runtime: an engine plugin that gives an engine its queues. It writes enqueues,
+ * debounces and the children workflows enqueue (`ctx.enqueue`) through the `QueueStore`, and in
+ * processes that serve queues it runs the dispatcher (claim and run, within the limits) and the
+ * cron scheduler (schedules in code, and those stored at runtime whose workflow this engine
+ * registers). It also offers runtime control of queues and stored schedules. It starts when the
+ * engine has launched and stops first at shutdown: it stops claiming, lets the workflows it
+ * claimed finish for up to `shutdownGraceMs`, and leaves the rest to the engine (which stops them
+ * at their next durable operation; other processes then put them back in the queue and run them).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -33,6 +33,7 @@ import {
 import { QUEUES_PLUGIN, checkCount, checkMs, type Queue, type QueueOperations } from "./queue.js";
 import type { QueueStore, StoredSchedule } from "./queue-store.js";
 import { systemClock, type QueueClock } from "./runtime/clock.js";
+import { childEnqueuer } from "./runtime/child-enqueue.js";
 import { Dispatcher } from "./runtime/dispatcher.js";
 import { newQueuedWorkflow, queueItemsOf } from "./runtime/enqueue-many.js";
 import { Scheduler, type Ticking, type WantedSchedule } from "./runtime/scheduler.js";
@@ -230,6 +231,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
     },
     ...queueControl,
     ...scheduleControl,
+    enqueueChild: childEnqueuer(store, (queueName) => dispatcher?.notify(queueName)),
 
     async start(engineHost) {
       host = engineHost;

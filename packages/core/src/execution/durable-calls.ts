@@ -17,8 +17,8 @@ import type { Journal } from "./journal.js";
 import { observedAttempt, runAttempts } from "./run-attempts.js";
 import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
 
-/** Errors from starting a child that are facts about the call, so replay must see them again. */
-const recordableChildErrors: readonly AnyCairnErrorCode[] = [
+/** Errors from starting (or enqueueing) a child that are facts about the call, so replay must see them again. */
+export const recordableChildErrors: readonly AnyCairnErrorCode[] = [
   "VALIDATION_FAILED",
   "SERIALIZATION_FAILED",
   "WORKFLOW_CONFLICT",

@@ -8,6 +8,7 @@ import type { WorkflowHandle } from "../handle.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { Background } from "./background.js";
 import type { EngineConfig } from "./engine-config.js";
+import { childEnqueueWrite } from "./enqueue-child.js";
 import { EngineState } from "./engine-state.js";
 import type { RunHost } from "./run-host.js";
 import { Observers } from "./observers.js";
@@ -82,6 +83,9 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     outage,
     suspendAfterMs: config.suspendAfterMs,
     startChild: (child) => starts.startChild(child),
+    enqueueChild: (queue, options) => childEnqueueWrite(config.plugins, queue, options),
+    serializeInput: (definition, input) =>
+      registry.serializeInput(registry.definitionOf(definition), input),
     handle,
   };
   const runs = new RunSet({

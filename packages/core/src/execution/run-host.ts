@@ -1,10 +1,13 @@
 /**
  * What a run needs from the engine that owns it: the store, the clock, the wake-ups, the
- * observers, and the two things only the engine can do — start a child workflow (through the
- * start path) and make a handle. The journal, the durable calls and the communication code reach
+ * observers, and what only the engine can do — start a child workflow (through the start path),
+ * enqueue one (through its queue plugin), validate a workflow's input and make a handle. The journal, the durable calls and the communication code reach
  * the engine only through it.
  */
 import type { Clock } from "../clock.js";
+import type { ChildEnqueueOptions, EnqueueTarget } from "../context.js";
+import type { ChildEnqueueWrite } from "../plugin.js";
+import type { SerializedValue } from "../store/records.js";
 import type { WorkflowHandle } from "../handle.js";
 import type { Logger } from "../logger.js";
 import type { TraceCarrier } from "../observer.js";
@@ -45,5 +48,15 @@ export interface RunHost {
     deadlineAt: number | undefined;
     traceContext: TraceCarrier | undefined;
   }): Promise<void>;
+  /**
+   * Checks a `ctx.enqueue` call with the engine's queue plugin and returns the write of its child.
+   * @throws InvalidOptionError (a bad queue or option, or no queue plugin)
+   */
+  enqueueChild(queue: EnqueueTarget, options: ChildEnqueueOptions): ChildEnqueueWrite;
+  /**
+   * Validates a workflow's input against its schema and serializes it, as a start does.
+   * @throws WorkflowNotRegisteredError, ValidationError, SerializationError
+   */
+  serializeInput(definition: WorkflowDefinition, input: unknown): Promise<SerializedValue>;
   handle(workflowId: string, definition?: WorkflowDefinition): WorkflowHandle<unknown>;
 }

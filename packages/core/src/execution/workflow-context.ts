@@ -11,6 +11,7 @@ import { toMs } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import * as communication from "./communication.js";
 import { durableCalls, startChild } from "./durable-calls.js";
+import { enqueueChild } from "./enqueue-child.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
 import { attachOperations } from "./operations.js";
@@ -50,6 +51,14 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
     start: (child, input, options) =>
       // Only workflow() makes a "~cairn" that fits; the start path checks it is registered.
       startChild(journal, child["~cairn"] as WorkflowDefinition, input, options) as Promise<never>,
+    enqueue: (queue, child, input, options) =>
+      enqueueChild(
+        journal,
+        queue,
+        child["~cairn"] as WorkflowDefinition,
+        input,
+        options,
+      ) as Promise<never>,
     send(destination, topic, message) {
       const destinationId = typeof destination === "string" ? destination : destination.workflowId;
       return communication.send(journal, destinationId, topic, message);

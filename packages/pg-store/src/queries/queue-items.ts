@@ -40,8 +40,9 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
     // One array per column, one entry per item (distinct workflow IDs): $1 id, $2 name,
     // $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority, $9 dedup,
     // $10 available at (absolute), $11 delay, $12 timeout, $13 trace context, $14 attributes
-    // (JSON text); $15 true: write nothing if some item's ID is held by a workflow of another
-    // name (a bulk enqueue is all or none). Items are inserted in array order (their FIFO
+    // (JSON text), $16 parent workflow ID, $17 deadline (epoch ms; a child of `ctx.enqueue`
+    // inherits its parent's); $15 true: write nothing if some item's ID is held by a workflow of
+    // another name (a bulk enqueue is all or none). Items are inserted in array order (their FIFO
     // order); of two with one dedup key, the first wins. Per item (`for_id`) one row or more:
     // created, the row holding the ID, or the live (or finished) holder of the dedup key; none
     // if a concurrent write committed after this statement's snapshot (or an earlier item of
@@ -50,11 +51,12 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::text[], $8::int[], $9::text[], $10::bigint[],
-                             $11::bigint[], $12::bigint[], $13::text[], $14::text[])
+                             $11::bigint[], $12::bigint[], $13::text[], $14::text[],
+                             $16::text[], $17::bigint[])
           with ordinality
           as i(workflow_id, name, input, executor_id, app_version, queue_name, partition_key,
                priority, dedup_id, available_at, delay_ms, timeout_ms, trace_context, attributes,
-               ord)
+               parent_workflow_id, deadline_at, ord)
       ),
       item as (
         insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
@@ -75,10 +77,12 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       inserted as (
         insert into ${workflows} (workflow_id, name, status, input, executor_id, app_version,
                                   queue_name, trace_context, created_at, updated_at,
-                                  queue_partition_key, queue_priority, queue_dedup_id, attributes)
+                                  queue_partition_key, queue_priority, queue_dedup_id, attributes,
+                                  parent_workflow_id, deadline_at)
         select i.workflow_id, i.name, 'ENQUEUED', i.input, i.executor_id, i.app_version,
                i.queue_name, i.trace_context, ${NOW_MS}, ${NOW_MS},
-               nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes::jsonb
+               nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes::jsonb,
+               i.parent_workflow_id, i.deadline_at
         from item join input i on i.workflow_id = item.workflow_id
         on conflict (workflow_id) do nothing
         returning ${WORKFLOW_COLUMNS}
@@ -230,6 +234,8 @@ export async function enqueueItems(
     batch.map((item) => traceContextColumn(item.workflow.traceContext)),
     batch.map((item) => attributesColumn(item.workflow.attributes)),
     allOrNone,
+    column((item) => item.workflow.parentWorkflowId),
+    batch.map((item) => ms(item.workflow.deadlineAt)),
   ]);
   const best = new Map<string, OutcomeRow>();
   for (const row of rows) {

@@ -29,16 +29,12 @@ const IN_FORCE = "status = 'PENDING' and wake_epoch = owner_epoch";
 export function suspensionStatements({ workflows }: SchemaNames) {
   return {
     // Sets the suspensions of a batch (distinct IDs) under their fences; returns the IDs written.
-    // The fence is compared with `is not distinct from` (both sides are never null) so that the
-    // primary key is the only index the rows can be found by: with `=`, a planner without
-    // statistics (a table just bulk-loaded, autovacuum behind or off) probed the recovery index
-    // by executor, reading every PENDING workflow of the executor once per row of the batch.
     suspend: `
       update ${workflows} w set wake_at = s.wake_at, wake_epoch = w.owner_epoch
       from unnest($1::text[], $2::bigint[], $3::text[], $4::int[])
         as s(workflow_id, wake_at, executor_id, epoch)
       where w.workflow_id = s.workflow_id and w.status = 'PENDING'
-        and (w.executor_id, w.owner_epoch) is not distinct from (s.executor_id, s.epoch)
+        and w.executor_id = s.executor_id and w.owner_epoch = s.epoch
       returning w.workflow_id`,
     // Ends the due suspensions of one executor, earliest first, and returns their rows and the
     // next due time among the rest (the claimed rows excluded: the statement sees its snapshot),
@@ -56,13 +52,9 @@ export function suspensionStatements({ workflows }: SchemaNames) {
         returning ${workflowColumnsOf("w")}, due.wake_at as due_at
       )
       select claimed.*, (
-        -- The first in due-time order, not min(): the suspended index is read from its start
-        -- and stops past the claimed rows (min() with an anti join compared every suspended
-        -- row with every claimed one: 7 s at 100,000 suspended).
-        select n.wake_at from ${workflows} n
+        select min(wake_at) from ${workflows} n
         where n.executor_id = $1::text and n.status = 'PENDING' and n.wake_epoch = n.owner_epoch
-          and n.workflow_id not in (select workflow_id from due)
-        order by n.wake_at limit 1
+          and not exists (select 1 from due where due.workflow_id = n.workflow_id)
       ) as next_wake_at
       from (select 1) one left join claimed on true
       order by claimed.due_at, claimed.workflow_id collate "C"`,

@@ -8,6 +8,7 @@
 import type { WorkflowStore } from "@cairn/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { QueueStore } from "../../queue-store.js";
+import { describeQueuedChildren } from "./children.js";
 import { describeClaim } from "./claim.js";
 import { describeEnqueue } from "./enqueue.js";
 import { describeEnqueueMany } from "./enqueue-many.js";
@@ -80,6 +81,7 @@ export function describeQueueStoreContract(
     describeRecordFields(fx);
     describeWaiting(fx);
     describeWorkflowControl(fx);
+    describeQueuedChildren(fx);
     describeForks(fx);
     describeQueues(fx);
     describeSchedules(fx);

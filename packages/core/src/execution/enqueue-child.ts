@@ -1,0 +1,89 @@
+/**
+ * `ctx.enqueue`: a child workflow put on a queue from inside its parent, as one durable call.
+ * Core keeps everything a replay depends on — the position, the child's ID (derived from the
+ * parent's), its parent link, its inherited deadline, its validated input — and hands the row to
+ * the engine's queue plugin (`EnginePlugin.enqueueChild`), which checks the queue options when
+ * the call is made and writes the row with its queue item. A replay returns the recorded child's
+ * handle and writes nothing. It does not run the child: a process serving the queue claims it.
+ */
+import type { ChildEnqueueOptions, EnqueueTarget } from "../context.js";
+import { CairnError, InvalidOptionError } from "../errors.js";
+import type { WorkflowHandle } from "../handle.js";
+import type { ChildEnqueueWrite, EnginePlugin } from "../plugin.js";
+import { QUEUED_EXECUTOR } from "../store/executor-ids.js";
+import type { WorkflowDefinition } from "../workflow.js";
+import { assertWorkflowId } from "../workflow-id.js";
+import { recordableChildErrors } from "./durable-calls.js";
+import type { Journal } from "./journal.js";
+
+/**
+ * Enqueues a child (or finds it, on replay) and returns its handle. The queue and options are
+ * checked before a position is taken: a bad call records nothing, and throws again on replay.
+ */
+export async function enqueueChild(
+  journal: Journal,
+  queue: EnqueueTarget,
+  definition: WorkflowDefinition,
+  input: unknown,
+  options: ChildEnqueueOptions = {},
+): Promise<WorkflowHandle<unknown>> {
+  const { host } = journal;
+  const name = `enqueue:${definition.name}`;
+  if (options.id !== undefined) assertWorkflowId(options.id);
+  const write = host.enqueueChild(queue, options);
+  const childId = await journal.operation<string>(name, async (position, startedAt) => {
+    let found: string;
+    try {
+      found = await write({
+        workflowId: options.id ?? `${journal.workflowId}:${position}`,
+        name: definition.name,
+        input: await host.serializeInput(definition, input),
+        executorId: QUEUED_EXECUTOR,
+        appVersion: host.appVersion,
+        status: "ENQUEUED",
+        queueName: queue.name,
+        parentWorkflowId: journal.workflowId,
+        // With a timeout of its own, the child's deadline is set at its claim (the queue's rule).
+        deadlineAt: options.timeoutMs === undefined ? journal.deadlineAt : undefined,
+        traceContext: host.observers.carrier(journal.run),
+      });
+    } catch (error) {
+      if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
+        throw journal.storeFailed(name, error);
+      return journal.checkpoint(position, name, startedAt, {
+        error: host.serializer.serializeError(error, name),
+      });
+    }
+    return journal.checkpoint(position, name, startedAt, {
+      output: host.serializer.serialize(found, name),
+      childWorkflowId: found,
+    });
+  });
+  return host.handle(childId, definition);
+}
+
+/**
+ * The write of a `ctx.enqueue` call, from the first of `plugins` that enqueues children, which
+ * checks `queue` and `options` now.
+ * @throws InvalidOptionError when `queue` is not a queue or no plugin runs queues, or what the
+ *   plugin throws for a bad option.
+ */
+export function childEnqueueWrite(
+  plugins: readonly EnginePlugin[],
+  queue: EnqueueTarget,
+  options: ChildEnqueueOptions,
+): ChildEnqueueWrite {
+  const given: unknown = queue; // from JavaScript, anything can arrive
+  if (typeof given !== "object" || given === null || typeof queue.name !== "string") {
+    throw new InvalidOptionError("queue", "expected a queue made by defineQueue()");
+  }
+  const plugin = plugins.find((p) => p.enqueueChild !== undefined);
+  if (plugin?.enqueueChild === undefined) {
+    throw new InvalidOptionError(
+      "queue",
+      `this engine has no queue runtime to put a child on "${queue.name}": ` +
+        "add createQueues(...) to createEngine({ plugins })",
+    );
+  }
+  return plugin.enqueueChild(queue, options);
+}
