@@ -3,8 +3,9 @@
  * queue that protects that API — the provider takes at most 5 calls per second, so the queue
  * starts at most 4 workflows per second and runs 3 at once, across every process that serves it.
  * (The limit counts starts; each API call follows its start by a few milliseconds, and that
- * jitter can bunch calls slightly: leave the provider some headroom.) The provider is an
- * in-memory stand-in that records when it was called.
+ * jitter can bunch calls slightly: leave the provider some headroom.) The `newsletter` workflow
+ * fans one issue out to its readers through the queue with `ctx.enqueue` and waits for every
+ * send. The provider is an in-memory stand-in that records when it was called.
  */
 import { step, workflow } from "@cairn/core";
 import { defineQueue } from "@cairn/queue";
@@ -42,3 +43,26 @@ export const sendEmail = workflow({ name: "sendEmail", input: Email }, async (ct
   to: email.to,
   messageId: await callProvider(ctx, email),
 }));
+
+/**
+ * One newsletter issue to every reader: each email is a child on the `emails` queue (so the
+ * queue's limits pace them), enqueued once even if this workflow replays after a crash; then it
+ * waits for all of them. Cancelling it cancels the emails not sent yet.
+ */
+export const newsletter = workflow(
+  { name: "newsletter", input: z.object({ issue: z.number().int(), readers: z.array(z.email()) }) },
+  async (ctx, { issue, readers }) => {
+    const sends = await Promise.all(
+      readers.map((to) =>
+        ctx.enqueue(
+          emails,
+          sendEmail,
+          { to, subject: `Newsletter #${issue}`, body: "…" },
+          { priority: 5 },
+        ),
+      ),
+    );
+    const sent = await Promise.all(sends.map((send) => send.result()));
+    return sent.map((s) => s.messageId);
+  },
+);
