@@ -114,8 +114,12 @@ describe("ctx.enqueue on the memory stores", () => {
     for (const label of ["a", "b", "c", "d"]) gate(label);
     const parent = await engine.start(fanOut, ["a", "b", "c", "d"], { id: "parent" });
     // concurrency 2: two children run, the other two wait in the queue.
-    await vi.waitFor(() => expect(ran).toHaveLength(2), WAIT);
-    expect(await fanOutQueue.counts(engine)).toMatchObject({ PENDING: 2, ENQUEUED: 2 });
+    await vi.waitFor(
+      async () =>
+        expect(await fanOutQueue.counts(engine)).toMatchObject({ PENDING: 2, ENQUEUED: 2 }),
+      WAIT,
+    );
+    expect(ran).toHaveLength(2);
     for (const label of ran) gates.get(label)?.open();
     // rateLimit 3 an hour: the third child starts, the fourth waits for the window.
     await vi.waitFor(() => expect(ran).toHaveLength(3), WAIT);
@@ -172,6 +176,32 @@ describe("ctx.enqueue on the memory stores", () => {
     ]);
   });
 
+  it("enqueues once when the process dies between the write and its checkpoint", async () => {
+    const store = createMemoryStore();
+    const counted = countingQueueStore(store);
+    let lost = false;
+    const queues: QueueStore = {
+      ...counted.queues,
+      enqueue: async (item, options) => {
+        const result = await counted.queues.enqueue(item, options);
+        if (lost) return result;
+        lost = true; // written, but the reply never comes back: no checkpoint is recorded
+        throw new Error("connection lost after the write");
+      },
+    };
+    const before = await launch(store, { queues, executorId: "host" });
+    await before.start(fanOut, ["only"], { id: "w" });
+    await vi.waitFor(() => expect(lost).toBe(true), WAIT);
+    await before.shutdown();
+    const after = await launch(store, { queues, serve: [fanOutQueue], executorId: "host" });
+    await expect(after.retrieve(fanOut, "w").result()).resolves.toEqual(["ONLY"]);
+    // Written again with the same derived ID, the enqueue found the child the first write made.
+    expect(counted.enqueued).toEqual(["w:0", "w:0"]);
+    const children = await after.listWorkflows({ parentWorkflowId: "w" });
+    expect(children.map((c) => [c.workflowId, c.status])).toEqual([["w:0", "SUCCESS"]]);
+    expect(ran).toEqual(["only"]);
+  });
+
   it("cancels the queued and running children when the parent is cancelled", async () => {
     const store = createMemoryStore();
     const one = defineQueue("one-at-a-time", { concurrency: 1 });
@@ -183,7 +213,10 @@ describe("ctx.enqueue on the memory stores", () => {
     gate("running");
     const parent = await engine.start(parentOf, ["running", "waiting"], { id: "c" });
     await vi.waitFor(() => expect(ran).toEqual(["running"]), WAIT);
-    expect((await engine.retrieve("c:1").status()).status).toBe("ENQUEUED");
+    await vi.waitFor(
+      async () => expect(await one.counts(engine)).toMatchObject({ PENDING: 1, ENQUEUED: 1 }),
+      WAIT,
+    );
     await engine.cancel(parent.workflowId);
     for (const id of ["c", "c:0", "c:1"]) {
       expect((await engine.retrieve(id).status()).status).toBe("CANCELLED");

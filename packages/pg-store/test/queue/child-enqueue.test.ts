@@ -70,9 +70,16 @@ describe.each(engineBackends)("ctx.enqueue on $name", (backend) => {
       for (const label of labels) gates.set(label, new Gate());
       const { engine } = await launch({ workflows, serve: [limited] });
       const parent = await engine.start(fanOut, labels, { id: "fan" });
-      await eventually(() => ran.length === 2, 20_000, "two children running");
       // concurrency 2: the others wait in the queue while two run.
-      expect(await limited.counts(engine)).toMatchObject({ PENDING: 2, ENQUEUED: 3 });
+      await eventually(
+        async () => {
+          const counts = await limited.counts(engine);
+          return counts.PENDING === 2 && counts.ENQUEUED === 3;
+        },
+        20_000,
+        "two children running, three waiting",
+      );
+      expect(ran).toHaveLength(2);
       for (const gate of gates.values()) gate.release();
       await expect(parent.result()).resolves.toEqual(["A", "B", "C", "D", "E"]);
       const children = await engine.listWorkflows({ parentWorkflowId: "fan" });
@@ -90,7 +97,11 @@ describe.each(engineBackends)("ctx.enqueue on $name", (backend) => {
     const { engine } = await launch({ workflows, serve: [limited] });
     await engine.start(fanOut, ["a", "b", "c"], { id: "p" });
     await eventually(() => ran.length === 2, 20_000, "two children running");
-    expect((await engine.retrieve("p:2").status()).status).toBe("ENQUEUED");
+    await eventually(
+      async () => (await limited.counts(engine)).ENQUEUED === 1,
+      20_000,
+      "the third child waiting",
+    );
     await engine.cancel("p");
     for (const id of ["p", "p:0", "p:1", "p:2"]) {
       expect((await engine.retrieve(id).status()).status).toBe("CANCELLED");
