@@ -76,7 +76,10 @@ export interface WorkflowInfo extends WorkflowStatusInfo {
 /** One checkpoint of a workflow, decoded. */
 export interface StepInfo {
   readonly position: number;
-  /** The step's name, `workflow:<name>` for a child start, or `cairn.*` for context operations. */
+  /**
+   * The step's name, `workflow:<name>` for a child start, `enqueue:<name>` for a child's enqueue,
+   * or `cairn.*` for context operations.
+   */
   readonly name: string;
   readonly output: unknown;
   /** The recorded error, if the operation failed. */
