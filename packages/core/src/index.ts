@@ -181,5 +181,6 @@ export type {
 } from "./store/ownership-store.js";
 export type { ControlStore, ForkQueue, ForkRequest } from "./store/control-store.js";
 export type { LifecycleStore } from "./store/lifecycle-store.js";
-export type { SuspensionStore, DueClaim, DueWorkflows } from "./store/suspension-store.js";
+export type { SuspensionStore, DueClaim, DueWorkflows, WakeOn } from "./store/suspension-store.js";
+export { wakeKeyOf } from "./store/suspension-store.js";
 export { UNASSIGNED_EXECUTOR, QUEUED_EXECUTOR } from "./store/executor-ids.js";

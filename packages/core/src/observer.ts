@@ -92,12 +92,14 @@ export type LifecycleEvent =
     }
   /**
    * The run left memory while it waits (the engine's `suspendAfterMs`); still `PENDING`. It runs
-   * again, replaying its history, when it is due at `wakeAt` (epoch ms).
+   * again, replaying its history, when it is due at `wakeAt` (epoch ms) or, sooner, when what it
+   * waits for arrives (a message, an event, a workflow finishing); `wakeAt` is `undefined` when
+   * it waits only for an arrival.
    */
   | {
       readonly type: "workflow.suspended";
       readonly run: RunInfo;
-      readonly wakeAt: number;
+      readonly wakeAt: number | undefined;
       readonly durationMs: number;
     }
   /** Recovery, a takeover or a queue's claim moved a workflow that kept crashing its process to `DEAD_LETTER`. */

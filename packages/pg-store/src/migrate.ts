@@ -48,7 +48,11 @@ async function applyNext(
     const applied = await appliedVersion(tx, names);
     const next = migrations.find((m) => m.version === applied + 1);
     if (!next) return false;
-    await tx.script(next.sql.replaceAll("{{schema}}", () => names.quoted));
+    await tx.script(
+      next.sql
+        .replaceAll("{{schema}}", () => names.quoted)
+        .replaceAll("{{channel}}", () => names.channel),
+    );
     await tx.query(
       `insert into ${names.migrations} (version, name, applied_at) values ($1, $2, ${NOW_MS})`,
       [next.version, next.name],

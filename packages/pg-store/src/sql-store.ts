@@ -58,6 +58,7 @@ import {
   suspendWorkflows,
   suspensionStatements,
   type FencedSuspension,
+  type SuspensionResult,
 } from "./queries/suspensions.js";
 import {
   cancelWorkflows,
@@ -152,7 +153,7 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     retryAlone,
   });
 
-  const suspensions = createGroupCommit<FencedSuspension, boolean>({
+  const suspensions = createGroupCommit<FencedSuspension, SuspensionResult>({
     flush: (batch) => suspendWorkflows(db, suspensionsQ, batch),
     key: (s) => s.workflowId,
     maxBatch: MAX_BATCH,
@@ -310,9 +311,11 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       open("deleteWorkflows", () => deleteWorkflows(db, retentionQ, workflowIds, children)),
     deleteFinished: (finishedBefore, limit) =>
       open("deleteFinished", () => deleteFinished(db, retentionQ, finishedBefore, limit)),
-    suspendWorkflow: (workflowId, wakeAt, fence) =>
+    suspendWorkflow: (workflowId, wakeAt, fence, wakeOn = []) =>
       open("suspendWorkflow", async () => {
-        owned(workflowId, fence, await suspensions.submit({ workflowId, wakeAt, fence }));
+        const result = await suspensions.submit({ workflowId, wakeAt, fence, wakeOn });
+        owned(workflowId, fence, result !== "fenced");
+        return result === "suspended";
       }),
     claimDueWorkflows: (claim) =>
       open("claimDueWorkflows", () => claimDueWorkflows(db, suspensionsQ, claim)),

@@ -29,7 +29,12 @@ const nap = workflow("suspend.nap", async (ctx, name: string) => {
   await ctx.sleep("1h");
   return { name, sleptMs: (await ctx.now()) - before };
 });
-const all: AnyWorkflow[] = [nap];
+const inbox = workflow("suspend.inbox", async (ctx) => {
+  bodies.push("inbox");
+  return ctx.recv<string>("go");
+});
+const parent = workflow("suspend.parent", async (ctx) => ({ child: await inbox(ctx, undefined) }));
+const all: AnyWorkflow[] = [nap, inbox, parent];
 
 /** Polls `condition` until it holds; the test's timeout bounds it. */
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -58,13 +63,19 @@ for (const backend of engineBackends) {
       await db.drop();
     });
 
-    const launch = async (clock: VirtualClock, store: WorkflowStore, executorId = "exec-a") => {
+    const launch = async (
+      clock: VirtualClock,
+      store: WorkflowStore,
+      executorId = "exec-a",
+      pollIntervalMs?: number,
+    ) => {
       const events: LifecycleEvent[] = [];
       const engine = createEngine({
         store,
         workflows: all,
         clock,
         executorId,
+        ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
         suspendAfterMs: 0,
         logger: quietLogger,
         shutdownGraceMs: 0,
@@ -114,6 +125,21 @@ for (const backend of engineBackends) {
       });
       // Started, recovered (replayed to the sleep), woken: three runs of the body, one outcome.
       expect(bodies).toEqual(["bo", "bo", "bo"]);
+    });
+
+    it("wakes a suspended recv and the parent awaiting it on the store's notifications", async () => {
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      // A poll too slow to matter: only the `wake` notifications can bring them back in time.
+      const waiting = await launch(clock, db.store(), "exec-a", 3_600_000);
+      const sender = await launch(clock, db.store(), "exec-b", 3_600_000);
+      const handle = await waiting.engine.start(parent, undefined, { id: "parent-1" });
+      await until(() => suspendedIds(waiting.events).length === 2);
+      expect(await suspended("parent-1")).toBe(true);
+      expect(await suspended("parent-1:0")).toBe(true);
+      await sender.engine.retrieve("parent-1:0").send("go", "hello");
+      expect(await handle.result()).toEqual({ child: "hello" });
+      expect(bodies).toEqual(["inbox", "inbox"]);
+      expect(await suspended("parent-1")).toBe(false);
     });
   });
 }

@@ -3,16 +3,19 @@
  * `getEvent`, stream writes and `race`. Each is one checkpointed position (waits with a timeout
  * take a second one, before it, for their deadline, so a restart does not restart the wait).
  * Where a write and its checkpoint must not come apart — consuming a message, setting an event,
- * appending to a stream — the store does both in one transaction.
+ * appending to a stream — the store does both in one transaction. A long wait may suspend the
+ * run instead of waiting in memory (`suspending-waits.ts`).
  */
 import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
 import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../errors.js";
 import type { Serializer } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
+import { wakeKeyOf, type WakeOn } from "../store/suspension-store.js";
 import type { Journal } from "./journal.js";
 import { resultOf } from "./record-info.js";
 import { parseForReceiver } from "./receiver-channels.js";
+import { waitOrSuspend } from "./suspending-waits.js";
 import type { Watch } from "./wakeups.js";
 
 const RACE_PREFIX = "cairn.race#";
@@ -93,7 +96,12 @@ export async function recv(
             output: journal.host.serializer.serialize(undefined, name),
           });
         }
-        await watch.next(remaining(journal, deadline), journal.stopSignal);
+        await waitOrSuspend(journal, watch, {
+          own: 1,
+          waitMs: remaining(journal, deadline),
+          wakeAt: deadline ?? undefined,
+          wakeOn: [{ kind: "message", workflowId: journal.workflowId, topic }],
+        });
       }
     }),
   );
@@ -142,7 +150,12 @@ export async function getEvent(
             output: value ?? journal.host.serializer.serialize(undefined, name),
           });
         }
-        await watch.next(remaining(journal, deadline), journal.stopSignal);
+        await waitOrSuspend(journal, watch, {
+          own: 1,
+          waitMs: remaining(journal, deadline),
+          wakeAt: deadline ?? undefined,
+          wakeOn: [{ kind: "event", workflowId, key }],
+        });
       }
     }),
   );
@@ -205,7 +218,7 @@ export async function race(
     raceAt,
     "cairn.race",
     (position, opStartedAt) =>
-      watching(journal, watchedKeys(journal, parsed), async (watch) => {
+      watching(journal, wakeOnOf(journal, parsed).map(wakeKeyOf), async (watch) => {
         for (;;) {
           journal.throwIfStopped();
           for (const branch of parsed) {
@@ -230,10 +243,13 @@ export async function race(
             }
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
-          const maxWaitMs = Number.isFinite(nextTimer)
-            ? nextTimer - journal.host.clock.now()
-            : Number.POSITIVE_INFINITY;
-          await watch.next(maxWaitMs, journal.stopSignal);
+          const finite = Number.isFinite(nextTimer);
+          await waitOrSuspend(journal, watch, {
+            own: 1,
+            waitMs: finite ? nextTimer - journal.host.clock.now() : Number.POSITIVE_INFINITY,
+            wakeAt: finite ? nextTimer : undefined,
+            wakeOn: wakeOnOf(journal, parsed),
+          });
         }
       }),
     {
@@ -258,13 +274,13 @@ function settled(template: StepRecord, record: WorkflowRecord, serializer: Seria
   }
 }
 
-/** The keys whose notifications may make a race branch ready. */
-function watchedKeys(journal: Journal, branches: readonly Branch[]): string[] {
-  return branches.flatMap((b) =>
+/** The arrivals that may make a race branch ready. */
+function wakeOnOf(journal: Journal, branches: readonly Branch[]): WakeOn[] {
+  return branches.flatMap((b): WakeOn[] =>
     b.kind === "message"
-      ? [`message:${journal.workflowId}:${b.topic}`]
+      ? [{ kind: "message", workflowId: journal.workflowId, topic: b.topic }]
       : b.kind === "result"
-        ? [`status:${b.source.workflowId}`]
+        ? [{ kind: "status", workflowId: b.source.workflowId }]
         : [],
   );
 }

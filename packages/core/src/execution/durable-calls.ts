@@ -16,6 +16,7 @@ import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
 import { observedAttempt, runAttempts } from "./run-attempts.js";
 import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
+import { childResult } from "./suspending-waits.js";
 
 /** Errors from starting (or enqueueing) a child that are facts about the call, so replay must see them again. */
 export const recordableChildErrors: readonly AnyCairnErrorCode[] = [
@@ -34,7 +35,7 @@ export function durableCalls(journal: Journal): DurableOperations {
     runStep: (definition, args) => runStep(journal, definition, args),
     runOperation: (name, perform) => runOperation(journal, name, perform),
     runChild: async (definition, input, options) =>
-      (await startChild(journal, definition, input, options)).result(),
+      childResult(journal, (await startChild(journal, definition, input, options)).workflowId),
   };
 }
 
@@ -157,5 +158,13 @@ export async function startChild(
       childWorkflowId: workflowId,
     });
   });
-  return host.handle(childId, definition);
+  const handle = host.handle(childId, definition);
+  // Awaited during the run, its result may suspend the run as `await child(ctx, ...)` does.
+  return {
+    ...handle,
+    result: (options) =>
+      options?.timeoutMs === undefined && !journal.hasEnded
+        ? childResult(journal, childId)
+        : handle.result(options),
+  };
 }

@@ -96,9 +96,19 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     registry,
     pollIntervalMs,
     isRunning,
-    onSuspended: (wakeAt) => suspensions.suspended(wakeAt),
+    onSuspended: (wakeAt) => {
+      if (wakeAt !== undefined) suspensions.suspended(wakeAt);
+    },
   });
-  const suspensions = new Suspensions({ store, runs, clock, logger, executorId, isRunning });
+  const suspensions = new Suspensions({
+    store,
+    runs,
+    clock,
+    logger,
+    executorId,
+    wakeups,
+    isRunning,
+  });
   const starts = new StartPath({
     store,
     registry,

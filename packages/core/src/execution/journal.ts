@@ -18,6 +18,7 @@ import {
 import { scopedLogger, type Logger } from "../logger.js";
 import type { RunInfo } from "../observer.js";
 import type { Fence, SerializedValue, StepRecord } from "../store/records.js";
+import type { WakeOn } from "../store/suspension-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
 import { delay } from "./delay.js";
@@ -28,6 +29,11 @@ export type Performed = StepRecord | { readonly recorded: StepRecord };
 /** Why a run stopped early. */
 export type RunInterruption =
   WorkflowInterruptedError | WorkflowCancelledError | WorkflowOwnershipLostError;
+
+/** How a run suspended: its due time, if it has one. */
+export interface Suspended {
+  readonly wakeAt: number | undefined;
+}
 
 /** How an operation recognises and decodes its checkpoint. */
 export interface OperationOptions<T> {
@@ -69,9 +75,11 @@ export class Journal {
   readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
   /** Durable calls started and not yet settled. */
   private inFlight = 0;
-  /** Resolves when the run suspended: see {@link suspend}. */
-  readonly suspension: Promise<{ readonly wakeAt: number }>;
-  private suspended: ((value: { readonly wakeAt: number }) => void) | undefined;
+  /** Waits outside durable calls (a child's result) under way. */
+  private outside = 0;
+  /** Resolves when the run suspended (`wakeAt`: its due time, if any): see {@link suspend}. */
+  readonly suspension: Promise<Suspended>;
+  private suspended: ((value: Suspended) => void) | undefined;
 
   constructor(options: {
     host: RunHost;
@@ -103,6 +111,11 @@ export class Journal {
   /** Why the run stopped early, if it did: shut down, store failure, cancelled, taken over. */
   get interruption(): RunInterruption | undefined {
     return this.softStop.signal.reason as RunInterruption | undefined;
+  }
+
+  /** Whether the body settled (or the run suspended): the context writes nothing more. */
+  get hasEnded(): boolean {
+    return this.ended.signal.aborted;
   }
 
   /** Aborts when the run must stop or its body settled: waits listen to it. */
@@ -163,30 +176,50 @@ export class Journal {
     this.hardStop.abort(reason);
   }
 
-  /**
-   * Whether a wait of `waitMs` should suspend the run instead (decision 0014): the engine's
-   * threshold allows it, and no other durable call of this run is in flight.
-   */
-  maySuspend(waitMs: number): boolean {
-    const threshold = this.host.suspendAfterMs;
-    return threshold !== undefined && waitMs >= threshold && this.inFlight === 0;
+  /** Durable calls and waits outside them (see {@link waitingOutside}) under way. */
+  get busy(): number {
+    return this.inFlight + this.outside;
+  }
+
+  /** Runs `wait`, a wait that is no durable call (a child's result), counted as in flight. */
+  async waitingOutside<T>(wait: () => Promise<T>): Promise<T> {
+    this.outside++;
+    try {
+      return await wait();
+    } finally {
+      this.outside--;
+    }
   }
 
   /**
-   * Suspends the run until `wakeAt`: the store marks it (under the fence), the context ends (it
-   * writes nothing more), and {@link suspension} resolves so the run ends here. The returned
-   * promise never settles and nothing keeps it, so the waiting body is garbage; the workflow
-   * comes back by replay when it is due.
+   * Suspends the run until `wakeAt` (or the workflow's earlier deadline; none: no due time) or
+   * one of `wakeOn` arrives: the store marks it under the fence, `release` runs, the context
+   * ends and {@link suspension} resolves, so the run ends here. The promise then never settles
+   * and nothing keeps it: the waiting body is garbage, and the workflow comes back by replay.
+   * When one of `wakeOn` had arrived already, nothing is written and it resolves (read again).
    */
-  async suspend(wakeAt: number): Promise<never> {
+  async suspend(
+    wakeAt: number | undefined,
+    wakeOn: readonly WakeOn[] = [],
+    release?: () => void,
+  ): Promise<void> {
     const name = "the suspension";
-    await this.guard(
-      () => this.host.store.suspendWorkflow(this.workflowId, wakeAt, this.fence),
+    const due = Math.min(wakeAt ?? Infinity, this.deadlineAt ?? Infinity);
+    const written = await this.guard(
+      () =>
+        this.host.store.suspendWorkflow(
+          this.workflowId,
+          Number.isFinite(due) ? due : undefined,
+          this.fence,
+          wakeOn,
+        ),
       name,
     );
     this.throwIfStopped();
+    if (!written) return;
+    release?.();
     this.ended.abort(new ContextEndedError(this.workflowId));
-    this.suspended?.({ wakeAt });
+    this.suspended?.({ wakeAt: Number.isFinite(due) ? due : undefined });
     this.suspended = undefined;
     return new Promise<never>(() => undefined);
   }
@@ -366,21 +399,8 @@ export class Journal {
     return this.softStop.signal.reason;
   }
 
-  /**
-   * `ctx.patched(name)`: true on runs that reach this point with the patched code (a marker is
-   * recorded), false when replaying a history recorded before the patch existed (something else
-   * is recorded here; nothing is consumed, so the old code path replays).
-   */
-  async patched(name: string): Promise<boolean> {
-    const marker = `cairn.patch:${name}`;
-    const recorded = this.history.get(this.position);
-    if (recorded && recorded.name !== marker) return false;
-    return this.internal(marker, () => true);
-  }
-
-  /** `ctx.deprecatePatch(name)`: after every old run drained, keeps replays of patched runs valid. */
-  async deprecatePatch(name: string): Promise<true> {
-    if (this.history.get(this.position)?.name === `cairn.patch:${name}`) await this.patched(name);
-    return true;
+  /** The name recorded at the next position, if any (what a patch check looks at). */
+  get nextRecordedName(): string | undefined {
+    return this.history.get(this.position)?.name;
   }
 }

@@ -42,9 +42,12 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
         error: event.reason,
       });
     case "workflow.suspended":
-      return logger.debug(`${describe(event.run)} suspended until ${event.wakeAt}`, {
-        ...runFields(event),
-      });
+      return logger.debug(
+        `${describe(event.run)} suspended ${event.wakeAt === undefined ? "until woken" : `until ${event.wakeAt}`}`,
+        {
+          ...runFields(event),
+        },
+      );
     case "workflow.dead-lettered":
       return logger.error(`workflow ${event.workflowId} moved to DEAD_LETTER`, {
         event: event.type,

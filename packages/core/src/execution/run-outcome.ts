@@ -20,7 +20,10 @@ export type RunOutcome =
   | { readonly kind: "interrupted"; readonly error: WorkflowInterruptedError }
   /** Another executor took it over; its result will come from there. */
   | { readonly kind: "lost"; readonly error: WorkflowOwnershipLostError }
-  /** Left memory while it waits (decision 0014): still PENDING, suspended until `wakeAt`. */
-  | { readonly kind: "suspended"; readonly wakeAt: number }
+  /**
+   * Left memory while it waits (decision 0014): still PENDING, suspended until `wakeAt` (none:
+   * until what it waits for arrives).
+   */
+  | { readonly kind: "suspended"; readonly wakeAt: number | undefined }
   /** Cancelled while running here; the store already says CANCELLED. */
   | { readonly kind: "cancelled"; readonly error: WorkflowCancelledError };

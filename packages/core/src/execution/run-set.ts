@@ -40,8 +40,8 @@ export interface RunSetDeps {
   readonly registry: Registry;
   readonly pollIntervalMs: number;
   isRunning(): boolean;
-  /** A run here suspended until `wakeAt` (the engine arms its wake-up timer). */
-  onSuspended?(wakeAt: number): void;
+  /** A run here suspended until `wakeAt`, if it has a due time (the engine arms its timer). */
+  onSuspended?(wakeAt: number | undefined): void;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;

@@ -2,14 +2,16 @@
  * Waking suspended workflows (decision 0014). A run that waits longer than the engine's
  * `suspendAfterMs` leaves memory (`Journal.suspend`); the store keeps when it is due. This module
  * keeps one timer, for the earliest due time this engine knows of, and when it fires (or the
- * poll asks) claims what is due from the store and runs each by replay. The poll's claim is the
- * fallback for what no timer here knew of; recovery and takeover need nothing from it (a claim
- * voids the suspension, and the replay suspends again).
+ * poll asks, or the store's `wake` notification says that what a suspended workflow of this
+ * executor waited for arrived) claims what is due from the store and runs each by replay. The
+ * poll's claim is the fallback for what no timer or notification here told of; recovery and
+ * takeover need nothing from it (a claim voids the suspension, and the replay suspends again).
  */
 import { systemClock, type Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { RunSet } from "./run-set.js";
+import type { Wakeups } from "./wakeups.js";
 
 /** What waking needs from its engine. */
 export interface SuspensionsDeps {
@@ -18,6 +20,8 @@ export interface SuspensionsDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly executorId: string;
+  /** Its `wake` notifications for this executor claim what is due at once. */
+  readonly wakeups: Wakeups;
   isRunning(): boolean;
 }
 
@@ -34,6 +38,11 @@ export class Suspensions {
 
   constructor(deps: SuspensionsDeps) {
     this.deps = deps;
+    deps.wakeups.onNotification((notification) => {
+      if (notification.kind === "wake" && notification.executorId === deps.executorId) {
+        void this.wakeDue();
+      }
+    });
   }
 
   /** A run here suspended until `wakeAt`: arms the timer if that is earlier than it was. */

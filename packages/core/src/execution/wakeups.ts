@@ -22,6 +22,8 @@ export function wakeupKey(notification: StoreNotification): string {
       return `stream:${notification.workflowId}:${notification.key}`;
     case "status":
       return `status:${notification.workflowId}`;
+    case "wake":
+      return `wake:${notification.workflowId}`;
   }
 }
 

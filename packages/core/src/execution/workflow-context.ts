@@ -15,6 +15,8 @@ import { enqueueChild } from "./enqueue-child.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
 import { attachOperations } from "./operations.js";
+import { deprecatePatch, patched } from "./patches.js";
+import { maySuspend } from "./suspending-waits.js";
 
 /** The context of the run `journal` records. */
 export function createWorkflowContext(journal: Journal): WorkflowContext {
@@ -39,7 +41,7 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
       const remainingMs = wakeAt - clock.now();
       // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
       if (remainingMs > 0 && !host.replayOnly) {
-        if (journal.maySuspend(remainingMs)) return journal.suspend(wakeAt);
+        if (maySuspend(journal, remainingMs)) return journal.suspend(wakeAt);
         await clock
           .sleep(remainingMs, journal.stopSignal)
           .catch((error: unknown) => journal.abandoned(error));
@@ -88,8 +90,8 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
       return communication.writeStream(journal, journal.takePosition(), key, undefined, true);
     },
     race: (branches) => communication.race(journal, branches) as Promise<never>,
-    patched: (name) => journal.patched(name),
-    deprecatePatch: (name) => journal.deprecatePatch(name),
+    patched: (name) => patched(journal, name),
+    deprecatePatch: (name) => deprecatePatch(journal, name),
   };
   attachOperations(ctx, durableCalls(journal));
   return ctx;

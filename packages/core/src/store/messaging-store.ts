@@ -62,6 +62,11 @@ export type StoreNotification =
   | { readonly kind: "message"; readonly workflowId: string; readonly topic: string }
   | { readonly kind: "event"; readonly workflowId: string; readonly key: string }
   | { readonly kind: "stream"; readonly workflowId: string; readonly key: string }
+  /**
+   * A suspended workflow became due because what it waits for arrived (decision 0014): its
+   * executor `executorId` should claim its due suspensions now.
+   */
+  | { readonly kind: "wake"; readonly workflowId: string; readonly executorId: string }
   /** A workflow was created (by a client), cancelled, resumed, forked, timed out or finished. */
   | {
       readonly kind: "status";

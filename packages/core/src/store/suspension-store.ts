@@ -2,10 +2,38 @@
  * The suspension role of the store contract: a workflow waiting longer than the engine's
  * threshold leaves memory, and the store keeps when it is due (decision 0014). A suspension is
  * written under the run's fence and counts only while the workflow keeps that owner and epoch:
- * a recovery, takeover or resume voids it, and the new owner's replay suspends it again. The
+ * a recovery, takeover or resume voids it, and the new owner's replay suspends it again. A
+ * suspension may also wait for arrivals (`WakeOn`: a message, an event, a workflow finishing):
+ * the store checks them when it writes the suspension, and the write that makes one arrive makes
+ * the suspension due at once, so no arrival between the check and the write is missed. The
  * contract suite's `suspension/` files test it.
  */
 import type { Fence, WorkflowRecord } from "./records.js";
+
+/** An arrival a suspended workflow waits for, besides (or instead of) its due time. */
+export type WakeOn =
+  /** A message for the suspended workflow itself on `topic` (one not yet consumed). */
+  | { readonly kind: "message"; readonly workflowId: string; readonly topic: string }
+  /** Event `key` of workflow `workflowId` set. */
+  | { readonly kind: "event"; readonly workflowId: string; readonly key: string }
+  /** Workflow `workflowId` finished (any final status). */
+  | { readonly kind: "status"; readonly workflowId: string };
+
+/**
+ * The key of an arrival, as stores index it and as waiters watch it (`wakeups.ts` uses the same
+ * keys for notifications). Two arrivals never share a key unless IDs contain `:`; then a wake-up
+ * may be spurious, never missed.
+ */
+export function wakeKeyOf(on: WakeOn): string {
+  switch (on.kind) {
+    case "message":
+      return `message:${on.workflowId}:${on.topic}`;
+    case "event":
+      return `event:${on.workflowId}:${on.key}`;
+    case "status":
+      return `status:${on.workflowId}`;
+  }
+}
 
 /** What an engine asks for when its timer or poll fires. */
 export interface DueClaim {
@@ -28,12 +56,21 @@ export interface DueWorkflows {
 /** What a waiting workflow's suspension needs from the store. */
 export interface SuspensionStore {
   /**
-   * Marks PENDING workflow `workflowId` as suspended until `wakeAt` (epoch ms), under `fence`.
-   * A later suspension replaces an earlier one.
+   * Marks PENDING workflow `workflowId` as suspended until `wakeAt` (epoch ms; `undefined`: no
+   * due time) or until one of `wakeOn` arrives, under `fence`. A later suspension replaces an
+   * earlier one. When one of `wakeOn` has arrived already, nothing is written and the answer is
+   * `false`; else `true`. From then until the suspension ends, each write that makes one of
+   * `wakeOn` arrive (a message sent, an event set, the workflow finishing) makes it due at once,
+   * and tells its executor with a `wake` notification.
    * @throws WorkflowOwnershipLostError when the fence is stale or the workflow is not PENDING;
    *   nothing is written.
    */
-  suspendWorkflow(workflowId: string, wakeAt: number, fence: Fence): Promise<void>;
+  suspendWorkflow(
+    workflowId: string,
+    wakeAt: number | undefined,
+    fence: Fence,
+    wakeOn?: readonly WakeOn[],
+  ): Promise<boolean>;
   /**
    * Ends the suspensions of `claim.executorId` due by `claim.now`, earliest first, and returns
    * their workflows and the next due time. Each suspension is handed out once.

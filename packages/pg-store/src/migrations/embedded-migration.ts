@@ -4,6 +4,9 @@ export interface EmbeddedMigration {
   readonly version: number;
   /** The file name's intent, e.g. `create_workflows_and_steps`. */
   readonly name: string;
-  /** The script, with `{{schema}}` where the quoted schema name goes. */
+  /**
+   * The script, with `{{schema}}` where the quoted schema name goes and `{{channel}}` where the
+   * schema's notification channel goes (safe inside a string literal).
+   */
   readonly sql: string;
 }

@@ -2,7 +2,8 @@
  * The `pg_notify` call that statements embed, so a notification is sent by the same statement
  * (and so the same transaction) as the write it announces: Postgres delivers it at commit, never
  * for a write that rolled back. One channel per schema; the payload is a compact JSON array,
- * `[kind, workflowId, topic-or-key]` or `["status", workflowId, status, executorId]`.
+ * `[kind, workflowId, topic-or-key]`, `["status", workflowId, status, executorId]` or
+ * `["wake", workflowId, executorId]` (sent by migration 0013's `wake_suspended`).
  */
 import type { StoreNotification, WorkflowStatus } from "@cairn/core";
 
@@ -55,6 +56,8 @@ export function parseNotification(payload: string): StoreNotification | undefine
     case "status":
       if (b === undefined || !isStatus(a)) return undefined;
       return { kind, workflowId, status: a, executorId: b };
+    case "wake":
+      return { kind, workflowId, executorId: a };
     default:
       return undefined;
   }

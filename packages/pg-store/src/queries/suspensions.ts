@@ -2,10 +2,24 @@
  * The statements of suspension (decision 0014): a batch of suspensions written under their
  * fences, the claim of due suspensions with the next due time, and the poll's list of runnable
  * workflows. A suspension is in force while `status = 'PENDING' and wake_epoch = owner_epoch`;
- * the partial indexes of migration 0011 use exactly these predicates.
+ * the partial indexes of migrations 0011 and 0013 use exactly these predicates.
+ *
+ * A batch with arrivals to wait for (`WakeOn`) runs as one transaction of two statements: the
+ * first locks the suspending rows and the rows whose events or finish they wait for, as the
+ * triggers of migration 0013 lock them when a message, an event or a finish arrives; the second,
+ * with a snapshot taken after those locks, checks the arrivals and writes the suspensions that
+ * found none. An arrival committed before the lock is seen by the check; one after it waits for
+ * the commit and then finds the suspension and makes it due.
  */
-import type { DueClaim, DueWorkflows, Fence, WorkflowRecord } from "@cairn/core";
-import type { SqlQueryable } from "../executors/sql-executor.js";
+import {
+  wakeKeyOf,
+  type DueClaim,
+  type DueWorkflows,
+  type Fence,
+  type WakeOn,
+  type WorkflowRecord,
+} from "@cairn/core";
+import type { SqlExecutor, SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
   toWorkflowRecord,
@@ -19,23 +33,64 @@ export type SuspensionStatements = ReturnType<typeof suspensionStatements>;
 /** One suspension of a batch. */
 export interface FencedSuspension {
   readonly workflowId: string;
-  readonly wakeAt: number;
+  readonly wakeAt: number | undefined;
   readonly fence: Fence;
+  readonly wakeOn: readonly WakeOn[];
 }
+
+/** What a suspension came to: written, not written because something arrived, or fenced. */
+export type SuspensionResult = "suspended" | "arrived" | "fenced";
 
 const IN_FORCE = "status = 'PENDING' and wake_epoch = owner_epoch";
 
 /** The SQL text of the suspension statements for one schema. */
-export function suspensionStatements({ workflows }: SchemaNames) {
+export function suspensionStatements({ workflows, messages, events }: SchemaNames) {
   return {
-    // Sets the suspensions of a batch (distinct IDs) under their fences; returns the IDs written.
+    // Locks the given rows, in ID order (so two batches cannot deadlock each other).
+    lock: `
+      select workflow_id from ${workflows} where workflow_id = any($1::text[])
+      order by workflow_id collate "C" for no key update`,
+    // Sets the suspensions of a batch (distinct IDs) under their fences, unless one of their
+    // arrivals ($5: a JSON array of [kind, workflowId, topic-or-key] each) is there already;
+    // $6: the keys (a JSON array each). One row per input: written, arrived, or neither (fenced).
     suspend: `
-      update ${workflows} w set wake_at = s.wake_at, wake_epoch = w.owner_epoch
-      from unnest($1::text[], $2::bigint[], $3::text[], $4::int[])
-        as s(workflow_id, wake_at, executor_id, epoch)
-      where w.workflow_id = s.workflow_id and w.status = 'PENDING'
-        and w.executor_id = s.executor_id and w.owner_epoch = s.epoch
-      returning w.workflow_id`,
+      with input as (
+        select * from unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[],
+                             $6::text[])
+          as s(workflow_id, wake_at, executor_id, epoch, wake_on, wake_keys)
+      ),
+      owned as (
+        select s.* from input s join ${workflows} w on w.workflow_id = s.workflow_id
+        where w.status = 'PENDING' and w.executor_id = s.executor_id and w.owner_epoch = s.epoch
+      ),
+      arrived as (
+        select distinct s.workflow_id from owned s, jsonb_array_elements(s.wake_on::jsonb) o
+        where case o->>0
+          when 'message' then exists (
+            select 1 from ${messages} m
+            where m.destination_id = o->>1 and m.topic = o->>2 and m.consumed_at is null)
+          when 'event' then exists (
+            select 1 from ${events} e where e.workflow_id = o->>1 and e.key = o->>2)
+          when 'status' then exists (
+            select 1 from ${workflows} f
+            where f.workflow_id = o->>1
+              and f.status in ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER'))
+          else false end
+      ),
+      written as (
+        update ${workflows} w set wake_at = s.wake_at, wake_epoch = w.owner_epoch,
+          wake_keys = case when s.wake_keys = '[]' then null
+                      else array(select jsonb_array_elements_text(s.wake_keys::jsonb)) end
+        from owned s
+        where w.workflow_id = s.workflow_id
+          and s.workflow_id not in (select workflow_id from arrived)
+        returning w.workflow_id
+      )
+      select s.workflow_id,
+             case when s.workflow_id in (select workflow_id from written) then 'suspended'
+                  when s.workflow_id in (select workflow_id from arrived) then 'arrived'
+                  else 'fenced' end as result
+      from input s`,
     // Ends the due suspensions of one executor, earliest first, and returns their rows and the
     // next due time among the rest (the claimed rows excluded: the statement sees its snapshot),
     // earliest first; one row with nulls when nothing was due.
@@ -47,7 +102,7 @@ export function suspensionStatements({ workflows }: SchemaNames) {
         for update skip locked
       ),
       claimed as (
-        update ${workflows} w set wake_at = null, wake_epoch = null
+        update ${workflows} w set wake_at = null, wake_epoch = null, wake_keys = null
         from due where w.workflow_id = due.workflow_id
         returning ${workflowColumnsOf("w")}, due.wake_at as due_at
       )
@@ -65,20 +120,52 @@ export function suspensionStatements({ workflows }: SchemaNames) {
   };
 }
 
-/** Writes a batch of suspensions; per input, whether its fence held (false: not written). */
+/** Writes a batch of suspensions; per input, what it came to. */
 export async function suspendWorkflows(
-  db: SqlQueryable,
+  db: SqlExecutor,
   q: SuspensionStatements,
   batch: readonly FencedSuspension[],
-): Promise<boolean[]> {
-  const rows = await db.query<{ workflow_id: string }>(q.suspend, [
+): Promise<SuspensionResult[]> {
+  const params = [
     batch.map((s) => s.workflowId),
-    batch.map((s) => s.wakeAt),
+    batch.map((s) => s.wakeAt ?? null),
     batch.map((s) => s.fence.executorId),
     batch.map((s) => s.fence.epoch),
-  ]);
-  const written = new Set(rows.map((r) => r.workflow_id));
-  return batch.map((s) => written.has(s.workflowId));
+    batch.map((s) => JSON.stringify(s.wakeOn.map(arrivalOf))),
+    batch.map((s) => JSON.stringify(s.wakeOn.map(wakeKeyOf))),
+  ];
+  const write = (tx: SqlQueryable) =>
+    tx.query<{ workflow_id: string; result: SuspensionResult }>(q.suspend, params);
+  const rows = batch.some((s) => s.wakeOn.length > 0)
+    ? await db.transaction(async (tx) => {
+        await tx.query(q.lock, [[...lockedBy(batch)]]);
+        return write(tx);
+      })
+    : await write(db);
+  const results = new Map(rows.map((r) => [r.workflow_id, r.result]));
+  return batch.map((s) => results.get(s.workflowId) ?? "fenced");
+}
+
+/** An arrival as the suspend statement reads it: `[kind, workflowId, topic-or-key]`. */
+function arrivalOf(on: WakeOn): string[] {
+  switch (on.kind) {
+    case "message":
+      return [on.kind, on.workflowId, on.topic];
+    case "event":
+      return [on.kind, on.workflowId, on.key];
+    case "status":
+      return [on.kind, on.workflowId];
+  }
+}
+
+/** The rows a batch locks: each suspending workflow, and each one whose event or end it awaits. */
+function lockedBy(batch: readonly FencedSuspension[]): Set<string> {
+  const ids = new Set<string>();
+  for (const s of batch) {
+    ids.add(s.workflowId);
+    for (const on of s.wakeOn) ids.add(on.workflowId);
+  }
+  return ids;
 }
 
 type DueRow = (WorkflowRow | { [K in keyof WorkflowRow]: null }) & {

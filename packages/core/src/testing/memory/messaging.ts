@@ -1,6 +1,7 @@
 /** The messaging role of the memory store: messages, events, streams and notifications. */
 import type { MessagingStore } from "../../store/messaging-store.js";
 import type { StepRecord } from "../../store/records.js";
+import { wakeKeyOf } from "../../store/suspension-store.js";
 import {
   pairKey,
   type MemoryTables,
@@ -26,6 +27,7 @@ export function memoryMessaging(t: MemoryTables): Required<MessagingStore> {
         consumed: false,
       });
       t.notify({ kind: "message", workflowId: destinationId, topic });
+      t.arrived(wakeKeyOf({ kind: "message", workflowId: destinationId, topic }));
       return "sent";
     },
     async consumeMessage(topic, step, fence) {
@@ -56,6 +58,7 @@ export function memoryMessaging(t: MemoryTables): Required<MessagingStore> {
       }
       t.events.set(pairKey(workflowId, key), value);
       t.notify({ kind: "event", workflowId, key });
+      t.arrived(wakeKeyOf({ kind: "event", workflowId, key }));
     },
     async getEvent(workflowId, key) {
       t.enter("getEvent");

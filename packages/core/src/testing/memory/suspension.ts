@@ -1,44 +1,68 @@
 /**
  * The suspension role of the memory store: a suspension is kept on the stored workflow with the
  * owner epoch it was written under, and counts only while the workflow is PENDING at that epoch
- * (a claim or resume voids it, as on SQL).
+ * (a claim or resume voids it, as on SQL). Arrivals are checked when it is written and wake it
+ * when they come (`MemoryTables.arrived`); both happen in one synchronous turn, so nothing falls
+ * between the check and the write.
  */
 import { WorkflowOwnershipLostError } from "../../errors.js";
 import type { WorkflowRecord } from "../../store/records.js";
-import type { SuspensionStore } from "../../store/suspension-store.js";
-import type { MemoryTables, StoredWorkflow } from "./tables.js";
+import { wakeKeyOf, type SuspensionStore, type WakeOn } from "../../store/suspension-store.js";
+import { FINAL_STATUSES, pairKey, type MemoryTables, type StoredWorkflow } from "./tables.js";
 
-/** Whether `stored` is suspended now: PENDING, at the epoch its suspension was written under. */
-const suspended = (stored: StoredWorkflow): stored is StoredWorkflow & { wakeAt: number } =>
-  stored.wakeAt !== undefined &&
-  stored.record.status === "PENDING" &&
-  stored.wakeEpoch === stored.record.ownerEpoch;
+/** Whether `on` has arrived already. */
+function hasArrived(t: MemoryTables, on: WakeOn): boolean {
+  switch (on.kind) {
+    case "message":
+      return [...t.messages.values()].some(
+        (m) => !m.consumed && m.destinationId === on.workflowId && m.topic === on.topic,
+      );
+    case "event":
+      return t.events.has(pairKey(on.workflowId, on.key));
+    case "status": {
+      const status = t.workflows.get(on.workflowId)?.record.status;
+      return status !== undefined && FINAL_STATUSES.includes(status);
+    }
+  }
+}
 
 export function memorySuspension(t: MemoryTables): SuspensionStore {
+  const suspended = (stored: StoredWorkflow) => t.suspended(stored);
+  const due = (stored: StoredWorkflow, now: number) =>
+    stored.wakeAt !== undefined && stored.wakeAt <= now;
   return {
-    async suspendWorkflow(workflowId, wakeAt, fence) {
+    async suspendWorkflow(workflowId, wakeAt, fence, wakeOn = []) {
       t.enter("suspendWorkflow");
       t.checkFence(workflowId, fence);
       const stored = t.workflows.get(workflowId);
       if (stored?.record.status !== "PENDING") {
         throw new WorkflowOwnershipLostError(workflowId, fence.executorId);
       }
+      if (wakeOn.some((on) => hasArrived(t, on))) return false;
+      const keys = wakeOn.map(wakeKeyOf);
       stored.wakeAt = wakeAt;
       stored.wakeEpoch = stored.record.ownerEpoch;
+      stored.wakeKeys = keys.length > 0 ? keys : undefined;
+      for (const key of keys) {
+        let ids = t.waiters.get(key);
+        if (!ids) t.waiters.set(key, (ids = new Set()));
+        ids.add(workflowId);
+      }
+      return true;
     },
     async claimDueWorkflows({ executorId, now, limit }) {
       t.enter("claimDueWorkflows");
       const mine = [...t.workflows.values()]
         .filter((s) => s.record.executorId === executorId && suspended(s))
-        .sort((a, b) => (a.wakeAt ?? 0) - (b.wakeAt ?? 0));
-      const due = mine.filter((s) => (s.wakeAt ?? 0) <= now).slice(0, limit);
+        .sort((a, b) => (a.wakeAt ?? Infinity) - (b.wakeAt ?? Infinity));
       const workflows: WorkflowRecord[] = [];
-      for (const stored of due) {
+      for (const stored of mine.filter((s) => due(s, now)).slice(0, limit)) {
         stored.wakeAt = undefined;
         stored.wakeEpoch = undefined;
+        stored.wakeKeys = undefined;
         workflows.push(stored.record);
       }
-      const next = mine.find((s) => s.wakeAt !== undefined);
+      const next = mine.find((s) => suspended(s) && s.wakeAt !== undefined);
       return { workflows, nextWakeAt: next?.wakeAt };
     },
     async listRunnable(executorId, limit) {

@@ -18,6 +18,7 @@ import type {
 } from "../../store/records.js";
 import type { ForkQueue } from "../../store/control-store.js";
 import type { CreateWorkflowResult, NewWorkflow } from "../../store/running-store.js";
+import { wakeKeyOf } from "../../store/suspension-store.js";
 import type { WorkflowStore } from "../../store/workflow-store.js";
 
 /** The statuses a workflow ends in; moving to one stamps `completedAt`. */
@@ -33,9 +34,13 @@ export interface StoredWorkflow {
   record: WorkflowRecord;
   /** Number of checkpoints at the last recovery claim; more now means progress was made. */
   recoveryProgress: number;
-  /** Set while suspended: its due time (engine clock), and the owner epoch it was suspended at. */
-  wakeAt?: number | undefined;
+  /**
+   * Set while suspended: the owner epoch it was suspended at, its due time (engine clock; none
+   * when it waits only for arrivals) and the keys of the arrivals it waits for.
+   */
   wakeEpoch?: number | undefined;
+  wakeAt?: number | undefined;
+  wakeKeys?: readonly string[] | undefined;
 }
 
 export interface StoredMessage {
@@ -135,6 +140,8 @@ export class MemoryTables {
   /** A step's last failed attempt, by workflow and position. */
   readonly stepAttempts = new Map<string, Map<number, StepAttempt>>();
   readonly messages = new Map<string, StoredMessage>();
+  /** The IDs of the workflows that suspended waiting for each arrival key (some may be stale). */
+  readonly waiters = new Map<string, Set<string>>();
   /** Keyed by `JSON.stringify([workflowId, key])`. */
   readonly events = new Map<string, SerializedValue>();
   /** Keyed by workflow ID, then by position: every value each event took (for forks). */
@@ -217,17 +224,51 @@ export class MemoryTables {
     }
   }
 
-  /** Applies `patch`; a move to a final status stamps `completedAt`. */
+  /**
+   * Applies `patch`; a move to a final status stamps `completedAt` and wakes the suspensions
+   * waiting for it to finish.
+   */
   update(stored: StoredWorkflow, patch: Partial<WorkflowRecord>): WorkflowRecord {
     const at = this.now();
-    const finishing = patch.status !== undefined && FINAL_STATUSES.includes(patch.status);
+    const finishing =
+      patch.status !== undefined &&
+      FINAL_STATUSES.includes(patch.status) &&
+      !FINAL_STATUSES.includes(stored.record.status);
     stored.record = {
       ...stored.record,
       ...patch,
       ...(finishing ? { completedAt: at } : {}),
       updatedAt: at,
     };
+    if (finishing)
+      this.arrived(wakeKeyOf({ kind: "status", workflowId: stored.record.workflowId }));
     return stored.record;
+  }
+
+  /** Whether `stored` is suspended now: PENDING, at the epoch its suspension was written under. */
+  suspended(stored: StoredWorkflow): boolean {
+    return (
+      stored.wakeEpoch !== undefined &&
+      stored.record.status === "PENDING" &&
+      stored.wakeEpoch === stored.record.ownerEpoch
+    );
+  }
+
+  /**
+   * Something arrived under `key` (a message, an event, a workflow finished): the suspensions
+   * waiting for it become due at once, and their executors hear of it (decision 0014).
+   */
+  arrived(key: string): void {
+    const ids = this.waiters.get(key);
+    if (!ids) return;
+    this.waiters.delete(key);
+    for (const id of ids) {
+      const stored = this.workflows.get(id);
+      if (!stored || !this.suspended(stored) || !stored.wakeKeys?.includes(key)) continue;
+      stored.wakeAt = 0;
+      const { workflowId, executorId } = stored.record;
+      this.notify({ kind: "wake", workflowId, executorId });
+    }
   }
 
   insertWorkflow(workflow: NewWorkflow, forkedFrom: string | undefined): CreateWorkflowResult {

@@ -28,6 +28,7 @@ import { describeRunTimes } from "./running/run-times.js";
 import { describeStepAttempts } from "./running/step-attempts.js";
 import { describeSteps } from "./running/steps.js";
 import { describeStreams } from "./messaging/streams.js";
+import { describeSuspensionArrivals } from "./suspension/arrivals.js";
 import { describeSuspension } from "./suspension/suspension.js";
 import { describeTakeover } from "./ownership/takeover.js";
 import { describeWorkflows } from "./running/workflows.js";
@@ -90,5 +91,6 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeClose(fx);
     // suspension
     describeSuspension(fx);
+    describeSuspensionArrivals(fx);
   });
 }
