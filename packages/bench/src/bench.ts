@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { createEngine } from "@cairn/core";
 import { openBackend } from "./backends.js";
+import { bulkStarted, runBulkStart } from "./bulk-start.js";
 import { runCeilings } from "./ceilings.js";
 import { runConcurrent } from "./concurrent.js";
 import { countingStore } from "./counting-store.js";
@@ -17,6 +18,7 @@ import { runQueues } from "./queues.js";
 import { runSequential } from "./sequential.js";
 import {
   TARGETS,
+  bulkStartVsTargets,
   concurrentVsTargets,
   queuesVsTargets,
   sequentialVsTargets,
@@ -34,7 +36,10 @@ async function runBackend(name: BackendName, options: BenchOptions) {
   const timer: StepTimer = { samples: [] };
   const workflows = benchWorkflows(timer);
   const store = countingStore(backend.store);
-  const engine = createEngine({ store: store.store, workflows: workflowList(workflows) });
+  const engine = createEngine({
+    store: store.store,
+    workflows: [...workflowList(workflows), bulkStarted],
+  });
   const transactions = name !== "memory";
   const env = { engine, workflows, timer, statements: backend.statements, store, transactions };
   try {
@@ -50,6 +55,13 @@ async function runBackend(name: BackendName, options: BenchOptions) {
       () => backend.another(),
       options.wakeups,
       Math.max(10, Math.round(options.wakeups / 10)),
+    );
+    progress(`${name}: (g) bulk start, ${options.bulkItems} by a client, then by the engine`);
+    const bulkStart = await runBulkStart(
+      engine,
+      store.store,
+      backend.statements,
+      options.bulkItems,
     );
     let queues: Awaited<ReturnType<typeof runQueues>> | undefined;
     if (name !== "memory") {
@@ -76,6 +88,7 @@ async function runBackend(name: BackendName, options: BenchOptions) {
         : concurrent,
       storeCallsAlone,
       wakeup: compare ? { ...wakeup, vsTarget: wakeupVsTargets(wakeup) } : wakeup,
+      bulkStart: compare ? { ...bulkStart, vsTarget: bulkStartVsTargets(bulkStart) } : bulkStart,
       ...(queues === undefined
         ? {}
         : { queues: compare ? { ...queues, vsTarget: queuesVsTargets(queues) } : queues }),
@@ -119,7 +132,10 @@ async function main() {
   if (out !== undefined) await writeFile(out, `${json}\n`);
 }
 
-if (process.argv.includes("--compare")) {
+if (process.argv.includes("--sleepers")) {
+  const { runSleepers } = await import("./sleepers.js");
+  await runSleepers(process.argv.slice(2));
+} else if (process.argv.includes("--compare")) {
   // Loaded only here: DBOS and pg-boss stay out of the plain bench.
   const { runCompare } = await import("./compare/compare.js");
   await runCompare(process.argv.slice(2));

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly queueItems: number;
   /** Enqueue→start latencies measured on an idle queue. */
   readonly queueLatency: number;
+  /** Workflows started with `startMany` (1,000 per call) in the bulk start scenario, twice. */
+  readonly bulkItems: number;
   readonly backends: readonly BackendName[];
   readonly url: string;
   /** Also write the JSON report to this file (stdout carries pnpm's and turbo's lines too). */
@@ -37,10 +39,12 @@ const USAGE = `usage: pnpm bench [-- options]
   --wakeups N     send→recv wake-ups measured (default 200)
   --queue-items N workflows enqueued then drained in the queue scenario (default 5000)
   --queue-latency N  enqueue→start latencies measured on an idle queue (default 200)
+  --bulk-items N  workflows started with startMany, 1,000 per call, by a client and an engine (default 10000)
   --backends L    comma list of postgres,pglite,memory (default all three)
   --url URL       Postgres server (default DATABASE_URL, then ${DEFAULT_URL})
   --out FILE      also write the JSON report to FILE
-  --compare       side by side with DBOS Transact and pg-boss instead (pnpm bench --compare --help)`;
+  --compare       side by side with DBOS Transact and pg-boss instead (pnpm bench --compare --help)
+  --sleepers N    park N workflows in ctx.sleep("1h") instead (pnpm bench --sleepers 100000 --help)`;
 
 /** Parses `argv` (without node and script); exits with usage on a bad flag. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -54,6 +58,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       wakeups: { type: "string", default: "200" },
       "queue-items": { type: "string", default: "5000" },
       "queue-latency": { type: "string", default: "200" },
+      "bulk-items": { type: "string", default: "10000" },
       backends: { type: "string", default: BACKENDS.join(",") },
       url: { type: "string" },
       out: { type: "string" },
@@ -69,6 +74,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     wakeups: positive("wakeups", values.wakeups),
     queueItems: positive("queue-items", values["queue-items"]),
     queueLatency: positive("queue-latency", values["queue-latency"]),
+    bulkItems: positive("bulk-items", values["bulk-items"]),
     backends: backendList(values.backends),
     url: values.url ?? process.env["DATABASE_URL"] ?? DEFAULT_URL,
     out: values.out,

@@ -2,6 +2,7 @@
  * The cost targets from DESIGN.md ("Cost is part of the design"), and the comparison of a
  * Postgres run against them. Targets are for a 2-core machine with a local Postgres.
  */
+import type { runBulkStart } from "./bulk-start.js";
 import type { runConcurrent } from "./concurrent.js";
 import type { runQueues } from "./queues.js";
 import type { runSequential } from "./sequential.js";
@@ -16,6 +17,7 @@ export const TARGETS = {
   queueItemsPerSecond: ">= 8000 (issue 11: 5,000 trivial workflows, workerConcurrency 50)",
   enqueuesPerSecondAt100InFlight: ">= 6000",
   bulkEnqueuesPerSecond: ">= 25000",
+  bulkStartsPerSecond: ">= 25000 (issue 11: startMany, batches of 1,000)",
   enqueueToStartP99Ms: "< 5",
   measuredPeer: {
     name: "DBOS Transact TS, same machine class and server",
@@ -77,5 +79,14 @@ export function queuesVsTargets(result: Queues) {
     enqueuesPerSecond: atLeast(result.enqueuesPerSecond, 6000),
     bulkEnqueuesPerSecond: atLeast(result.bulkEnqueuesPerSecond, 25000),
     enqueueToStartP99Ms: { measured: p99, target: "< 5", met: p99 < 5 },
+  };
+}
+
+type BulkStart = Awaited<ReturnType<typeof runBulkStart>>;
+
+export function bulkStartVsTargets(result: BulkStart) {
+  return {
+    clientStartManyPerSecond: atLeast(result.clientStartMany.perSecond, 25000),
+    engineStartManyPerSecond: atLeast(result.engineStartMany.perSecond, 25000),
   };
 }
