@@ -29,10 +29,11 @@ export interface EnginePlugin {
   stop(): Promise<void>;
   /**
    * For a plugin that runs queues: checks a `ctx.enqueue` call's queue and options when the call
-   * is made (a typed error then; nothing is recorded) and returns the write of its child. Core
-   * calls the write at most once per call and never on replay (or again after a crash before
-   * the call's checkpoint, with the same row: find the workflow the ID holds). Called before
-   * `start`, as recovered workflows replay during `launch()`.
+   * is made, on every run including replays (a typed error then; nothing is recorded), and
+   * returns the write of its child. Core calls the write only when nothing is recorded at the
+   * call's position (again after a crash before the checkpoint, with the same row: find the
+   * workflow the ID holds). May be called before `start`: recovered workflows run during
+   * `launch()`.
    */
   enqueueChild?(queue: EnqueueTarget, options: ChildEnqueueOptions): ChildEnqueueWrite;
 }

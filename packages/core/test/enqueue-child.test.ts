@@ -18,7 +18,12 @@ import {
   type QueuedChild,
   type WorkflowStore,
 } from "../src/index.js";
-import { createCrashTest, createMemoryStore } from "../src/testing/index.js";
+import {
+  createCrashTest,
+  createMemoryStore,
+  exportHistory,
+  replayHistory,
+} from "../src/testing/index.js";
 import { gate, recordingLogger } from "./support.js";
 
 const queue = { name: "q" };
@@ -174,6 +179,8 @@ describe("ctx.enqueue in core", () => {
       return lives;
     });
     const parent = workflow({ name: "restarted" }, async (ctx) => {
+      // Refused on every run (checked again on replay), it never takes the next call's position.
+      await ctx.enqueue(queue, child, 3, { priority: -1 }).catch(() => undefined);
       const handle = await ctx.enqueue(queue, child, 4);
       return { child: handle.workflowId, lives: await afterEnqueue(ctx) };
     });
@@ -194,5 +201,25 @@ describe("ctx.enqueue in core", () => {
     expect(queues.rows.map((row) => row.workflowId)).toEqual(["c:0"]);
     firstLife.open();
     await restarted.shutdown();
+  });
+
+  it("replays a recorded enqueue on an engine without a queue plugin (replayHistory)", async () => {
+    const store = createMemoryStore();
+    const queues = standInQueues(store);
+    const parent = workflow({ name: "replayed" }, async (ctx) => {
+      const handle = await ctx.enqueue(queue, child, 2);
+      return [handle.workflowId, await ctx.now()];
+    });
+    const engine = createEngine({ store, workflows: [parent, child], plugins: [queues.plugin] });
+    await engine.launch();
+    await engine.run(parent, undefined, { id: "h" });
+    const history = await exportHistory(store, "h");
+    await engine.shutdown();
+    const whole = await replayHistory(parent, history, { workflows: [child] });
+    expect(whole).toMatchObject({ replayed: 2, finished: true });
+    // A history that ends at the enqueue: the replay stops there, it does not ask for a plugin.
+    const cut = { ...history, status: "PENDING" as const, steps: [], children: [] };
+    const { output: _output, ...unfinished } = cut;
+    expect(await replayHistory(parent, unfinished)).toMatchObject({ replayed: 0, finished: false });
   });
 });

@@ -18,7 +18,10 @@ import type { Journal } from "./journal.js";
 
 /**
  * Enqueues a child (or finds it, on replay) and returns its handle. The queue and options are
- * checked before a position is taken: a bad call records nothing, and throws again on replay.
+ * checked before a position is taken, on every run: a bad call records nothing, and throws again
+ * on replay, so the code takes the same path. Only an engine without a queue plugin (a
+ * replay-only engine has none) skips the check, when the call's enqueue is recorded or a
+ * replay-only run reached the end of its history: nothing is written then (decision 0016).
  */
 export async function enqueueChild(
   journal: Journal,
@@ -31,7 +34,16 @@ export async function enqueueChild(
   const name = `enqueue:${definition.name}`;
   if (options.id !== undefined) assertWorkflowId(options.id);
   const write = host.enqueueChild(queue, options);
+  const recorded = journal.nextRecordedName;
+  if (!write && !(recorded === name || (recorded === undefined && host.replayOnly))) {
+    throw new InvalidOptionError(
+      "queue",
+      `this engine has no queue runtime to put a child on "${queue.name}": ` +
+        "add createQueues(...) to createEngine({ plugins })",
+    );
+  }
   const childId = await journal.operation<string>(name, async (position, startedAt) => {
+    if (!write) throw journal.storeFailed(name, new Error("no queue plugin to write the child"));
     let found: string;
     try {
       found = await write({
@@ -64,26 +76,18 @@ export async function enqueueChild(
 
 /**
  * The write of a `ctx.enqueue` call, from the first of `plugins` that enqueues children, which
- * checks `queue` and `options` now.
- * @throws InvalidOptionError when `queue` is not a queue or no plugin runs queues, or what the
- *   plugin throws for a bad option.
+ * checks `queue` and `options` now; `undefined` when no plugin enqueues children.
+ * @throws InvalidOptionError when `queue` is not a queue, or what the plugin throws for a bad
+ *   option.
  */
 export function childEnqueueWrite(
   plugins: readonly EnginePlugin[],
   queue: EnqueueTarget,
   options: ChildEnqueueOptions,
-): ChildEnqueueWrite {
+): ChildEnqueueWrite | undefined {
   const given: unknown = queue; // from JavaScript, anything can arrive
   if (typeof given !== "object" || given === null || typeof queue.name !== "string") {
     throw new InvalidOptionError("queue", "expected a queue made by defineQueue()");
   }
-  const plugin = plugins.find((p) => p.enqueueChild !== undefined);
-  if (plugin?.enqueueChild === undefined) {
-    throw new InvalidOptionError(
-      "queue",
-      `this engine has no queue runtime to put a child on "${queue.name}": ` +
-        "add createQueues(...) to createEngine({ plugins })",
-    );
-  }
-  return plugin.enqueueChild(queue, options);
+  return plugins.find((p) => p.enqueueChild !== undefined)?.enqueueChild?.(queue, options);
 }

@@ -49,10 +49,11 @@ export interface RunHost {
     traceContext: TraceCarrier | undefined;
   }): Promise<void>;
   /**
-   * Checks a `ctx.enqueue` call with the engine's queue plugin and returns the write of its child.
-   * @throws InvalidOptionError (a bad queue or option, or no queue plugin)
+   * Checks a `ctx.enqueue` call with the engine's queue plugin and returns the write of its
+   * child; `undefined` when the engine has no queue plugin.
+   * @throws InvalidOptionError (a bad queue or option)
    */
-  enqueueChild(queue: EnqueueTarget, options: ChildEnqueueOptions): ChildEnqueueWrite;
+  enqueueChild(queue: EnqueueTarget, options: ChildEnqueueOptions): ChildEnqueueWrite | undefined;
   /**
    * Validates a workflow's input against its schema and serializes it, as a start does.
    * @throws WorkflowNotRegisteredError, ValidationError, SerializationError
