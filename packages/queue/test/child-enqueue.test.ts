@@ -250,6 +250,31 @@ describe("ctx.enqueue on the memory stores", () => {
     });
   });
 
+  it("puts the child in its partition, at its priority, after its delay, with its attributes", async () => {
+    const store = createMemoryStore();
+    const tenants = defineQueue("tenant-jobs", { partitioned: true });
+    const parentOf = workflow({ name: "placed" }, async (ctx) => {
+      const handle = await ctx.enqueue(tenants, job, "later", {
+        partitionKey: "tenant-7",
+        priority: 3,
+        delayMs: 3_600_000,
+        attributes: { customer: "c-42" },
+      });
+      return handle.workflowId;
+    });
+    const engine = await launch(store, { workflows: [parentOf, job], serve: [tenants] });
+    await expect(engine.run(parentOf, undefined, { id: "o" })).resolves.toBe("o:0");
+    expect(await store.getWorkflow("o:0")).toMatchObject({
+      status: "ENQUEUED",
+      queueName: "tenant-jobs",
+      partitionKey: "tenant-7",
+      priority: 3,
+      attributes: { customer: "c-42" },
+      parentWorkflowId: "o",
+    });
+    expect(await tenants.counts(engine)).toMatchObject({ ENQUEUED: 1, delayed: 1 });
+  });
+
   it("refuses a bad queue, option or child with a typed error and writes nothing", async () => {
     const store = createMemoryStore();
     const tenants = defineQueue("tenants", { partitioned: true });
