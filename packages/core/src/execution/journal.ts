@@ -22,6 +22,7 @@ import type { WakeOn } from "../store/suspension-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
 import { delay } from "./delay.js";
+import { RunSignals } from "./run-signals.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };
@@ -64,15 +65,8 @@ export class Journal {
   private position = 0;
   private readonly history: ReadonlyMap<number, StepRecord>;
   private readonly replayLength: number;
-  /** Aborted to stop at the next durable operation (and wake waits). */
-  private readonly softStop = new AbortController();
-  /** Aborted to abandon running step attempts too. */
-  private readonly hardStop = new AbortController();
-  /** Aborted when the body settled: from then on the context writes nothing. */
-  private readonly ended = new AbortController();
-  /** Waits stop on the first; step attempts on the second. */
-  private readonly waitSignal = AbortSignal.any([this.softStop.signal, this.ended.signal]);
-  readonly attemptSignal = AbortSignal.any([this.hardStop.signal, this.ended.signal]);
+  /** Stopped, abandoned, ended: the run's stop state, and signals made only when needed. */
+  private readonly signals: RunSignals;
   /** Durable calls started and not yet settled. */
   private inFlight = 0;
   /** Waits outside durable calls (a child's result) under way. */
@@ -100,6 +94,7 @@ export class Journal {
     this.resumed = options.ownerEpoch > 0 || options.history.length > 0;
     this.history = new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
+    this.signals = new RunSignals(() => new ContextEndedError(this.workflowId));
     this.suspension = new Promise((resolve) => (this.suspended = resolve));
     this.log = scopedLogger(
       options.host.logger,
@@ -110,17 +105,22 @@ export class Journal {
 
   /** Why the run stopped early, if it did: shut down, store failure, cancelled, taken over. */
   get interruption(): RunInterruption | undefined {
-    return this.softStop.signal.reason as RunInterruption | undefined;
+    return this.signals.stopReason as RunInterruption | undefined;
   }
 
   /** Whether the body settled (or the run suspended): the context writes nothing more. */
   get hasEnded(): boolean {
-    return this.ended.signal.aborted;
+    return this.signals.ended;
   }
 
   /** Aborts when the run must stop or its body settled: waits listen to it. */
   get stopSignal(): AbortSignal {
-    return this.waitSignal;
+    return this.signals.waitSignal;
+  }
+
+  /** Aborts when running step attempts are abandoned or the body settled. */
+  get attemptSignal(): AbortSignal {
+    return this.signals.attemptSignal;
   }
 
   /**
@@ -131,14 +131,14 @@ export class Journal {
    * in flight, which is almost always a missing `await`.
    */
   end(): void {
-    if (this.ended.signal.aborted) return;
+    if (this.signals.ended) return;
     if (this.inFlight > 0) {
       this.log.warn(
         `workflow ${this.workflowId} returned while ${this.inFlight} durable call(s) were still ` +
           `in flight (a missing await?); they are abandoned and record nothing`,
       );
     }
-    this.ended.abort(new ContextEndedError(this.workflowId));
+    this.signals.end();
   }
 
   /** What an abandoned call resolves to: nothing, ever (see {@link end}). */
@@ -149,31 +149,30 @@ export class Journal {
 
   /** Stops the run at its next durable operation; running steps may still finish and record. */
   stop(reason: string, cause?: unknown): void {
-    if (this.softStop.signal.aborted) return;
-    this.softStop.abort(new WorkflowInterruptedError(this.workflowId, reason, { cause }));
+    if (this.signals.stopped) return;
+    this.signals.stop(new WorkflowInterruptedError(this.workflowId, reason, { cause }));
   }
 
   /** Another executor took the workflow over: stop at once, writing nothing more. */
   lose(): void {
-    if (!this.softStop.signal.aborted) {
-      this.softStop.abort(new WorkflowOwnershipLostError(this.workflowId, this.fence.executorId));
+    if (!this.signals.stopped) {
+      this.signals.stop(new WorkflowOwnershipLostError(this.workflowId, this.fence.executorId));
     }
     this.abandon();
   }
 
   /** Cancels the run: it stops at its next durable operation and its running step's signal fires. */
   cancel(): void {
-    if (!this.softStop.signal.aborted)
-      this.softStop.abort(new WorkflowCancelledError(this.workflowId));
+    if (!this.signals.stopped) this.signals.stop(new WorkflowCancelledError(this.workflowId));
     this.abandon();
   }
 
   /** Abandons running step attempts too (their signals abort). */
   abandon(): void {
-    if (this.hardStop.signal.aborted) return;
+    if (this.signals.abandoned) return;
     const reason: unknown =
-      this.softStop.signal.reason ?? new WorkflowInterruptedError(this.workflowId, "abandoned");
-    this.hardStop.abort(reason);
+      this.signals.stopReason ?? new WorkflowInterruptedError(this.workflowId, "abandoned");
+    this.signals.abandon(reason);
   }
 
   /** Durable calls and waits outside them (see {@link waitingOutside}) under way. */
@@ -218,7 +217,7 @@ export class Journal {
     this.throwIfStopped();
     if (!written) return;
     release?.();
-    this.ended.abort(new ContextEndedError(this.workflowId));
+    this.signals.end();
     this.suspended?.({ wakeAt: Number.isFinite(due) ? due : undefined });
     this.suspended = undefined;
     return new Promise<never>(() => undefined);
@@ -313,8 +312,8 @@ export class Journal {
       if (this.host.replayOnly) this.endReplay(position, name);
       const performed = await perform(position, this.host.clock.now());
       if ("recorded" in performed) return replay(performed.recorded);
-      this.hardStop.signal.throwIfAborted();
-      this.ended.signal.throwIfAborted();
+      this.signals.throwIfAbandoned();
+      this.signals.throwIfEnded();
       const record = () => this.host.store.recordStep(performed, this.fence);
       if (await this.guard(record, name)) return replay(performed);
       // Another execution recorded this position first: its checkpoint is the truth.
@@ -337,7 +336,7 @@ export class Journal {
   async guard<T>(call: () => Promise<T>, what: string, forOutcome = false): Promise<T> {
     const { outage } = this.host;
     for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 5_000)) {
-      if (!forOutcome) this.ended.signal.throwIfAborted();
+      if (!forOutcome) this.signals.throwIfEnded();
       try {
         const result = await call();
         outage.succeeded();
@@ -347,12 +346,12 @@ export class Journal {
           this.lose();
           throw error;
         }
-        if (!StoreUnavailableError.is(error) || this.softStop.signal.aborted) {
+        if (!StoreUnavailableError.is(error) || this.signals.stopped) {
           throw this.storeFailed(what, error);
         }
         outage.failed(error);
         this.log.debug(`store unavailable while recording "${what}"; retrying in ${waitMs} ms`);
-        await delay(waitMs, this.softStop.signal).catch(() => undefined);
+        await delay(waitMs, this.signals.stopSignal).catch(() => undefined);
       }
     }
   }
@@ -382,9 +381,9 @@ export class Journal {
 
   /** Throws if the run was stopped or cancelled, replay already failed, or the body settled. */
   throwIfStopped(): void {
-    this.ended.signal.throwIfAborted();
+    this.signals.throwIfEnded();
     if (this.fatal) throw this.fatal;
-    this.softStop.signal.throwIfAborted();
+    this.signals.throwIfStopped();
   }
 
   /** Decodes a checkpoint: its output, or its error thrown. */
@@ -396,7 +395,7 @@ export class Journal {
   /** Stops the run because a store call for `what` failed; the reason to throw. */
   storeFailed(what: string, error: unknown): unknown {
     this.stop(`could not record "${what}"`, error);
-    return this.softStop.signal.reason;
+    return this.signals.stopReason;
   }
 
   /** The name recorded at the next position, if any (what a patch check looks at). */

@@ -1,0 +1,123 @@
+/**
+ * The stop state of one run — stopped (at its next durable operation), abandoned (running step
+ * attempts too), ended (its body settled) — and the abort signals waits and step attempts listen
+ * to, each made only when first asked for. Most runs never wait and run no step, and building
+ * three controllers, two `AbortSignal.any` and an error with its stack at every run's end was a
+ * tenth of the engine's own time in a queue drain (docs/benchmarks.md). A signal made late is
+ * already aborted with the reason that came first, as one made at the start would be.
+ */
+
+/** The three ways a run stops, in the order they may come. */
+type Stop = "stop" | "abandon" | "end";
+
+/** One run's stop state and its lazily built signals. */
+export class RunSignals {
+  private readonly reasons = new Map<Stop, unknown>();
+  private readonly makeEndReason: () => unknown;
+  private endReason: unknown;
+  /** Stop or end: what waits listen to. */
+  private wait: AbortController | undefined;
+  /** Abandon or end: what step attempts listen to. */
+  private attempt: AbortController | undefined;
+  /** Stop alone: the backoff of store retries. */
+  private soft: AbortController | undefined;
+
+  /** `makeEndReason` builds the error an ended run's calls get, once, when first needed. */
+  constructor(makeEndReason: () => unknown) {
+    this.makeEndReason = makeEndReason;
+  }
+
+  get stopped(): boolean {
+    return this.reasons.has("stop");
+  }
+
+  get abandoned(): boolean {
+    return this.reasons.has("abandon");
+  }
+
+  get ended(): boolean {
+    return this.reasons.has("end");
+  }
+
+  /** Why the run was stopped, if it was. */
+  get stopReason(): unknown {
+    return this.reasons.get("stop");
+  }
+
+  /** Stops the run at its next durable operation; false if it was already stopped. */
+  stop(reason: unknown): boolean {
+    if (!this.mark("stop", reason)) return false;
+    abort(this.wait, reason);
+    abort(this.soft, reason);
+    return true;
+  }
+
+  /** Abandons running step attempts too. */
+  abandon(reason: unknown): void {
+    if (this.mark("abandon", reason)) abort(this.attempt, reason);
+  }
+
+  /** The body settled: calls made from now on get the end reason. */
+  end(): void {
+    if (!this.mark("end", undefined)) return;
+    if (this.wait === undefined && this.attempt === undefined) return;
+    const reason = this.endError();
+    abort(this.wait, reason);
+    abort(this.attempt, reason);
+  }
+
+  /** The error a call on an ended run gets (built once). */
+  endError(): unknown {
+    this.endReason ??= this.makeEndReason();
+    return this.endReason;
+  }
+
+  throwIfStopped(): void {
+    if (this.stopped) throw this.stopReason;
+  }
+
+  throwIfAbandoned(): void {
+    if (this.abandoned) throw this.reasons.get("abandon");
+  }
+
+  throwIfEnded(): void {
+    if (this.ended) throw this.endError();
+  }
+
+  /** Aborts when the run is stopped or its body settled. */
+  get waitSignal(): AbortSignal {
+    return (this.wait ??= this.controller(["stop", "end"])).signal;
+  }
+
+  /** Aborts when the run is abandoned or its body settled. */
+  get attemptSignal(): AbortSignal {
+    return (this.attempt ??= this.controller(["abandon", "end"])).signal;
+  }
+
+  /** Aborts when the run is stopped. */
+  get stopSignal(): AbortSignal {
+    return (this.soft ??= this.controller(["stop"])).signal;
+  }
+
+  /** Records `kind` (first time only); the map keeps the order they came in. */
+  private mark(kind: Stop, reason: unknown): boolean {
+    if (this.reasons.has(kind)) return false;
+    this.reasons.set(kind, reason);
+    return true;
+  }
+
+  /** A controller for `kinds`, aborted already with the reason of the first that came. */
+  private controller(kinds: readonly Stop[]): AbortController {
+    const controller = new AbortController();
+    for (const [kind, reason] of this.reasons) {
+      if (!kinds.includes(kind)) continue;
+      controller.abort(kind === "end" ? this.endError() : reason);
+      break;
+    }
+    return controller;
+  }
+}
+
+function abort(controller: AbortController | undefined, reason: unknown): void {
+  if (controller && !controller.signal.aborted) controller.abort(reason);
+}
