@@ -41,6 +41,41 @@ describe("cairn on PGlite", () => {
     expect(resumed.status).toBe("PENDING");
   });
 
+  it("cancels and resumes many by IDs or by a filter, listing what it skipped", async () => {
+    const [, second = "", third = ""] = SEEDED.queued;
+    const cancel = await cairnJson<{ cancelled: string[]; skipped: unknown[] }>(
+      on("workflows", "cancel", second, third, SEEDED.succeeded, "ghost"),
+    );
+    expect([...cancel.cancelled].sort()).toEqual([second, third]);
+    expect(cancel.skipped).toEqual([
+      { workflowId: SEEDED.succeeded, reason: "status", status: "SUCCESS" },
+      { workflowId: "ghost", reason: "not-found" },
+    ]);
+    const resume = await cairn(
+      on(
+        "workflows",
+        "resume",
+        "--queue",
+        "emails",
+        "--id-prefix",
+        "email-",
+        "--status",
+        "CANCELLED,SUCCESS",
+      ),
+    );
+    expect(resume.code).toBe(0);
+    expect(resume.stdout).toContain(`resumed 2 workflows: ${second}, ${third}`);
+    const queued = await cairnJson<{ workflows: { workflowId: string }[] }>(
+      on("workflows", "list", "--queue", "emails", "--status", "ENQUEUED"),
+    );
+    expect(queued.workflows.map((w) => w.workflowId)).toEqual(
+      expect.arrayContaining([second, third]),
+    );
+    const refused = await cairn(on("workflows", "cancel"));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/give workflow IDs, or filter options/);
+  });
+
   it("reports the schema up to date", async () => {
     const check = await cairnJson<{ state: string }>(on("migrate", "--check"));
     expect(check.state).toBe("current");

@@ -26,8 +26,14 @@ import type { EngineObserver } from "./observer.js";
 import { createSerializer, type SerializationOptions, type Serializer } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
-import type { StartManyItem, StartManyOptions, WorkflowOperations } from "./workflow-operations.js";
+import type {
+  ResumeManyResult,
+  StartManyItem,
+  StartManyOptions,
+  WorkflowOperations,
+} from "./workflow-operations.js";
 import { checkStartItem, startRowsOf } from "./execution/start-items.js";
+import type { ListWorkflowsFilter } from "./inspection.js";
 import type { AnyWorkflow, WorkflowInput } from "./workflow.js";
 import { assertWorkflowId } from "./workflow-id.js";
 
@@ -100,6 +106,13 @@ export interface Client extends WorkflowOperations {
     options?: { readonly executorId?: string },
   ): Promise<WorkflowHandle<Out>>;
   /**
+   * `resumeMany` (see `WorkflowOperations`) for any live engine, or the one named `executorId`.
+   */
+  resumeMany(
+    filter: ListWorkflowsFilter,
+    options?: { readonly executorId?: string },
+  ): Promise<ResumeManyResult>;
+  /**
    * Creates a fork for any live engine (or `executorId`) to run from `fromStep`, or with `queue`
    * puts it on that queue; the options are `engine.fork`'s (`appVersion` defaults to none).
    */
@@ -139,6 +152,7 @@ export function createClient(options: ClientOptions): Client {
     assertOpen,
     assertAnswering: () => assertOpen("result"),
     closeSignal: closing.signal,
+    resumeOwner: UNASSIGNED_EXECUTOR,
   });
   const handle = <Out>(workflowId: string) => operator.handle<Out>(workflowId);
 
@@ -197,6 +211,7 @@ export function createClient(options: ClientOptions): Client {
       return rows.map((row) => handle(row.workflowId) as never);
     },
     retrieve: (workflowId) => handle(workflowId) as never,
+    resumeMany: (filter, resumeOptions) => operator.resumeMany(filter, resumeOptions?.executorId),
     async resume<Out>(workflowId: string, resumeOptions?: { readonly executorId?: string }) {
       assertOpen("resume");
       const executorId = resumeOptions?.executorId ?? UNASSIGNED_EXECUTOR;

@@ -19,8 +19,23 @@ export type { WaitOptions };
 export interface ChildOptions {
   /** The child's workflow ID. Default: derived from the parent's ID and the call position. */
   readonly id?: string;
-  /** The child's own timeout. Default: it inherits the parent's deadline. */
+  /**
+   * The child's own timeout, instead of its parent's deadline: the parent's timeout no longer
+   * cancels it. Default: it inherits the parent's deadline.
+   */
   readonly timeoutMs?: number;
+  /**
+   * `false`: the child does not take its parent's deadline — when the parent times out, the
+   * child keeps running (an explicit cancel of the parent still cancels it). It has `timeoutMs`
+   * if given, else the engine's `workflowTimeoutMs`, else no deadline. Default `true`.
+   */
+  readonly inheritDeadline?: boolean;
+  /**
+   * A plain JSON object to find the child by later (`listWorkflows({ attributes })`), as
+   * `engine.start`'s `attributes`; at most 16 KiB as JSON. A bad one is an
+   * `InvalidOptionError`, thrown before anything is recorded. Default: none.
+   */
+  readonly attributes?: WorkflowAttributes;
 }
 
 /**

@@ -69,6 +69,17 @@ export interface EngineOptions {
    */
   readonly suspendAfterMs?: number;
   /**
+   * The timeout of every workflow this engine starts without one of its own: `engine.start` and
+   * `run` without `timeoutMs`, `engine.fork` without `timeoutMs`, and children started with
+   * `inheritDeadline: false` (other children inherit their parent's deadline). The deadline is
+   * stored at the start, so whichever engine runs the workflow enforces it, and workflows started
+   * before the option was set keep running without one. Client starts and queue enqueues take
+   * their own `timeoutMs`. Default: none. See decision 0016.
+   * @example
+   * createEngine({ store, workflows, workflowTimeoutMs: "1h" });
+   */
+  readonly workflowTimeoutMs?: Duration;
+  /**
    * Durable time: sleeps, timeouts, deadlines and retry backoff. Default: the real clock. Tests
    * pass `createVirtualClock()` from `@cairn/core/testing` and advance it by hand.
    */
@@ -85,7 +96,10 @@ export interface EngineOptions {
 export interface StartOptions {
   /** The workflow ID; starting an ID that exists returns that workflow. Default: a random UUID. */
   readonly id?: string;
-  /** Cancel the workflow (and its children) if it has not finished this long after starting. */
+  /**
+   * Cancel the workflow (and the children that inherited its deadline) if it has not finished
+   * this long after starting. Default: the engine's `workflowTimeoutMs`, else none.
+   */
   readonly timeoutMs?: number;
   /**
    * A plain JSON object to find the workflow by later (`listWorkflows({ attributes })`), such as
@@ -117,7 +131,10 @@ export interface ForkOptions {
    * the fork); from a client, none (any version may).
    */
   readonly appVersion?: string;
-  /** Cancel the fork if it has not finished this long after it started. Default: no timeout. */
+  /**
+   * Cancel the fork if it has not finished this long after it started. Default: an engine's
+   * `workflowTimeoutMs` (a client's: none), else no timeout.
+   */
   readonly timeoutMs?: Duration;
   /**
    * Put the fork on this queue (`@cairn/queue`) instead of running it at once: it waits

@@ -58,6 +58,9 @@ export { createEngine, type Engine, type HandleOf } from "./engine.js";
 export type { EngineOptions, StartOptions, ForkOptions } from "./engine-options.js";
 export type { LaunchReport } from "./execution/recovery.js";
 export type {
+  CancelManyResult,
+  ResumeManyResult,
+  SkippedWorkflow,
   WorkflowOperations,
   StartManyItem,
   StartManyItemOptions,
@@ -179,7 +182,7 @@ export type {
   TakeoverClaim,
   RecoveryResult,
 } from "./store/ownership-store.js";
-export type { ControlStore, ForkQueue, ForkRequest } from "./store/control-store.js";
+export type { CancelScope, ControlStore, ForkQueue, ForkRequest } from "./store/control-store.js";
 export type { LifecycleStore } from "./store/lifecycle-store.js";
 export type { SuspensionStore, DueClaim, DueWorkflows, WakeOn } from "./store/suspension-store.js";
 export { wakeKeyOf } from "./store/suspension-store.js";

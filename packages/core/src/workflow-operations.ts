@@ -1,14 +1,16 @@
 /**
  * What an engine and a client both do to workflows from the outside, declared once: send them
- * messages, read their events and streams, cancel and delete them, set their attributes, wait
- * for several, list them and their checkpoints. `Engine` and `Client` extend it; starting, resuming and forking differ
- * (an engine runs the workflow itself, a client leaves it to the owning engine) and are declared
- * by each, over the item and option types of a bulk start declared here.
+ * messages, read their events and streams, cancel and delete them (one or many), resume many,
+ * set their attributes, wait for several, list them and their checkpoints. `Engine` and
+ * `Client` extend it; starting, resuming one and forking differ (an engine runs the workflow
+ * itself, a client leaves it to the owning engine) and are declared by each, over the item and
+ * option types of a bulk start declared here.
  */
 import type { WorkflowAttributes } from "./attributes.js";
 import type { DeleteWorkflowsOptions } from "./execution/delete-workflows.js";
 import type { ReadStreamOptions, SendOptions } from "./handle.js";
 import type { ListWorkflowsFilter, StepInfo, WorkflowInfo } from "./inspection.js";
+import type { WorkflowStatus } from "./store/records.js";
 import type { WaitForOptions, WaitOptions } from "./wait-options.js";
 
 /**
@@ -37,6 +39,38 @@ export interface StartManyOptions {
   readonly tx?: unknown;
 }
 
+/** A workflow `cancelMany` or `resumeMany` selected but did not change, and why. */
+export interface SkippedWorkflow {
+  readonly workflowId: string;
+  /**
+   * `"not-found"`: one of the filter's `workflowIds` that names no workflow (or one the rest of
+   * the filter rules out). `"status"`: its status (in `status`) does not allow the operation —
+   * it finished, or (for a resume) it is still running or waiting in its queue.
+   */
+  readonly reason: "not-found" | "status";
+  /** Its status when it was skipped; absent for `"not-found"`. */
+  readonly status?: WorkflowStatus;
+}
+
+/** What `cancelMany` did. */
+export interface CancelManyResult {
+  /**
+   * Every workflow it moved to `CANCELLED`: those selected and, unless `children: false`, their
+   * descendants — each once.
+   */
+  readonly cancelled: string[];
+  /** Selected workflows it left as they were. */
+  readonly skipped: SkippedWorkflow[];
+}
+
+/** What `resumeMany` did. */
+export interface ResumeManyResult {
+  /** The workflows it made `PENDING` again (or `ENQUEUED`, back in their queue). */
+  readonly resumed: string[];
+  /** Selected workflows it left as they were. */
+  readonly skipped: SkippedWorkflow[];
+}
+
 /** Outside operations on workflows, shared by `Engine` and `Client`. */
 export interface WorkflowOperations {
   /** Sends a message to a workflow. @throws WorkflowNotFoundError for an unknown ID. */
@@ -55,6 +89,31 @@ export interface WorkflowOperations {
    * Resolves with the IDs cancelled.
    */
   cancel(workflowId: string, options?: { readonly children?: boolean }): Promise<readonly string[]>;
+  /**
+   * Cancels every workflow `filter` selects, as `cancel` does each (descendants too unless
+   * `children: false`), one statement per batch of 500. The filter is `listWorkflows`'s: IDs
+   * (`workflowIds`), `name`, `queue`, `attributes`, `status`, time ranges... With neither
+   * `status` nor `workflowIds` it selects only `PENDING` and `ENQUEUED` workflows; without
+   * `limit`, every match (not 100). Resolves with what it cancelled and what it skipped, and why.
+   * @throws InvalidOptionError for a filter that selects nothing by (only paging fields), or a
+   *   bad field — nothing is cancelled.
+   * @example
+   * const { cancelled } = await engine.cancelMany({ attributes: { tenant: "acme" } });
+   */
+  cancelMany(
+    filter: ListWorkflowsFilter,
+    options?: { readonly children?: boolean },
+  ): Promise<CancelManyResult>;
+  /**
+   * Resumes every `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `filter` selects, as `resume`
+   * does each: from its last completed step, a queued one back in its queue. An engine runs
+   * the others itself; a client leaves them to any live engine. Selection as `cancelMany`'s
+   * (without `status` or `workflowIds`: only resumable workflows).
+   * @throws InvalidOptionError as `cancelMany`.
+   * @example
+   * await engine.resumeMany({ status: "ERROR", name: "sendEmail", completedAfter: incidentStart });
+   */
+  resumeMany(filter: ListWorkflowsFilter): Promise<ResumeManyResult>;
   /**
    * Deletes finished workflows — and, unless `children: false`, their finished descendants —
    * with their steps, messages, events, streams and queue items, in one transaction. Unfinished

@@ -64,7 +64,7 @@ import {
   cancelWorkflows,
   controlStatements,
   forkWorkflow,
-  resumeWorkflow,
+  resumeWorkflows,
   setAttributes,
 } from "./queries/workflow-control.js";
 import {
@@ -276,12 +276,16 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
     readStream: (workflowId, key, offset, limit) =>
       open("readStream", () => readStream(db, streamsQ, { workflowId, key }, offset, limit)),
     cancelWorkflow: (workflowId, { children }) =>
-      open("cancelWorkflow", () => cancelWorkflows(db, controlQ, workflowId, children)),
+      open("cancelWorkflow", () => cancelWorkflows(db, controlQ, [workflowId], { children })),
+    cancelWorkflows: (workflowIds, scope) =>
+      open("cancelWorkflows", () => cancelWorkflows(db, controlQ, workflowIds, scope)),
     resumeWorkflow: (workflowId, executorId) =>
       open("resumeWorkflow", async () => {
-        const resumed = await resumeWorkflow(db, controlQ, workflowId, executorId);
+        const [resumed] = await resumeWorkflows(db, controlQ, [workflowId], executorId);
         return resumed ?? getWorkflow(db, workflowsQ, workflowId);
       }),
+    resumeWorkflows: (workflowIds, executorId) =>
+      open("resumeWorkflows", () => resumeWorkflows(db, controlQ, workflowIds, executorId)),
     setAttributes: (workflowId, attributes, { merge }) =>
       open("setAttributes", () => setAttributes(db, controlQ, workflowId, attributes, merge)),
     forkWorkflow: (fork) =>

@@ -1,33 +1,58 @@
 /**
  * The commands that steer a workflow: cancel (with its children unless `--no-children`),
- * resume, fork from a step, and send a message. Each checks the workflow exists first, so an
+ * resume — one, or many by IDs or filter (workflows-bulk.ts) — fork from a step, and send a
+ * message. Each checks the workflow exists first, so an
  * unknown ID exits with code 3, and reports what changed.
  */
 import type { Client, Duration } from "@cairn/core";
 import { usageError } from "../cli-error.js";
 import { stringOption, type Command, type CommandContext } from "../command.js";
 import { findWorkflow } from "./workflow-lookup.js";
+import { bulkFilter, isBulk, printBulk, RESUME_FILTER_OPTIONS } from "./workflows-bulk.js";
+import { FILTER_HELP, FILTER_OPTIONS } from "./workflows-list-filter.js";
 
 const print = (ctx: CommandContext, json: Record<string, unknown>, text: string) =>
   ctx.out(ctx.json ? JSON.stringify(json, null, 2) : text);
 
+const CANCEL = "workflows cancel";
+const RESUME = "workflows resume";
+const LIMIT_HELP = [
+  "<n>",
+  "with a filter: act on at most this many (default: every match)",
+] as const;
+
 export const workflowsCancel: Command = {
   words: ["workflows", "cancel"],
-  summary: "Cancel a workflow that is enqueued or running, and its children",
-  usage: "workflows cancel <id> [--no-children]",
+  summary: "Cancel workflows that are enqueued or running, and their children",
+  usage: "workflows cancel <id>... | [filter options] [--no-children]",
   description:
     "A running step's AbortSignal fires; waits wake. A finished workflow is left as it is\n" +
-    "(exit code 0, nothing cancelled).",
-  options: { "no-children": { type: "boolean" } },
-  optionHelp: { "no-children": ["", "leave its child workflows running"] },
-  positionals: { min: 1, max: 1 },
+    "(exit code 0, nothing cancelled). Several IDs, or the filter options of workflows list,\n" +
+    "cancel many at once (without --status: the enqueued and running ones that match) and\n" +
+    "list what was skipped and why.",
+  options: { ...FILTER_OPTIONS, "no-children": { type: "boolean" }, limit: { type: "string" } },
+  optionHelp: {
+    ...FILTER_HELP,
+    "no-children": ["", "leave their child workflows running"],
+    limit: LIMIT_HELP,
+  },
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY },
+  examples: [
+    "cairn workflows cancel order-7 order-8",
+    `cairn workflows cancel --queue emails --attributes '{"tenant": "acme"}'`,
+  ],
   async run(ctx) {
+    const children = ctx.options["no-children"] !== true;
+    if (isBulk(ctx, FILTER_OPTIONS)) {
+      const filter = bulkFilter(ctx, CANCEL, FILTER_OPTIONS);
+      const { client } = await ctx.connect();
+      printBulk(ctx, "cancelled", await client.cancelMany(filter, { children }));
+      return;
+    }
     const workflowId = ctx.args[0] ?? "";
     const { client } = await ctx.connect();
     const before = await findWorkflow(client, workflowId);
-    const cancelled = await client.cancel(workflowId, {
-      children: ctx.options["no-children"] !== true,
-    });
+    const cancelled = await client.cancel(workflowId, { children });
     const text =
       cancelled.length === 0
         ? `nothing cancelled: ${workflowId} is ${ctx.style.status(before.status)}`
@@ -38,17 +63,35 @@ export const workflowsCancel: Command = {
 
 export const workflowsResume: Command = {
   words: ["workflows", "resume"],
-  summary: "Resume a cancelled, failed or dead-lettered workflow from its last completed step",
-  usage: "workflows resume <id> [--executor <id>]",
-  description: "Any live engine that registers the workflow picks it up (or the one named).",
-  options: { executor: { type: "string" } },
-  optionHelp: { executor: ["<id>", "the executor that must run it"] },
-  positionals: { min: 1, max: 1 },
+  summary: "Resume cancelled, failed or dead-lettered workflows from their last completed step",
+  usage: "workflows resume <id>... | [filter options] [--executor <id>]",
+  description:
+    "Any live engine that registers the workflow picks it up (or the one named). Several IDs,\n" +
+    "or the filter options of workflows list, resume many at once (without --status: the\n" +
+    "cancelled, failed and dead-lettered ones that match) and list what was skipped and why.",
+  options: { ...RESUME_FILTER_OPTIONS, executor: { type: "string" }, limit: { type: "string" } },
+  optionHelp: {
+    ...(({ executor: _executor, ...rest }) => rest)(FILTER_HELP),
+    executor: ["<id>", "the executor that must run them"],
+    limit: LIMIT_HELP,
+  },
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY },
+  examples: ["cairn workflows resume --status ERROR --name sendEmail --completed-since 2h"],
   async run(ctx) {
+    const executorId = stringOption(ctx.options, "executor");
+    if (isBulk(ctx, RESUME_FILTER_OPTIONS)) {
+      const filter = bulkFilter(ctx, RESUME, RESUME_FILTER_OPTIONS);
+      const { client } = await ctx.connect();
+      const result = await client.resumeMany(
+        filter,
+        executorId === undefined ? {} : { executorId },
+      );
+      printBulk(ctx, "resumed", result);
+      return;
+    }
     const workflowId = ctx.args[0] ?? "";
     const { client } = await ctx.connect();
     const before = await findWorkflow(client, workflowId);
-    const executorId = stringOption(ctx.options, "executor");
     const handle = await client.resume(workflowId, executorId === undefined ? {} : { executorId });
     const after = await handle.status();
     const resumed = before.status !== after.status;

@@ -4,6 +4,7 @@
  * an operation that writes its own checkpoint (`runDurableOperation`, `transaction()`). Each is
  * one position in the journal: replayed when recorded, else performed and recorded.
  */
+import { assertAttributes } from "../attributes.js";
 import type { ChildOptions } from "../context.js";
 import type { DurableOperationPerform, OperationRunner } from "../durable-operation.js";
 import { toMs } from "../duration.js";
@@ -120,7 +121,8 @@ export function runOperation(
 
 /**
  * Starts a child (or finds it, on replay) and returns its handle. Its ID comes from the parent's
- * ID and the position unless given; it inherits the parent's deadline unless it has a timeout.
+ * ID and the position unless given; it inherits the parent's deadline unless it has a timeout or
+ * `inheritDeadline: false`.
  */
 export async function startChild(
   journal: Journal,
@@ -131,12 +133,16 @@ export async function startChild(
   const { host } = journal;
   const name = `workflow:${definition.name}`;
   if (options?.id !== undefined) assertWorkflowId(options.id); // before a position is taken
+  const attributes =
+    options?.attributes === undefined ? undefined : assertAttributes(options.attributes);
   const childId = await journal.operation<string>(name, async (position, startedAt) => {
     const workflowId = options?.id ?? `${journal.workflowId}:${position}`;
     const deadlineAt =
-      options?.timeoutMs === undefined
-        ? journal.deadlineAt
-        : host.clock.now() + toMs(options.timeoutMs, "timeoutMs");
+      options?.timeoutMs !== undefined
+        ? host.clock.now() + toMs(options.timeoutMs, "timeoutMs")
+        : options?.inheritDeadline === false
+          ? undefined
+          : journal.deadlineAt;
     try {
       await host.startChild({
         definition,
@@ -145,6 +151,7 @@ export async function startChild(
         parentWorkflowId: journal.workflowId,
         deadlineAt,
         traceContext: host.observers.carrier(journal.run),
+        attributes,
       });
     } catch (error) {
       if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))

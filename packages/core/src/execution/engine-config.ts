@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { systemClock, type Clock } from "../clock.js";
 import type { EngineOptions } from "../engine-options.js";
+import { toMs } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import { consoleLogger, type Logger } from "../logger.js";
 import type { EngineObserver } from "../observer.js";
@@ -31,6 +32,8 @@ export interface EngineConfig {
   readonly pollIntervalMs: number;
   /** A wait at least this long suspends its run (decision 0014); `undefined`: never. */
   readonly suspendAfterMs: number | undefined;
+  /** The deadline of a workflow started without a timeout (ms after its start); `undefined`: none. */
+  readonly workflowTimeoutMs: number | undefined;
   readonly clock: Clock;
   readonly serializer: Serializer;
   /** Set by `replayHistory` in `@cairn/core/testing` only. */
@@ -53,6 +56,13 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
   if (suspendAfterMs !== undefined && !(Number.isFinite(suspendAfterMs) && suspendAfterMs >= 0)) {
     throw new InvalidOptionError("suspendAfterMs", "expected a finite number of ms, 0 or more");
   }
+  const workflowTimeoutMs =
+    options.workflowTimeoutMs === undefined
+      ? undefined
+      : toMs(options.workflowTimeoutMs, "workflowTimeoutMs");
+  if (workflowTimeoutMs === 0) {
+    throw new InvalidOptionError("workflowTimeoutMs", "expected a duration above 0");
+  }
   if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
   return {
     store: options.store,
@@ -67,6 +77,7 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
     pollIntervalMs,
     suspendAfterMs,
+    workflowTimeoutMs,
     clock: options.clock ?? systemClock,
     serializer: createSerializer(options.serialization),
     replayOnly: replayOnlyOf(options),

@@ -64,6 +64,9 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     assertOpen: (operation) => state.assertRunning(operation),
     assertAnswering: () => state.assertNotClosing("result"),
     onCancelled: (ids) => runs.cancel(ids),
+    resumeOwner: executorId,
+    onResumed: (records) =>
+      starts.run(records.filter((r) => r.status === "PENDING" && r.executorId === executorId)),
     localRun: (id) => runs.get(id)?.done,
   });
   const handle = (workflowId: string, definition?: WorkflowDefinition) =>
@@ -118,6 +121,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     observers,
     executorId,
     appVersion,
+    workflowTimeoutMs: config.workflowTimeoutMs,
   });
   const recovery = new Recovery({
     runs,

@@ -1,7 +1,7 @@
 /**
  * What both an engine and a client can do to workflows from the outside (`WorkflowOperations`):
- * send them messages, read their events and streams, cancel and delete them, set their
- * attributes, wait for several, list them and their checkpoints — and the handles that do the same for one workflow. Waits
+ * send them messages, read their events and streams, cancel (one or many), resume many, delete
+ * them, set their attributes, wait for several, list them and their checkpoints — and the handles that do the same for one workflow. Waits
  * wake on store notifications and poll as the fallback. Starting, resuming and forking differ
  * (an engine runs the workflow itself; a client leaves it to the owning engine) and live with each.
  */
@@ -14,9 +14,11 @@ import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import type { ReadStreamOptions, SendOptions, WorkflowHandle } from "../handle.js";
 import type { WaitOptions } from "../wait-options.js";
 import type { Serializer } from "../serialization.js";
-import type { WorkflowStatus } from "../store/records.js";
+import type { WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
-import type { WorkflowOperations } from "../workflow-operations.js";
+import type { ListWorkflowsFilter } from "../inspection.js";
+import type { ResumeManyResult, WorkflowOperations } from "../workflow-operations.js";
+import { applyToMany } from "./bulk-control.js";
 import { deleteWorkflows } from "./delete-workflows.js";
 import type { HandleOperations, HandleSource } from "./handle-source.js";
 import { createHandle } from "./handles.js";
@@ -43,6 +45,10 @@ export interface OperatorDeps {
   readonly closeSignal: AbortSignal;
   /** Called with the IDs a cancel moved to CANCELLED (an engine stops its local runs). */
   onCancelled?(workflowIds: readonly string[]): void;
+  /** Who owns what `resumeMany` makes PENDING: an engine's executor ID, a client's "any". */
+  readonly resumeOwner: string;
+  /** Called with the rows `resumeMany` resumed (an engine runs those it now owns). */
+  onResumed?(records: readonly WorkflowRecord[]): Promise<void>;
   /** Receivers' message schemas the sender knows by name (an engine's registry). */
   readonly receivers?: ReceiverChannels;
   /** The outcome of a run in this process (an engine's), read before the store. */
@@ -64,6 +70,8 @@ export interface Operator extends WorkflowOperations, HandleOperations {
     options?: ReadStreamOptions,
     channels?: ChannelSchemas,
   ): AsyncIterableIterator<unknown>;
+  /** `resumeMany`, for `executorId` (default: the operator's `resumeOwner`). */
+  resumeMany(filter: ListWorkflowsFilter, executorId?: string): Promise<ResumeManyResult>;
   /** A handle on `workflowId`; validating with `channels` when given. No I/O until used. */
   handle<Out>(workflowId: string, channels?: ChannelSchemas): WorkflowHandle<Out>;
 }
@@ -139,6 +147,33 @@ export function createOperator(deps: OperatorDeps): Operator {
       deps.onCancelled?.(cancelled);
       return cancelled;
     },
+    async cancelMany(filter, options) {
+      deps.assertOpen("cancelMany");
+      const children = options?.children ?? true;
+      const { changed, skipped } = await applyToMany(store, filter, {
+        operation: "cancelMany",
+        applies: ["PENDING", "ENQUEUED"],
+        act: async (ids) => {
+          const cancelled = await store.cancelWorkflows(ids, { children });
+          deps.onCancelled?.(cancelled);
+          return cancelled;
+        },
+      });
+      return { cancelled: changed, skipped };
+    },
+    async resumeMany(filter, executorId = deps.resumeOwner) {
+      deps.assertOpen("resumeMany");
+      const { changed, skipped } = await applyToMany(store, filter, {
+        operation: "resumeMany",
+        applies: ["CANCELLED", "ERROR", "DEAD_LETTER"],
+        act: async (ids) => {
+          const resumed = await store.resumeWorkflows(ids, executorId);
+          await deps.onResumed?.(resumed);
+          return resumed.map((record) => record.workflowId);
+        },
+      });
+      return { resumed: changed, skipped };
+    },
     async setAttributes(workflowId, attributes, options) {
       deps.assertOpen("setAttributes");
       const checked = assertAttributes(attributes);
@@ -167,6 +202,8 @@ export function outsideOperations(operator: Operator): WorkflowOperations {
     getEvent: (workflowId, key, options) => operator.getEvent(workflowId, key, options),
     readStream: (workflowId, key, options) => operator.readStream(workflowId, key, options),
     cancel: (workflowId, options) => operator.cancel(workflowId, options),
+    cancelMany: (filter, options) => operator.cancelMany(filter, options),
+    resumeMany: (filter) => operator.resumeMany(filter),
     deleteWorkflows: (workflowIds, options) => operator.deleteWorkflows(workflowIds, options),
     setAttributes: (workflowId, attributes, options) =>
       operator.setAttributes(workflowId, attributes, options),

@@ -4,6 +4,7 @@
  * enqueue one (through its queue plugin), validate a workflow's input and make a handle. The journal, the durable calls and the communication code reach
  * the engine only through it.
  */
+import type { WorkflowAttributes } from "../attributes.js";
 import type { Clock } from "../clock.js";
 import type { ChildEnqueueOptions, EnqueueTarget } from "../context.js";
 import type { ChildEnqueueWrite } from "../plugin.js";
@@ -47,6 +48,7 @@ export interface RunHost {
     parentWorkflowId: string;
     deadlineAt: number | undefined;
     traceContext: TraceCarrier | undefined;
+    attributes: WorkflowAttributes | undefined;
   }): Promise<void>;
   /**
    * Checks a `ctx.enqueue` call with the engine's queue plugin and returns the write of its

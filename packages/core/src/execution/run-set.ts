@@ -292,7 +292,7 @@ export class RunSet {
       run.deadlineTimer = { abort: () => expiry.abort() };
       const waitMs = Math.max(0, deadlineAt - clock.now());
       clock.sleep(waitMs, expiry.signal).then(
-        () => void this.expire(id),
+        () => void this.expire(id, deadlineAt),
         () => undefined,
       );
       return;
@@ -301,7 +301,7 @@ export class RunSet {
     const timer = setTimeout(
       () => {
         if (Date.now() < deadlineAt) return this.armDeadline(run, deadlineAt); // long deadlines re-arm
-        void this.expire(id);
+        void this.expire(id, deadlineAt);
       },
       Math.min(waitMs, MAX_TIMER_MS),
     );
@@ -309,16 +309,20 @@ export class RunSet {
     run.deadlineTimer = { abort: () => clearTimeout(timer) };
   }
 
-  private async expire(workflowId: string): Promise<void> {
+  /** Cancels the workflow and the descendants that share its deadline (not detached ones). */
+  private async expire(workflowId: string, deadlineAt: number): Promise<void> {
     try {
-      const cancelled = await this.deps.store.cancelWorkflow(workflowId, { children: true });
+      const cancelled = await this.deps.store.cancelWorkflows([workflowId], {
+        children: true,
+        deadlineAt,
+      });
       this.cancel(cancelled);
       if (cancelled.length > 0) this.deps.logger.info(`workflow ${workflowId} timed out`);
     } catch (error) {
       this.deps.logger.warn(`could not cancel workflow ${workflowId} at its deadline; retrying`, {
         error,
       });
-      setTimeout(() => void this.expire(workflowId), this.deps.pollIntervalMs).unref();
+      setTimeout(() => void this.expire(workflowId, deadlineAt), this.deps.pollIntervalMs).unref();
     }
   }
 }

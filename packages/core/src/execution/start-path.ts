@@ -40,6 +40,8 @@ export interface StartPathDeps {
   readonly observers: Observers;
   readonly executorId: string;
   readonly appVersion: string | undefined;
+  /** The timeout of a workflow started without one (`workflowTimeoutMs`); `undefined`: none. */
+  readonly workflowTimeoutMs: number | undefined;
 }
 
 /** A child workflow to start, as a parent's run asks for it. */
@@ -48,8 +50,10 @@ export interface ChildStart {
   readonly input: unknown;
   readonly workflowId: string;
   readonly parentWorkflowId: string;
+  /** `undefined`: none inherited nor given; the engine's `workflowTimeoutMs` applies. */
   readonly deadlineAt: number | undefined;
   readonly traceContext: TraceCarrier | undefined;
+  readonly attributes: WorkflowAttributes | undefined;
 }
 
 /** A workflow the start path created (or found), and its definition. */
@@ -87,7 +91,7 @@ export class StartPath {
     const workflowId = options?.id === undefined ? randomUUID() : assertWorkflowId(options.id);
     const deadlineAt =
       options?.timeoutMs === undefined
-        ? undefined
+        ? this.defaultDeadline()
         : clock.now() + toMs(options.timeoutMs, "timeoutMs");
     const attributes =
       options?.attributes === undefined ? undefined : assertAttributes(options.attributes);
@@ -150,7 +154,17 @@ export class StartPath {
   /** A child's start, from its parent's run: created (or found), and run here if new. */
   async startChild(child: ChildStart): Promise<void> {
     this.deps.state.assertRunning("start");
-    await this.create({ ...child, definition: this.deps.registry.definitionOf(child.definition) });
+    await this.create({
+      ...child,
+      definition: this.deps.registry.definitionOf(child.definition),
+      deadlineAt: child.deadlineAt ?? this.defaultDeadline(),
+    });
+  }
+
+  /** The deadline of a workflow started now without a timeout, per `workflowTimeoutMs`. */
+  private defaultDeadline(): number | undefined {
+    const { workflowTimeoutMs, clock } = this.deps;
+    return workflowTimeoutMs === undefined ? undefined : clock.now() + workflowTimeoutMs;
   }
 
   /**
@@ -160,7 +174,12 @@ export class StartPath {
   async fork(workflowId: string, options: ForkOptions): Promise<Started> {
     const { state, store, registry, runs, executorId, appVersion, clock } = this.deps;
     state.assertRunning("fork");
-    const request = forkRequest(workflowId, options, { executorId, appVersion, now: clock.now() });
+    const { workflowTimeoutMs } = this.deps;
+    const timed =
+      options.timeoutMs === undefined && workflowTimeoutMs !== undefined
+        ? { ...options, timeoutMs: workflowTimeoutMs }
+        : options;
+    const request = forkRequest(workflowId, timed, { executorId, appVersion, now: clock.now() });
     const source = await store.getWorkflow(workflowId);
     if (!source) throw new WorkflowNotFoundError(workflowId);
     const definition = registry.get(source.name);

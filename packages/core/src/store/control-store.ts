@@ -43,6 +43,18 @@ export interface ForkRequest {
   readonly queue?: ForkQueue | undefined;
 }
 
+/** What `cancelWorkflows` cancels besides the workflows named. */
+export interface CancelScope {
+  /** Their descendants too (`PENDING` or `ENQUEUED` ones, at any depth). */
+  readonly children: boolean;
+  /**
+   * A deadline's cancel (epoch ms): of the descendants, only those whose own deadline is at or
+   * before this — the ones that inherited it. A child detached from its parent's deadline, or
+   * given a later one of its own, keeps running. Absent: every descendant.
+   */
+  readonly deadlineAt?: number | undefined;
+}
+
 /** Cancel, resume, fork, delete, set attributes. */
 export interface ControlStore {
   /**
@@ -51,6 +63,14 @@ export interface ControlStore {
    * this one is finished). Returns the IDs it cancelled; `[]` for an unknown workflow.
    */
   cancelWorkflow(workflowId: string, options: { readonly children: boolean }): Promise<string[]>;
+
+  /**
+   * `cancelWorkflow` for each of `workflowIds` at once, in one transaction: returns every ID it
+   * moved to `CANCELLED` (those named and descendants alike, each once). Unknown IDs and
+   * workflows in another status are left out. `scope.deadlineAt` limits the descendants to those
+   * that share the deadline (a timeout's cascade).
+   */
+  cancelWorkflows(workflowIds: readonly string[], scope: CancelScope): Promise<string[]>;
 
   /**
    * Makes a `CANCELLED`, `ERROR` or `DEAD_LETTER` workflow `PENDING` again, owned by
@@ -64,6 +84,13 @@ export interface ControlStore {
    * priority, and notifies the queue, so the queue's limits apply to its rerun.
    */
   resumeWorkflow(workflowId: string, executorId: string): Promise<WorkflowRecord | undefined>;
+
+  /**
+   * `resumeWorkflow` for each of `workflowIds` at once, in one transaction: returns the rows of
+   * those it resumed (`PENDING` for `executorId`, or `ENQUEUED` back in their queue). Unknown
+   * IDs and workflows that were not `CANCELLED`, `ERROR` or `DEAD_LETTER` are left out.
+   */
+  resumeWorkflows(workflowIds: readonly string[], executorId: string): Promise<WorkflowRecord[]>;
 
   /**
    * Creates workflow `newId` with the name, input and attributes of `sourceId`, copies of its

@@ -1,11 +1,12 @@
 /**
  * The statements that change a workflow on request rather than by running it: cancel (with its
- * descendants), resume, fork, set attributes. Each is one statement, so it is atomic without a
+ * descendants), resume — each of a batch of IDs at once — fork, set attributes. Each is one statement, so it is atomic without a
  * transaction, and each that changes a status notifies `status` for the rows it changed from
  * inside that statement.
  */
 import {
   QUEUED_EXECUTOR,
+  type CancelScope,
   type CreateWorkflowResult,
   type ForkRequest,
   type WorkflowAttributes,
@@ -33,20 +34,33 @@ const STATUS_FIELDS = ["workflow_id", "status", "executor_id"];
 export function controlStatements(names: SchemaNames) {
   const { quoted, workflows, steps, events, eventHistory, streams, channel } = names;
   return {
-    // The workflow and (with $2) every descendant, whatever their status; PENDING and ENQUEUED
-    // ones cancel. An ENQUEUED one leaves its queue (which frees its dedup key).
+    // The workflows $1 and (with $2) every descendant, whatever their status — with $3 (a
+    // deadline's cascade) only descendants whose deadline is at or before it; PENDING and
+    // ENQUEUED ones cancel. An ENQUEUED one leaves its queue (which frees its dedup key). Rows
+    // are locked in ID order first, so two batches that overlap cannot deadlock.
     cancel: `
       with recursive tree as (
-        select $1::text as workflow_id
+        select unnest($1::text[]) as workflow_id, true as named
         union
-        select w.workflow_id from ${workflows} w
+        select w.workflow_id, false from ${workflows} w
         join tree t on w.parent_workflow_id = t.workflow_id
         where $2::boolean
+      ),
+      chosen as (
+        select distinct w.workflow_id from ${workflows} w join tree using (workflow_id)
+        where w.status in ('PENDING', 'ENQUEUED')
+          and (tree.named or $3::bigint is null or w.deadline_at <= $3::bigint)
+      ),
+      locked as (
+        select w.workflow_id from ${workflows} w join chosen using (workflow_id)
+        order by w.workflow_id
+        for update of w
       ),
       cancelled as (
         update ${workflows} w
         set status = 'CANCELLED', updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
-        from tree where w.workflow_id = tree.workflow_id and w.status in ('PENDING', 'ENQUEUED')
+        from locked where w.workflow_id = locked.workflow_id
+          and w.status in ('PENDING', 'ENQUEUED')
         returning w.workflow_id, w.status, w.executor_id
       ),
       dequeued as (
@@ -64,18 +78,21 @@ export function controlStatements(names: SchemaNames) {
     resume: `
       with target as (
         select workflow_id from ${workflows}
-        where workflow_id = $1 and status in ('CANCELLED', 'ERROR', 'DEAD_LETTER')
+        where workflow_id = any($1::text[]) and status in ('CANCELLED', 'ERROR', 'DEAD_LETTER')
+        order by workflow_id
         for update
       ),
       last_ok as (
-        select coalesce(max(position), -1) as position from ${steps}
-        where workflow_id = $1 and error is null
+        select target.workflow_id, coalesce(max(s.position), -1) as position
+        from target left join ${steps} s
+          on s.workflow_id = target.workflow_id and s.error is null
+        group by target.workflow_id
       ),
       dropped as (
-        delete from ${steps} s using target, last_ok
-        where s.workflow_id = target.workflow_id and s.error is not null
+        delete from ${steps} s using last_ok
+        where s.workflow_id = last_ok.workflow_id and s.error is not null
           and s.position > last_ok.position
-        returning 1
+        returning s.workflow_id
       ),
       resumed as (
         update ${workflows} w
@@ -85,8 +102,8 @@ export function controlStatements(names: SchemaNames) {
             output = null, error = null,
             recovery_attempts = 0, deadline_at = null, updated_at = ${NOW_MS},
             started_at = case when w.queue_name is null then ${NOW_MS} end, completed_at = null,
-            recovery_progress = (select count(*) from ${steps} where workflow_id = $1)
-                              - (select count(*) from dropped)
+            recovery_progress = (select count(*) from ${steps} s where s.workflow_id = w.workflow_id)
+                              - (select count(*) from dropped d where d.workflow_id = w.workflow_id)
         from target where w.workflow_id = target.workflow_id
         returning ${workflowColumnsOf("w")}
       ),
@@ -185,26 +202,30 @@ export function controlStatements(names: SchemaNames) {
   };
 }
 
-/** Cancels; returns the IDs it moved from PENDING to CANCELLED. */
+/** Cancels; returns the IDs it moved from PENDING or ENQUEUED to CANCELLED. */
 export async function cancelWorkflows(
   db: SqlQueryable,
   q: ControlStatements,
-  workflowId: string,
-  children: boolean,
+  workflowIds: readonly string[],
+  scope: CancelScope,
 ): Promise<string[]> {
-  const rows = await db.query<{ workflow_id: string }>(q.cancel, [workflowId, children]);
+  const rows = await db.query<{ workflow_id: string }>(q.cancel, [
+    [...workflowIds],
+    scope.children,
+    scope.deadlineAt === undefined ? null : Math.round(scope.deadlineAt),
+  ]);
   return rows.map((r) => r.workflow_id);
 }
 
-/** Resumes; `undefined` when the workflow was not in a resumable state (or does not exist). */
-export async function resumeWorkflow(
+/** Resumes; the rows of those that were in a resumable state (unknown IDs are left out). */
+export async function resumeWorkflows(
   db: SqlQueryable,
   q: ControlStatements,
-  workflowId: string,
+  workflowIds: readonly string[],
   executorId: string,
-): Promise<WorkflowRecord | undefined> {
-  const [row] = await db.query<WorkflowRow>(q.resume, [workflowId, executorId]);
-  return row && toWorkflowRecord(row);
+): Promise<WorkflowRecord[]> {
+  const rows = await db.query<WorkflowRow>(q.resume, [[...new Set(workflowIds)], executorId]);
+  return rows.map(toWorkflowRecord);
 }
 
 /** What one fork statement found: no source, a result, or the rare race to run again. */

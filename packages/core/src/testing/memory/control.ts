@@ -2,9 +2,9 @@
  * The control role of the memory store: cancel (with descendants), resume (a queued workflow back
  * into its queue), fork, delete.
  */
-import type { ControlStore } from "../../store/control-store.js";
+import type { CancelScope, ControlStore } from "../../store/control-store.js";
 import { QUEUED_EXECUTOR } from "../../store/executor-ids.js";
-import type { WorkflowStatus } from "../../store/records.js";
+import type { WorkflowRecord, WorkflowStatus } from "../../store/records.js";
 import { forkInMemory } from "./fork.js";
 import { FINAL_STATUSES, type MemoryTables } from "./tables.js";
 
@@ -14,16 +14,11 @@ export function memoryControl(t: MemoryTables): ControlStore {
   return {
     async cancelWorkflow(workflowId, { children }) {
       t.enter("cancelWorkflow");
-      const targets = [workflowId, ...(children ? descendantsOf(t, workflowId) : [])];
-      const cancelled: string[] = [];
-      for (const id of targets) {
-        const stored = t.workflows.get(id);
-        const status = stored?.record.status;
-        if (!stored || (status !== "PENDING" && status !== "ENQUEUED")) continue;
-        t.notifyStatus(t.update(stored, { status: "CANCELLED" }));
-        cancelled.push(id);
-      }
-      return cancelled;
+      return cancelInMemory(t, [workflowId], { children });
+    },
+    async cancelWorkflows(workflowIds, scope) {
+      t.enter("cancelWorkflows");
+      return cancelInMemory(t, workflowIds, scope);
     },
     async deleteWorkflows(workflowIds, { children }) {
       t.enter("deleteWorkflows");
@@ -50,30 +45,74 @@ export function memoryControl(t: MemoryTables): ControlStore {
     },
     async resumeWorkflow(workflowId, executorId) {
       t.enter("resumeWorkflow");
-      const stored = t.workflows.get(workflowId);
-      if (!stored || !resumable.includes(stored.record.status)) return stored?.record;
-      stored.recoveryProgress = dropTrailingErrors(t, workflowId);
-      // A queued workflow waits in its queue again, so the queue's limits apply to its rerun.
-      const queued = t.extensions.some((e) => e.resumes(workflowId));
-      const record = t.update(stored, {
-        status: queued ? "ENQUEUED" : "PENDING",
-        executorId: queued ? QUEUED_EXECUTOR : executorId,
-        ownerEpoch: stored.record.ownerEpoch + 1,
-        output: undefined,
-        error: undefined,
-        recoveryAttempts: 0,
-        deadlineAt: undefined,
-        startedAt: queued ? undefined : t.now(), // a queued one starts at its claim
-        completedAt: undefined,
-      });
-      t.notifyStatus(record);
-      return record;
+      return resumeInMemory(t, workflowId, executorId) ?? t.workflows.get(workflowId)?.record;
+    },
+    async resumeWorkflows(workflowIds, executorId) {
+      t.enter("resumeWorkflows");
+      const resumed: WorkflowRecord[] = [];
+      for (const id of new Set(workflowIds)) {
+        const record = resumeInMemory(t, id, executorId);
+        if (record) resumed.push(record);
+      }
+      return resumed;
     },
     async forkWorkflow(fork) {
       t.enter("forkWorkflow");
       return forkInMemory(t, fork);
     },
   };
+}
+
+/** Cancels the `PENDING` or `ENQUEUED` ones of `workflowIds` and (per `scope`) descendants. */
+function cancelInMemory(
+  t: MemoryTables,
+  workflowIds: readonly string[],
+  scope: CancelScope,
+): string[] {
+  const targets = new Set(workflowIds);
+  if (scope.children) {
+    const limit = scope.deadlineAt;
+    for (const id of workflowIds)
+      for (const d of descendantsOf(t, id)) {
+        const deadline = t.workflows.get(d)?.record.deadlineAt;
+        if (limit === undefined || (deadline !== undefined && deadline <= limit)) targets.add(d);
+      }
+  }
+  const cancelled: string[] = [];
+  for (const id of targets) {
+    const stored = t.workflows.get(id);
+    const status = stored?.record.status;
+    if (!stored || (status !== "PENDING" && status !== "ENQUEUED")) continue;
+    t.notifyStatus(t.update(stored, { status: "CANCELLED" }));
+    cancelled.push(id);
+  }
+  return cancelled;
+}
+
+/** Resumes one workflow; `undefined` when it is unknown or not resumable. */
+function resumeInMemory(
+  t: MemoryTables,
+  workflowId: string,
+  executorId: string,
+): WorkflowRecord | undefined {
+  const stored = t.workflows.get(workflowId);
+  if (!stored || !resumable.includes(stored.record.status)) return undefined;
+  stored.recoveryProgress = dropTrailingErrors(t, workflowId);
+  // A queued workflow waits in its queue again, so the queue's limits apply to its rerun.
+  const queued = t.extensions.some((e) => e.resumes(workflowId));
+  const record = t.update(stored, {
+    status: queued ? "ENQUEUED" : "PENDING",
+    executorId: queued ? QUEUED_EXECUTOR : executorId,
+    ownerEpoch: stored.record.ownerEpoch + 1,
+    output: undefined,
+    error: undefined,
+    recoveryAttempts: 0,
+    deadlineAt: undefined,
+    startedAt: queued ? undefined : t.now(), // a queued one starts at its claim
+    completedAt: undefined,
+  });
+  t.notifyStatus(record);
+  return record;
 }
 
 /** IDs of every descendant of `workflowId`, whatever their status, parents first. */

@@ -115,6 +115,8 @@ const storeMethods: readonly StoreMethod[] = [
   "readStream",
   "cancelWorkflow",
   "resumeWorkflow",
+  "cancelWorkflows",
+  "resumeWorkflows",
   "forkWorkflow",
   "listWorkflows",
   "heartbeat",

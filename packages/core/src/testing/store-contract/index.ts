@@ -9,6 +9,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { WorkflowStore } from "../../store/workflow-store.js";
 import { describeAttributes } from "./control/attributes.js";
+import { describeBulkControl } from "./control/bulk.js";
 import { describeClose } from "./lifecycle/close.js";
 import { describeControl } from "./control/control.js";
 import { describeCreateMany } from "./running/create-many.js";
@@ -83,6 +84,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeTakeover(fx);
     // control
     describeControl(fx);
+    describeBulkControl(fx);
     describeDelete(fx);
     describeForkCopies(fx);
     describeAttributes(fx);

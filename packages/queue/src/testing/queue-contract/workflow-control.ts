@@ -75,6 +75,19 @@ export function describeWorkflowControl(fx: QueueFixture): void {
       expect(claimedIds(await fx.queues.claim(claimOf()))).toEqual(["w1", "w2"]);
     });
 
+    it("cancel and resume of many at once take them out of the queue and put them back", async () => {
+      await enqueueAll(fx.queues, [item("w1"), item("w2"), item("w3")]);
+      const cancelled = await fx.store.cancelWorkflows(["w1", "w2"], { children: false });
+      expect([...cancelled].sort()).toEqual(["w1", "w2"]);
+      expect(claimedIds(await fx.queues.claim(claimOf()))).toEqual(["w3"]);
+      const resumed = await fx.store.resumeWorkflows(["w1", "w2", "w3"], "whoever");
+      expect(resumed.map((r) => [r.workflowId, r.status, r.executorId]).sort()).toEqual([
+        ["w1", "ENQUEUED", QUEUED_EXECUTOR],
+        ["w2", "ENQUEUED", QUEUED_EXECUTOR],
+      ]);
+      expect(claimedIds(await fx.queues.claim(claimOf())).sort()).toEqual(["w1", "w2"]);
+    });
+
     it("resume of a dead-lettered queued workflow puts it back in its queue", async () => {
       await enqueueAll(fx.queues, [item("w1")]);
       await alive(fx.store, "crashed");
