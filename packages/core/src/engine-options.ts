@@ -69,8 +69,8 @@ export interface EngineOptions {
    */
   readonly suspendAfterMs?: number;
   /**
-   * The timeout of every workflow this engine starts without one of its own: `engine.start` and
-   * `run` without `timeoutMs`, `engine.fork` without `timeoutMs`, and children started with
+   * The timeout of every workflow this engine starts without one of its own: `engine.start`,
+   * `run`, `startMany` items and `engine.fork` without `timeoutMs`, and children started with
    * `inheritDeadline: false` (other children inherit their parent's deadline). The deadline is
    * stored at the start, so whichever engine runs the workflow enforces it, and workflows started
    * before the option was set keep running without one. Client starts and queue enqueues take

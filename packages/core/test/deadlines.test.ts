@@ -72,8 +72,14 @@ describe("workflowTimeoutMs", () => {
     await engine.start(waiter, undefined, { id: "timed", timeoutMs: 5 * HOUR });
     expect(await deadlineOf(engine, "plain")).toBe(START + 2 * HOUR);
     expect(await deadlineOf(engine, "timed")).toBe(START + 5 * HOUR);
+    await engine.startMany(waiter, [
+      { input: undefined, id: "many-plain" },
+      { input: undefined, id: "many-timed", timeoutMs: 5 * HOUR },
+    ]);
+    expect(await deadlineOf(engine, "many-plain")).toBe(START + 2 * HOUR);
+    expect(await deadlineOf(engine, "many-timed")).toBe(START + 5 * HOUR);
 
-    await clock.untilSleeping(2);
+    await clock.untilSleeping(4);
     await clock.advance("2h");
     await expect(plain.result()).rejects.toBeInstanceOf(WorkflowCancelledError);
     expect((await engine.retrieve("timed").status()).status).toBe("PENDING");

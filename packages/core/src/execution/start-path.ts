@@ -123,15 +123,20 @@ export class StartPath {
     const definition = registry.definitionOf(workflow);
     const traceContext = observers.carrier(undefined);
     const now = clock.now();
-    const rows = await startRowsOf(definition.name, items, async (item) => ({
-      ...checkStartItem(item, now),
-      name: definition.name,
-      input: await registry.serializeInput(definition, item.input),
-      executorId,
-      appVersion,
-      traceContext,
-      ...(options.tx === undefined ? {} : { notify: true }),
-    }));
+    const deadline = this.defaultDeadline();
+    const rows = await startRowsOf(definition.name, items, async (item) => {
+      const checked = checkStartItem(item, now);
+      return {
+        ...checked,
+        deadlineAt: checked.deadlineAt ?? deadline,
+        name: definition.name,
+        input: await registry.serializeInput(definition, item.input),
+        executorId,
+        appVersion,
+        traceContext,
+        ...(options.tx === undefined ? {} : { notify: true }),
+      };
+    });
     if (options.tx !== undefined) {
       await store.createWorkflows(rows, { tx: options.tx });
     } else if (rows.length > 0) {
