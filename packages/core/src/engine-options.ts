@@ -74,7 +74,7 @@ export interface EngineOptions {
    * `inheritDeadline: false` (other children inherit their parent's deadline). The deadline is
    * stored at the start, so whichever engine runs the workflow enforces it, and workflows started
    * before the option was set keep running without one. Client starts and queue enqueues take
-   * their own `timeoutMs`. Default: none. See decision 0016.
+   * their own `timeoutMs`. Default: none. See decision 0017.
    * @example
    * createEngine({ store, workflows, workflowTimeoutMs: "1h" });
    */
