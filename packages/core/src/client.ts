@@ -18,6 +18,7 @@ import {
   WorkflowNotFoundError,
 } from "./errors.js";
 import { Observers } from "./execution/observers.js";
+import { RegisteredNames } from "./execution/registered-names.js";
 import { createOperator, outsideOperations } from "./execution/operator.js";
 import { Wakeups } from "./execution/wakeups.js";
 import type { WorkflowHandle } from "./handle.js";
@@ -68,16 +69,32 @@ export interface ClientStartOptions {
    * commits, and engines hear of it at the commit. See docs/outbox.md.
    */
   readonly tx?: unknown;
+  /**
+   * Start it even when no live engine registers `name` (an engine that does is about to be
+   * deployed). Default `false`: such a start throws `WorkflowNotRegisteredError` and writes
+   * nothing. See {@link Client.assertRegistered}. A start with `tx` is not checked (the read
+   * would have to wait for your commit on PGlite): call `assertRegistered` before your
+   * transaction if you want the check.
+   */
+  readonly allowUnregistered?: boolean;
 }
 
-/** The per-item options of `client.startMany()`: `client.start`'s, without `tx`. */
-export type ClientStartManyItemOptions = Omit<ClientStartOptions, "tx">;
+/** The per-item options of `client.startMany()`: `client.start`'s, without `tx` (nor the check's opt-out). */
+export type ClientStartManyItemOptions = Omit<ClientStartOptions, "tx" | "allowUnregistered">;
+
+/** Options of `client.startMany()`. */
+export interface ClientStartManyOptions extends StartManyOptions {
+  /** As `start`'s: write them even when no live engine registers the name. Default `false`. */
+  readonly allowUnregistered?: boolean;
+}
 
 /** Outside access to workflows, without running any. Create with {@link createClient}. */
 export interface Client extends WorkflowOperations {
   /**
    * Starts a workflow by name; the engine with its executor ID picks it up and runs it. The
    * client has no schema, so the input is stored as given: validate untrusted input first.
+   * @throws WorkflowNotRegisteredError when live engines advertise their workflows and none
+   *   runs `name` (see {@link Client.assertRegistered}; `allowUnregistered` skips the check).
    * @throws WorkflowConflictError when the ID belongs to a workflow of another name.
    */
   start<W extends AnyWorkflow = AnyWorkflow>(
@@ -91,13 +108,24 @@ export interface Client extends WorkflowOperations {
    * whose ID exists (also an earlier item's) gets that workflow's handle.
    * @throws StartItemsInvalidError naming each bad item's index (nothing written);
    *   WorkflowConflictError when an item's ID belongs to a workflow of another name (nothing
-   *   written).
+   *   written); WorkflowNotRegisteredError as `start` (checked once per call and executor).
    */
   startMany<W extends AnyWorkflow = AnyWorkflow>(
     name: string,
     items: readonly StartManyItem<WorkflowInput<W>, ClientStartManyItemOptions>[],
-    options?: StartManyOptions,
+    options?: ClientStartManyOptions,
   ): Promise<HandleOf<W>[]>;
+  /**
+   * The check `start` makes: resolves when an engine may run `workflowName` (the engine
+   * `executorId`, when it is alive), and throws when engines seen in the last minute advertise
+   * their workflows and none runs it. With no engine seen (none deployed yet), or one that
+   * advertises nothing (an older Cairn), every name passes. Names found are cached for 5 s.
+   * @throws WorkflowNotRegisteredError
+   */
+  assertRegistered(
+    workflowName: string,
+    options?: { readonly executorId?: string | undefined },
+  ): Promise<void>;
   /** A handle on an existing workflow, typed by the definition's type. No I/O until used. */
   retrieve<W extends AnyWorkflow = AnyWorkflow>(workflowId: string): HandleOf<W>;
   /** Makes a cancelled, failed or dead-lettered workflow PENDING again, for any live engine. */
@@ -155,6 +183,7 @@ export function createClient(options: ClientOptions): Client {
     resumeOwner: UNASSIGNED_EXECUTOR,
   });
   const handle = <Out>(workflowId: string) => operator.handle<Out>(workflowId);
+  const registered = new RegisteredNames(store);
 
   return {
     ...outsideOperations(operator),
@@ -170,6 +199,11 @@ export function createClient(options: ClientOptions): Client {
         startOptions.attributes === undefined
           ? undefined
           : assertAttributes(startOptions.attributes);
+      // Not inside the caller's transaction: the read would wait for its commit on PGlite.
+      const checked = startOptions.tx === undefined;
+      if (!allowsUnregistered(startOptions.allowUnregistered) && checked) {
+        await registered.assert(name, startOptions.executorId);
+      }
       const { created, workflow } = await store.createWorkflow(
         {
           workflowId,
@@ -202,6 +236,12 @@ export function createClient(options: ClientOptions): Client {
         notify: true,
         traceContext,
       }));
+      const checked = manyOptions.tx === undefined && rows.length > 0;
+      if (!allowsUnregistered(manyOptions.allowUnregistered) && checked) {
+        for (const executorId of new Set(items.map((item) => item.executorId))) {
+          await registered.assert(name, executorId);
+        }
+      }
       if (rows.length > 0) {
         await store.createWorkflows(
           rows,
@@ -209,6 +249,10 @@ export function createClient(options: ClientOptions): Client {
         );
       }
       return rows.map((row) => handle(row.workflowId) as never);
+    },
+    async assertRegistered(workflowName, checkOptions = {}) {
+      assertOpen("assertRegistered");
+      await registered.assert(workflowName, checkOptions.executorId);
     },
     retrieve: (workflowId) => handle(workflowId) as never,
     resumeMany: (filter, resumeOptions) => operator.resumeMany(filter, resumeOptions?.executorId),
@@ -238,4 +282,12 @@ export function createClient(options: ClientOptions): Client {
       await store.close();
     },
   };
+}
+
+/** Reads the `allowUnregistered` option. @throws InvalidOptionError unless boolean or absent. */
+function allowsUnregistered(value: unknown): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new InvalidOptionError("allowUnregistered", "expected true or false");
+  }
+  return value === true;
 }

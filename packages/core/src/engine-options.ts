@@ -36,6 +36,16 @@ export interface EngineOptions {
    * for longer, other engines take its workflows over. Default 30,000 ms.
    */
   readonly leaseMs?: number;
+  /**
+   * How many workflows this engine means to run at once. Work it would claim from the pool —
+   * takeovers of stopped or expired executors' workflows, and workflows started for any engine
+   * (a client's start without `executorId`) — is claimed only into the room below it, so a busy
+   * engine leaves that work to engines with room and does not hoard it. Work handed to it
+   * directly is never refused (its own starts and children, its recovery at `launch()`, resumes
+   * and pickups assigned to it, queue claims, which keep their queues' limits), so it can run
+   * more than this. Default: no bound — a takeover claims up to 100 workflows at a time.
+   */
+  readonly runCapacity?: number;
   /** Delete finished workflows after a while, in the background. Default: keep everything. */
   readonly retention?: RetentionOptions;
   /** What runs alongside the engine, such as `@cairn/queue`'s queues and schedules. */

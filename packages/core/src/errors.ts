@@ -77,16 +77,19 @@ export class WorkflowNotFoundError extends CairnError {
   }
 }
 
-/** A workflow definition is not registered with this engine. */
+/**
+ * A workflow definition is not registered with this engine — or, from a client's start by name,
+ * by any live engine (see docs/errors.md).
+ */
 export class WorkflowNotRegisteredError extends CairnError {
   override name = "WorkflowNotRegisteredError";
   readonly workflowName: string;
   static override is = isCairnErrorCode<WorkflowNotRegisteredError>("WORKFLOW_NOT_REGISTERED");
 
-  constructor(workflowName: string, detail = "") {
+  constructor(workflowName: string, detail = "", registeredWith = "with this engine") {
     super(
       "WORKFLOW_NOT_REGISTERED",
-      `Workflow "${workflowName}" is not registered with this engine` +
+      `Workflow "${workflowName}" is not registered ${registeredWith}` +
         (detail ? `: ${detail}` : "; pass it in createEngine({ workflows })"),
     );
     this.workflowName = workflowName;

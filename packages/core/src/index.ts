@@ -92,6 +92,7 @@ export {
   type ClientOptions,
   type ClientStartOptions,
   type ClientStartManyItemOptions,
+  type ClientStartManyOptions,
 } from "./client.js";
 export type {
   WorkflowHandle,
@@ -178,6 +179,7 @@ export type {
 export type {
   OwnershipStore,
   ExecutorRecord,
+  ExecutorFilter,
   RecoveryClaim,
   TakeoverClaim,
   RecoveryResult,

@@ -1,6 +1,7 @@
 /**
  * The entry point for Postgres through postgres.js: many processes, one database. It builds or
- * borrows the client and hands it to the shared SQL store. Nothing connects until the first call.
+ * borrows the client and hands it to the shared SQL store; a store that builds its client also
+ * builds a one-connection client for heartbeats. Nothing connects until the first call.
  */
 import postgres from "postgres";
 import { cairnClientOptions, type storeArrayTypes } from "./executors/array-types.js";
@@ -25,7 +26,10 @@ export interface PgStoreOptions {
   readonly sql?: postgres.Sql | undefined;
   /** Schema holding Cairn's tables; created by `migrate()`. Default `"cairn"`. */
   readonly schema?: string | undefined;
-  /** Most connections in the pool the store opens (ignored with `sql`). Default 10. */
+  /**
+   * Most connections in the pool the store opens (ignored with `sql`). Default 10. An engine's
+   * heartbeats use one more, of their own, so a busy pool never delays them (docs/multi-process.md).
+   */
   readonly max?: number | undefined;
 }
 
@@ -43,10 +47,14 @@ export function createPgStore(options: PgStoreOptions = {}): PgStore {
     throw new TypeError("createPgStore: pass either `url` or `sql`, not both");
   }
   const sockets = closableSockets();
-  const sql =
-    options.sql ?? openClient(options.url ?? process.env["DATABASE_URL"], options.max, sockets);
+  const url = options.url ?? process.env["DATABASE_URL"];
+  const sql = options.sql ?? openClient(url, options.max, sockets);
+  // Heartbeats on a connection of their own, never queued behind workflow statements in a
+  // saturated pool (postgres.js connects on first use: only engines, which heartbeat, open it).
+  const lease = options.sql ? undefined : openClient(url, 1, sockets);
   return createSqlStore({
     db: postgresExecutor(sql, !options.sql, () => sockets.close()),
+    ...(lease ? { leaseDb: postgresExecutor(lease, true) } : {}),
     names,
     retryAlone: (error) => !isConnectionError(error),
     exclusive: false,

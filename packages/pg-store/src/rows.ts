@@ -96,6 +96,8 @@ export interface ExecutorRow {
   heartbeat_at: Int8;
   lease_ms: Int8;
   expired: boolean;
+  /** `array_to_json(workflow_names)`: null when the executor advertised none. */
+  workflow_names: string[] | null;
 }
 
 const optional = (value: string | null): string | undefined => value ?? undefined;
@@ -183,5 +185,6 @@ export function toExecutorRecord(row: ExecutorRow): ExecutorRecord {
     heartbeatAt: Number(row.heartbeat_at),
     leaseMs: Number(row.lease_ms),
     expired: row.expired,
+    workflowNames: row.workflow_names ?? undefined,
   };
 }

@@ -97,6 +97,11 @@ export interface PgStore extends WorkflowStore {
 /** What {@link createSqlStore} needs. */
 export interface SqlStoreOptions {
   readonly db: SqlExecutor;
+  /**
+   * Where heartbeats and the executor's stop go instead of `db`: a connection of their own, so
+   * workflow statements filling `db`'s pool never delay them past the lease. Closed with the store.
+   */
+  readonly leaseDb?: SqlExecutor | undefined;
   readonly names: SchemaNames;
   /** Decides whether a failed batch is worth retrying item by item (not for lost connections). */
   readonly retryAlone: (error: unknown) => boolean;
@@ -119,7 +124,9 @@ async function settledWithin(ms: number, ...work: Promise<unknown>[]): Promise<v
 }
 
 /** Builds the store over a driver; the caller has validated the schema name. */
-export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOptions): PgStore {
+export function createSqlStore(options: SqlStoreOptions): PgStore {
+  const { db, names, retryAlone, exclusive } = options;
+  const leaseDb = options.leaseDb ?? db;
   const workflowsQ = workflowStatements(names);
   const claimsQ = claimStatements(names);
   const executorsQ = executorStatements(names);
@@ -304,10 +311,10 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
       open("listWorkflows", () =>
         listWorkflows(db, workflowsQ, filter),
       )) as WorkflowStore["listWorkflows"],
-    heartbeat: (executor) => open("heartbeat", () => heartbeat(db, executorsQ, executor)),
+    heartbeat: (executor) => open("heartbeat", () => heartbeat(leaseDb, executorsQ, executor)),
     stopExecutor: (executorId) =>
-      open("stopExecutor", () => stopExecutor(db, executorsQ, executorId)),
-    listExecutors: () => open("listExecutors", () => listExecutors(db, executorsQ)),
+      open("stopExecutor", () => stopExecutor(leaseDb, executorsQ, executorId)),
+    listExecutors: (filter) => open("listExecutors", () => listExecutors(db, executorsQ, filter)),
     takeOver: (request) => open("takeOver", () => takeOver(request)),
     setAppVersion: (workflowIds, appVersion) =>
       open("setAppVersion", () => setAppVersion(db, workflowsQ, workflowIds, appVersion)),
@@ -339,7 +346,8 @@ export function createSqlStore({ db, names, retryAlone, exclusive }: SqlStoreOpt
         suspensions.idle(),
       );
       await settledWithin(CLOSE_WAIT_MS, ...[...subscriptions].map((stop) => stop()));
-      await db.close();
+      // Both at once: each waits at most a second for busy connections (shutdown's margin).
+      await Promise.all([leaseDb === db ? undefined : leaseDb.close(), db.close()]);
     },
   };
   return store;

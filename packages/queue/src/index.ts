@@ -23,6 +23,7 @@ export {
   type QueueClient,
   type QueueClientOperations,
   type ClientEnqueueOptions,
+  type ClientEnqueueManyOptions,
   type ClientEnqueueManyItem,
   type ClientDebounceOptions,
 } from "./queue-client.js";

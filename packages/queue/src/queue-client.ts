@@ -43,6 +43,12 @@ import type { NewQueueItem, QueueStore } from "./queue-store.js";
 export interface ClientEnqueueOptions extends EnqueueOptions {
   /** Only engines of this app version (or none alive of it) claim it. Default: any engine. */
   readonly appVersion?: string;
+  /**
+   * Enqueue it even when no live engine registers the workflow (one that does is about to be
+   * deployed). Default `false`: `WorkflowNotRegisteredError`, nothing written — the check of
+   * `client.start` (`client.assertRegistered`), which an enqueue with `tx` skips as it does.
+   */
+  readonly allowUnregistered?: boolean;
 }
 
 /** One item of a client's `enqueueMany()`: the input and this item's enqueue options. */
@@ -51,9 +57,17 @@ export interface ClientEnqueueManyItem<In> extends EnqueueManyItem<In> {
   readonly appVersion?: string;
 }
 
+/** Options of a client's `enqueueMany()`. */
+export interface ClientEnqueueManyOptions extends EnqueueManyOptions {
+  /** As `enqueue`'s: write them even when no live engine registers the workflow. */
+  readonly allowUnregistered?: boolean;
+}
+
 /** Options of a client's `debounce()`. */
 export interface ClientDebounceOptions extends DebounceOptions {
   readonly appVersion?: string;
+  /** As for `enqueue`. */
+  readonly allowUnregistered?: boolean;
 }
 
 /** What `withQueues` adds to a client. */
@@ -63,7 +77,8 @@ export interface QueueClientOperations extends QueueControl, ScheduleControl {
    * workflow runs it. Checks the partition key against the queue as its serving engines
    * recorded it (any key while none has started).
    * @throws InvalidOptionError, DuplicateDedupIdError (`onDuplicate: "reject"`),
-   *   WorkflowConflictError (the ID belongs to a workflow of another name)
+   *   WorkflowConflictError (the ID belongs to a workflow of another name),
+   *   WorkflowNotRegisteredError (no live engine registers it; see `allowUnregistered`)
    * @example
    * import type { sendEmail } from "./workflows.js";
    * const handle = await client.enqueue<typeof sendEmail>("emails", "sendEmail", { to });
@@ -81,7 +96,8 @@ export interface QueueClientOperations extends QueueControl, ScheduleControl {
    * written or none, a thousand per statement. An item whose `id` exists, or whose `dedupId` a
    * live workflow holds (also an earlier item's), gets that workflow's handle.
    * @throws InvalidOptionError, EnqueueItemsInvalidError, WorkflowConflictError (an item's ID
-   *   belongs to a workflow of another name; nothing is written)
+   *   belongs to a workflow of another name; nothing is written), WorkflowNotRegisteredError
+   *   (as `enqueue`, checked once per call)
    * @example
    * const handles = await client.enqueueMany<typeof sendEmail>("emails", "sendEmail", [
    *   { input: { to: "a@example.com" } },
@@ -92,7 +108,7 @@ export interface QueueClientOperations extends QueueControl, ScheduleControl {
     queueName: string,
     workflowName: string,
     items: readonly ClientEnqueueManyItem<WorkflowInput<W>>[],
-    options?: EnqueueManyOptions,
+    options?: ClientEnqueueManyOptions,
   ): Promise<HandleOf<W>[]>;
   /**
    * Starts the workflow once per burst of calls with the same `key`: `periodMs` after the
@@ -168,15 +184,10 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
       const item = checkEnqueueOptions(queueName, await partitionedOf(store, queueName), options);
       const attributes = attributesOf(options);
       const workflowId = options.id ?? randomUUID();
+      const workflow = row(workflowName, workflowId, queueName, input, options.appVersion);
+      await checkRegistered(client, workflowName, options.allowUnregistered, options.tx);
       const result = await store.enqueue(
-        {
-          ...item,
-          workflow: {
-            ...row(workflowName, workflowId, queueName, input, options.appVersion),
-            ...attributes,
-          },
-          queueName,
-        },
+        { ...item, workflow: { ...workflow, ...attributes }, queueName },
         options.tx === undefined ? undefined : { tx: options.tx },
       );
       const found = enqueuedWorkflow(result, queueName, workflowName, options);
@@ -194,6 +205,9 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
         },
         queueName,
       }));
+      if (rows.length > 0) {
+        await checkRegistered(client, workflowName, options.allowUnregistered, options.tx);
+      }
       const results = await store.enqueueMany(
         rows,
         options.tx === undefined ? undefined : { tx: options.tx },
@@ -218,11 +232,10 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
       const partitioned = await partitionedOf(store, queueName);
       const { priority, partitionKey } = checkEnqueueOptions(queueName, partitioned, options);
       const attributes = attributesOf(options);
+      const workflow = row(workflowName, randomUUID(), queueName, input, options.appVersion);
+      await checkRegistered(client, workflowName, options.allowUnregistered, undefined);
       const result = await store.debounce({
-        workflow: {
-          ...row(workflowName, randomUUID(), queueName, input, options.appVersion),
-          ...attributes,
-        },
+        workflow: { ...workflow, ...attributes },
         queueName,
         key,
         priority,
@@ -284,4 +297,20 @@ function checkQueueName(queueName: string): void {
   if (typeof queueName !== "string" || queueName === "") {
     throw new InvalidOptionError("queueName", "expected a queue name");
   }
+}
+
+/**
+ * The name check of `client.start`, unless `allowUnregistered` (a boolean) skips it; not inside
+ * the caller's transaction (`tx`), as for `client.start`: on PGlite the read would wait for it.
+ */
+async function checkRegistered(
+  client: Client,
+  workflowName: string,
+  allow: unknown,
+  tx: unknown,
+): Promise<void> {
+  if (allow !== undefined && typeof allow !== "boolean") {
+    throw new InvalidOptionError("allowUnregistered", "expected true or false");
+  }
+  if (allow !== true && tx === undefined) await client.assertRegistered(workflowName);
 }

@@ -4,7 +4,14 @@
  * a resumed queued workflow going back through its queue, and cron ticks on a virtual clock.
  * The same behaviours on Postgres and PGlite: `@cairn/pg-store`'s test/queue.
  */
-import { createClient, createEngine, step, workflow, type Engine } from "@cairn/core";
+import {
+  createClient,
+  createEngine,
+  step,
+  workflow,
+  WorkflowNotRegisteredError,
+  type Engine,
+} from "@cairn/core";
 import { createMemoryStore, createVirtualClock, type MemoryStore } from "@cairn/core/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -92,6 +99,35 @@ describe("queues on the memory store", () => {
     expect((await handle.status()).status).toBe("ENQUEUED");
     await launch(store, [q]);
     await expect(handle.result()).resolves.toBe("FROM CLIENT");
+    await client.close();
+  });
+
+  it("refuses to enqueue a name no live engine registers, unless allowUnregistered", async () => {
+    const store = createMemoryStore();
+    const q = defineQueue("names");
+    await launch(store, [q]);
+    const client = withQueues(
+      createClient({ store: { ...store, close: async () => undefined }, logger: quiet }),
+      createMemoryQueueStore(store),
+    );
+    await expect(client.enqueue("names", "jbo", "typo", { id: "typo" })).rejects.toThrow(
+      WorkflowNotRegisteredError,
+    );
+    const debounce = { periodMs: 1_000 };
+    await expect(client.debounce("names", "k", "jbo", "typo", debounce)).rejects.toThrow(
+      WorkflowNotRegisteredError,
+    );
+    await expect(client.enqueueMany("names", "jbo", [{ input: "a" }])).rejects.toThrow(
+      WorkflowNotRegisteredError,
+    );
+    expect(await store.listWorkflows({ queueName: "names" })).toEqual([]);
+    const ahead = await client.enqueue("names", "later", 1, { allowUnregistered: true });
+    expect(await store.getWorkflow(ahead.workflowId)).toMatchObject({
+      name: "later",
+      queueName: "names",
+    });
+    const handle = await client.enqueue<typeof job>("names", "job", "known");
+    await expect(handle.result()).resolves.toBe("KNOWN");
     await client.close();
   });
 

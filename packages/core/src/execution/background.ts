@@ -1,9 +1,10 @@
 /**
- * The engine's background loops, each on its own timer and none ever throwing: the lease (a
- * heartbeat every third of `leaseMs`, then a takeover of executors whose lease expired), the
- * poll behind notifications, and retention (deleting old finished workflows in batches). A
- * failure is logged and retried on the next tick; an outage is reported once when it starts and
- * once when it ends.
+ * The engine's background loops, each on its own timer and none ever throwing: the heartbeat
+ * (every third of `leaseMs`, advertising the workflow names this engine runs), the takeover of
+ * executors whose lease expired (on a timer of its own, so claiming and loading work never
+ * delays a heartbeat), the poll behind notifications, and retention (deleting old finished
+ * workflows in batches). A failure is logged and retried on the next tick; an outage is reported
+ * once when it starts and once when it ends.
  */
 import { StoreUnavailableError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -35,6 +36,8 @@ export interface BackgroundDeps {
   readonly outage: OutageMonitor;
   readonly executorId: string;
   readonly appVersion: string | undefined;
+  /** The workflow names this engine runs, advertised with every heartbeat. */
+  workflowNames(): readonly string[];
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
   readonly retention: RetentionOptions | undefined;
@@ -44,7 +47,7 @@ export interface BackgroundDeps {
 export class Background {
   private readonly stopped = new AbortController();
   private readonly deps: BackgroundDeps;
-  /** When the last failed heartbeat was; takeovers wait a lease after an outage. */
+  /** When a heartbeat or takeover last met an outage; takeovers wait a lease after one. */
   private lastOutageAt = 0;
 
   constructor(deps: BackgroundDeps) {
@@ -54,12 +57,18 @@ export class Background {
   /** Sends the first heartbeat (so this executor is alive before it claims anything). */
   heartbeat(): Promise<void> {
     const { store, executorId, appVersion, leaseMs } = this.deps;
-    return store.heartbeat({ executorId, appVersion, leaseMs });
+    return store.heartbeat({
+      executorId,
+      appVersion,
+      leaseMs,
+      workflowNames: this.deps.workflowNames(),
+    });
   }
 
   start(): void {
     const { leaseMs, pollIntervalMs, retention } = this.deps;
     this.every(leaseMs / 3, () => this.keepLease(), 0.2);
+    this.every(leaseMs / 3, () => this.takeOver(), 0.2);
     this.every(pollIntervalMs, () => this.deps.pickup.poll(), 0);
     if (retention) this.every(retention.intervalMs ?? 60_000, () => this.retain(retention), 0);
   }
@@ -81,9 +90,17 @@ export class Background {
       this.lastOutageAt = Date.now();
       throw error;
     }
+  }
+
+  private async takeOver(): Promise<void> {
     // After our own outage every lease looks expired; give the others a lease to heartbeat.
     if (Date.now() - this.lastOutageAt < this.deps.leaseMs) return;
-    await this.deps.recovery.takeOver();
+    try {
+      await this.deps.recovery.takeOver();
+    } catch (error) {
+      if (StoreUnavailableError.is(error)) this.lastOutageAt = Date.now();
+      throw error;
+    }
   }
 
   private async retain(retention: RetentionOptions): Promise<void> {

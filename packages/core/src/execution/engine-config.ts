@@ -24,6 +24,8 @@ export interface EngineConfig {
   readonly executorId: string;
   readonly appVersion: string | undefined;
   readonly leaseMs: number;
+  /** Takeovers claim only the room below this many runs; `undefined`: no bound. */
+  readonly runCapacity: number | undefined;
   readonly retention: RetentionOptions | undefined;
   readonly plugins: readonly EnginePlugin[];
   readonly logger: Logger;
@@ -64,12 +66,17 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
     throw new InvalidOptionError("workflowTimeoutMs", "expected a duration above 0");
   }
   if (!(leaseMs > 0)) throw new InvalidOptionError("leaseMs", "expected a positive number");
+  const { runCapacity } = options;
+  if (runCapacity !== undefined && !(Number.isSafeInteger(runCapacity) && runCapacity > 0)) {
+    throw new InvalidOptionError("runCapacity", "expected a positive integer");
+  }
   return {
     store: options.store,
     workflows: options.workflows,
     executorId,
     appVersion: options.appVersion,
     leaseMs,
+    runCapacity,
     retention: options.retention,
     plugins: options.plugins ?? [],
     logger: options.logger ?? consoleLogger(),

@@ -131,6 +131,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     observers,
     executorId,
     appVersion,
+    runCapacity: config.runCapacity,
   });
   const pickup = new Pickup({
     runs,
@@ -150,6 +151,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     outage,
     executorId,
     appVersion,
+    workflowNames: () => registry.names,
     leaseMs: config.leaseMs,
     pollIntervalMs,
     retention: config.retention,

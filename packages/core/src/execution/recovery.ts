@@ -35,13 +35,18 @@ export interface RecoveryDeps {
   readonly observers: Observers;
   readonly executorId: string;
   readonly appVersion: string | undefined;
+  /** The engine's `runCapacity`: takeovers claim only the room below it. */
+  readonly runCapacity: number | undefined;
 }
 
+/** Most workflows one takeover claims, however much room there is. */
 const TAKEOVER_BATCH = 100;
 
 /** Claims unfinished workflows for this executor and runs them. */
 export class Recovery {
   private readonly deps: RecoveryDeps;
+  /** Names already reported as not registered here: each is logged once, not on every claim. */
+  private readonly reportedNames = new Set<string>();
 
   constructor(deps: RecoveryDeps) {
     this.deps = deps;
@@ -61,17 +66,29 @@ export class Recovery {
     };
   }
 
-  /** Claims (and runs) workflows of executors whose lease expired or that stopped. */
+  /**
+   * Claims (and runs) workflows of executors whose lease expired or that stopped, and those
+   * started for any engine: as many as the room below `runCapacity` allows, none when full.
+   */
   async takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
+    const limit = this.room();
+    if (limit === 0) return { recovered: [], deadLettered: [], unknown: [] };
     const result = await this.deps.store.takeOver({
       ...this.claim(),
-      limit: TAKEOVER_BATCH,
+      limit,
       ignoreLeases: options.ignoreLeases ?? false,
     });
     if (result.recovered.length > 0) {
       this.deps.logger.info(`took over ${result.recovered.length} workflows of stopped executors`);
     }
     return this.adopt(result, "takeover");
+  }
+
+  /** How many workflows a takeover may claim now. */
+  private room(): number {
+    const { runCapacity, runs } = this.deps;
+    if (runCapacity === undefined) return TAKEOVER_BATCH;
+    return Math.max(0, Math.min(TAKEOVER_BATCH, runCapacity - runs.ids().length));
   }
 
   private claim() {
@@ -109,8 +126,12 @@ export class Recovery {
     const { observers, logger, executorId } = this.deps;
     reportDeadLettered(observers, executorId, claim.deadLettered);
     for (const { workflowId, name } of claim.unknown) {
+      if (this.reportedNames.has(name)) continue;
+      this.reportedNames.add(name);
       logger.error(
-        `workflow ${workflowId} is PENDING but "${name}" is not registered; left PENDING`,
+        `workflow ${workflowId} is PENDING but "${name}" is not registered here; it and any ` +
+          `other "${name}" workflow are left PENDING for an engine that registers it ` +
+          "(reported once per name)",
         { error: new WorkflowNotRegisteredError(name) },
       );
     }

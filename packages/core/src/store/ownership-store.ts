@@ -18,6 +18,21 @@ export interface ExecutorRecord {
   readonly leaseMs: number;
   /** True when `heartbeatAt + leaseMs` has passed (store clock) or it stopped: others take over. */
   readonly expired: boolean;
+  /**
+   * The workflow names it runs, as its latest heartbeat advertised them; `undefined` when it
+   * advertised none (an engine of a Cairn version from before this field).
+   */
+  readonly workflowNames: readonly string[] | undefined;
+}
+
+/** Which executors {@link OwnershipStore.listExecutors} returns. */
+export interface ExecutorFilter {
+  /**
+   * Only executors whose lease ends less than this many ms ago or later (store clock):
+   * `heartbeatAt + leaseMs + recentMs >= now`, whatever their status — the alive ones and those
+   * that stopped or expired lately. Default: every executor that ever heartbeated.
+   */
+  readonly recentMs?: number | undefined;
 }
 
 /** What launch-time recovery asks of the store. */
@@ -66,13 +81,18 @@ export interface OwnershipStore {
     readonly executorId: string;
     readonly appVersion: string | undefined;
     readonly leaseMs: number;
+    /**
+     * The workflow names this executor runs, replacing what it advertised before; clients check
+     * a start by name against them. Absent: it advertises none (`workflowNames` is `undefined`).
+     */
+    readonly workflowNames?: readonly string[] | undefined;
   }): Promise<void>;
 
   /** Marks an executor stopped (clean shutdown): others may take its workflows at once. */
   stopExecutor(executorId: string): Promise<void>;
 
-  /** Every executor that ever heartbeated. */
-  listExecutors(): Promise<ExecutorRecord[]>;
+  /** Every executor that ever heartbeated, or the recent ones (`filter.recentMs`). */
+  listExecutors(filter?: ExecutorFilter): Promise<ExecutorRecord[]>;
 
   /**
    * At launch: claims this executor's `PENDING` workflows for re-execution. Each claimed row's

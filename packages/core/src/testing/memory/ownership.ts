@@ -6,7 +6,7 @@ type Unknown = { workflowId: string; name: string }[];
 
 export function memoryOwnership(t: MemoryTables): OwnershipStore {
   return {
-    async heartbeat({ executorId, appVersion, leaseMs }) {
+    async heartbeat({ executorId, appVersion, leaseMs, workflowNames }) {
       t.enter("heartbeat");
       t.executors.set(executorId, {
         executorId,
@@ -14,6 +14,7 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
         leaseMs,
         heartbeatAt: t.now(),
         status: "alive",
+        workflowNames: workflowNames === undefined ? undefined : [...workflowNames],
       });
     },
     async stopExecutor(executorId) {
@@ -21,9 +22,13 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
       const executor = t.executors.get(executorId);
       if (executor) executor.status = "stopped";
     },
-    async listExecutors() {
+    async listExecutors(filter = {}) {
       t.enter("listExecutors");
-      return [...t.executors.values()].map((e) => ({ ...e, expired: t.expired(e) }));
+      const { recentMs } = filter;
+      const now = t.now();
+      return [...t.executors.values()]
+        .filter((e) => recentMs === undefined || e.heartbeatAt + e.leaseMs + recentMs >= now)
+        .map((e) => ({ ...e, expired: t.expired(e) }));
     },
     async claimRecoverable(claim) {
       t.enter("claimRecoverable");

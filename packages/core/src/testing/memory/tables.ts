@@ -58,6 +58,7 @@ export interface StoredExecutor {
   readonly leaseMs: number;
   heartbeatAt: number;
   status: "alive" | "stopped";
+  readonly workflowNames: readonly string[] | undefined;
 }
 
 export interface StoredStreamEntry {

@@ -16,6 +16,7 @@ import { describeCreateMany } from "./running/create-many.js";
 import { describeDelete } from "./control/delete.js";
 import { describeForkCopies } from "./control/fork-copies.js";
 import { describeEvents } from "./messaging/events.js";
+import { describeExecutorNames } from "./ownership/executor-names.js";
 import type { Fixture, StoreContractFactory } from "./fixtures.js";
 import { describeListing } from "./running/listing.js";
 import { describeListingFilters } from "./running/listing-filters.js";
@@ -82,6 +83,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     describeRecovery(fx);
     describeOwnership(fx);
     describeTakeover(fx);
+    describeExecutorNames(fx);
     // control
     describeControl(fx);
     describeBulkControl(fx);
