@@ -83,8 +83,9 @@ export interface EngineOptions {
    * `run`, `startMany` items and `engine.fork` without `timeoutMs`, and children started with
    * `inheritDeadline: false` (other children inherit their parent's deadline). The deadline is
    * stored at the start, so whichever engine runs the workflow enforces it, and workflows started
-   * before the option was set keep running without one. Client starts and queue enqueues take
-   * their own `timeoutMs`. Default: none. See decision 0017.
+   * before the option was set keep running without one. Its queues (`@cairn/queue`) give it to
+   * what they enqueue without `timeoutMs`, counted from the claim; a client's starts and
+   * enqueues take their own. Default: none. See decision 0017.
    * @example
    * createEngine({ store, workflows, workflowTimeoutMs: "1h" });
    */

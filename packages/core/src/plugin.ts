@@ -69,6 +69,11 @@ export interface EnginePluginHost {
   readonly serializer: Serializer;
   /** The engine's durable time (`createEngine({ clock })`); schedules tick on it. */
   readonly clock: Clock;
+  /**
+   * The engine's `workflowTimeoutMs` (ms), `undefined` when not set: a queue plugin gives it to
+   * what it enqueues without a `timeoutMs`, counted from the claim as an enqueue's own.
+   */
+  readonly workflowTimeoutMs: number | undefined;
   /** False once the engine is shutting down. */
   isRunning(): boolean;
   /** Whether a workflow of this name is registered here. */

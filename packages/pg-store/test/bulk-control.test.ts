@@ -4,7 +4,7 @@
  * `resumeMany` from the engine runs failed workflows again, from a client on another connection
  * hands them to the live engine, and puts queued ones back in their queue; a parent's timeout
  * cancels the children that inherited its deadline, not one detached from it; the engine's
- * `workflowTimeoutMs`; `ctx.start`'s attributes.
+ * `workflowTimeoutMs` (also for what its queues enqueue); `ctx.start`'s attributes.
  */
 import {
   createClient,
@@ -17,7 +17,9 @@ import {
   type EngineOptions,
 } from "@cairn/core";
 import { createVirtualClock } from "@cairn/core/testing";
-import { defineQueue } from "@cairn/queue";
+import { createQueues, defineQueue } from "@cairn/queue";
+import { createPgQueueStore } from "../src/queue/index.js";
+import type { PgStore } from "../src/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { launchQueueEngine } from "./queue/support.js";
 import {
@@ -190,6 +192,27 @@ describe.each(engineBackends)("cancel and resume many on $name", (backend) => {
       expect((await engine.cancelMany({ attributes: { family: "f" } })).cancelled).toEqual([
         "f-detached",
       ]);
+    },
+  );
+
+  it.skipIf(backend.skip)(
+    "gives what its queues enqueue without a timeout workflowTimeoutMs, from the claim",
+    async () => {
+      db = backend.database();
+      const store = db.store() as PgStore;
+      const runtime = createQueues({
+        store: createPgQueueStore(store),
+        serve: [retries],
+        shutdownGraceMs: 0,
+      });
+      const engine = await launch({ store, plugins: [runtime], workflowTimeoutMs: "1h" });
+      const plain = await retries.enqueue(engine, waiter, undefined, { id: "plain" });
+      const [many] = await retries.enqueueMany(engine, waiter, [{ input: undefined, id: "many" }]);
+      for (const handle of [plain, many]) {
+        await expect.poll(async () => (await handle?.status())?.startedAt).toBeDefined();
+        const { deadlineAt, startedAt } = (await handle?.status()) ?? {};
+        expect((deadlineAt?.getTime() ?? 0) - (startedAt?.getTime() ?? 0)).toBe(3_600_000);
+      }
     },
   );
 });

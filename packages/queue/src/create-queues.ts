@@ -35,7 +35,7 @@ import type { QueueStore, StoredSchedule } from "./queue-store.js";
 import { systemClock, type QueueClock } from "./runtime/clock.js";
 import { childEnqueuer } from "./runtime/child-enqueue.js";
 import { Dispatcher } from "./runtime/dispatcher.js";
-import { newQueuedWorkflow, queueItemsOf } from "./runtime/enqueue-many.js";
+import { newQueuedWorkflow, queueItemsOf, withDefaultTimeout } from "./runtime/enqueue-many.js";
 import { Scheduler, type Ticking, type WantedSchedule } from "./runtime/scheduler.js";
 import { tickWorkflowId, type Schedule, type ScheduledRun } from "./schedule.js";
 
@@ -282,7 +282,7 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
       const attributes = attributesOf(enqueueOptions);
       const result = await store.enqueue(
         {
-          ...item,
+          ...withDefaultTimeout(item, h),
           workflow: {
             ...(await newQueuedWorkflow(h, queue, workflow, input, workflowId)),
             ...attributes,

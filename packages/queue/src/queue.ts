@@ -61,7 +61,10 @@ export interface EnqueueOptions {
   readonly startAt?: Date;
   /** Required on a partitioned queue, refused on others. */
   readonly partitionKey?: string;
-  /** Cancel the workflow if it has not finished this long after it started (not enqueued). */
+  /**
+   * Cancel the workflow if it has not finished this long after it started (not enqueued).
+   * Default: the engine's `workflowTimeoutMs`, if set (from a client: none).
+   */
   readonly timeoutMs?: number;
   /**
    * A plain JSON object to find the workflow by (`listWorkflows({ attributes })`), as

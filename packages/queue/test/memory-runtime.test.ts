@@ -54,10 +54,15 @@ afterEach(async () => {
   failing = new Set();
 });
 
-async function launch(store: MemoryStore, serve: readonly Queue[]): Promise<Engine> {
+async function launch(
+  store: MemoryStore,
+  serve: readonly Queue[],
+  workflowTimeoutMs?: number,
+): Promise<Engine> {
   const engine = createEngine({
     store,
     workflows: [job],
+    ...(workflowTimeoutMs === undefined ? {} : { workflowTimeoutMs }),
     logger: quiet,
     plugins: [createQueues({ store: createMemoryQueueStore(store), serve, shutdownGraceMs: 0 })],
     shutdownGraceMs: 0,
@@ -149,6 +154,26 @@ describe("queues on the memory store", () => {
     await expect(holder.result()).resolves.toBe("HOLDER");
     await expect(flaky.result()).resolves.toBe("FLAKY");
     expect(ran).toEqual(["flaky", "holder", "flaky"]);
+  });
+
+  it("gives what it enqueues without a timeout the engine's workflowTimeoutMs, from the claim", async () => {
+    const store = createMemoryStore();
+    const q = defineQueue("q");
+    const engine = await launch(store, [q], 3_600_000);
+    for (const label of ["plain", "own", "many"]) gate(label);
+    const plain = await q.enqueue(engine, job, "plain");
+    const own = await q.enqueue(engine, job, "own", { timeoutMs: 60_000 });
+    const [many] = await q.enqueueMany(engine, job, [{ input: "many" }]);
+    await vi.waitFor(() => expect([...ran].sort()).toEqual(["many", "own", "plain"]));
+    const budget = async (handle: {
+      status(): Promise<{ deadlineAt?: Date; startedAt?: Date }>;
+    }) => {
+      const { deadlineAt, startedAt } = await handle.status();
+      return (deadlineAt?.getTime() ?? Number.NaN) - (startedAt?.getTime() ?? Number.NaN);
+    };
+    expect(await budget(plain)).toBe(3_600_000);
+    expect(await budget(own)).toBe(60_000);
+    expect(many && (await budget(many))).toBe(3_600_000);
   });
 
   it("fires a cron schedule onto a queue on a virtual clock", async () => {

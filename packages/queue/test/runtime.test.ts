@@ -85,6 +85,7 @@ function fakeHost() {
     executorId: "me",
     appVersion: undefined,
     clock: systemClock,
+    workflowTimeoutMs: undefined,
     store: {} as EnginePluginHost["store"],
     serializer: defaultSerializer,
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },

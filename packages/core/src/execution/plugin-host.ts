@@ -12,6 +12,7 @@ export function createPluginHost(parts: EngineParts): EnginePluginHost {
   const { config, state, registry, observers, runs, starts, wakeups } = parts;
   return {
     clock: config.clock,
+    workflowTimeoutMs: config.workflowTimeoutMs,
     executorId: config.executorId,
     appVersion: config.appVersion,
     store: config.store,

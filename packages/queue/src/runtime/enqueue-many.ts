@@ -19,6 +19,17 @@ import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "../errors.js"
 import type { EnqueueManyItem, Queue } from "../queue.js";
 import type { NewQueueItem } from "../queue-store.js";
 
+/** `fields` with the engine's `workflowTimeoutMs` when they name no timeout of their own. */
+export function withDefaultTimeout<F extends { readonly timeoutMs?: number | undefined }>(
+  fields: F,
+  host: EnginePluginHost,
+): F {
+  const { workflowTimeoutMs } = host;
+  return fields.timeoutMs !== undefined || workflowTimeoutMs === undefined
+    ? fields
+    : { ...fields, timeoutMs: workflowTimeoutMs };
+}
+
 /** The row of a new enqueued workflow. */
 export async function newQueuedWorkflow(
   host: EnginePluginHost,
@@ -68,7 +79,7 @@ export async function queueItemsOf(
           "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
         );
       }
-      const fields = checkEnqueueOptions(queue.name, partitioned, item);
+      const fields = withDefaultTimeout(checkEnqueueOptions(queue.name, partitioned, item), host);
       const attributes = attributesOf(item);
       const workflowId = item.id === undefined ? randomUUID() : assertWorkflowId(item.id);
       rows.push({
