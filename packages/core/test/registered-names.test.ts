@@ -186,27 +186,49 @@ describe("starting a workflow by a name no engine registers", () => {
 });
 
 describe("an engine meeting workflows of a name it does not register", () => {
-  it("logs the unknown name once, not on every poll", async () => {
+  it("logs the unknown name once, not on every claim", async () => {
     const store = createMemoryStore();
     const logger = recordingLogger();
+    // A short lease: a takeover every 10 ms meets the unknown workflows each time.
+    const engine = createEngine({ store: view(store), workflows: [greet], logger, leaseMs: 30 });
+    await engine.launch();
+    const client = createClient({ store: view(store) });
+    try {
+      await client.start("ghost", 1, { id: "g1", allowUnregistered: true });
+      await client.start("ghost", 2, { id: "g2", allowUnregistered: true });
+      const claims = store.calls.takeOver;
+      await until(() => store.calls.takeOver >= claims + 10);
+      const about = logger.lines.filter((line) => line.message.includes('"ghost"'));
+      expect(about).toHaveLength(1);
+      expect(about[0]?.level).toBe("error");
+      expect((await store.getWorkflow("g1"))?.status).toBe("PENDING");
+    } finally {
+      await client.close();
+      await engine.shutdown();
+    }
+  });
+
+  it("does not try to claim unassigned work of a name it does not register on every poll", async () => {
+    const store = createMemoryStore();
     const engine = createEngine({
       store: view(store),
       workflows: [greet],
-      logger,
+      logger: recordingLogger(),
       pollIntervalMs: 5,
     });
     await engine.launch();
     const client = createClient({ store: view(store) });
     try {
       await client.start("ghost", 1, { id: "g1", allowUnregistered: true });
-      await client.start("ghost", 2, { id: "g2", allowUnregistered: true });
-      const polled = store.calls.takeOver;
-      // Every poll sees unassigned PENDING work and tries to claim it.
-      await until(() => store.calls.takeOver >= polled + 10);
-      const about = logger.lines.filter((line) => line.message.includes('"ghost"'));
-      expect(about).toHaveLength(1);
-      expect(about[0]?.level).toBe("error");
-      expect((await store.getWorkflow("g1"))?.status).toBe("PENDING");
+      // The start's notification may bring one claim; the polls after it bring none.
+      const polls = store.calls.listRunnable;
+      await until(() => store.calls.listRunnable >= polls + 3);
+      const claims = store.calls.takeOver;
+      await until(() => store.calls.listRunnable >= polls + 13);
+      expect(store.calls.takeOver).toBe(claims);
+      // Unassigned work it registers is still claimed by the poll.
+      const handle = await client.start<typeof greet>("greet", "Cy");
+      await expect(handle.result()).resolves.toBe("hello Cy");
     } finally {
       await client.close();
       await engine.shutdown();

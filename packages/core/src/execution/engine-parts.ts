@@ -141,6 +141,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     wakeups,
     logger,
     executorId,
+    workflowNames: () => registry.names,
     isRunning,
   });
   const background = new Background({

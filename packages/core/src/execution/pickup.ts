@@ -23,6 +23,8 @@ export interface PickupDeps {
   readonly wakeups: Wakeups;
   readonly logger: Logger;
   readonly executorId: string;
+  /** The workflow names this engine registers: the only unassigned work worth a claim. */
+  workflowNames(): readonly string[];
   isRunning(): boolean;
 }
 
@@ -50,9 +52,11 @@ export class Pickup {
       const bare = { loadInput: false, loadOutput: false } as const;
       runs.reconcile(await store.listWorkflows({ workflowIds: ids, limit: ids.length, ...bare }));
     }
+    // Only names this engine runs: unassigned work of other names would cost a claim per poll.
     const unassigned = {
       status: "PENDING",
       executorId: UNASSIGNED_EXECUTOR,
+      name: this.deps.workflowNames(),
       limit: 1,
       loadInput: false,
       loadOutput: false,
