@@ -192,6 +192,24 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
     expect(follow.stdout).toBe("'one'\n'two'\n'three'\n");
   });
 
+  it("cancels and resumes many, reporting what it skipped and why", async () => {
+    const cancel = await cairnJson<{ cancelled: string[]; skipped: unknown[] }>(
+      on("workflows", "cancel", SEEDED.succeeded, "ghost"),
+    );
+    expect(cancel).toEqual({
+      cancelled: [],
+      skipped: [
+        { workflowId: SEEDED.succeeded, reason: "status", status: "SUCCESS" },
+        { workflowId: "ghost", reason: "not-found" },
+      ],
+    });
+    const resume = await cairn(on("workflows", "resume", "--name", "no-such-workflow"));
+    expect(resume.code).toBe(0);
+    expect(resume.stdout.trim()).toBe("nothing resumed");
+    const refused = await cairn(on("workflows", "resume", "--limit", "5"));
+    expect(refused.code).toBe(2);
+  });
+
   it("cancels, resumes and forks, reporting what changed", async () => {
     const first = await cairn(on("workflows", "cancel", SEEDED.queued[0]));
     expect(first.code).toBe(0);

@@ -117,6 +117,9 @@ describe("cancelMany", () => {
     await expect(engine.resumeMany({ loadInput: false })).rejects.toBeInstanceOf(
       InvalidOptionError,
     );
+    await expect(engine.cancelMany({ attributes: {} })).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(await engine.cancelMany({ workflowIds: [] })).toEqual({ cancelled: [], skipped: [] });
+    expect(await engine.cancelMany({ name: [] })).toEqual({ cancelled: [], skipped: [] });
     await expect(engine.cancelMany({ limit: -1, name: "x" })).rejects.toBeInstanceOf(
       InvalidOptionError,
     );

@@ -84,7 +84,7 @@ function selectionOf(filter: ListWorkflowsFilter, action: BulkAction): Selection
     throw new InvalidOptionError(`${action.operation} filter`, "expected a listWorkflows filter");
   }
   const selecting = Object.entries(filter).filter(
-    ([key, value]) => value !== undefined && !PAGING.has(key),
+    ([key, value]) => value !== undefined && !PAGING.has(key) && !isEmptyObject(value),
   );
   if (selecting.length === 0) {
     throw new InvalidOptionError(
@@ -138,6 +138,16 @@ async function reread(store: WorkflowStore, ids: readonly string[]): Promise<Ski
     const now = status.get(id);
     return now === undefined ? { workflowId: id, reason: "not-found" } : bySkip(id, now);
   });
+}
+
+/** `{}`: as an `attributes` filter it contains every workflow, so it selects nothing by. */
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 0
+  );
 }
 
 function bySkip(workflowId: string, status: WorkflowStatus): SkippedWorkflow {
