@@ -128,6 +128,26 @@ describe("client.startMany", () => {
     await engine.shutdown();
   });
 
+  it("is claimed by a running engine with a takeover per batch of claims, not one per workflow", async () => {
+    const store = createMemoryStore();
+    const engine = createEngine({
+      store,
+      workflows: [square],
+      logger: recordingLogger(),
+      pollIntervalMs: 60_000, // only the notifications bring the work here
+    });
+    await engine.launch();
+    const client = createClient({ store, logger: recordingLogger() });
+    const before = store.calls.takeOver;
+    const items = Array.from({ length: 1_000 }, (_, n) => ({ input: { n } }));
+    const handles = await client.startMany<typeof square>("square", items);
+    expect(await engine.waitAll(handles)).toHaveLength(1_000);
+    // Each takeover claims up to 100: ten that claim, and one that finds nothing left.
+    expect(store.calls.takeOver - before).toBeLessThan(50);
+    await client.close();
+    await engine.shutdown();
+  });
+
   it("refuses a bad item by index and writes nothing", async () => {
     const store = createMemoryStore();
     const client = createClient({ store, logger: recordingLogger() });

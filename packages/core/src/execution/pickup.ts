@@ -33,6 +33,9 @@ const PICKUP_BATCH = 100;
 /** Picks up work announced by notifications, and polls for what they missed. */
 export class Pickup {
   private readonly deps: PickupDeps;
+  /** A notification's takeover is under way; another was asked for meanwhile. */
+  private claiming = false;
+  private claimAgain = false;
 
   constructor(deps: PickupDeps) {
     this.deps = deps;
@@ -73,16 +76,40 @@ export class Pickup {
 
   private notified(notification: StoreNotification): void {
     if (notification.kind !== "status") return;
-    const { runs, logger, executorId } = this.deps;
+    const { runs, executorId } = this.deps;
     if (notification.status === "CANCELLED") runs.cancel([notification.workflowId]);
     else if (notification.status !== "PENDING") return;
-    else if (notification.executorId === UNASSIGNED_EXECUTOR) {
-      void this.deps.recovery.takeOver().catch((error: unknown) => {
-        logger.warn("could not claim an unassigned workflow; the next poll retries", { error });
-      });
-    } else if (notification.executorId === executorId) {
+    else if (notification.executorId === UNASSIGNED_EXECUTOR) this.claimUnassigned();
+    else if (notification.executorId === executorId) {
       void this.pickUp(notification.workflowId);
     }
+  }
+
+  /**
+   * Claims unassigned workflows for a notification: one takeover at a time, repeated while it
+   * claims some or notifications came meanwhile. A bulk start for any engine announces each of
+   * its workflows; a takeover per notification was a thousand claim transactions per thousand.
+   */
+  private claimUnassigned(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    const { recovery, logger } = this.deps;
+    void (async () => {
+      try {
+        do {
+          this.claimAgain = false;
+          const report = await recovery.takeOver();
+          if (report.recovered.length > 0) this.claimAgain = true;
+        } while (this.claimAgain && this.deps.isRunning());
+      } catch (error) {
+        logger.warn("could not claim an unassigned workflow; the next poll retries", { error });
+      } finally {
+        this.claiming = false;
+      }
+    })();
   }
 
   private async pickUp(workflowId: string): Promise<void> {
