@@ -152,7 +152,7 @@ describe.each(engineBackends)("cancel and resume many on $name", (backend) => {
       db = backend.database();
       const clock = createVirtualClock();
       const engine = await launch({ clock });
-      const parent = await engine.start(family, undefined, { id: "p", timeoutMs: "1h" });
+      const parent = await engine.start(family, undefined, { id: "p", timeoutMs: 3_600_000 });
       await expect
         .poll(async () => (await engine.listWorkflows({ parentWorkflowId: "p" })).length)
         .toBe(2);
