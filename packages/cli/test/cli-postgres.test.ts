@@ -9,7 +9,7 @@ import { createPgStore, type PgStore } from "@cairn/pg-store";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { cairn, cairnJson, startCairn } from "./support/cli.js";
-import { SEEDED, seedEngine, seedStore } from "./support/seed.js";
+import { ALL_WORKFLOWS, SEEDED, seedEngine, seedStore } from "./support/seed.js";
 
 const databaseUrl = inject("databaseUrl");
 const schema = `cli_${Math.random().toString(36).slice(2, 10)}`;
@@ -318,17 +318,23 @@ describe.skipIf(!databaseUrl)("cairn on Postgres", () => {
     expect(table.stdout).toMatch(/^emails\s.*concurrency 2, 10 per 1m \*$/m);
   });
 
-  it("lists executors with their state, version and lease", async () => {
+  it("lists executors with their state, version, lease and the workflow names they advertise", async () => {
     const { executors } = await cairnJson<{
-      executors: { executorId: string; state: string; appVersion: string }[];
+      executors: {
+        executorId: string;
+        state: string;
+        appVersion: string;
+        workflowNames: string[] | null;
+      }[];
     }>(on("executors"));
-    expect(executors).toContainEqual(
-      expect.objectContaining({
-        executorId: "seed-executor",
-        state: "stopped",
-        appVersion: "v1.4.2",
-      }),
+    const seed = executors.find((e) => e.executorId === "seed-executor");
+    expect(seed).toMatchObject({ state: "stopped", appVersion: "v1.4.2" });
+    for (const { name } of ALL_WORKFLOWS) expect(seed?.workflowNames).toContain(name);
+    const table = await cairn(on("executors"));
+    expect(table.stdout).toMatch(
+      /^EXECUTOR\s+STATE\s+VERSION\s+HEARTBEAT\s+LEASE\s+RUNNING\s+WORKFLOWS/,
     );
+    expect(table.stdout).toMatch(/^seed-executor\s.*, .*, .* \+\d+$/m); // three names, and how many more
   });
 
   it("fails with one line and a distinct exit code for an unknown ID, a bad URL, a missing schema", async () => {
