@@ -77,10 +77,18 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
   const scope = yield* Effect.scope;
   yield* Effect.addFinalizer(() => closeStore(store, executorId));
   yield* Effect.promise(() => store.migrate());
-  yield* Effect.promise(() => store.heartbeat({ executorId, appVersion: undefined, leaseMs }));
+  const registrations = new Map<string, Registration>();
+  // The names it runs, for clients' start-by-name check; none registered yet: it advertises none.
+  const beat = () =>
+    store.heartbeat({
+      executorId,
+      appVersion: undefined,
+      leaseMs,
+      workflowNames: registrations.size === 0 ? undefined : [...registrations.keys()],
+    });
+  yield* Effect.promise(beat);
 
   const persistence = new Persistence(store, executorId, createSerializer(options.serialization));
-  const registrations = new Map<string, Registration>();
   const deferreds = WorkflowEngine.makeDeferredState();
   const clocks = yield* FiberMap.make<string>();
   const runs: Runs = new Runs({ persistence, scope, deferreds, engine: () => engine });
@@ -135,7 +143,7 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
     });
 
   // Heartbeat, and take over the executions of processes whose lease expired.
-  yield* Effect.promise(() => store.heartbeat({ executorId, appVersion: undefined, leaseMs })).pipe(
+  yield* Effect.promise(beat).pipe(
     Effect.andThen(
       Effect.suspend(() =>
         registrations.size === 0
@@ -181,6 +189,7 @@ const makeEngine = Effect.fnUntraced(function* (options: CairnWorkflowEngineOpti
       Effect.gen(function* () {
         const registration = { workflow, execute, scope: yield* Effect.scope };
         registrations.set(workflow._tag, registration);
+        yield* Effect.promise(beat); // advertise the new name at once
         yield* recover([workflow._tag], { own: true, limit: 10_000 });
       }),
 

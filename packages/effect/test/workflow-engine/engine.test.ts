@@ -96,6 +96,16 @@ describe.each([memoryBackend, pgliteBackend, postgresBackend])(
     );
 
     it.skipIf(backend.skip)(
+      "advertises its workflows' tags, so a client's start by name finds an engine for them",
+      async () => {
+        const engine = await engineOn(newDatabase(backend), {});
+        const executors = await engine.store.listExecutors();
+        expect(executors).toHaveLength(1);
+        expect(executors[0]?.workflowNames).toEqual(expect.arrayContaining(["Checkout"]));
+      },
+    );
+
+    it.skipIf(backend.skip)(
       "stores every value through the engine's serialization codec (encryption at rest)",
       async () => {
         const counts: Record<string, number> = {};
