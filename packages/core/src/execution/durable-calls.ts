@@ -11,7 +11,7 @@ import { toMs } from "../duration.js";
 import { CairnError, type AnyCairnErrorCode } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import type { StepDefinition, StepRunner } from "../step.js";
-import type { SerializedValue } from "../store/records.js";
+import type { SerializedValue, StepRecord } from "../store/records.js";
 import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
@@ -143,7 +143,7 @@ export async function startChild(
         : options?.inheritDeadline === false
           ? undefined
           : journal.deadlineAt;
-    try {
+    return childCheckpoint(journal, { position, name, startedAt }, async () => {
       await host.startChild({
         definition,
         input,
@@ -153,16 +153,7 @@ export async function startChild(
         traceContext: host.observers.carrier(journal.run),
         attributes,
       });
-    } catch (error) {
-      if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
-        throw journal.storeFailed(name, error);
-      return journal.checkpoint(position, name, startedAt, {
-        error: host.serializer.serializeError(error, name),
-      });
-    }
-    return journal.checkpoint(position, name, startedAt, {
-      output: host.serializer.serialize(workflowId, name),
-      childWorkflowId: workflowId,
+      return workflowId;
     });
   });
   const handle = host.handle(childId, definition);
@@ -174,4 +165,29 @@ export async function startChild(
         ? childResult(journal, childId)
         : handle.result(options),
   };
+}
+
+/**
+ * The checkpoint of a call that creates a child (`ctx.start`, `ctx.enqueue`): the child's ID, or
+ * the error when it is a fact about the call (`recordableChildErrors`: replay must meet it
+ * again). Any other failure is the store's, and stops the run.
+ */
+export async function childCheckpoint(
+  journal: Journal,
+  at: { readonly position: number; readonly name: string; readonly startedAt: number },
+  create: () => Promise<string>,
+): Promise<StepRecord> {
+  const { position, name, startedAt } = at;
+  const { serializer } = journal.host;
+  let childId: string;
+  try {
+    childId = await create();
+  } catch (error) {
+    if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
+      throw journal.storeFailed(name, error);
+    const recorded = serializer.serializeError(error, name);
+    return journal.checkpoint(position, name, startedAt, { error: recorded });
+  }
+  const output = serializer.serialize(childId, name);
+  return journal.checkpoint(position, name, startedAt, { output, childWorkflowId: childId });
 }

@@ -7,13 +7,13 @@
  * handle and writes nothing. It does not run the child: a process serving the queue claims it.
  */
 import type { ChildEnqueueOptions, EnqueueTarget } from "../context.js";
-import { CairnError, InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import type { ChildEnqueueWrite, EnginePlugin } from "../plugin.js";
 import { QUEUED_EXECUTOR } from "../store/executor-ids.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
-import { recordableChildErrors } from "./durable-calls.js";
+import { childCheckpoint } from "./durable-calls.js";
 import type { Journal } from "./journal.js";
 
 /**
@@ -44,9 +44,8 @@ export async function enqueueChild(
   }
   const childId = await journal.operation<string>(name, async (position, startedAt) => {
     if (!write) throw journal.storeFailed(name, new Error("no queue plugin to write the child"));
-    let found: string;
-    try {
-      found = await write({
+    return childCheckpoint(journal, { position, name, startedAt }, async () =>
+      write({
         workflowId: options.id ?? `${journal.workflowId}:${position}`,
         name: definition.name,
         input: await host.serializeInput(definition, input),
@@ -58,18 +57,8 @@ export async function enqueueChild(
         // With a timeout of its own, the child's deadline is set at its claim (the queue's rule).
         deadlineAt: options.timeoutMs === undefined ? journal.deadlineAt : undefined,
         traceContext: host.observers.carrier(journal.run),
-      });
-    } catch (error) {
-      if (!CairnError.is(error) || !recordableChildErrors.includes(error.code))
-        throw journal.storeFailed(name, error);
-      return journal.checkpoint(position, name, startedAt, {
-        error: host.serializer.serializeError(error, name),
-      });
-    }
-    return journal.checkpoint(position, name, startedAt, {
-      output: host.serializer.serialize(found, name),
-      childWorkflowId: found,
-    });
+      }),
+    );
   });
   return host.handle(childId, definition);
 }
