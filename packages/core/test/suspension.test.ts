@@ -117,7 +117,7 @@ describe("suspension of sleeping workflows", () => {
     expect(suspendedIds(events)).toEqual([handle.workflowId]);
   });
 
-  it("is resumed by the next engine of the same executor after a shutdown", async () => {
+  it("stays suspended through a shutdown and wakes in the next engine of the executor", async () => {
     const clock = createVirtualClock(Date.UTC(2026, 0, 1));
     // One store outlives both engines (each would close it at shutdown).
     const store = { ...createMemoryStore(), close: async () => undefined };
@@ -139,8 +139,9 @@ describe("suspension of sleeping workflows", () => {
       shutdownGraceMs: 0,
     });
     engines.push(second);
+    // The claim moves it suspended: nothing to recover (replay) until it is due.
     const report = await second.launch();
-    expect(report.recovered).toEqual(["nap-1"]);
+    expect(report.recovered).toEqual([]);
     await clock.advance("1h");
     expect(await second.retrieve(handle.workflowId).result()).toBe("rested");
   });

@@ -2,9 +2,10 @@
  * Kill -9 while workflows are suspended (decision 0014), on a real Postgres: a child process
  * (`crash/suspension-worker.ts`) starts workflows that suspend in `ctx.sleep` and `ctx.recv`, and
  * is SIGKILLed once every one has left memory. Then (a) the same executor relaunched, or (b)
- * another engine once the dead one's lease ran out, brings them back: each sleeper goes past its
- * sleep once, never before its checkpointed wake-up time; each receiver gets its message once,
- * whether it was sent while no process ran or after the new process suspended it again. The side
+ * another engine once the dead one's lease ran out, claims them (they move to it suspended) and
+ * brings each back when due: each sleeper goes past its sleep once, never before its
+ * checkpointed wake-up time; each receiver gets its message once, whether it was sent while no
+ * process ran or after the new process claimed it. The side
  * effect after each wait is a row written by its own statement, so the count is what really ran.
  */
 import { createClient } from "@cairn/core";
@@ -14,6 +15,11 @@ import { createPgStore } from "../src/index.js";
 import { spawnMarked, type MarkedProcess } from "./crash/marked-process.js";
 import type { SuspensionMarker, SuspensionWorkerConfig } from "./crash/suspension-worker.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
+
+/** Polls `condition` until it holds; the test's timeout bounds it. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 const worker = new URL("./crash/suspension-worker.ts", import.meta.url);
 type Worker = MarkedProcess<SuspensionMarker>;
@@ -52,6 +58,12 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
           await q(`select workflow_id from {{schema}}.workflows
                    where status = 'PENDING' and wake_epoch = owner_epoch order by workflow_id`)
         ).map((r) => r.workflow_id as string),
+      /** The executor of each workflow of `ids`. */
+      owners: async (ids: readonly string[]) =>
+        (
+          await q(`select executor_id from {{schema}}.workflows
+                   where workflow_id in (${ids.map((id) => `'${id}'`).join(", ")})`)
+        ).map((r) => r.executor_id as string),
       /** How many times each workflow went past its wait, and in which process. */
       effects: async () =>
         (await q(`select workflow_id, pid, at from {{schema}}.suspension_effects`)).map((r) => ({
@@ -133,11 +145,9 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
         worker,
         s.config({ executorId: "exec-restarted", awaitIds: everyone }),
       );
-      // The other two once the relaunched process has suspended them again.
-      for (const id of receivers.slice(2)) {
-        await second.waitFor("SUSPENDED", (m) => m.workflowId === id);
-        await client.send(id, "go", `for ${id}`);
-      }
+      // The other two once the relaunched process has claimed them (still suspended).
+      await second.waitFor("LAUNCHED");
+      for (const id of receivers.slice(2)) await client.send(id, "go", `for ${id}`);
       await client.close();
       await expectEachOnce(s, killed, second);
     } finally {
@@ -155,10 +165,10 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
         worker,
         s.config({ executorId: "exec-other", leaseMs: 1_000, awaitIds: everyone }),
       );
-      for (const id of receivers.slice(2)) {
-        await other.waitFor("SUSPENDED", (m) => m.workflowId === id);
-        await client.send(id, "go", `for ${id}`);
-      }
+      // The other two once the other engine took them over (they move suspended).
+      const late = receivers.slice(2);
+      await until(async () => (await s.owners(late)).every((owner) => owner === "exec-other"));
+      for (const id of late) await client.send(id, "go", `for ${id}`);
       await client.close();
       await expectEachOnce(s, killed, other);
     } finally {

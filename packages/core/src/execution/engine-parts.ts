@@ -132,6 +132,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     executorId,
     appVersion,
     runCapacity: config.runCapacity,
+    afterClaim: () => void suspensions.wakeDue(),
   });
   const pickup = new Pickup({
     runs,

@@ -37,6 +37,8 @@ export interface RecoveryDeps {
   readonly appVersion: string | undefined;
   /** The engine's `runCapacity`: takeovers claim only the room below it. */
   readonly runCapacity: number | undefined;
+  /** After each claim: it may have moved suspended workflows here (decision 0014). */
+  afterClaim?(): void;
 }
 
 /** Most workflows one takeover claims, however much room there is. */
@@ -115,6 +117,8 @@ export class Recovery {
       });
     });
     this.report(claim);
+    // Suspended workflows the claim moved here stay suspended: wake the due ones, arm the timer.
+    this.deps.afterClaim?.();
     return {
       recovered: claim.recovered.map((r) => r.workflowId),
       deadLettered: claim.deadLettered.map((r) => r.workflowId),

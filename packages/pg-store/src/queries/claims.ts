@@ -3,6 +3,9 @@
  * of its own workflows, and the takeover of workflows whose executor stopped heartbeating. Both
  * share one update: it counts recovery attempts (reset to 1 after progress), dead-letters a
  * workflow past its limit, and increments `owner_epoch`, which fences off any older execution.
+ * A workflow suspended in force (decision 0014) moves with its suspension instead: the new owner
+ * gets it suspended at the new epoch, its recovery attempts untouched, and it is not handed back
+ * to run; the new owner's claim of due suspensions wakes it when it is due.
  */
 import type { RecoveryClaim, TakeoverClaim, WorkflowRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
@@ -33,6 +36,9 @@ const executorGone = (force: string): string => `
             select 1 from alive a where a.executor_id = p.executor_id
           ))`;
 
+/** Whether claimed row `w` (as it stood) is suspended in force: it moves suspended. */
+const SUSPENDED = "(w.wake_epoch is not null and w.wake_epoch = w.owner_epoch)";
+
 /** The SQL text of the claim statements for one schema. */
 export function claimStatements({ quoted, workflows, steps, executors }: SchemaNames) {
   /** Workflow `p` holds no queue item (`@cairn/queue` puts those back in their queue itself). */
@@ -42,15 +48,22 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
    * recovery_progress) to executor $1; limits by name in $3/$4. Attempts reset to 1 when the
    * checkpoint count grew since the last claim (progress). The owner re-check makes a row that
    * changed hands after this statement's snapshot drop out instead of being claimed twice.
+   * Suspended rows (the re-check reads the row as locked) move suspended and are not returned.
    */
-  const claimCandidates = `
+  const claimCandidates = `,
+      moved as (
       update ${workflows} w
       set executor_id = $1,
           owner_epoch = w.owner_epoch + 1,
-          recovery_attempts = c.attempts,
-          recovery_progress = c.progress,
-          status = case when c.attempts > c.max_attempts then 'DEAD_LETTER' else 'PENDING' end,
-          completed_at = case when c.attempts > c.max_attempts then ${NOW_MS} end,
+          wake_epoch = case when ${SUSPENDED} then w.owner_epoch + 1 end,
+          wake_at = case when ${SUSPENDED} then w.wake_at end,
+          wake_keys = case when ${SUSPENDED} then w.wake_keys end,
+          recovery_attempts = case when ${SUSPENDED} then w.recovery_attempts else c.attempts end,
+          recovery_progress = case when ${SUSPENDED} then w.recovery_progress else c.progress end,
+          status = case when not ${SUSPENDED} and c.attempts > c.max_attempts
+                        then 'DEAD_LETTER' else 'PENDING' end,
+          completed_at = case when not ${SUSPENDED} and c.attempts > c.max_attempts
+                              then ${NOW_MS} end,
           updated_at = ${NOW_MS}
       from (
         select p.workflow_id, p.executor_id, s.progress, l.max_attempts,
@@ -64,7 +77,9 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
       ) c
       where w.workflow_id = c.workflow_id and w.status = 'PENDING'
         and w.executor_id = c.executor_id
-      returning ${workflowColumnsOf("w")}`;
+      returning ${workflowColumnsOf("w")}, ${SUSPENDED} as suspended
+      )
+      select * from moved where not suspended`;
   return {
     claim: `
       with ${aliveCte(executors)},

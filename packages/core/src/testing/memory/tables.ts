@@ -334,9 +334,18 @@ export class MemoryTables {
     );
   }
 
-  /** Moves a claimed workflow to `claim.executorId`, counting recovery attempts; may dead-letter it. */
+  /**
+   * Moves a claimed workflow to `claim.executorId`, counting recovery attempts; may dead-letter
+   * it. A suspended one moves suspended (at the new epoch) and is not handed back to run.
+   */
   claimOne(stored: StoredWorkflow, claim: RecoveryClaim, into: RecoveryResult): void {
     const { record } = stored;
+    if (this.suspended(stored)) {
+      const ownerEpoch = record.ownerEpoch + 1;
+      this.update(stored, { executorId: claim.executorId, ownerEpoch });
+      stored.wakeEpoch = ownerEpoch;
+      return;
+    }
     const progress = this.steps.get(record.workflowId)?.size ?? 0;
     const attempts = progress > stored.recoveryProgress ? 1 : record.recoveryAttempts + 1;
     stored.recoveryProgress = progress;

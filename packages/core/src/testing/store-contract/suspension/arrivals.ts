@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Fence } from "../../../store/records.js";
 import type { WakeOn } from "../../../store/suspension-store.js";
-import { type Fixture, claimFor, ids, newWorkflow, record, stepAt, success } from "../fixtures.js";
+import { type Fixture, ids, newWorkflow, record, stepAt, success } from "../fixtures.js";
 
 const fenceA = (epoch = 0): Fence => ({ executorId: "executor-a", epoch });
 const due = (now: number) => ({ executorId: "executor-a", now, limit: 100 });
@@ -74,15 +74,15 @@ export function describeSuspensionArrivals(fx: Fixture): void {
     it("wakes every suspension in force waiting for an event, and only those", async () => {
       for (const id of ["setter", "w-1", "w-2", "other"])
         await fx.store.createWorkflow(newWorkflow(id));
-      await fx.store.createWorkflow(newWorkflow("stale", { name: "stale-kind" }));
+      await fx.store.createWorkflow(newWorkflow("stale"));
       const onEvent: WakeOn[] = [{ kind: "event", workflowId: "setter", key: "ready" }];
       for (const id of ["w-1", "w-2", "stale"])
         await fx.store.suspendWorkflow(id, 60_000, fenceA(), onEvent);
       await fx.store.suspendWorkflow("other", 60_000, fenceA(), [
         { kind: "event", workflowId: "setter", key: "later" },
       ]);
-      // A recovery claim of "stale" voids its suspension (and raises every claimed epoch).
-      await fx.store.claimRecoverable(claimFor({ names: ["stale-kind"] }));
+      // Cancelled: its suspension ended with it.
+      await fx.store.cancelWorkflow("stale", { children: false });
       await fx.store.setEvent(
         { workflowId: "setter", key: "ready", value: '"yes"' },
         undefined,

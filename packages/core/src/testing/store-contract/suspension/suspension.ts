@@ -1,7 +1,8 @@
 /**
  * Contract tests for suspension: `suspendWorkflow` under a fence, `claimDueWorkflows` handing
  * each due suspension out once with the next due time, `listRunnable` leaving suspended workflows
- * out, and a change of owner voiding a suspension.
+ * out, a recovery or takeover moving a suspension with its workflow (not handed back to run,
+ * recovery attempts untouched, the old fence stale), and cancelling one ending it.
  */
 import { describe, expect, it } from "vitest";
 import { WorkflowOwnershipLostError } from "../../../errors.js";
@@ -85,20 +86,41 @@ export function describeSuspension(fx: Fixture): void {
       expect((await fx.store.claimDueWorkflows(due(1_000))).workflows).toEqual([]);
     });
 
-    it("voids a suspension when the workflow changes owner or finishes", async () => {
-      await fx.store.createWorkflow(newWorkflow("claimed"));
+    it("moves a suspension with its workflow when recovery claims it, not to run", async () => {
+      await fx.store.createWorkflow(newWorkflow("asleep"));
       await fx.store.createWorkflow(newWorkflow("cancelled"));
-      await fx.store.suspendWorkflow("claimed", 100, fenceA());
+      await fx.store.createWorkflow(newWorkflow("awake"));
+      await fx.store.suspendWorkflow("asleep", 100, fenceA());
       await fx.store.suspendWorkflow("cancelled", 100, fenceA());
-      // Recovery claims it at a new epoch: it is runnable again, and no longer due anywhere.
-      const { recovered } = await fx.store.claimRecoverable(claimFor());
-      expect(ids(recovered)).toEqual(["cancelled", "claimed"]);
       await fx.store.cancelWorkflow("cancelled", { children: false });
-      expect(ids(await fx.store.listRunnable("executor-a", 10))).toEqual(["claimed"]);
-      expect(await fx.store.claimDueWorkflows(due(1_000))).toEqual({
-        workflows: [],
-        nextWakeAt: undefined,
+      const { recovered } = await fx.store.claimRecoverable(claimFor());
+      expect(ids(recovered)).toEqual(["awake"]);
+      // Still suspended, now at epoch 1: the old fence is stale, the new one holds.
+      const stale = await fx.store
+        .suspendWorkflow("asleep", 50, fenceA(0))
+        .catch((e: unknown) => e);
+      expect(WorkflowOwnershipLostError.is(stale)).toBe(true);
+      expect(ids(await fx.store.listRunnable("executor-a", 10))).toEqual(["awake"]);
+      const woken = await fx.store.claimDueWorkflows(due(1_000));
+      expect(woken.workflows).toMatchObject([
+        { workflowId: "asleep", ownerEpoch: 1, recoveryAttempts: 0 },
+      ]);
+    });
+
+    it("moves a suspension to the executor that takes its workflow over", async () => {
+      await fx.store.createWorkflow(newWorkflow("asleep", { executorId: "gone" }));
+      await fx.store.suspendWorkflow("asleep", 100, { executorId: "gone", epoch: 0 });
+      const taken = await fx.store.takeOver({
+        ...claimFor(),
+        limit: 10,
+        ignoreLeases: true,
       });
+      expect(taken.recovered).toEqual([]);
+      expect(
+        (await fx.store.claimDueWorkflows({ ...due(1_000), executorId: "gone" })).workflows,
+      ).toEqual([]);
+      expect(await fx.store.claimDueWorkflows(due(99))).toEqual({ workflows: [], nextWakeAt: 100 });
+      expect(ids((await fx.store.claimDueWorkflows(due(100))).workflows)).toEqual(["asleep"]);
     });
   });
 }
