@@ -19,6 +19,7 @@ import {
 } from "@cairn/core";
 import {
   attributesOf,
+  bulkItems,
   checkEnqueueOptions,
   enqueuedWorkflow,
   partitionedOf,
@@ -29,7 +30,6 @@ import {
   type ScheduleControl,
   type StartRun,
 } from "./control/schedule-control.js";
-import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "./errors.js";
 import {
   checkMs,
   type DebounceOptions,
@@ -37,7 +37,7 @@ import {
   type EnqueueManyOptions,
   type EnqueueOptions,
 } from "./queue.js";
-import type { NewQueueItem, QueueStore } from "./queue-store.js";
+import type { QueueStore } from "./queue-store.js";
 
 /** Options of a client's `enqueue()`. */
 export interface ClientEnqueueOptions extends EnqueueOptions {
@@ -197,7 +197,7 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
       checkQueueName(queueName);
       checkWorkflowName(workflowName);
       const partitioned = await partitionedOf(store, queueName);
-      const rows = clientQueueItemsOf(queueName, items, (item) => ({
+      const rows = await bulkItems(queueName, items, (item) => ({
         ...checkEnqueueOptions(queueName, partitioned, item),
         workflow: {
           ...row(workflowName, item.id ?? randomUUID(), queueName, item.input, item.appVersion),
@@ -250,41 +250,6 @@ export function withQueues(client: Client, store: QueueStore): QueueClient {
     },
   };
   return { ...client, ...operations };
-}
-
-/**
- * The queue items of a client's `enqueueMany`, in order, each made by `itemOf`.
- * @throws InvalidOptionError when `items` is not an array; EnqueueItemsInvalidError naming
- *   every invalid item.
- */
-function clientQueueItemsOf<I extends ClientEnqueueManyItem<unknown>>(
-  queueName: string,
-  items: readonly I[],
-  itemOf: (item: I) => NewQueueItem,
-): NewQueueItem[] {
-  const given: unknown = items; // from JavaScript, anything can arrive
-  if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
-  const rows: NewQueueItem[] = [];
-  const invalid: InvalidEnqueueItem[] = [];
-  for (const [index, item] of items.entries()) {
-    try {
-      if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
-        throw new InvalidOptionError("items", "expected an object { input, ...options }");
-      }
-      if ("onDuplicate" in item) {
-        throw new InvalidOptionError(
-          "onDuplicate",
-          "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
-        );
-      }
-      rows.push(itemOf(item));
-    } catch (error) {
-      invalid.push({ index, error });
-    }
-  }
-  const [first, ...rest] = invalid;
-  if (first) throw new EnqueueItemsInvalidError(queueName, [first, ...rest]);
-  return rows;
 }
 
 function checkWorkflowName(workflowName: string): void {

@@ -11,9 +11,13 @@ import {
   WorkflowConflictError,
   type WorkflowAttributes,
 } from "@cairn/core";
-import { DuplicateDedupIdError } from "../errors.js";
+import {
+  DuplicateDedupIdError,
+  EnqueueItemsInvalidError,
+  type InvalidEnqueueItem,
+} from "../errors.js";
 import { checkMs, type DebounceOptions, type EnqueueOptions } from "../queue.js";
-import type { EnqueueResult, QueueStore } from "../queue-store.js";
+import type { EnqueueResult, NewQueueItem, QueueStore } from "../queue-store.js";
 import { checkPriority } from "./queue-control.js";
 
 /** The item fields an enqueue's options give. */
@@ -144,4 +148,42 @@ export function enqueuedWorkflow(
       }
       return { workflowId, name, created: false };
   }
+}
+
+/**
+ * The queue items of a bulk enqueue (an engine's `queue.enqueueMany`, a client's `enqueueMany`),
+ * in order, each made by `itemOf` after the checks every item gets: an object, and no
+ * `onDuplicate` (a duplicate in a batch gets the holder's handle). Every bad item is reported
+ * at once, by index.
+ * @throws InvalidOptionError when `items` is not an array; EnqueueItemsInvalidError naming
+ *   every invalid item.
+ */
+export async function bulkItems<I extends object>(
+  queueName: string,
+  items: readonly I[],
+  itemOf: (item: I) => NewQueueItem | Promise<NewQueueItem>,
+): Promise<NewQueueItem[]> {
+  const given: unknown = items; // from JavaScript, anything can arrive
+  if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
+  const rows: NewQueueItem[] = [];
+  const invalid: InvalidEnqueueItem[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
+        throw new InvalidOptionError("items", "expected an object { input, ...options }");
+      }
+      if ("onDuplicate" in item) {
+        throw new InvalidOptionError(
+          "onDuplicate",
+          "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
+        );
+      }
+      rows.push(await itemOf(item));
+    } catch (error) {
+      invalid.push({ index, error });
+    }
+  }
+  const [first, ...rest] = invalid;
+  if (first) throw new EnqueueItemsInvalidError(queueName, [first, ...rest]);
+  return rows;
 }

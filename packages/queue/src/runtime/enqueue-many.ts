@@ -7,15 +7,13 @@
 import { randomUUID } from "node:crypto";
 import {
   assertWorkflowId,
-  InvalidOptionError,
   QUEUED_EXECUTOR,
   type EnginePluginHost,
   type NewWorkflow,
   type TraceCarrier,
   type Workflow,
 } from "@cairn/core";
-import { attributesOf, checkEnqueueOptions } from "../control/enqueue-by-name.js";
-import { EnqueueItemsInvalidError, type InvalidEnqueueItem } from "../errors.js";
+import { attributesOf, bulkItems, checkEnqueueOptions } from "../control/enqueue-by-name.js";
 import type { EnqueueManyItem, Queue } from "../queue.js";
 import type { NewQueueItem } from "../queue-store.js";
 
@@ -62,39 +60,19 @@ export async function queueItemsOf(
   workflow: Workflow<unknown, unknown>,
   items: readonly EnqueueManyItem<unknown>[],
 ): Promise<NewQueueItem[]> {
-  const given: unknown = items; // from JavaScript, anything can arrive
-  if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
   const traceContext = host.traceContext();
   const partitioned = queue.options.partitioned === true;
-  const rows: NewQueueItem[] = [];
-  const invalid: InvalidEnqueueItem[] = [];
-  for (const [index, item] of items.entries()) {
-    try {
-      if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
-        throw new InvalidOptionError("items", "expected an object { input, ...options }");
-      }
-      if ("onDuplicate" in item) {
-        throw new InvalidOptionError(
-          "onDuplicate",
-          "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
-        );
-      }
-      const fields = withDefaultTimeout(checkEnqueueOptions(queue.name, partitioned, item), host);
-      const attributes = attributesOf(item);
-      const workflowId = item.id === undefined ? randomUUID() : assertWorkflowId(item.id);
-      rows.push({
-        ...fields,
-        workflow: {
-          ...(await newQueuedWorkflow(host, queue, workflow, item.input, workflowId, traceContext)),
-          ...attributes,
-        },
-        queueName: queue.name,
-      });
-    } catch (error) {
-      invalid.push({ index, error });
-    }
-  }
-  const [first, ...rest] = invalid;
-  if (first) throw new EnqueueItemsInvalidError(queue.name, [first, ...rest]);
-  return rows;
+  return bulkItems(queue.name, items, async (item) => {
+    const fields = withDefaultTimeout(checkEnqueueOptions(queue.name, partitioned, item), host);
+    const attributes = attributesOf(item);
+    const workflowId = item.id === undefined ? randomUUID() : assertWorkflowId(item.id);
+    return {
+      ...fields,
+      workflow: {
+        ...(await newQueuedWorkflow(host, queue, workflow, item.input, workflowId, traceContext)),
+        ...attributes,
+      },
+      queueName: queue.name,
+    };
+  });
 }
