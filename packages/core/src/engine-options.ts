@@ -71,11 +71,13 @@ export interface EngineOptions {
    */
   readonly pollIntervalMs?: number;
   /**
-   * Suspension of waiting workflows: a `ctx.sleep` with at least this many ms left leaves
-   * memory — the run ends here, the store keeps when it is due, and at that time the engine (or,
-   * after a crash or shutdown, whichever engine recovers it) runs it again by replay, so it
-   * carries on after the sleep. `0` suspends every sleep. Default: not set, nothing suspends.
-   * Messages, events, children and races still wait in memory. See decision 0014.
+   * Suspension of waiting workflows: a `ctx.sleep` with at least this many ms left, and a
+   * `ctx.recv`, `ctx.getEvent`, child result or `ctx.race` that has waited this long, leaves
+   * memory — the run ends here, the store keeps when it is due and what it waits for, and the
+   * engine (or, after a crash or shutdown, whichever engine claims it) runs it again by replay
+   * when it is due or what it waits for arrives. `0` suspends every wait at once;
+   * `Number.POSITIVE_INFINITY` never suspends. Default: not set, nothing suspends (60,000 is a
+   * sensible value for many waiting workflows). See decision 0014.
    */
   readonly suspendAfterMs?: number;
   /**

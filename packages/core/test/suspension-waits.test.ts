@@ -197,4 +197,23 @@ describe("suspension of waits for arrivals", () => {
     expect(await brief.result()).toBeUndefined();
     expect(suspended()).toEqual([]);
   });
+
+  it("keeps a wait in memory until it has waited the threshold, then suspends it", async () => {
+    const clock = createVirtualClock(start);
+    const inbox = workflow("inbox", async (ctx) => ctx.recv("go"));
+    const { engine, suspended } = await engineOn({ clock, suspendAfterMs: 60_000 }, inbox);
+    const quick = await engine.start(inbox, undefined, { id: "quick" });
+    await clock.untilSleeping();
+    await clock.advance("30s");
+    await quick.send("go", "soon");
+    expect(await quick.result()).toBe("soon");
+    const slow = await engine.start(inbox, undefined, { id: "slow" });
+    await clock.untilSleeping();
+    expect(suspended()).toEqual([]);
+    await clock.advance("1m");
+    await until(() => suspended().includes("slow"));
+    await slow.send("go", "late");
+    expect(await slow.result()).toBe("late");
+    expect(suspended()).toEqual(["slow"]);
+  });
 });

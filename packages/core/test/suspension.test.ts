@@ -146,8 +146,14 @@ describe("suspension of sleeping workflows", () => {
     expect(await second.retrieve(handle.workflowId).result()).toBe("rested");
   });
 
-  it("refuses a negative or non-finite threshold", () => {
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+  it("refuses a negative or NaN threshold, and takes infinity for never", () => {
+    const never = createEngine({
+      store: createMemoryStore(),
+      workflows: [],
+      suspendAfterMs: Number.POSITIVE_INFINITY,
+    });
+    expect(never.executorId).toBeTypeOf("string");
+    for (const bad of [-1, Number.NaN]) {
       expect(() =>
         createEngine({ store: createMemoryStore(), workflows: [], suspendAfterMs: bad }),
       ).toThrow(InvalidOptionError);

@@ -97,6 +97,7 @@ export async function recv(
           });
         }
         await waitOrSuspend(journal, watch, {
+          since: startedAt,
           own: 1,
           waitMs: remaining(journal, deadline),
           wakeAt: deadline ?? undefined,
@@ -151,6 +152,7 @@ export async function getEvent(
           });
         }
         await waitOrSuspend(journal, watch, {
+          since: startedAt,
           own: 1,
           waitMs: remaining(journal, deadline),
           wakeAt: deadline ?? undefined,
@@ -245,6 +247,7 @@ export async function race(
           const nextTimer = Math.min(...parsed.map(deadlineOf));
           const finite = Number.isFinite(nextTimer);
           await waitOrSuspend(journal, watch, {
+            since: opStartedAt,
             own: 1,
             waitMs: finite ? nextTimer - journal.host.clock.now() : Number.POSITIVE_INFINITY,
             wakeAt: finite ? nextTimer : undefined,

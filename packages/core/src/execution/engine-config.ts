@@ -54,10 +54,12 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
   if (!(pollIntervalMs > 0)) {
     throw new InvalidOptionError("pollIntervalMs", "expected a positive number");
   }
-  const { suspendAfterMs } = options;
-  if (suspendAfterMs !== undefined && !(Number.isFinite(suspendAfterMs) && suspendAfterMs >= 0)) {
-    throw new InvalidOptionError("suspendAfterMs", "expected a finite number of ms, 0 or more");
+  // Not set: nothing suspends (decision 0014 says why there is no default yet).
+  const suspendAfter = options.suspendAfterMs ?? Number.POSITIVE_INFINITY;
+  if (Number.isNaN(suspendAfter) || suspendAfter < 0) {
+    throw new InvalidOptionError("suspendAfterMs", "expected a number of ms, 0 or more");
   }
+  const suspendAfterMs = Number.isFinite(suspendAfter) ? suspendAfter : undefined; // never
   const workflowTimeoutMs =
     options.workflowTimeoutMs === undefined
       ? undefined

@@ -1,8 +1,9 @@
 /**
  * Where a durable wait chooses between waiting in memory and leaving it (decision 0014): `recv`,
  * `getEvent`, `race` and a child's result each read the store, and when nothing is there yet ask
- * here. A wait long enough for the engine's `suspendAfterMs`, with nothing else of its run in
- * flight, suspends the run with what it waits for (`WakeOn`) and its due time; the store checks
+ * here. A wait that has waited the engine's `suspendAfterMs` in memory already (how long it will
+ * still wait is rarely known: a message may come in a millisecond), with nothing else of its run
+ * in flight, suspends the run with what it waits for (`WakeOn`) and its due time; the store checks
  * those arrivals in the same write, so one that came after the wait's last read makes the write
  * answer "arrived" and the wait reads again instead. Otherwise it waits in memory on its watch,
  * as before. A child's result read inside a workflow waits here too (`childResult`).
@@ -34,6 +35,8 @@ export function maySuspend(journal: Journal, waitMs: number, own = 0): boolean {
 
 /** What a wait that found nothing yet waits for. */
 export interface Awaited {
+  /** When (engine clock) the wait began. */
+  readonly since: number;
   /** The calls of the waiting operation itself in flight (1 inside a durable call). */
   readonly own: number;
   /** How long it would wait at most: `Infinity` without a deadline. */
@@ -53,11 +56,14 @@ export async function waitOrSuspend(
   watch: Watch,
   awaited: Awaited,
 ): Promise<void> {
-  if (maySuspend(journal, awaited.waitMs, awaited.own)) {
+  const threshold = journal.host.suspendAfterMs ?? Infinity;
+  const waitedMs = journal.host.clock.now() - awaited.since;
+  if (waitedMs >= threshold && maySuspend(journal, Infinity, awaited.own)) {
     await journal.suspend(awaited.wakeAt, awaited.wakeOn, () => watch.close());
     return; // something arrived before the suspension was written: read again
   }
-  await watch.next(awaited.waitMs, journal.stopSignal);
+  // In memory until something arrives, the deadline, or (to ask again) the threshold.
+  await watch.next(Math.min(awaited.waitMs, threshold - waitedMs), journal.stopSignal);
 }
 
 /**
@@ -69,6 +75,7 @@ export async function waitOrSuspend(
 export function childResult<T>(journal: Journal, workflowId: string): Promise<T> {
   const on: WakeOn = { kind: "status", workflowId };
   return journal.waitingOutside(async () => {
+    const since = journal.host.clock.now();
     const watch = journal.host.wakeups.watch(wakeKeyOf(on));
     try {
       for (;;) {
@@ -81,7 +88,7 @@ export function childResult<T>(journal: Journal, workflowId: string): Promise<T>
         if (record.status !== "PENDING" && record.status !== "ENQUEUED") {
           return resultOf<T>(record, journal.host.serializer);
         }
-        const awaited = { own: 1, waitMs: Infinity, wakeAt: undefined, wakeOn: [on] };
+        const awaited = { since, own: 1, waitMs: Infinity, wakeAt: undefined, wakeOn: [on] };
         await waitOrSuspend(journal, watch, awaited);
       }
     } finally {
