@@ -76,8 +76,7 @@ export interface EngineOptions {
    * memory — the run ends here, the store keeps when it is due and what it waits for, and the
    * engine (or, after a crash or shutdown, whichever engine claims it) runs it again by replay
    * when it is due or what it waits for arrives. `0` suspends every wait at once;
-   * `Number.POSITIVE_INFINITY` never suspends. Default: not set, nothing suspends (60,000 is a
-   * sensible value for many waiting workflows). See decision 0014.
+   * `Number.POSITIVE_INFINITY` never suspends. Default 60,000 ms. See decision 0014.
    */
   readonly suspendAfterMs?: number;
   /**

@@ -19,7 +19,16 @@ const engines: Engine[] = [];
 async function engineOn(store: WorkflowStore, workflows: AnyWorkflow[], pollIntervalMs = 50) {
   // No grace at shutdown: some tests leave a body stuck on a promise Cairn does not own.
   const logger = recordingLogger();
-  const engine = createEngine({ store, workflows, logger, pollIntervalMs, shutdownGraceMs: 0 });
+  // Waits stay in memory here (what these tests are about); suspension-waits.test.ts suspends.
+  const never = Number.POSITIVE_INFINITY;
+  const engine = createEngine({
+    store,
+    workflows,
+    logger,
+    pollIntervalMs,
+    shutdownGraceMs: 0,
+    suspendAfterMs: never,
+  });
   engines.push(engine);
   const report = await engine.launch();
   return { engine, report };

@@ -21,7 +21,13 @@ async function engineOn(
   workflows: AnyWorkflow[],
   logger = recordingLogger(),
 ) {
-  const engine = createEngine({ store, workflows, logger });
+  // Runs that wait in memory across a restart (suspended ones: suspension.test.ts).
+  const engine = createEngine({
+    store,
+    workflows,
+    logger,
+    suspendAfterMs: Number.POSITIVE_INFINITY,
+  });
   const report = await engine.launch();
   return { engine, report, logger };
 }

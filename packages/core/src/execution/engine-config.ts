@@ -54,8 +54,8 @@ export function resolveEngineConfig(options: EngineOptions): EngineConfig {
   if (!(pollIntervalMs > 0)) {
     throw new InvalidOptionError("pollIntervalMs", "expected a positive number");
   }
-  // Not set: nothing suspends (decision 0014 says why there is no default yet).
-  const suspendAfter = options.suspendAfterMs ?? Number.POSITIVE_INFINITY;
+  // A wait of a minute or more leaves memory by default (decision 0014).
+  const suspendAfter = options.suspendAfterMs ?? 60_000;
   if (Number.isNaN(suspendAfter) || suspendAfter < 0) {
     throw new InvalidOptionError("suspendAfterMs", "expected a number of ms, 0 or more");
   }

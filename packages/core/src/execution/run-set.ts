@@ -288,9 +288,11 @@ export class RunSet {
     const { clock } = this.deps.host;
     if (clock !== systemClock) {
       // Durable time the test advances: no real timer to unref; the run's end aborts the wait.
+      const waitMs = deadlineAt - clock.now();
+      // Past already (a suspended run woken at its deadline): now, not at the clock's next move.
+      if (waitMs <= 0) return void this.expire(id, deadlineAt);
       const expiry = new AbortController();
       run.deadlineTimer = { abort: () => expiry.abort() };
-      const waitMs = Math.max(0, deadlineAt - clock.now());
       clock.sleep(waitMs, expiry.signal).then(
         () => void this.expire(id, deadlineAt),
         () => undefined,
