@@ -136,17 +136,31 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
   });
 
   // One statement (a CTE: the fence check, the insert and its per-row outcome), no other read.
-  it("records one checkpoint with exactly one statement, fenced or not", async () => {
+  it("records a first checkpoint with exactly one statement, fenced or not", async () => {
     const { workflow } = await store.createWorkflow(newWorkflow("wf"));
     const fence = { executorId: "e", epoch: workflow.ownerEpoch };
-    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["with"]);
-    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["with"]);
-    expect(await count(() => store.recordStep(stepAt("wf", 1), fence))).toEqual(["with"]);
-    expect(await count(() => store.recordStep(stepAt("wf", 1), fence))).toEqual(["with"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
+    expect(await count(() => store.recordStep(stepAt("wf", 1), fence))).toEqual(["insert"]);
+  });
+
+  it("reads the owner only when a fenced checkpoint wrote nothing, to say why", async () => {
+    const { workflow } = await store.createWorkflow(newWorkflow("wf"));
+    const fence = { executorId: "e", epoch: workflow.ownerEpoch };
+    await store.recordStep(stepAt("wf", 0), fence);
+    // The position is taken and the fence holds: a conflict, first write wins.
+    expect(await count(() => store.recordStep(stepAt("wf", 0)))).toEqual(["insert"]);
+    let recorded: boolean | undefined;
+    const sent = await count(async () => {
+      recorded = await store.recordStep(stepAt("wf", 0), fence);
+    });
+    expect(sent).toEqual(["insert", "select"]);
+    expect(recorded).toBe(false);
+    // The fence no longer holds: nothing is written, and the caller learns it lost the workflow.
     const stale = { executorId: "e", epoch: workflow.ownerEpoch - 1 };
     const rejected = count(() => store.recordStep(stepAt("wf", 2), stale));
     await expect(rejected).rejects.toMatchObject({ code: "WORKFLOW_OWNERSHIP_LOST" });
-    expect(statements).toHaveLength(1);
+    expect(statements.map((text) => text.trim().split(/\s+/)[0])).toEqual(["insert", "select"]);
+    expect(await store.listSteps("wf")).toHaveLength(1);
   });
 
   it("records 100 concurrent checkpoints with far fewer than 100 statements", async () => {
@@ -156,7 +170,9 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     const steps = Array.from({ length: 100 }, (_, i) => stepAt(`wf-${i % 10}`, Math.floor(i / 10)));
     const fence = { executorId: "e", epoch: 0 };
     const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s, fence))));
-    expect(sent.every((s) => s === "with")).toBe(true);
+    // The first goes out alone, as a one-row insert; the others queue behind it and share.
+    expect(sent[0]).toBe("insert");
+    expect(sent.slice(1).every((s) => s === "with")).toBe(true);
     expect(sent.length).toBeLessThanOrEqual(3);
     const [row] = await admin.unsafe(`select count(*)::int as n from "${store.schema}".steps`);
     expect(row?.["n"]).toBe(101);
