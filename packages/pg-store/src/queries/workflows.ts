@@ -39,6 +39,10 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // processes creating overlapping batches cannot deadlock. Notifies only where asked to.
     // $13 true: insert nothing if some ID is held by a workflow of another name (a bulk start
     // is all or none; the caller reads the conflict from the rows returned).
+    // Rows already in `workflows` are looked up one by one (lateral, `limit 1`): a primary-key
+    // probe per input, never a scan of the table (why: `steps.insert` in queries/steps.ts).
+    // In `finish`, `w.workflow_id = any($1)` gives the update an index condition for the same
+    // reason.
     create: `
       with input as (
         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -58,8 +62,10 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
                attributes::jsonb
         from input
         where not ($13::boolean and exists (
-          select 1 from input c join ${workflows} w on w.workflow_id = c.workflow_id
-          where w.name <> c.name
+          select 1 from input c cross join lateral (
+            select 1 from ${workflows} w
+            where w.workflow_id = c.workflow_id and w.name <> c.name limit 1
+          ) held
         ))
         order by workflow_id
         on conflict (workflow_id) do nothing
@@ -71,9 +77,11 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
       select true as created, ${WORKFLOW_COLUMNS} from inserted
       where (select count(*) from notified) >= 0
       union all
-      select false as created, ${workflowColumnsOf("w")} from ${workflows} w
-      where w.workflow_id in (select workflow_id from input)
-        and w.workflow_id not in (select workflow_id from inserted)`,
+      select false as created, ${workflowColumnsOf("w")}
+      from input i cross join lateral (
+        select * from ${workflows} x where x.workflow_id = i.workflow_id limit 1
+      ) w
+      where i.workflow_id not in (select workflow_id from inserted)`,
     get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
     // The table listWorkflows reads; `listingStatement` adds columns, where, order and paging.
     table: workflows,
@@ -95,7 +103,8 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
         set status = o.status, output = o.output, error = o.error,
             executor_id = o.executor_id, updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
         from input o
-        where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+        where w.workflow_id = o.workflow_id and w.workflow_id = any($1::text[])
+          and w.status = 'PENDING'
           and (o.fence_executor_id is null
                or (w.owner_epoch = o.fence_epoch and w.executor_id = o.fence_executor_id))
         returning w.workflow_id, w.status, w.executor_id
@@ -105,7 +114,8 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
              case when f.workflow_id is not null then 'finished'
                   when o.fence_executor_id is not null and exists (
                     select 1 from ${workflows} w
-                    where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+                    where w.workflow_id = o.workflow_id and w.workflow_id = any($1::text[])
+                      and w.status = 'PENDING'
                       and not (w.owner_epoch = o.fence_epoch
                                and w.executor_id = o.fence_executor_id)
                   ) then 'fenced'
