@@ -89,43 +89,75 @@ export async function observedAttempt(
   return end.ok ? { ok: true, value } : end;
 }
 
+/**
+ * One attempt, raced against the run being abandoned or ended (and its timeout, if any): a body
+ * that ignores its signal keeps running, but its late result is discarded.
+ *
+ * An attempt without a timeout has no controller of its own: its signal is the run's, and the
+ * race listens to that signal once per run, not once per attempt. Two controllers, a listener and
+ * the `DOMException` a reasonless `abort()` builds, per step, were a fifth of the engine's own
+ * CPU with many short workflows in flight (docs/benchmarks.md, "The step write").
+ */
 async function runAttempt(
   definition: StepDefinition,
   args: readonly unknown[],
   env: AttemptEnvironment,
   attempt: number,
 ): Promise<unknown> {
-  const controller = new AbortController();
-  const onStop = () => controller.abort(env.stopSignal.reason);
-  env.stopSignal.addEventListener("abort", onStop, { once: true });
-  const timeout = new AbortController();
-  if (definition.timeoutMs !== undefined) {
-    const timeoutMs = definition.timeoutMs;
-    env.clock.sleep(timeoutMs, timeout.signal).then(
-      () => controller.abort(new StepTimeoutError(definition.name, timeoutMs)),
-      () => undefined,
-    );
-  }
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
-      once: true,
-    });
-  });
+  const limit = definition.timeoutMs === undefined ? undefined : attemptLimit(definition, env);
+  const signal = limit?.signal ?? env.stopSignal;
   try {
     const stepContext = {
       attempt,
-      signal: controller.signal,
+      signal,
       workflowId: env.workflowId,
       stepName: definition.name,
       log: env.log,
     };
     const body = Promise.resolve().then(() => definition.body(stepContext, args));
     body.catch(() => undefined); // a late rejection after a timeout is not an unhandled one
-    // A body that ignores its signal keeps running, but its late result is discarded.
-    return await Promise.race([body, aborted]);
+    return await Promise.race([body, whenAborted(signal)]);
   } finally {
-    timeout.abort();
-    env.stopSignal.removeEventListener("abort", onStop);
-    aborted.catch(() => undefined);
+    limit?.release();
   }
+}
+
+/** The reason a finished attempt's timer is cancelled with (never seen by a step body). */
+const ATTEMPT_DONE = Symbol("attempt done");
+
+/** A signal that aborts on the run's stop signal or after the step's timeout. */
+function attemptLimit(definition: StepDefinition, env: AttemptEnvironment) {
+  const timeoutMs = definition.timeoutMs ?? 0;
+  const controller = new AbortController();
+  const onStop = () => controller.abort(env.stopSignal.reason);
+  if (env.stopSignal.aborted) onStop();
+  else env.stopSignal.addEventListener("abort", onStop, { once: true });
+  const timer = new AbortController();
+  env.clock.sleep(timeoutMs, timer.signal).then(
+    () => controller.abort(new StepTimeoutError(definition.name, timeoutMs)),
+    () => undefined,
+  );
+  return {
+    signal: controller.signal,
+    release: () => {
+      timer.abort(ATTEMPT_DONE);
+      env.stopSignal.removeEventListener("abort", onStop);
+    },
+  };
+}
+
+/** Rejects with the signal's reason once it aborts; made once per signal, so once per run. */
+const abortions = new WeakMap<AbortSignal, Promise<never>>();
+
+function whenAborted(signal: AbortSignal): Promise<never> {
+  let aborted = abortions.get(signal);
+  if (aborted === undefined) {
+    aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason as Error);
+      else signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+    });
+    aborted.catch(() => undefined); // nobody may be racing it when it rejects
+    abortions.set(signal, aborted);
+  }
+  return aborted;
 }
