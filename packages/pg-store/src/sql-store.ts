@@ -77,6 +77,11 @@ import {
   type FencedOutcome,
   type FinishResult,
 } from "./queries/workflows.js";
+import {
+  createOneWorkflow,
+  finishOneWorkflow,
+  oneRowStatements,
+} from "./queries/workflow-one-row.js";
 import type { SchemaNames } from "./schema-names.js";
 import { untilSeen, whileOpen } from "./store-calls.js";
 import type { PgConnection } from "./store-connection.js";
@@ -128,6 +133,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
   const { db, names, retryAlone, exclusive } = options;
   const leaseDb = options.leaseDb ?? db;
   const workflowsQ = workflowStatements(names);
+  const oneRowQ = oneRowStatements(names);
   const claimsQ = claimStatements(names);
   const executorsQ = executorStatements(names);
   const retentionQ = retentionStatements(names);
@@ -142,7 +148,10 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
   let closed = false;
 
   const creates = createGroupCommit<NewWorkflow, CreateWorkflowResult | undefined>({
-    flush: (batch) => createWorkflows(db, workflowsQ, batch),
+    flush: async (batch) =>
+      batch.length === 1
+        ? [await createOneWorkflow(db, oneRowQ, batch[0] as NewWorkflow)]
+        : createWorkflows(db, workflowsQ, batch),
     key: (w) => w.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
@@ -154,7 +163,12 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     retryAlone,
   });
   const outcomes = createGroupCommit<FencedOutcome, FinishResult>({
-    flush: (batch) => finishWorkflows(db, workflowsQ, batch),
+    flush: async (batch) => {
+      const [one] = batch;
+      return batch.length === 1 && one
+        ? [await finishOneWorkflow(db, oneRowQ, one.outcome, one.fence)]
+        : finishWorkflows(db, workflowsQ, batch);
+    },
     key: ({ outcome }) => outcome.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
