@@ -102,6 +102,14 @@ export interface ClaimResult {
    * start with an empty history and need not read it. Absent: not known, read every history.
    */
   readonly withoutSteps?: readonly string[] | undefined;
+  /**
+   * Whether items available now were left waiting (held back by a limit or by `max`; a store
+   * may also count those of names or versions the claimer does not run). False: the claim took
+   * all the queue had, so a run ending here need not claim again until something new arrives
+   * (an enqueue notifies). Absent: not known (the runtime then claims again whenever a run of
+   * the queue ends here).
+   */
+  readonly more?: boolean | undefined;
   /** Items of executors that are gone, put back in the queue by this claim. */
   readonly requeued: number;
   /** Workflows of executors that are gone, moved to `DEAD_LETTER` by this claim. */

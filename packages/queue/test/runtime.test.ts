@@ -40,8 +40,9 @@ const record = (workflowId: string): WorkflowRecord => ({
 });
 
 /** A store whose queues hold `backlog[name]` items; claims take from them and are recorded. */
-function fakeStore(backlog: Record<string, number>) {
+function fakeStore(backlog: Record<string, number>, options: { saysMore?: boolean } = {}) {
   const claims: ClaimRequest[] = [];
+  const listeners = new Set<(queueName: string) => void>();
   let next = 0;
   const store: QueueStore = {
     enqueue: () => Promise.reject(new Error("unused")),
@@ -49,7 +50,10 @@ function fakeStore(backlog: Record<string, number>) {
     debounce: () => Promise.reject(new Error("unused")),
     release: () => Promise.resolve(),
     counts: () => Promise.reject(new Error("unused")),
-    subscribe: () => Promise.resolve(() => Promise.resolve()),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return Promise.resolve(() => Promise.resolve());
+    },
     lastTick: () => Promise.resolve(undefined),
     recordTick: () => Promise.resolve(),
     defineQueues: () => Promise.resolve(),
@@ -69,12 +73,18 @@ function fakeStore(backlog: Record<string, number>) {
       backlog[request.queueName] = (backlog[request.queueName] ?? 0) - n;
       return Promise.resolve({
         claimed: Array.from({ length: n }, () => record(`${request.queueName}-${next++}`)),
+        ...(options.saysMore ? { more: (backlog[request.queueName] ?? 0) > 0 } : {}),
         requeued: 0,
         deadLettered: [],
       });
     },
   };
-  return { store, claims };
+  /** An enqueue of `n` more on `queueName`, with its notification. */
+  const enqueue = (queueName: string, n: number) => {
+    backlog[queueName] = (backlog[queueName] ?? 0) + n;
+    for (const listener of listeners) listener(queueName);
+  };
+  return { store, claims, enqueue };
 }
 
 function fakeHost() {
@@ -141,6 +151,37 @@ describe("the dispatcher", () => {
     end(runs[0] ?? "");
     await vi.waitFor(() => expect(claims.map((c) => c.max)).toEqual([3, 1]));
     expect(runtime.running).toBe(3);
+    await runtime.stop();
+  });
+
+  it("claims again as a run ends only while the last claim left work waiting", async () => {
+    const q = defineQueue("q", { workerConcurrency: 2 });
+    const { store, claims, enqueue } = fakeStore({ q: 3 }, { saysMore: true });
+    const { host, runs, end } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(2)); // one left waiting: more
+    end(runs[0] ?? "");
+    await vi.waitFor(() => expect(runs).toHaveLength(3)); // took the last: no more
+    expect(claims).toHaveLength(2);
+    end(runs[1] ?? "");
+    end(runs[2] ?? "");
+    // Nothing was left waiting: the ends claim nothing. An enqueue's notification claims.
+    enqueue("q", 1);
+    await vi.waitFor(() => expect(runs).toHaveLength(4));
+    expect(claims.map((c) => c.max)).toEqual([2, 1, 2]);
+    await runtime.stop();
+  });
+
+  it("claims again as each run ends when the store does not say what was left", async () => {
+    const q = defineQueue("q", { workerConcurrency: 2 });
+    const { store, claims } = fakeStore({ q: 2 });
+    const { host, runs, end } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    end(runs[0] ?? "");
+    await vi.waitFor(() => expect(claims.map((c) => c.max)).toEqual([2, 1]));
     await runtime.stop();
   });
 });

@@ -23,7 +23,9 @@
  * 5. they are interleaved across partitions and cut to what this executor may still run and
  *    to what the queue as a whole (all partitions) may still run;
  * 6. their workflows become PENDING, owned by the claimer at a new epoch, and are returned,
- *    each saying whether it has recorded steps (most never ran: they need no history read).
+ *    each saying whether it has recorded steps (most never ran: they need no history read);
+ * 7. the claim says whether claimable items were left waiting (`more`): when not, the runtime
+ *    waits for an enqueue's notification instead of claiming again as each run ends.
  */
 import { QUEUED_EXECUTOR } from "@cairn/core";
 import type { ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
@@ -212,7 +214,13 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
                 where queue_name = $1 and started_at is null
                   and available_at > ${NOW_MS}) - ${NOW_MS} as delay_ms,
                (select min(s.oldest) from starts s where s.n >= (select rate_limit from lim))
-                 + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms
+                 + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms,
+               -- Claimable items left waiting (the snapshot still shows the claimed ones)
+               (select count(*) from (
+                  select 1 from ${items}
+                  where queue_name = $1 and started_at is null and available_at <= ${NOW_MS}
+                  limit $9::int + 1) w)
+                 > (select count(*) from claimed) as more
         from lim
       )
       select summary.*, outcome.*, exists (
@@ -233,6 +241,7 @@ type ClaimRow = {
   rate_period_ms: Int8 | null;
   total_concurrency: number | null;
   has_steps: boolean;
+  more: boolean;
 } & (WorkflowRow | { [K in keyof WorkflowRow]: null });
 
 type Int8 = string | number | bigint;
@@ -282,6 +291,7 @@ export async function claimItems(
   return {
     claimed: claimed.map(toWorkflowRecord),
     withoutSteps: claimed.filter((row) => !row.has_steps).map((row) => row.workflow_id),
+    ...(first ? { more: first.more } : {}),
     requeued: first?.requeued ?? 0,
     deadLettered: records("dead").map(toWorkflowRecord),
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),

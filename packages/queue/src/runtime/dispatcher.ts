@@ -34,6 +34,12 @@ export class Dispatcher {
   private readonly queueOf = new Map<string, string>();
   /** Names claimed here that this engine cannot run: never claimed again by it. */
   private readonly unrunnable = new Map<string, Set<string>>();
+  /**
+   * Queues whose latest claim left claimable items waiting (or did not say): a run of theirs
+   * ending here claims again. A queue whose claim took everything waits for a notification, so
+   * an idle queue costs one claim per enqueue, not a second one each time its run ends.
+   */
+  private readonly heldBack = new Set<string>();
   /** The limits the latest claim of each queue applied (runtime limits included). */
   private readonly limits = new Map<string, QueueLimits>();
   private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
@@ -54,7 +60,10 @@ export class Dispatcher {
 
   /** Starts the loop with every queue marked as possibly having work. */
   start(): void {
-    for (const queue of this.deps.queues) this.wanted.add(queue.name);
+    for (const queue of this.deps.queues) {
+      this.wanted.add(queue.name);
+      this.heldBack.add(queue.name);
+    }
     this.pollTimer = setInterval(() => this.wakeAll(), this.deps.pollIntervalMs);
     this.pollTimer.unref();
     this.loopDone = this.loop();
@@ -74,7 +83,7 @@ export class Dispatcher {
     this.queueOf.delete(workflowId);
     this.inFlight.get(queueName)?.delete(workflowId);
     if (this.queueOf.size === 0) for (const resolve of this.drained.splice(0)) resolve();
-    this.notify(queueName);
+    if (this.heldBack.has(queueName)) this.notify(queueName);
   }
 
   /** How many workflows claimed here are still running. */
@@ -141,7 +150,11 @@ export class Dispatcher {
     const local = this.inFlight.get(queue.name) ?? new Set<string>();
     const { workerConcurrency } = this.limits.get(queue.name) ?? queue.options;
     const room = Math.min(claimBatch, (workerConcurrency ?? Infinity) - local.size);
-    if (room <= 0 || !host.isRunning()) return; // a local run ending wakes this queue again
+    if (room <= 0 || !host.isRunning()) {
+      // Asked for work it has no room for: a local run ending wakes this queue again.
+      this.heldBack.add(queue.name);
+      return;
+    }
     try {
       const result = await store.claim({
         queueName: queue.name,
@@ -169,9 +182,16 @@ export class Dispatcher {
           host.logger.warn(`could not run workflows claimed from queue "${queue.name}"`, { error });
         });
       }
-      if (result.claimed.length >= room || result.requeued > 0) this.wanted.add(queue.name);
+      // Unknown (a store that does not say): as if the claim left work behind.
+      const more = result.more ?? true;
+      if (more) this.heldBack.add(queue.name);
+      else this.heldBack.delete(queue.name);
+      if ((more && result.claimed.length >= room) || result.requeued > 0) {
+        this.wanted.add(queue.name);
+      }
       if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);
     } catch (error) {
+      this.heldBack.add(queue.name);
       host.logger.warn(`could not claim from queue "${queue.name}"; the next poll retries`, {
         error,
       });

@@ -9,7 +9,8 @@
  * 3. running items of executors that are gone go back to the queue, counted as recoveries (a
  *    workflow past its `maxRecoveryAttempts` without progress is dead-lettered instead). A
  *    memory store lives in one process, so as on PGlite every other executor counts as gone;
- * 4. the chosen workflows become `PENDING`, owned by the claimer at a new epoch.
+ * 4. the chosen workflows become `PENDING`, owned by the claimer at a new epoch;
+ * 5. the claim says whether claimable items were left waiting (`more`).
  */
 import { QUEUED_EXECUTOR, type WorkflowRecord } from "@cairn/core";
 import type {
@@ -28,12 +29,13 @@ export function claimFromMemory(t: MemoryQueueTables, request: ClaimRequest): Cl
   // Decided on the state before the claim, as the SQL statement sees its snapshot: what goes
   // back now still counts as running and is claimable from the next claim on.
   const partitions = partitionState(t, items, request.executorId, limits, now);
-  const chosen = choose(t, items, partitions, request, limits, now);
+  const { chosen, more } = choose(t, items, partitions, request, limits, now);
   const retryInMs = nextChance(t, items, partitions, limits, now);
   const { requeued, deadLettered } = requeueGone(t, items, request);
   const claimed = chosen.map((item) => claimOne(t, item, request.executorId, now));
   return {
     claimed,
+    more,
     requeued,
     deadLettered,
     ...(retryInMs === undefined ? {} : { retryInMs }),
@@ -133,7 +135,7 @@ function choose(
   request: ClaimRequest,
   limits: QueueLimits,
   now: number,
-): MemoryQueueItem[] {
+): { chosen: MemoryQueueItem[]; more: boolean } {
   const claimable = items
     .filter((item) => claimableNow(t, item, request, now))
     .sort((a, b) => a.priority - b.priority || a.seq - b.seq);
@@ -158,10 +160,11 @@ function choose(
     (limits.workerConcurrency ?? Infinity) - sum((p) => p.mine),
     (limits.totalConcurrency ?? Infinity) - sum((p) => p.running),
   );
-  return picked
+  const chosen = picked
     .sort((a, b) => a.turn - b.turn || a.item.priority - b.item.priority || a.item.seq - b.item.seq)
     .slice(0, Math.max(0, total))
     .map((p) => p.item);
+  return { chosen, more: claimable.length > chosen.length };
 }
 
 /** Waiting, due, of a name the claimer runs, and of a version it may run. */

@@ -47,6 +47,27 @@ export function describeClaim(fx: QueueFixture): void {
       expect(claimedIds(await fx.queues.claim(claimOf()))).toEqual([]);
     });
 
+    it("says whether claimable items were left waiting", async () => {
+      await enqueueAll(fx.queues, [item("a"), item("b"), item("c")]);
+      // Cut by max: more wait.
+      expect(await fx.queues.claim(claimOf({ max: 2 }))).toMatchObject({ more: true });
+      // Took what was left: nothing waits, so a run ending need not claim again.
+      const rest = await fx.queues.claim(claimOf({ max: 5 }));
+      expect({ ids: claimedIds(rest), more: rest.more }).toEqual({ ids: ["c"], more: false });
+      expect(await fx.queues.claim(claimOf())).toMatchObject({ claimed: [], more: false });
+      // Held back by a limit: more wait (a run ending frees room for them).
+      await enqueueAll(fx.queues, [item("d")]);
+      const held = await fx.queues.claim(claimOf({ limits: { concurrency: 3 } }));
+      expect({ ids: claimedIds(held), more: held.more }).toEqual({ ids: [], more: true });
+      await finish("a");
+      expect(claimedIds(await fx.queues.claim(claimOf({ limits: { concurrency: 3 } })))).toEqual([
+        "d",
+      ]);
+      // Not available yet: not left waiting (the claim's retryInMs covers it).
+      await enqueueAll(fx.queues, [item("later", { delayMs: HOUR_MS })]);
+      expect(await fx.queues.claim(claimOf())).toMatchObject({ claimed: [], more: false });
+    });
+
     it("hands each claimed workflow to the claimer, PENDING at a new epoch", async () => {
       const [enqueued] = await enqueueAll(fx.queues, [item("w1")]);
       const { claimed, requeued, deadLettered } = await fx.queues.claim(claimOf());
