@@ -73,6 +73,7 @@ export type {
   EnginePlugin,
   EnginePluginHost,
   PluginRunOptions,
+  RunFinisher,
   ChildEnqueueWrite,
   QueuedChild,
 } from "./plugin.js";

@@ -14,8 +14,8 @@ import type { WorkflowHandle } from "./handle.js";
 import type { Logger } from "./logger.js";
 import type { TraceCarrier } from "./observer.js";
 import type { StoreNotification } from "./store/messaging-store.js";
-import type { SerializedValue, WorkflowRecord, WorkflowStatus } from "./store/records.js";
-import type { NewWorkflow } from "./store/running-store.js";
+import type { Fence, SerializedValue, WorkflowRecord, WorkflowStatus } from "./store/records.js";
+import type { NewWorkflow, WorkflowOutcome } from "./store/running-store.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
 import type { AnyWorkflow } from "./workflow.js";
 
@@ -53,10 +53,23 @@ export interface QueuedChild extends NewWorkflow {
   readonly parentWorkflowId: string;
 }
 
+/**
+ * Records a run's outcome in place of the store's `finishWorkflow`, with its contract: resolves
+ * true once written, false when the workflow was no longer PENDING (nothing written).
+ * @throws WorkflowOwnershipLostError when `fence` no longer holds (another executor owns it)
+ */
+export type RunFinisher = (outcome: WorkflowOutcome, fence: Fence) => Promise<boolean>;
+
 /** Options of `EnginePluginHost.run`. */
 export interface PluginRunOptions {
   /** IDs of workflows among the records that have no recorded steps. */
   readonly withoutSteps?: readonly string[] | undefined;
+  /**
+   * Records the outcome of these runs instead of the store (a queue plugin writes them with its
+   * next claim, in one transaction). Only the runs these records start now: a run of one of them
+   * that suspends and is woken later finishes through the store.
+   */
+  readonly finish?: RunFinisher | undefined;
 }
 
 /** What an engine offers its plugins. */

@@ -57,6 +57,8 @@ export type {
   DebounceItem,
   DebounceResult,
   ClaimRequest,
+  ClaimFinish,
+  ClaimFinishResult,
   ClaimResult,
   QueueCounts,
   QueueLimitsPatch,

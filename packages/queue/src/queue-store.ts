@@ -5,7 +5,14 @@
  * atomic transition, and guarantees that claims never exceed a queue's limits however many
  * processes claim at once. Timestamps are epoch milliseconds on the store's clock.
  */
-import type { CallerTransaction, NewWorkflow, SerializedValue, WorkflowRecord } from "@cairn/core";
+import type {
+  CallerTransaction,
+  Fence,
+  NewWorkflow,
+  SerializedValue,
+  WorkflowOutcome,
+  WorkflowRecord,
+} from "@cairn/core";
 
 /** The limits a claim must respect. Absent: unlimited. */
 export interface QueueLimits {
@@ -72,6 +79,19 @@ export interface DebounceResult {
   readonly name: string;
 }
 
+/** The outcome of a run the claimer ran, for a claim to record (`ClaimRequest.finishes`). */
+export interface ClaimFinish {
+  readonly outcome: WorkflowOutcome;
+  /** Written only while the claimer still owns the workflow at this epoch. */
+  readonly fence: Fence;
+}
+
+/**
+ * What became of a finish: written, refused because another executor owns the workflow now
+ * (`fenced`), or not written because the workflow was no longer PENDING (`stale`).
+ */
+export type ClaimFinishResult = "finished" | "fenced" | "stale";
+
 /** One claim: up to `max` workflows of one queue, in priority then FIFO order. */
 export interface ClaimRequest {
   readonly queueName: string;
@@ -91,6 +111,13 @@ export interface ClaimRequest {
    * previous recovery) it moves to `DEAD_LETTER` instead. A name not listed has no limit.
    */
   readonly maxRecoveryAttempts?: Readonly<Record<string, number>> | undefined;
+  /**
+   * Outcomes of runs of this queue's workflows the claimer ran, written in the claim's
+   * transaction before it counts what runs (their slots are free for this very claim), as the
+   * workflow store's `finishWorkflow` writes them (status notification included). Only for a
+   * store with `finishesInClaim`.
+   */
+  readonly finishes?: readonly ClaimFinish[] | undefined;
 }
 
 /** What a claim got. */
@@ -121,6 +148,8 @@ export interface ClaimResult {
   readonly retryInMs?: number | undefined;
   /** The limits the claim applied: the request's, with those set at runtime in their place. */
   readonly limits?: QueueLimits | undefined;
+  /** What became of each of the request's `finishes`, in their order. */
+  readonly finished?: readonly ClaimFinishResult[] | undefined;
 }
 
 /** Workflows of a queue by status, plus the enqueued ones whose delay has not passed. */
@@ -197,6 +226,12 @@ export type NewStoredSchedule = Omit<
 
 /** What queues and schedules need from persistence. */
 export interface QueueStore {
+  /**
+   * The claim records `ClaimRequest.finishes`: the runtime then writes the outcomes of the runs
+   * it claimed with its next claim of their queue, one transaction and one round trip for both,
+   * instead of one for each. Absent or false: runs finish through the workflow store.
+   */
+  readonly finishesInClaim?: boolean | undefined;
   /**
    * Writes an `ENQUEUED` workflow and its queue item and notifies the queue. One transaction:
    * the caller's own with `options.tx` (the enqueue then exists if and only if it commits).

@@ -8,13 +8,17 @@ import {
   InvalidOptionError,
   defaultSerializer,
   type EnginePluginHost,
+  type RunFinisher,
+  type WorkflowOutcome,
   type WorkflowRecord,
   type WorkflowStatus,
+  WorkflowOwnershipLostError,
 } from "@cairn/core";
 import { describe, expect, it, vi } from "vitest";
 import {
   createQueues,
   defineQueue,
+  type ClaimFinishResult,
   type ClaimRequest,
   type ClaimResult,
   type QueueStore,
@@ -40,8 +44,16 @@ const record = (workflowId: string): WorkflowRecord => ({
 });
 
 /** A store whose queues hold `backlog[name]` items; claims take from them and are recorded. */
-function fakeStore(backlog: Record<string, number>, options: { saysMore?: boolean } = {}) {
+function fakeStore(
+  backlog: Record<string, number>,
+  options: {
+    saysMore?: boolean;
+    /** Records finishes in its claims, answering each with this. */
+    finishesAs?: (workflowId: string) => ClaimFinishResult;
+  } = {},
+) {
   const claims: ClaimRequest[] = [];
+  const { finishesAs } = options;
   const listeners = new Set<(queueName: string) => void>();
   let next = 0;
   const store: QueueStore = {
@@ -74,6 +86,9 @@ function fakeStore(backlog: Record<string, number>, options: { saysMore?: boolea
       return Promise.resolve({
         claimed: Array.from({ length: n }, () => record(`${request.queueName}-${next++}`)),
         ...(options.saysMore ? { more: (backlog[request.queueName] ?? 0) > 0 } : {}),
+        ...(request.finishes && finishesAs
+          ? { finished: request.finishes.map((f) => finishesAs(f.outcome.workflowId)) }
+          : {}),
         requeued: 0,
         deadLettered: [],
       });
@@ -84,6 +99,7 @@ function fakeStore(backlog: Record<string, number>, options: { saysMore?: boolea
     backlog[queueName] = (backlog[queueName] ?? 0) + n;
     for (const listener of listeners) listener(queueName);
   };
+  if (options.finishesAs) Object.assign(store, { finishesInClaim: true });
   return { store, claims, enqueue };
 }
 
@@ -91,20 +107,30 @@ function fakeHost() {
   const ended: ((id: string, status: WorkflowStatus) => void)[] = [];
   const runs: string[] = [];
   const dead: string[] = [];
+  /** The finisher each run got from the runtime, by workflow ID. */
+  const finishers = new Map<string, RunFinisher>();
+  /** Outcomes written through the workflow store, not a claim. */
+  const storeFinishes: string[] = [];
   const host: EnginePluginHost = {
     executorId: "me",
     appVersion: undefined,
     clock: systemClock,
     workflowTimeoutMs: undefined,
-    store: {} as EnginePluginHost["store"],
+    store: {
+      finishWorkflow: (outcome: WorkflowOutcome) => {
+        storeFinishes.push(outcome.workflowId);
+        return Promise.resolve(true);
+      },
+    } as unknown as EnginePluginHost["store"],
     serializer: defaultSerializer,
     logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     isRunning: () => true,
     isRegistered: () => true,
     prepareInput: () => Promise.resolve("[]"),
     traceContext: () => undefined,
-    run: (records) => {
+    run: (records, options) => {
       runs.push(...records.map((r) => r.workflowId));
+      for (const r of records) if (options?.finish) finishers.set(r.workflowId, options.finish);
       return Promise.resolve();
     },
     maxRecoveryAttempts: () => ({ job: 3 }),
@@ -115,7 +141,26 @@ function fakeHost() {
       throw new Error("unused");
     },
   };
-  return { host, runs, dead, end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")) };
+  /** Ends `id` as the engine would: its outcome through its finisher, then the run's end. */
+  const finish = async (id: string): Promise<boolean> => {
+    const finisher = finishers.get(id);
+    if (!finisher) throw new Error(`${id} got no finisher`);
+    const outcome = { workflowId: id, executorId: "me", status: "SUCCESS" as const, output: "1" };
+    try {
+      return await finisher(outcome, { executorId: "me", epoch: 1 });
+    } finally {
+      ended.forEach((l) => l(id, "SUCCESS"));
+    }
+  };
+  return {
+    host,
+    runs,
+    dead,
+    finishers,
+    storeFinishes,
+    finish,
+    end: (id: string) => ended.forEach((l) => l(id, "SUCCESS")),
+  };
 }
 
 describe("the dispatcher", () => {
@@ -183,6 +228,53 @@ describe("the dispatcher", () => {
     end(runs[0] ?? "");
     await vi.waitFor(() => expect(claims.map((c) => c.max)).toEqual([2, 1]));
     await runtime.stop();
+  });
+});
+
+describe("with a store that writes outcomes in its claims", () => {
+  it("writes a run's outcome with the next claim, whose room counts its slot as free", async () => {
+    const q = defineQueue("q", { workerConcurrency: 2 });
+    const { store, claims } = fakeStore({ q: 3 }, { finishesAs: () => "finished" });
+    const { host, runs, finish, storeFinishes } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    expect(await finish(runs[0] ?? "")).toBe(true);
+    expect(claims[1]?.finishes?.map((f) => f.outcome.workflowId)).toEqual([runs[0]]);
+    expect(claims[1]?.max).toBe(1); // the finished run's slot
+    await vi.waitFor(() => expect(runs).toHaveLength(3));
+    expect(storeFinishes).toEqual([]);
+    expect(runtime.running).toBe(2);
+    await runtime.stop();
+  });
+
+  it("answers a fenced outcome with WorkflowOwnershipLostError and a stale one with false", async () => {
+    const q = defineQueue("q");
+    const as = (id: string): ClaimFinishResult => (id === "q-0" ? "fenced" : "stale");
+    const { store } = fakeStore({ q: 2 }, { finishesAs: as });
+    const { host, runs, finish } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toEqual(["q-0", "q-1"]));
+    await expect(finish("q-0")).rejects.toBeInstanceOf(WorkflowOwnershipLostError);
+    expect(await finish("q-1")).toBe(false);
+    expect(runtime.running).toBe(0);
+    await runtime.stop();
+  });
+
+  it("writes the outcomes through the workflow store when the claim fails, and after stop", async () => {
+    const q = defineQueue("q");
+    const { store } = fakeStore({ q: 2 }, { finishesAs: () => "finished" });
+    const { host, runs, finish, storeFinishes } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    store.claim = () => Promise.reject(new Error("connection lost"));
+    expect(await finish(runs[0] ?? "")).toBe(true);
+    expect(storeFinishes).toEqual([runs[0]]);
+    await runtime.stop();
+    expect(await finish(runs[1] ?? "")).toBe(true);
+    expect(storeFinishes).toEqual([runs[0], runs[1]]);
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from "../errors.js";
 import { parseWithSchema } from "../schema.js";
 import type { SerializedValue } from "../store/records.js";
+import type { RunFinisher } from "../plugin.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
 import type { RunOutcome } from "./run-outcome.js";
@@ -23,30 +24,31 @@ export async function executeWorkflow(
   definition: WorkflowDefinition,
   journal: Journal,
   input: unknown,
+  finish?: RunFinisher,
 ): Promise<RunOutcome> {
   const outcome = await Promise.race([runBody(definition, journal, input), journal.suspension]);
   // Suspended: the body is abandoned where it waits, and its replay resumes it when due.
   if ("wakeAt" in outcome) return { kind: "suspended", wakeAt: outcome.wakeAt };
   if (journal.interruption) return stoppedOutcome(journal);
   try {
+    const record = { workflowId: journal.workflowId, executorId: host.executorId, ...outcome };
     const finished = await journal.guard(
       () =>
-        host.store.finishWorkflow(
-          { workflowId: journal.workflowId, executorId: host.executorId, ...outcome },
-          journal.fence,
-        ),
+        finish === undefined
+          ? host.store.finishWorkflow(record, journal.fence)
+          : finish(record, journal.fence),
       "the workflow's outcome",
       true,
     );
     if (finished) return { kind: "finished", ...outcome };
-    const record = await host.store.getWorkflow(journal.workflowId);
-    if (record?.status === "PENDING" && record.executorId !== host.executorId) {
+    const current = await host.store.getWorkflow(journal.workflowId);
+    if (current?.status === "PENDING" && current.executorId !== host.executorId) {
       return {
         kind: "lost",
         error: new WorkflowOwnershipLostError(journal.workflowId, host.executorId),
       };
     }
-    return { kind: "superseded", record };
+    return { kind: "superseded", record: current };
   } catch (error) {
     journal.stop("could not record the workflow's outcome", error);
     return stoppedOutcome(journal);

@@ -22,7 +22,7 @@ export function createPluginHost(parts: EngineParts): EnginePluginHost {
     isRegistered: (name) => registry.get(name) !== undefined,
     prepareInput: (workflow, input) => starts.prepareInput(workflow, input),
     traceContext: () => observers.carrier(undefined),
-    run: (records, options) => starts.run(records, options?.withoutSteps),
+    run: (records, options) => starts.run(records, options?.withoutSteps, options?.finish),
     maxRecoveryAttempts: () => registry.maxRecoveryAttempts(),
     reportDeadLettered: (records) => reportDeadLettered(observers, config.executorId, records),
     onRunEnded: (listener) => runs.onRunEnded(listener),

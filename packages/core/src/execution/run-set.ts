@@ -7,6 +7,7 @@
  */
 import { systemClock } from "../clock.js";
 import type { Logger } from "../logger.js";
+import type { RunFinisher } from "../plugin.js";
 import type { RunCause, RunInfo } from "../observer.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import type { CreateWorkflowResult } from "../store/running-store.js";
@@ -96,9 +97,14 @@ export class RunSet {
 
   /**
    * Runs a stored PENDING workflow here unless it already runs; waits out a stopping run first.
-   * Its history is read from the store unless the caller knows it (`history`).
+   * Its history is read from the store unless the caller knows it (`history`); its outcome is
+   * recorded by `finish` when given, else by the store.
    */
-  async ensureRunning(record: WorkflowRecord, history?: readonly StepRecord[]): Promise<void> {
+  async ensureRunning(
+    record: WorkflowRecord,
+    history?: readonly StepRecord[],
+    finish?: RunFinisher,
+  ): Promise<void> {
     const id = record.workflowId;
     const current = this.running.get(id);
     if (current && !current.journal.interruption) return;
@@ -109,7 +115,7 @@ export class RunSet {
     try {
       const steps = history ?? (await this.deps.store.listSteps(id));
       if (this.deps.isRunning() && !this.running.has(id)) {
-        this.spawn(definition, record, steps, "pickup");
+        this.spawn(definition, record, steps, "pickup", finish);
       }
     } finally {
       this.starting.delete(id);
@@ -138,12 +144,13 @@ export class RunSet {
     }
   }
 
-  /** Starts running `record` here. No-op if it already runs. */
+  /** Starts running `record` here, its outcome recorded by `finish` if given. No-op if it runs. */
   spawn(
     definition: WorkflowDefinition,
     record: WorkflowRecord,
     history: readonly StepRecord[],
     cause: RunCause,
+    finish?: RunFinisher,
   ): void {
     const id = record.workflowId;
     if (this.running.has(id)) return;
@@ -164,7 +171,7 @@ export class RunSet {
     const done = host.observers
       .run(
         info,
-        () => executeWorkflow(host, definition, journal, input),
+        () => executeWorkflow(host, definition, journal, input, finish),
         (outcome) => runEndOf(outcome, host.serializer),
       )
       .then((outcome) => this.settle(id, outcome, info));

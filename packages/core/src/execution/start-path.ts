@@ -18,6 +18,7 @@ import {
   WorkflowNotRegisteredError,
 } from "../errors.js";
 import type { TraceCarrier } from "../observer.js";
+import type { RunFinisher } from "../plugin.js";
 import type { SerializedValue, WorkflowRecord } from "../store/records.js";
 import type { CreateWorkflowResult } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
@@ -221,12 +222,19 @@ export class StartPath {
     return registry.serializeInput(registry.definitionOf(workflow), input);
   }
 
-  /** Runs PENDING workflows a plugin assigned to this executor; `withoutSteps` need no read. */
-  async run(records: readonly WorkflowRecord[], withoutSteps: readonly string[] = []) {
+  /**
+   * Runs PENDING workflows a plugin assigned to this executor; `withoutSteps` need no read, and
+   * `finish` (when given) records their outcomes instead of the store.
+   */
+  async run(
+    records: readonly WorkflowRecord[],
+    withoutSteps: readonly string[] = [],
+    finish?: RunFinisher,
+  ) {
     const empty = new Set(withoutSteps);
     await Promise.all(
       records.map((record) =>
-        this.deps.runs.ensureRunning(record, empty.has(record.workflowId) ? [] : undefined),
+        this.deps.runs.ensureRunning(record, empty.has(record.workflowId) ? [] : undefined, finish),
       ),
     );
   }

@@ -26,13 +26,20 @@
  *    each saying whether it has recorded steps (most never ran: they need no history read);
  * 7. the claim says whether claimable items were left waiting (`more`): when not, the runtime
  *    waits for an enqueue's notification instead of claiming again as each run ends.
+ *
+ * Before all that, the claim writes the outcomes of the claimer's runs it was given (`finishes`),
+ * as the workflow store's finish statement does — fenced by owner and epoch, only over a PENDING
+ * workflow, with a `status` notification each (and migration 0013's wake trigger) — and counts
+ * them as no longer running, so their slots are filled again by this very claim: one round trip
+ * and one commit where a finish and a claim took two. Their items go with the sweep (2).
  */
 import { QUEUED_EXECUTOR } from "@cairn/core";
-import type { ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
+import type { ClaimFinishResult, ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
 import type { SqlExecutor } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
 import { recoveryLimitParams } from "./claims.js";
+import { notifyFrom } from "./notify.js";
 import { NOW_MS } from "./now-ms.js";
 
 export type QueueClaimStatements = ReturnType<typeof queueClaimStatements>;
@@ -49,8 +56,21 @@ export function queueLockKey(schema: string, queueName: string): number {
   return hash | 0;
 }
 
+/** The workflow columns after the first, as nulls: a finish's row in the claim's result. */
+const NO_WORKFLOW_COLUMNS = workflowColumnsOf("w")
+  .split(", ")
+  .slice(1)
+  .map(() => "null")
+  .join(", ");
+
 /** The SQL text of the claim statements for one schema. */
-export function queueClaimStatements({ quoted, workflows, steps, executors }: SchemaNames) {
+export function queueClaimStatements({
+  quoted,
+  workflows,
+  steps,
+  executors,
+  channel,
+}: SchemaNames) {
   const items = `${quoted}.queue_items`;
   return {
     // The claim's plan is made once per connection (its custom plans cost more to make than
@@ -60,7 +80,8 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
     // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
     // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
     // executor is gone (PGlite), $11 total concurrency (all partitions), $12/$13 names and
-    // their recovery limits. Nulls: no such limit.
+    // their recovery limits, $14-$20 the outcomes to write (workflow, executor, status,
+    // output, error, fence executor, fence epoch; empty arrays: none). Nulls: no such limit.
     // `lim` puts the queue's runtime limits (`queues.limits`) in their place, key by key (a
     // JSON null lifts one). Always one row at least, with the limits applied; the workflow
     // columns are null when nothing was claimed, and has_steps tells a claimed workflow that
@@ -79,6 +100,36 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
           case when l ? 'totalConcurrency' then (l ->> 'totalConcurrency')::int else $11::int end
             as total_concurrency
         from (select (select limits from ${quoted}.queues where queue_name = $1) as l) runtime
+      ),
+      fin_input as (
+        select * from unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                             $19::text[], $20::int[])
+          as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch)
+      ),
+      -- The status test is written so that the planner cannot prove it (w.status || ''): a
+      -- generic plan would otherwise read every PENDING workflow through the partial recovery
+      -- index (dead entries included) and hash-join them, where each outcome needs one key.
+      finished as (
+        update ${workflows} w
+        set status = o.status, output = o.output, error = o.error,
+            executor_id = o.executor_id, updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
+        from fin_input o
+        where w.workflow_id = o.workflow_id and w.status || '' = 'PENDING'
+          and w.owner_epoch = o.fence_epoch and w.executor_id = o.fence_executor_id
+        returning w.workflow_id, w.status, w.executor_id
+      ),
+      fin_notified as (${notifyFrom(channel, "status", ["workflow_id", "status", "executor_id"], "finished")}),
+      fin_outcome as (
+        select o.workflow_id,
+               case when f.workflow_id is not null then 'finished'
+                    when exists (
+                      select 1 from ${workflows} w
+                      where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+                        and not (w.owner_epoch = o.fence_epoch
+                                 and w.executor_id = o.fence_executor_id)
+                    ) then 'fenced'
+                    else 'stale' end as result
+        from fin_input o left join finished f on f.workflow_id = o.workflow_id
       ),
       alive as (
         select executor_id, app_version from ${executors}
@@ -127,7 +178,9 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
       ),
       swept as (
         delete from ${items} q using started_items s
-        where q.workflow_id = s.workflow_id and s.status not in ('ENQUEUED', 'PENDING')
+        where q.workflow_id = s.workflow_id
+          and (s.status not in ('ENQUEUED', 'PENDING')
+               or s.workflow_id in (select workflow_id from finished))
           and s.started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0)
           and (s.previous_started_at is null
                or s.previous_started_at < ${NOW_MS} - coalesce((select rate_period_ms from lim), 0))
@@ -135,7 +188,8 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
       running as (
         select partition_key, count(*)::int as total,
                count(*) filter (where executor_id = $2)::int as mine
-        from started_items where status = 'PENDING'
+        from started_items
+        where status = 'PENDING' and workflow_id not in (select workflow_id from finished)
         group by partition_key
       ),
       starts as (
@@ -207,6 +261,8 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
         select 'claimed' as outcome, * from claimed
         union all
         select 'dead', * from requeued where status = 'DEAD_LETTER'
+        union all
+        select result, workflow_id, ${NO_WORKFLOW_COLUMNS} from fin_outcome
       ),
       summary as (
         select (select count(*) from requeued where status = 'ENQUEUED')::int as requeued, lim.*,
@@ -220,10 +276,11 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
                   select 1 from ${items}
                   where queue_name = $1 and started_at is null and available_at <= ${NOW_MS}
                   limit $9::int + 1) w)
-                 > (select count(*) from claimed) as more
+                 > (select count(*) from claimed) as more,
+               (select count(*) from fin_notified)::int as notified
         from lim
       )
-      select summary.*, outcome.*, exists (
+      select summary.*, outcome.*, outcome.outcome = 'claimed' and exists (
         select 1 from ${steps} st where st.workflow_id = outcome.workflow_id
       ) as has_steps
       from summary left join outcome on true`,
@@ -232,7 +289,7 @@ export function queueClaimStatements({ quoted, workflows, steps, executors }: Sc
 
 type ClaimRow = {
   requeued: number;
-  outcome: "claimed" | "dead" | null;
+  outcome: "claimed" | "dead" | ClaimFinishResult | null;
   delay_ms: string | null;
   rate_ms: string | null;
   concurrency: number | null;
@@ -272,6 +329,7 @@ export async function claimItems(
     othersGone,
     totalConcurrency ?? null,
     ...recoveryLimitParams(request.maxRecoveryAttempts ?? {}),
+    ...finishParams(request.finishes ?? []),
   ];
   const answers = await db.pipelinedTransaction([
     { text: q.genericPlan },
@@ -288,6 +346,12 @@ export async function claimItems(
       (row): row is ClaimRow & WorkflowRow => row.outcome === outcome && row.workflow_id !== null,
     );
   const claimed = records("claimed");
+  const finishedAs = new Map<string, ClaimFinishResult>();
+  for (const row of rows) {
+    if (row.outcome === "finished" || row.outcome === "fenced" || row.outcome === "stale") {
+      finishedAs.set(row.workflow_id ?? "", row.outcome);
+    }
+  }
   return {
     claimed: claimed.map(toWorkflowRecord),
     withoutSteps: claimed.filter((row) => !row.has_steps).map((row) => row.workflow_id),
@@ -296,7 +360,29 @@ export async function claimItems(
     deadLettered: records("dead").map(toWorkflowRecord),
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
     ...(first ? { limits: appliedLimits(first) } : {}),
+    ...(request.finishes
+      ? {
+          finished: request.finishes.map(
+            ({ outcome }) => finishedAs.get(outcome.workflowId) ?? "stale",
+          ),
+        }
+      : {}),
   };
+}
+
+/** The outcomes to write, as the claim's parameters $14 to $20. */
+function finishParams(finishes: NonNullable<ClaimRequest["finishes"]>): unknown[][] {
+  const column = <T>(pick: (f: (typeof finishes)[number]) => T | undefined) =>
+    finishes.map((f) => pick(f) ?? null);
+  return [
+    column(({ outcome }) => outcome.workflowId),
+    column(({ outcome }) => outcome.executorId),
+    column(({ outcome }) => outcome.status),
+    column(({ outcome }) => outcome.output),
+    column(({ outcome }) => outcome.error),
+    column(({ fence }) => fence.executorId),
+    column(({ fence }) => fence.epoch),
+  ];
 }
 
 /** The limits the claim applied, as `QueueLimits` (absent: unlimited). */

@@ -65,6 +65,7 @@ export function createPgQueueStore(store: PgStore): QueueStore {
     options?.tx === undefined ? undefined : callerTransaction(options.tx);
 
   return {
+    finishesInClaim: true,
     enqueue: (item, options) => open("enqueue", () => enqueues.one(item, callerTx(options))),
     enqueueMany: (items, options) =>
       open("enqueueMany", () => enqueues.many(items, callerTx(options))),

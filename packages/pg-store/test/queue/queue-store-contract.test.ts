@@ -26,7 +26,7 @@ describe.skipIf(!databaseUrl)("on Postgres", () => {
 
   describeQueueStoreContract(
     "postgres",
-    { callerTransactions: true, multiProcess: true },
+    { callerTransactions: true, multiProcess: true, finishesInClaim: true },
     async () => {
       const { schema, drop } = freshSchema(admin);
       const store = createPgStore({ url: databaseUrl, schema, max: 4 });
@@ -50,7 +50,7 @@ describe("on PGlite", () => {
   // One PGlite for the whole file (each instance costs ~300 MB), a fresh schema per test.
   describeQueueStoreContract(
     "pglite",
-    { callerTransactions: true, multiProcess: false },
+    { callerTransactions: true, multiProcess: false, finishesInClaim: true },
     async () => {
       const schema = uniqueSchema();
       const store = createPgliteStore({ db: shared.db, schema });

@@ -5,14 +5,33 @@
  * an enqueue notification, a local run of it ending, a timer for a delay or a rate-limit window,
  * a full batch last time, or the poll that backs notifications up. The limits themselves are
  * enforced by the store's claim (which applies the limits set at runtime and reports them back);
- * this loop only avoids claims that cannot get anything.
+ * this loop only avoids claims that cannot get anything. With a store that records finishes in
+ * its claim (`finishesInClaim`), the runs claimed here hand their outcomes to this loop, and the
+ * next claim of their queue writes them in its transaction: one round trip frees their slots
+ * and fills them again.
  */
-import type { EnginePluginHost, WorkflowStatus } from "@cairn/core";
+import {
+  WorkflowOwnershipLostError,
+  type EnginePluginHost,
+  type Fence,
+  type RunFinisher,
+  type WorkflowOutcome,
+  type WorkflowStatus,
+} from "@cairn/core";
 import type { Queue } from "../queue.js";
-import type { QueueLimits, QueueStore } from "../queue-store.js";
+import type { ClaimFinish, ClaimResult, QueueLimits, QueueStore } from "../queue-store.js";
 
 /** setTimeout's ceiling; a longer wait is cut short (the claim then sets the next timer). */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** Most outcomes one claim writes. */
+const MAX_FINISHES = 1_000;
+
+/** An outcome waiting for the next claim of its queue, with its run's promise. */
+interface PendingFinish extends ClaimFinish {
+  resolve(finished: boolean): void;
+  reject(error: unknown): void;
+}
 
 /** What the dispatcher needs. */
 export interface DispatcherDeps {
@@ -51,6 +70,10 @@ export class Dispatcher {
   private loopDone: Promise<void> = Promise.resolve();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private readonly drained: (() => void)[] = [];
+  /** Outcomes of runs claimed here, per queue, for its next claim to write. */
+  private readonly finishing = new Map<string, PendingFinish[]>();
+  /** Per queue, what records its runs' outcomes (with `finishesInClaim`). */
+  private readonly finishers = new Map<string, RunFinisher>();
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
@@ -80,10 +103,57 @@ export class Dispatcher {
   runEnded(workflowId: string, _status: WorkflowStatus): void {
     const queueName = this.queueOf.get(workflowId);
     if (queueName === undefined) return;
+    this.forget(workflowId, queueName);
+    if (this.heldBack.has(queueName)) this.notify(queueName);
+  }
+
+  private forget(workflowId: string, queueName: string): void {
     this.queueOf.delete(workflowId);
     this.inFlight.get(queueName)?.delete(workflowId);
     if (this.queueOf.size === 0) for (const resolve of this.drained.splice(0)) resolve();
-    if (this.heldBack.has(queueName)) this.notify(queueName);
+  }
+
+  /**
+   * Records the outcome of a run claimed from `queueName` with the queue's next claim; after
+   * `stop()`, through the workflow store.
+   */
+  private finish(queueName: string, outcome: WorkflowOutcome, fence: Fence): Promise<boolean> {
+    if (this.stopped.signal.aborted) return this.deps.host.store.finishWorkflow(outcome, fence);
+    return new Promise<boolean>((resolve, reject) => {
+      let pending = this.finishing.get(queueName);
+      if (!pending) this.finishing.set(queueName, (pending = []));
+      pending.push({ outcome, fence, resolve, reject });
+      this.wanted.add(queueName);
+      this.wake?.();
+    });
+  }
+
+  /** Writes `pending` through the workflow store, each alone (a claim could not take them). */
+  private finishAlone(pending: readonly PendingFinish[]): void {
+    for (const f of pending) {
+      this.deps.host.store.finishWorkflow(f.outcome, f.fence).then(
+        (finished) => f.resolve(finished),
+        (error: unknown) => f.reject(error),
+      );
+    }
+  }
+
+  /** Settles the runs whose outcomes a claim wrote; their slots were free for that claim. */
+  private settleFinishes(
+    queueName: string,
+    pending: readonly PendingFinish[],
+    result: ClaimResult,
+  ): void {
+    const { finished } = result;
+    if (finished?.length !== pending.length) return this.finishAlone(pending); // not written
+    pending.forEach((f, i) => {
+      const { workflowId } = f.outcome;
+      this.forget(workflowId, queueName);
+      const what = finished[i];
+      if (what === "fenced")
+        f.reject(new WorkflowOwnershipLostError(workflowId, f.fence.executorId));
+      else f.resolve(what === "finished");
+    });
   }
 
   /** How many workflows claimed here are still running. */
@@ -98,6 +168,7 @@ export class Dispatcher {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.wake?.();
     await this.loopDone;
+    for (const pending of this.finishing.values()) this.finishAlone(pending.splice(0));
   }
 
   /** Resolves when every workflow claimed here ended, or after `timeoutMs`. */
@@ -149,23 +220,44 @@ export class Dispatcher {
     const { store, host, claimBatch } = this.deps;
     const local = this.inFlight.get(queue.name) ?? new Set<string>();
     const { workerConcurrency } = this.limits.get(queue.name) ?? queue.options;
-    const room = Math.min(claimBatch, (workerConcurrency ?? Infinity) - local.size);
-    if (room <= 0 || !host.isRunning()) {
+    // Runs whose outcomes this claim writes free their slots for it.
+    const finishes = this.finishing.get(queue.name)?.splice(0, MAX_FINISHES) ?? [];
+    if ((this.finishing.get(queue.name)?.length ?? 0) > 0) this.wanted.add(queue.name);
+    const room = Math.min(
+      claimBatch,
+      (workerConcurrency ?? Infinity) - local.size + finishes.length,
+    );
+    const claiming = room > 0 && host.isRunning();
+    if (!claiming && finishes.length === 0) {
       // Asked for work it has no room for: a local run ending wakes this queue again.
       this.heldBack.add(queue.name);
       return;
     }
+    let result: ClaimResult;
     try {
-      const result = await store.claim({
+      result = await store.claim({
         queueName: queue.name,
         executorId: host.executorId,
         appVersion: host.appVersion,
         excludeNames: [...(this.unrunnable.get(queue.name) ?? [])],
         limits: queue.options,
         partitioned: queue.options.partitioned === true,
-        max: room,
+        max: claiming ? room : 0,
         maxRecoveryAttempts: this.recoveryLimits,
+        ...(finishes.length > 0
+          ? { finishes: finishes.map(({ outcome, fence }) => ({ outcome, fence })) }
+          : {}),
       });
+    } catch (error) {
+      this.heldBack.add(queue.name);
+      this.finishAlone(finishes); // one bad outcome must not fail the others
+      host.logger.warn(`could not claim from queue "${queue.name}"; the next poll retries`, {
+        error,
+      });
+      return;
+    }
+    if (finishes.length > 0) this.settleFinishes(queue.name, finishes, result);
+    try {
       if (result.limits) this.limits.set(queue.name, result.limits);
       if (result.deadLettered.length > 0) host.reportDeadLettered(result.deadLettered);
       const runnable = result.claimed.filter((record) => host.isRegistered(record.name));
@@ -178,24 +270,38 @@ export class Dispatcher {
         this.queueOf.set(record.workflowId, queue.name);
       }
       if (runnable.length > 0) {
-        host.run(runnable, { withoutSteps: result.withoutSteps }).catch((error: unknown) => {
-          host.logger.warn(`could not run workflows claimed from queue "${queue.name}"`, { error });
-        });
+        const finish = this.finisherOf(queue.name);
+        host
+          .run(runnable, { withoutSteps: result.withoutSteps, ...(finish ? { finish } : {}) })
+          .catch((error: unknown) => {
+            host.logger.warn(`could not run workflows claimed from queue "${queue.name}"`, {
+              error,
+            });
+          });
       }
       // Unknown (a store that does not say): as if the claim left work behind.
       const more = result.more ?? true;
       if (more) this.heldBack.add(queue.name);
       else this.heldBack.delete(queue.name);
-      if ((more && result.claimed.length >= room) || result.requeued > 0) {
+      if ((more && claiming && result.claimed.length >= room) || result.requeued > 0) {
         this.wanted.add(queue.name);
       }
       if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);
     } catch (error) {
       this.heldBack.add(queue.name);
-      host.logger.warn(`could not claim from queue "${queue.name}"; the next poll retries`, {
-        error,
-      });
+      host.logger.warn(`could not run what was claimed from queue "${queue.name}"`, { error });
     }
+  }
+
+  /** What records the outcomes of `queueName`'s runs; undefined: the workflow store does. */
+  private finisherOf(queueName: string): RunFinisher | undefined {
+    if (this.deps.store.finishesInClaim !== true) return undefined;
+    let finisher = this.finishers.get(queueName);
+    if (!finisher) {
+      finisher = (outcome, fence) => this.finish(queueName, outcome, fence);
+      this.finishers.set(queueName, finisher);
+    }
+    return finisher;
   }
 
   /** Puts back what this engine cannot run, and never claims those names again. */

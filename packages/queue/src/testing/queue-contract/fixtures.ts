@@ -41,6 +41,8 @@ export interface QueueStoreCapabilities {
    * executor be alive, so only then is the live executor's work checked to be left alone.
    */
   readonly multiProcess: boolean;
+  /** Its claim writes the outcomes it is given (`QueueStore.finishesInClaim`). */
+  readonly finishesInClaim?: boolean;
 }
 
 /** A contract test's stores. */

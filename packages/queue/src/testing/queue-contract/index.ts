@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { QueueStore } from "../../queue-store.js";
 import { describeQueuedChildren } from "./children.js";
 import { describeClaim } from "./claim.js";
+import { describeClaimFinishes } from "./claim-finishes.js";
 import { describeEnqueue } from "./enqueue.js";
 import { describeEnqueueMany } from "./enqueue-many.js";
 import {
@@ -77,6 +78,7 @@ export function describeQueueStoreContract(
     describeEnqueue(fx);
     describeEnqueueMany(fx);
     describeClaim(fx);
+    if (capabilities.finishesInClaim === true) describeClaimFinishes(fx);
     describeRecovery(fx);
     describeRecordFields(fx);
     describeWaiting(fx);
@@ -113,8 +115,16 @@ export function describeQueueStoreContract(
 /** A setup must be what its store declared, or the tests registered for it would be the wrong ones. */
 function expectDeclared(
   capabilities: QueueStoreCapabilities,
-  setup: { readonly store: WorkflowStore; readonly transaction?: unknown },
+  setup: {
+    readonly store: WorkflowStore;
+    readonly queues: QueueStore;
+    readonly transaction?: unknown;
+  },
 ): void {
+  expect(
+    setup.queues.finishesInClaim === true,
+    "a store's claim writes finishes exactly when it declares finishesInClaim",
+  ).toBe(capabilities.finishesInClaim === true);
   expect(
     setup.transaction !== undefined,
     "a setup gives `transaction` exactly when the store declares callerTransactions",

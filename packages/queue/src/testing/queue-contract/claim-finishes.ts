@@ -1,0 +1,101 @@
+/**
+ * Contract tests for the outcomes a claim writes (`ClaimRequest.finishes`), registered for a
+ * store that declares `finishesInClaim`: written as the workflow store's finish writes them,
+ * fenced, counted as no longer running by the same claim, and told to result() waiters.
+ */
+import type { StoreNotification, WorkflowOutcome } from "@cairn/core";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ClaimFinish } from "../../queue-store.js";
+import {
+  alive,
+  claimOf,
+  claimedIds,
+  enqueueAll,
+  eventually,
+  EXECUTOR,
+  item,
+  type QueueFixture,
+} from "./fixtures.js";
+
+export function describeClaimFinishes(fx: QueueFixture): void {
+  describe("claim with finishes", () => {
+    beforeEach(() => alive(fx.store));
+
+    /** The outcome of `workflowId` as its claimer (at `epoch`) would hand it to the claim. */
+    const finishOf = (
+      workflowId: string,
+      epoch: number,
+      patch: Partial<WorkflowOutcome> = {},
+    ): ClaimFinish => ({
+      outcome: { workflowId, executorId: EXECUTOR, status: "SUCCESS", output: "7", ...patch },
+      fence: { executorId: EXECUTOR, epoch },
+    });
+
+    it("writes the outcomes, and fills their slots in the same claim", async () => {
+      await enqueueAll(fx.queues, [item("a"), item("b"), item("c")]);
+      const limits = { concurrency: 2 };
+      const first = await fx.queues.claim(claimOf({ limits }));
+      expect(claimedIds(first)).toEqual(["a", "b"]);
+      const epochOf = (id: string) => first.claimed.find((w) => w.workflowId === id)?.ownerEpoch;
+      const second = await fx.queues.claim(
+        claimOf({
+          limits,
+          finishes: [
+            finishOf("a", epochOf("a") ?? -1),
+            finishOf("b", epochOf("b") ?? -1, { status: "ERROR", output: undefined, error: "e" }),
+          ],
+        }),
+      );
+      expect(second.finished).toEqual(["finished", "finished"]);
+      expect(claimedIds(second)).toEqual(["c"]); // a's and b's slots were free for it
+      expect(await fx.store.getWorkflow("a")).toMatchObject({ status: "SUCCESS", output: "7" });
+      expect(await fx.store.getWorkflow("b")).toMatchObject({ status: "ERROR", error: "e" });
+      expect((await fx.store.getWorkflow("a"))?.completedAt).toBeGreaterThan(0);
+      expect(await fx.queues.counts("q")).toMatchObject({ SUCCESS: 1, ERROR: 1, PENDING: 1 });
+    });
+
+    it("refuses an outcome whose fence no longer holds, and one of a workflow not PENDING", async () => {
+      await enqueueAll(fx.queues, [item("a"), item("b")]);
+      const { claimed } = await fx.queues.claim(claimOf());
+      const epochOf = (id: string) => claimed.find((w) => w.workflowId === id)?.ownerEpoch ?? -1;
+      expect(await fx.store.cancelWorkflow("b", { children: false })).toEqual(["b"]);
+      const result = await fx.queues.claim(
+        claimOf({
+          finishes: [
+            finishOf("a", epochOf("a") - 1), // an older claim of it
+            finishOf("b", epochOf("b")),
+            finishOf("never-enqueued", 1),
+          ],
+        }),
+      );
+      expect(result.finished).toEqual(["fenced", "stale", "stale"]);
+      expect(await fx.store.getWorkflow("a")).toMatchObject({ status: "PENDING" });
+      expect(await fx.store.getWorkflow("b")).toMatchObject({ status: "CANCELLED" });
+    });
+
+    it("tells result() waiters, as the workflow store's finish does", async () => {
+      const seen: StoreNotification[] = [];
+      const subscribe = fx.store.subscribe?.bind(fx.store);
+      expect(subscribe, "the workflow store notifies").toBeDefined();
+      const unsubscribe = await subscribe?.((n) => seen.push(n));
+      try {
+        await enqueueAll(fx.queues, [item("a")]);
+        const { claimed } = await fx.queues.claim(claimOf());
+        const epoch = claimed[0]?.ownerEpoch ?? -1;
+        await fx.queues.claim(claimOf({ finishes: [finishOf("a", epoch)] }));
+        await eventually(
+          () => seen.some((n) => n.kind === "status" && n.workflowId === "a"),
+          "the status notification of a",
+        );
+        expect(seen).toContainEqual({
+          kind: "status",
+          workflowId: "a",
+          status: "SUCCESS",
+          executorId: EXECUTOR,
+        });
+      } finally {
+        await unsubscribe?.();
+      }
+    });
+  });
+}
