@@ -9,7 +9,7 @@
  * Phases: `enqueue` (single enqueues, `--inflight` outstanding), `bulk` (`enqueueMany` in
  * batches of `--batch`, when the queue API has it), `drain` (an engine serving the backlog of
  * `enqueue` with workerConcurrency 50 launches and runs it to the end), `latency` (enqueue→start
- * on an idle queue, one at a time).
+ * on an idle queue, one at a time). `--worker-concurrency N` (default 50) sets the drain's.
  */
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1000" },
     latency: { type: "string", default: "200" },
     phases: { type: "string", default: "enqueue,bulk,drain,latency" },
+    "worker-concurrency": { type: "string", default: "50" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -49,7 +50,7 @@ const batch = Number(values.batch);
 const latencySamples = Number(values.latency);
 const phases = new Set(values.phases.split(","));
 const profileDir = values["cpu-prof"];
-const WORKER_CONCURRENCY = 50;
+const WORKER_CONCURRENCY = Number(values["worker-concurrency"]);
 
 const progress = (message: string) => process.stderr.write(`[profile] ${message}\n`);
 
