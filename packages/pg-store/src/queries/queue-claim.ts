@@ -106,15 +106,16 @@ export function queueClaimStatements({
                              $19::text[], $20::int[])
           as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch)
       ),
-      -- The status test is written so that the planner cannot prove it (w.status || ''): a
+      -- w.workflow_id = any($14) gives the update an index condition on the primary key: a
       -- generic plan would otherwise read every PENDING workflow through the partial recovery
-      -- index (dead entries included) and hash-join them, where each outcome needs one key.
+      -- index (dead entries included) and hash-join them (as in queries/workflows.ts's finish).
       finished as (
         update ${workflows} w
         set status = o.status, output = o.output, error = o.error,
             executor_id = o.executor_id, updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
         from fin_input o
-        where w.workflow_id = o.workflow_id and w.status || '' = 'PENDING'
+        where w.workflow_id = o.workflow_id and w.workflow_id = any($14::text[])
+          and w.status = 'PENDING'
           and w.owner_epoch = o.fence_epoch and w.executor_id = o.fence_executor_id
         returning w.workflow_id, w.status, w.executor_id
       ),
@@ -124,7 +125,8 @@ export function queueClaimStatements({
                case when f.workflow_id is not null then 'finished'
                     when exists (
                       select 1 from ${workflows} w
-                      where w.workflow_id = o.workflow_id and w.status = 'PENDING'
+                      where w.workflow_id = o.workflow_id and w.workflow_id = any($14::text[])
+                        and w.status = 'PENDING'
                         and not (w.owner_epoch = o.fence_epoch
                                  and w.executor_id = o.fence_executor_id)
                     ) then 'fenced'
