@@ -8,15 +8,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createEngine,
+  step,
   workflow,
   type AnyWorkflow,
+  type Duration,
+  type EnginePlugin,
   type Engine,
   type LifecycleEvent,
   type WorkflowStore,
 } from "../src/index.js";
 import { createMemoryStore, createVirtualClock, type VirtualClock } from "../src/testing/index.js";
 import { defaultSerializer } from "../src/serialization.js";
-import { recordingLogger } from "./support.js";
+import { gate, recordingLogger } from "./support.js";
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -180,7 +183,7 @@ describe("suspension of waits for arrivals", () => {
     await until(async () => (await handle.status()).status === "CANCELLED");
   });
 
-  it("stays in memory while another wait of the run is in flight, or below the threshold", async () => {
+  it("stays in memory below the threshold, two waits in Promise.all included", async () => {
     const clock = createVirtualClock(start);
     const both = workflow("both", async (ctx) =>
       Promise.all([ctx.recv("a"), ctx.recv("b", { timeoutMs: "1d" })]),
@@ -215,5 +218,189 @@ describe("suspension of waits for arrivals", () => {
     await slow.send("go", "late");
     expect(await slow.result()).toBe("late");
     expect(suspended()).toEqual(["slow"]);
+  });
+});
+
+/** Each `workflow.suspended` event's workflow and due time, in order. */
+const suspensions = (events: readonly LifecycleEvent[]) =>
+  events.flatMap((e) =>
+    e.type === "workflow.suspended" ? [{ id: e.run.workflowId, wakeAt: e.wakeAt }] : [],
+  );
+
+describe("suspension of waits awaited together", () => {
+  it("suspends two sleeps in Promise.all until the earlier, then the later", async () => {
+    const clock = createVirtualClock(start);
+    let bodies = 0;
+    const naps = workflow("naps", async (ctx) => {
+      bodies++;
+      await Promise.all([ctx.sleep("1h"), ctx.sleep("2h")]);
+      return ctx.now();
+    });
+    const { engine, events } = await engineOn({ clock }, naps);
+    const handle = await engine.start(naps, undefined, { id: "naps" });
+    await until(() => suspensions(events).length === 1);
+    expect(suspensions(events)).toEqual([{ id: "naps", wakeAt: start + 3_600_000 }]);
+    expect(clock.sleeping).toBe(1); // the engine's one wake-up timer, nothing of the run
+    await clock.advance("1h");
+    // Woken at the earlier one: the replay finds it past, and suspends again for the later one.
+    await until(() => suspensions(events).length === 2);
+    expect(suspensions(events)[1]).toEqual({ id: "naps", wakeAt: start + 7_200_000 });
+    await clock.advance("1h");
+    expect(await handle.result()).toBe(start + 7_200_000);
+    expect(bodies).toBe(3);
+  });
+
+  it("suspends a recv and a child's result awaited together, and wakes for each", async () => {
+    const clock = createVirtualClock(start);
+    const child = workflow("child", async (ctx) => ctx.recv<string>("in"));
+    const parent = workflow("parent", async (ctx) => {
+      const started = await ctx.start(child, undefined, { id: "kid" });
+      return Promise.all([ctx.recv<string>("go"), started.result()]);
+    });
+    const { engine, events, suspended } = await engineOn({ clock }, parent, child);
+    const handle = await engine.start(parent, undefined, { id: "parent" });
+    await until(() => ["parent", "kid"].every((id) => suspended().includes(id)));
+    const parentSuspensions = () => suspensions(events).filter((s) => s.id === "parent");
+    expect(parentSuspensions()).toEqual([{ id: "parent", wakeAt: undefined }]);
+    expect(clock.sleeping).toBe(0);
+    // The message wakes it; the child still runs, so it suspends again, for the child alone.
+    await handle.send("go", "message");
+    await until(() => parentSuspensions().length === 2);
+    expect(await engine.listSteps("parent")).toContainEqual(
+      expect.objectContaining({ name: "cairn.recv" }),
+    );
+    await engine.retrieve("kid").send("in", "child");
+    expect(await handle.result()).toEqual(["message", "child"]);
+  });
+
+  it("keeps the due time of a sleep raced against a recv with Promise.race", async () => {
+    const clock = createVirtualClock(start);
+    const racer = workflow("racer", async (ctx) =>
+      Promise.race([ctx.sleep("2h").then(() => "slept"), ctx.recv<string>("go")]),
+    );
+    const { engine, events } = await engineOn({ clock }, racer);
+    const handle = await engine.start(racer, undefined, { id: "racer" });
+    await until(() => suspensions(events).length === 1);
+    expect(suspensions(events)).toEqual([{ id: "racer", wakeAt: start + 7_200_000 }]);
+    await clock.advance("2h");
+    expect(await handle.result()).toBe("slept");
+  });
+
+  it("reads every wait again when the suspension finds an arrival", async () => {
+    const clock = createVirtualClock(start);
+    const memory = createMemoryStore();
+    let refused = 0;
+    // The message lands just before the suspension is written: the write sees it and refuses.
+    const store: WorkflowStore = {
+      ...memory,
+      async suspendWorkflow(workflowId, wakeAt, fence, wakeOn) {
+        if (refused === 0) {
+          refused++;
+          await memory.sendMessage({
+            destinationId: workflowId,
+            topic: "b",
+            message: defaultSerializer.serialize("b!", "the message"),
+            messageId: "m-b",
+          });
+        }
+        return memory.suspendWorkflow(workflowId, wakeAt, fence, wakeOn);
+      },
+    };
+    const pair = workflow("pair", async (ctx) => Promise.all([ctx.recv("a"), ctx.recv("b")]));
+    const { engine, suspended } = await engineOn({ clock, store }, pair);
+    const handle = await engine.start(pair, undefined, { id: "pair" });
+    // recv("b") took its message; recv("a") alone suspends.
+    await until(() => suspended().length === 1);
+    expect(refused).toBe(1);
+    await handle.send("a", "a!");
+    expect(await handle.result()).toEqual(["a!", "b!"]);
+  });
+
+  it("suspends a recv once a step in flight beside it has finished", async () => {
+    const clock = createVirtualClock(start);
+    const release = gate();
+    const slow = step("slow", async () => {
+      await release.wait;
+      return "stepped";
+    });
+    const both = workflow("both", async (ctx) => Promise.all([slow(ctx), ctx.recv("go")]));
+    const store = createMemoryStore();
+    const { engine, suspended } = await engineOn({ clock, store }, both);
+    const handle = await engine.start(both, undefined, { id: "both" });
+    await until(() => store.calls.consumeMessage > 0); // the recv waits in memory
+    expect(suspended()).toEqual([]);
+    release.open();
+    await until(() => suspended().includes("both"));
+    await handle.send("go", "message");
+    expect(await handle.result()).toEqual(["stepped", "message"]);
+  });
+});
+
+describe("suspension of child handles", () => {
+  it("suspends a child handle's result with timeoutMs and times it out by its checkpoint", async () => {
+    const clock = createVirtualClock(start);
+    const child = workflow("child", async (ctx) => ctx.recv<string>("in"));
+    const parent = workflow("parent", async (ctx, timeout: Duration) => {
+      const started = await ctx.start(child, undefined, { id: `${ctx.workflowId}-kid` });
+      try {
+        return { result: await started.result({ timeoutMs: timeout }) };
+      } catch (error) {
+        return { error: (error as Error).name };
+      }
+    });
+    const { engine, events, suspended } = await engineOn({ clock }, parent, child);
+    const late = await engine.start(parent, "1h", { id: "late" });
+    const prompt = await engine.start(parent, "1d", { id: "prompt" });
+    await until(() => ["late", "prompt"].every((id) => suspended().includes(id)));
+    expect(suspensions(events).find((s) => s.id === "late")).toEqual({
+      id: "late",
+      wakeAt: start + 3_600_000,
+    });
+    await engine.retrieve("prompt-kid").send("in", "done");
+    expect(await prompt.result()).toEqual({ result: "done" });
+    await clock.advance("1h");
+    expect(await late.result()).toEqual({ error: "ResultTimeoutError" });
+    // The outcome is checkpointed: the child finishing now changes nothing on a replay.
+    expect((await engine.listSteps("late")).map((s) => s.name)).toContain("cairn.race#timeout");
+  });
+
+  it("suspends on the handle of a child from ctx.enqueue and wakes when it ends", async () => {
+    const clock = createVirtualClock(start);
+    const memory = createMemoryStore();
+    const queues: EnginePlugin = {
+      kind: "test/queues",
+      start: () => undefined,
+      stop: () => Promise.resolve(),
+      enqueueChild: () => async (row) => (await memory.createWorkflow(row)).workflow.workflowId,
+    };
+    const child = workflow("child", async () => "never run here");
+    const parent = workflow("parent", async (ctx) => {
+      const queued = await ctx.enqueue({ name: "q" }, child, undefined);
+      try {
+        return await queued.result();
+      } catch (error) {
+        return (error as Error).name;
+      }
+    });
+    const events: LifecycleEvent[] = [];
+    const engine = createEngine({
+      store: memory,
+      workflows: [parent, child],
+      plugins: [queues],
+      clock,
+      suspendAfterMs: 0,
+      logger: recordingLogger(),
+      shutdownGraceMs: 0,
+      pollIntervalMs: 50,
+      observers: [{ onEvent: (event) => void events.push(event) }],
+    });
+    engines.push(engine);
+    await engine.launch();
+    const handle = await engine.start(parent, undefined, { id: "parent" });
+    await until(() => suspensions(events).some((s) => s.id === "parent"));
+    expect(clock.sleeping).toBe(0);
+    // Nobody serves the queue: cancelling the child is how it ends here.
+    await engine.cancel("parent:0");
+    expect(await handle.result()).toBe("WorkflowCancelledError");
   });
 });

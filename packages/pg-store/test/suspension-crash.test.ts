@@ -1,11 +1,13 @@
 /**
  * Kill -9 while workflows are suspended (decision 0014), on a real Postgres: a child process
- * (`crash/suspension-worker.ts`) starts workflows that suspend in `ctx.sleep` and `ctx.recv`, and
+ * (`crash/suspension-worker.ts`) starts workflows that suspend in `ctx.sleep`, `ctx.recv`, and
+ * both awaited together (pairs: one suspension for the message and the due time), and
  * is SIGKILLed once every one has left memory. Then (a) the same executor relaunched, or (b)
  * another engine once the dead one's lease ran out, claims them (they move to it suspended) and
  * brings each back when due: each sleeper goes past its sleep once, never before its
  * checkpointed wake-up time; each receiver gets its message once, whether it was sent while no
- * process ran or after the new process claimed it. The side
+ * process ran or after the new process claimed it; each pair goes past both, once, never before
+ * its sleep's wake-up time. The side
  * effect after each wait is a row written by its own statement, so the count is what really ran.
  */
 import { createClient } from "@cairn/core";
@@ -26,7 +28,12 @@ type Worker = MarkedProcess<SuspensionMarker>;
 
 const sleepers = ["sleeper-1", "sleeper-2", "sleeper-3"];
 const receivers = ["receiver-1", "receiver-2", "receiver-3", "receiver-4"];
-const everyone = [...sleepers, ...receivers];
+const pairs = ["pair-1", "pair-2"];
+/** What waits for a message: half get it while no process runs, half after the claim. */
+const messaged = [...receivers, ...pairs];
+const early = ["receiver-1", "receiver-2", "pair-1"];
+const late = ["receiver-3", "receiver-4", "pair-2"];
+const everyone = [...sleepers, ...messaged];
 
 describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)", () => {
   let admin: postgres.Sql;
@@ -91,15 +98,15 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
   ) {
     const first: Worker = spawnMarked(
       worker,
-      s.config({ executorId, leaseMs, start: { sleepers, receivers } }),
+      s.config({ executorId, leaseMs, start: { sleepers, receivers, pairs } }),
     );
     for (const id of everyone) await first.waitFor("SUSPENDED", (m) => m.workflowId === id);
     const exit = await first.kill();
     expect(exit.signal, first.output()).toBe("SIGKILL");
-    // On a slow machine a sleeper may have woken (and finished) before the kill; receivers
-    // cannot, no message was sent. What was suspended at the kill must come back in the next one.
+    // On a slow machine a sleeper may have woken (and finished) before the kill; receivers and
+    // pairs cannot, no message was sent. What was suspended at the kill must come back next.
     const atKill = await s.suspended();
-    expect(atKill).toEqual(expect.arrayContaining(receivers));
+    expect(atKill).toEqual(expect.arrayContaining(messaged));
     const finished = (await s.effects()).map((e) => e.workflowId);
     expect([...atKill, ...finished].sort()).toEqual([...everyone].sort());
     return { first, atKill };
@@ -117,7 +124,7 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
     const done = await second.waitFor("DONE");
     expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
     expect(done.statuses).toEqual(Object.fromEntries(everyone.map((id) => [id, "SUCCESS"])));
-    for (const id of receivers) expect(done.results[id]).toEqual({ message: `for ${id}` });
+    for (const id of messaged) expect(done.results[id]).toEqual({ message: `for ${id}` });
     const effects = await s.effects();
     expect(effects.map((e) => e.workflowId).sort()).toEqual([...everyone].sort());
     for (const effect of effects) {
@@ -128,7 +135,7 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
       });
     }
     const wakeAts = await s.wakeAts();
-    for (const effect of effects.filter((e) => sleepers.includes(e.workflowId))) {
+    for (const effect of effects.filter((e) => !receivers.includes(e.workflowId))) {
       expect(effect.at).toBeGreaterThanOrEqual(wakeAts.get(effect.workflowId) ?? Infinity);
     }
     expect(await s.suspended()).toEqual([]);
@@ -140,14 +147,14 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
       const killed = await killWhileSuspended(s, "exec-restarted", 30_000);
       const client = s.client();
       // Two messages while no process runs: they make the dead process's suspensions due.
-      for (const id of receivers.slice(0, 2)) await client.send(id, "go", `for ${id}`);
+      for (const id of early) await client.send(id, "go", `for ${id}`);
       const second: Worker = spawnMarked(
         worker,
         s.config({ executorId: "exec-restarted", awaitIds: everyone }),
       );
       // The other two once the relaunched process has claimed them (still suspended).
       await second.waitFor("LAUNCHED");
-      for (const id of receivers.slice(2)) await client.send(id, "go", `for ${id}`);
+      for (const id of late) await client.send(id, "go", `for ${id}`);
       await client.close();
       await expectEachOnce(s, killed, second);
     } finally {
@@ -160,13 +167,12 @@ describe.skipIf(!databaseUrl)("SIGKILL while workflows are suspended (Postgres)"
     try {
       const killed = await killWhileSuspended(s, "exec-dead", 1_000);
       const client = s.client();
-      for (const id of receivers.slice(0, 2)) await client.send(id, "go", `for ${id}`);
+      for (const id of early) await client.send(id, "go", `for ${id}`);
       const other: Worker = spawnMarked(
         worker,
         s.config({ executorId: "exec-other", leaseMs: 1_000, awaitIds: everyone }),
       );
-      // The other two once the other engine took them over (they move suspended).
-      const late = receivers.slice(2);
+      // The others once the other engine took them over (they move suspended).
       await until(async () => (await s.owners(late)).every((owner) => owner === "exec-other"));
       for (const id of late) await client.send(id, "go", `for ${id}`);
       await client.close();

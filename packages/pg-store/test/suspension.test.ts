@@ -33,7 +33,22 @@ const inbox = workflow("suspend.inbox", async (ctx) => {
   return ctx.recv<string>("go");
 });
 const parent = workflow("suspend.parent", async (ctx) => ({ child: await inbox(ctx, undefined) }));
-const all: AnyWorkflow[] = [nap, inbox, parent];
+/** Waits awaited together: a recv, a sleep and a child's result, and a child with a timeout. */
+const together = workflow("suspend.together", async (ctx) => {
+  bodies.push("together");
+  const child = await ctx.start(inbox, undefined, { id: `${ctx.workflowId}:kid` });
+  const [message, , result] = await Promise.all([
+    ctx.recv<string>("go"),
+    ctx.sleep("1h"),
+    child.result(),
+  ]);
+  return { message, result };
+});
+const timed = workflow("suspend.timed", async (ctx) => {
+  const child = await ctx.start(inbox, undefined, { id: `${ctx.workflowId}:kid` });
+  return child.result({ timeoutMs: "1h" }).catch((error: Error) => error.name);
+});
+const all: AnyWorkflow[] = [nap, inbox, parent, together, timed];
 
 /** Polls `condition` until it holds; the test's timeout bounds it. */
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -139,6 +154,33 @@ for (const backend of engineBackends) {
       expect(await handle.result()).toEqual({ child: "hello" });
       expect(bodies).toEqual(["inbox", "inbox"]);
       expect(await suspended("parent-1")).toBe(false);
+    });
+
+    it("suspends waits awaited together and wakes for each arrival and the due time", async () => {
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      const { engine, events } = await launch(clock, db.store(), "exec-a", 3_600_000);
+      const handle = await engine.start(together, undefined, { id: "tg" });
+      const times = () => suspendedIds(events).filter((id) => id === "tg").length;
+      await until(() => times() === 1 && suspendedIds(events).includes("tg:kid"));
+      expect(await suspended("tg")).toBe(true);
+      await handle.send("go", "hello"); // wakes it; the sleep and the child still wait
+      await until(() => times() === 2);
+      await clock.advance("1h"); // wakes it; the child still waits
+      await until(() => times() === 3);
+      expect(await suspended("tg")).toBe(true);
+      await engine.retrieve("tg:kid").send("go", "from the child");
+      expect(await handle.result()).toEqual({ message: "hello", result: "from the child" });
+      expect(bodies.filter((b) => b === "together")).toHaveLength(4);
+    });
+
+    it("suspends a child's result with timeoutMs and wakes it at the timeout", async () => {
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      const { engine, events } = await launch(clock, db.store());
+      const handle = await engine.start(timed, undefined, { id: "tm" });
+      await until(() => suspendedIds(events).includes("tm"));
+      expect(await suspended("tm")).toBe(true);
+      await clock.advance("1h");
+      expect(await handle.result()).toBe("ResultTimeoutError");
     });
   });
 }

@@ -8,14 +8,20 @@
  */
 import type { RaceBranch, ResultSource, WaitOptions } from "../context.js";
 import { toMs } from "../duration.js";
-import { InvalidOptionError, ValidationError, WorkflowNotFoundError } from "../errors.js";
+import {
+  InvalidOptionError,
+  ResultTimeoutError,
+  ValidationError,
+  WorkflowNotFoundError,
+} from "../errors.js";
+import type { WorkflowHandle } from "../handle.js";
 import type { Serializer } from "../serialization.js";
 import type { StepRecord, WorkflowRecord, WorkflowStatus } from "../store/records.js";
 import { wakeKeyOf, type WakeOn } from "../store/suspension-store.js";
 import type { Journal } from "./journal.js";
 import { resultOf } from "./record-info.js";
 import { parseForReceiver } from "./receiver-channels.js";
-import { waitOrSuspend } from "./suspending-waits.js";
+import { childResult, waitOrSuspend } from "./suspending-waits.js";
 import type { Watch } from "./wakeups.js";
 
 const RACE_PREFIX = "cairn.race#";
@@ -72,13 +78,27 @@ export function send(
   });
 }
 
-/** Takes the oldest message on `topic`, waiting up to the checkpointed deadline. */
+/**
+ * Takes the oldest message on `topic`, waiting up to the checkpointed deadline. Counted as in
+ * flight from the call (`waitingOutside`, with the deadline's record), so another wait of the run
+ * never suspends it while its next position is on the way.
+ */
 export async function recv(
   journal: Journal,
   topic: string,
   options?: WaitOptions,
 ): Promise<unknown> {
   const [deadlineAt, recvAt] = [journal.takePosition(), journal.takePosition()];
+  return journal.waitingOutside(() => recvAfter(journal, topic, options, deadlineAt, recvAt));
+}
+
+async function recvAfter(
+  journal: Journal,
+  topic: string,
+  options: WaitOptions | undefined,
+  deadlineAt: number,
+  recvAt: number,
+): Promise<unknown> {
   const deadline = await recordDeadline(journal, deadlineAt, "cairn.recv.deadline", options);
   const name = "cairn.recv";
   return journal.operationAt(recvAt, name, (position, startedAt) =>
@@ -98,7 +118,7 @@ export async function recv(
         }
         await waitOrSuspend(journal, watch, {
           since: startedAt,
-          own: 1,
+          own: 2, // this operation, and the whole recv
           waitMs: remaining(journal, deadline),
           wakeAt: deadline ?? undefined,
           wakeOn: [{ kind: "message", workflowId: journal.workflowId, topic }],
@@ -129,7 +149,10 @@ export function setEvent(journal: Journal, at: number, key: string, value: unkno
   });
 }
 
-/** Reads another workflow's event, waiting up to the checkpointed deadline for it to be set. */
+/**
+ * Reads another workflow's event, waiting up to the checkpointed deadline for it to be set.
+ * Counted as in flight from the call, as `recv` is.
+ */
 export async function getEvent(
   journal: Journal,
   workflowId: string,
@@ -137,6 +160,19 @@ export async function getEvent(
   options?: WaitOptions,
 ): Promise<unknown> {
   const [deadlineAt, getAt] = [journal.takePosition(), journal.takePosition()];
+  return journal.waitingOutside(() =>
+    getEventAfter(journal, workflowId, key, options, deadlineAt, getAt),
+  );
+}
+
+async function getEventAfter(
+  journal: Journal,
+  workflowId: string,
+  key: string,
+  options: WaitOptions | undefined,
+  deadlineAt: number,
+  getAt: number,
+): Promise<unknown> {
   const deadline = await recordDeadline(journal, deadlineAt, "cairn.getEvent.deadline", {
     timeoutMs: options?.timeoutMs ?? 0,
   });
@@ -153,7 +189,7 @@ export async function getEvent(
         }
         await waitOrSuspend(journal, watch, {
           since: startedAt,
-          own: 1,
+          own: 2, // this operation, and the whole getEvent
           waitMs: remaining(journal, deadline),
           wakeAt: deadline ?? undefined,
           wakeOn: [{ kind: "event", workflowId, key }],
@@ -192,6 +228,36 @@ export function writeStream(
   });
 }
 
+/**
+ * The handle of a child the run of `journal` started or enqueued. Awaited during the run, its
+ * `result()` waits as `await child(ctx, ...)` does, and may suspend the run; with `timeoutMs` it
+ * is `ctx.race` of the child's result and a timer (its two positions checkpoint when the wait
+ * began and which came first), so the timeout survives a suspension or a restart, and a replay
+ * meets the same outcome: the result, or `ResultTimeoutError` again. After the run, a handle's
+ * ordinary wait.
+ */
+export function childHandle(
+  journal: Journal,
+  handle: WorkflowHandle<unknown>,
+): WorkflowHandle<unknown> {
+  return {
+    ...handle,
+    result: async (options) => {
+      if (journal.hasEnded) return handle.result(options);
+      const { workflowId } = handle;
+      if (options?.timeoutMs === undefined) return childResult(journal, workflowId);
+      const timeoutMs = toMs(options.timeoutMs, "timeoutMs");
+      const source: ResultSource<unknown> = { workflowId, result: () => handle.result() };
+      const won = (await race(journal, { result: source, timeout: { timer: timeoutMs } })) as {
+        key: string;
+        value: unknown;
+      };
+      if (won.key === "timeout") throw new ResultTimeoutError([workflowId], timeoutMs);
+      return won.value;
+    },
+  };
+}
+
 type Branch = { key: string } & (
   | { kind: "message"; topic: string }
   | { kind: "timer"; ms: number }
@@ -201,7 +267,8 @@ type Branch = { key: string } & (
 /**
  * Waits for the first branch to be ready and records the winner as `cairn.race#<key>`. A message
  * branch wins by consuming its message in the same transaction as that record; every other
- * branch wins by recording first, so exactly one branch ever wins a position.
+ * branch wins by recording first, so exactly one branch ever wins a position. Counted as in
+ * flight from the call, as `recv` is.
  */
 export async function race(
   journal: Journal,
@@ -209,6 +276,15 @@ export async function race(
 ): Promise<unknown> {
   const [startAt, raceAt] = [journal.takePosition(), journal.takePosition()];
   const parsed = parseBranches(branches);
+  return journal.waitingOutside(() => raceAfter(journal, parsed, startAt, raceAt));
+}
+
+async function raceAfter(
+  journal: Journal,
+  parsed: readonly Branch[],
+  startAt: number,
+  raceAt: number,
+): Promise<{ key: string; value: unknown }> {
   const startedAt = await journal.internal(
     "cairn.race.start",
     () => journal.host.clock.now(),
@@ -248,7 +324,7 @@ export async function race(
           const finite = Number.isFinite(nextTimer);
           await waitOrSuspend(journal, watch, {
             since: opStartedAt,
-            own: 1,
+            own: 2, // this operation, and the whole race
             waitMs: finite ? nextTimer - journal.host.clock.now() : Number.POSITIVE_INFINITY,
             wakeAt: finite ? nextTimer : undefined,
             wakeOn: wakeOnOf(journal, parsed),

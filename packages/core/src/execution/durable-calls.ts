@@ -17,6 +17,7 @@ import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
 import { observedAttempt, runAttempts } from "./run-attempts.js";
 import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
+import { childHandle } from "./communication.js";
 import { childResult } from "./suspending-waits.js";
 
 /** Errors from starting (or enqueueing) a child that are facts about the call, so replay must see them again. */
@@ -35,8 +36,12 @@ export function durableCalls(journal: Journal): DurableOperations {
   return {
     runStep: (definition, args) => runStep(journal, definition, args),
     runOperation: (name, perform) => runOperation(journal, name, perform),
-    runChild: async (definition, input, options) =>
-      childResult(journal, (await startChild(journal, definition, input, options)).workflowId),
+    // Counted as in flight from the call, so no other wait suspends the run between the two.
+    runChild: (definition, input, options) =>
+      childResult(
+        journal,
+        async () => (await startChild(journal, definition, input, options)).workflowId,
+      ),
   };
 }
 
@@ -156,15 +161,7 @@ export async function startChild(
       return workflowId;
     });
   });
-  const handle = host.handle(childId, definition);
-  // Awaited during the run, its result may suspend the run as `await child(ctx, ...)` does.
-  return {
-    ...handle,
-    result: (options) =>
-      options?.timeoutMs === undefined && !journal.hasEnded
-        ? childResult(journal, childId)
-        : handle.result(options),
-  };
+  return childHandle(journal, host.handle(childId, definition));
 }
 
 /**

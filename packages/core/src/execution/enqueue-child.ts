@@ -13,6 +13,7 @@ import type { ChildEnqueueWrite, EnginePlugin } from "../plugin.js";
 import { QUEUED_EXECUTOR } from "../store/executor-ids.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
+import { childHandle } from "./communication.js";
 import { childCheckpoint } from "./durable-calls.js";
 import type { Journal } from "./journal.js";
 
@@ -60,7 +61,7 @@ export async function enqueueChild(
       }),
     );
   });
-  return host.handle(childId, definition);
+  return childHandle(journal, host.handle(childId, definition));
 }
 
 /**

@@ -73,6 +73,8 @@ export class Journal {
   private outside = 0;
   /** Resolves when the run suspended (`wakeAt`: its due time, if any): see {@link suspend}. */
   readonly suspension: Promise<Suspended>;
+  /** Told when a durable call or a wait outside one settles (parked waits ask again). */
+  onSettled: (() => void) | undefined;
   private suspended: ((value: Suspended) => void) | undefined;
 
   constructor(options: {
@@ -187,6 +189,7 @@ export class Journal {
       return await wait();
     } finally {
       this.outside--;
+      this.onSettled?.();
     }
   }
 
@@ -323,6 +326,7 @@ export class Journal {
       return this.abandoned(error); // in flight when the body settled
     } finally {
       this.inFlight--;
+      this.onSettled?.();
     }
   }
 

@@ -16,7 +16,7 @@ import type { WorkflowDefinition } from "../workflow.js";
 import type { Journal } from "./journal.js";
 import { attachOperations } from "./operations.js";
 import { deprecatePatch, patched } from "./patches.js";
-import { maySuspend } from "./suspending-waits.js";
+import { sleep } from "./suspending-waits.js";
 
 /** The context of the run `journal` records. */
 export function createWorkflowContext(journal: Journal): WorkflowContext {
@@ -35,17 +35,7 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
     workflowName: journal.workflowName,
     log: journal.log,
     async sleep(duration) {
-      const ms = toMs(duration, "ctx.sleep duration");
-      const { clock } = host;
-      const wakeAt = await journal.internal("cairn.sleep", () => clock.now() + ms);
-      const remainingMs = wakeAt - clock.now();
-      // A replay-only run does not wait: what came after the sleep is recorded, or the replay ends.
-      if (remainingMs > 0 && !host.replayOnly) {
-        if (maySuspend(journal, remainingMs)) return journal.suspend(wakeAt);
-        await clock
-          .sleep(remainingMs, journal.stopSignal)
-          .catch((error: unknown) => journal.abandoned(error));
-      }
+      return sleep(journal, toMs(duration, "ctx.sleep duration"));
     },
     now: () => journal.internal("cairn.now", () => host.clock.now()),
     random: () => journal.internal("cairn.random", () => Math.random()),

@@ -1,6 +1,6 @@
 /**
  * The process `suspension-crash.test.ts` kills: an engine with `suspendAfterMs: 0` whose
- * workflows suspend in `ctx.sleep` or `ctx.recv` and, once woken, run one step that records a
+ * workflows suspend in `ctx.sleep`, `ctx.recv`, or both awaited together (`Promise.all`) and, once woken, run one step that records a
  * side effect (a row of `<schema>.suspension_effects`, its own statement, so a test can count
  * how many times each body went past its wait). Run as `node --import tsx suspension-worker.ts`
  * with a `SuspensionWorkerConfig`: it starts workflows or only launches (recovering, or taking
@@ -18,8 +18,15 @@ export interface SuspensionWorkerConfig {
   readonly url: string;
   readonly schema: string;
   readonly executorId: string;
-  /** Workflows to start: sleepers sleep `sleepMs`, receivers wait for a message on "go". */
-  readonly start: { readonly sleepers: readonly string[]; readonly receivers: readonly string[] };
+  /**
+   * Workflows to start: sleepers sleep `sleepMs`, receivers wait for a message on "go", pairs
+   * wait for both at once (`Promise.all`).
+   */
+  readonly start: {
+    readonly sleepers: readonly string[];
+    readonly receivers: readonly string[];
+    readonly pairs?: readonly string[];
+  };
   readonly sleepMs: number;
   /** Wait for these to finish, then print `DONE`. */
   readonly awaitIds: readonly string[];
@@ -61,10 +68,15 @@ async function main(): Promise<void> {
     await effect(ctx, ctx.workflowId);
     return { message };
   });
+  const pair = workflow("suspension-crash.pair", async (ctx, ms: number) => {
+    const [message] = await Promise.all([ctx.recv<string>("go"), ctx.sleep(ms)]);
+    await effect(ctx, ctx.workflowId);
+    return { message };
+  });
   const store = createPgStore({ url: config.url, schema: config.schema, max: 4 });
   const engine = createEngine({
     store,
-    workflows: [sleeper, receiver],
+    workflows: [sleeper, receiver, pair],
     executorId: config.executorId,
     suspendAfterMs: 0,
     leaseMs: config.leaseMs,
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
   printMarker({ kind: "LAUNCHED", recovered: launched.recovered, pid: process.pid });
   for (const id of config.start.sleepers) await engine.start(sleeper, config.sleepMs, { id });
   for (const id of config.start.receivers) await engine.start(receiver, undefined, { id });
+  for (const id of config.start.pairs ?? []) await engine.start(pair, config.sleepMs, { id });
   if (config.awaitIds.length === 0) return new Promise<never>(() => undefined); // killed here
   const statuses: Record<string, string> = {};
   const results: Record<string, unknown> = {};
