@@ -2,14 +2,15 @@
  * The statements of suspension (decision 0014): a batch of suspensions written under their
  * fences, the claim of due suspensions with the next due time, and the poll's list of runnable
  * workflows. A suspension is in force while `status = 'PENDING' and wake_epoch = owner_epoch`;
- * the partial indexes of migrations 0011 and 0013 use exactly these predicates.
+ * the partial indexes of migration 0011 use exactly these predicates (the GIN index of wake keys,
+ * migration 0015, only `wake_keys is not null`, so a lookup by key can use no other index).
  *
  * A batch with arrivals to wait for (`WakeOn`) runs as one transaction of two statements: the
  * first locks the suspending rows and the rows whose events or finish they wait for, as the
- * triggers of migration 0013 lock them when a message, an event or a finish arrives; the second,
- * with a snapshot taken after those locks, checks the arrivals and writes the suspensions that
- * found none. An arrival committed before the lock is seen by the check; one after it waits for
- * the commit and then finds the suspension and makes it due.
+ * triggers of migrations 0013 and 0015 lock them when a message, an event or a finish arrives;
+ * the second, with a snapshot taken after those locks, checks the arrivals and writes the
+ * suspensions that found none. An arrival committed before the lock is seen by the check; one
+ * after it waits for the commit and then finds the suspension and makes it due.
  */
 import {
   wakeKeyOf,
