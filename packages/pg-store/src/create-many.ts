@@ -1,19 +1,25 @@
 /**
  * How a bulk start reaches the database (`createWorkflows`): up to 1,000 workflows per
  * statement, all written or none — more than one statement go in one transaction (the caller's
- * when given) — and each entry answered as if the entries had been created one after another.
- * Entries repeating an earlier entry's ID share its statement's answer and are not sent again;
- * an ID held by a workflow of another name makes the statement insert nothing, and the call
- * throws `WorkflowConflictError`. A row hidden by a concurrent commit is read by trying that
- * entry again, never guessed.
+ * when given), sent together so that Postgres writes one while this process encodes the next —
+ * and each entry answered as if the entries had been created one after another. Entries
+ * repeating an earlier entry's ID share its statement's answer and are not sent again; an ID held
+ * by a workflow of another name makes the statement insert nothing, and the call throws
+ * `WorkflowConflictError` naming that ID. An ID inserted by a concurrent commit after the
+ * statement's snapshot fails that statement (nothing of the batch is written) and the whole
+ * batch is tried again, where it sees that row; inside the caller's transaction, where a failed
+ * statement would abort it, that entry alone is tried again.
  */
 import { WorkflowConflictError, type CreateWorkflowResult, type NewWorkflow } from "@cairn/core";
 import type { SqlExecutor, SqlQueryable } from "./executors/sql-executor.js";
-import { createWorkflows, type WorkflowStatements } from "./queries/workflows.js";
+import { createWorkflows, isCreateRace, type WorkflowStatements } from "./queries/workflows.js";
 import { untilSeen } from "./store-calls.js";
 
 /** Workflows per statement: keeps parameters and statement size bounded. */
 export const MAX_CREATE_BATCH = 1000;
+
+/** Tries of a batch that a concurrent insert of one of its IDs kept failing. */
+const RACE_TRIES = 5;
 
 /** Creates `workflows` all or none, in the caller's transaction `into` when given. */
 export async function createMany(
@@ -24,10 +30,17 @@ export async function createMany(
 ): Promise<CreateWorkflowResult[]> {
   if (workflows.length === 0) return [];
   const firsts = firstOfEachId(workflows);
-  if (into) return writeAll(into, q, workflows, firsts);
-  return firsts.length <= MAX_CREATE_BATCH
-    ? writeAll(db, q, workflows, firsts)
-    : db.transaction((tx) => writeAll(tx, q, workflows, firsts));
+  if (into) return writeAll(into, q, workflows, firsts, false);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return firsts.length <= MAX_CREATE_BATCH
+        ? await writeAll(db, q, workflows, firsts, true)
+        : await db.transaction((tx) => writeAll(tx, q, workflows, firsts, true));
+    } catch (error) {
+      // Nothing was written; the next try sees the row that was hidden from this one.
+      if (!isCreateRace(error) || attempt >= RACE_TRIES) throw error;
+    }
+  }
 }
 
 /**
@@ -49,18 +62,32 @@ function firstOfEachId(workflows: readonly NewWorkflow[]): number[] {
   return firsts;
 }
 
+/**
+ * Writes the first entry of each ID, ≤ 1,000 per statement, every statement sent at once (one
+ * connection runs them in order); then answers every entry. With `failOnRace`, a concurrent
+ * insert fails the call (see `createAll`); without, that entry is tried again alone.
+ */
 async function writeAll(
   into: SqlQueryable,
   q: WorkflowStatements,
   workflows: readonly NewWorkflow[],
   firsts: readonly number[],
+  failOnRace: boolean,
 ): Promise<CreateWorkflowResult[]> {
-  const byId = new Map<string, CreateWorkflowResult>();
+  const batches: NewWorkflow[][] = [];
   for (let start = 0; start < firsts.length; start += MAX_CREATE_BATCH) {
-    const batch = firsts
-      .slice(start, start + MAX_CREATE_BATCH)
-      .map((index) => workflows[index] as NewWorkflow);
-    const results = await createWorkflows(into, q, batch, true);
+    batches.push(
+      firsts.slice(start, start + MAX_CREATE_BATCH).map((index) => workflows[index] as NewWorkflow),
+    );
+  }
+  const sent = batches.map((batch) => createWorkflows(into, q, batch, true, failOnRace));
+  // Every statement is answered before any refusal: none is left running unheard.
+  const answers = await Promise.allSettled(sent);
+  const byId = new Map<string, CreateWorkflowResult>();
+  for (const [b, answer] of answers.entries()) {
+    if (answer.status === "rejected") throw answer.reason;
+    const batch = batches[b] as NewWorkflow[];
+    const results = answer.value;
     // A conflict made the statement insert nothing: refuse before trying any entry again.
     for (const [k, workflow] of batch.entries()) {
       const result = results[k];
@@ -76,6 +103,9 @@ async function writeAll(
       refuseConflict(workflow, result);
       byId.set(workflow.workflowId, result);
     }
+  }
+  if (firsts.length === workflows.length) {
+    return workflows.map((workflow) => byId.get(workflow.workflowId) as CreateWorkflowResult);
   }
   const first = new Set(firsts);
   return workflows.map((workflow, index) => {

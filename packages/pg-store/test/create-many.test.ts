@@ -86,6 +86,86 @@ describe.skipIf(!databaseUrl)("createWorkflows on Postgres", () => {
     expect(await stored()).toBe(2);
   });
 
+  /**
+   * Holds `row` inserted, uncommitted, on a connection of its own while `call` runs: the call's
+   * insert of that ID waits for the lock (seen in pg_blocking_pids, not guessed from time), and
+   * then the row commits — after the call's snapshot, so the call cannot have seen it.
+   */
+  const committedMeanwhile = async <T>(row: NewWorkflow, call: () => Promise<T>): Promise<T> => {
+    const other = postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} });
+    try {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inserted: (pid: number) => void = () => undefined;
+      const insertedOnce = new Promise<number>((resolve) => (inserted = resolve));
+      const blocker = other.begin(async (tx) => {
+        const [me] = await tx.unsafe("select pg_backend_pid() as pid");
+        await tx.unsafe(
+          `insert into "${store.schema}".workflows (workflow_id, name, status, input, executor_id,
+             created_at, updated_at) values ($1, $2, 'PENDING', '1', 'e', 0, 0)`,
+          [row.workflowId, row.name],
+        );
+        inserted(me?.["pid"] as number);
+        await held;
+      });
+      const blockerPid = await insertedOnce;
+      const result = call().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      for (;;) {
+        const [waiting] = await admin.unsafe(
+          "select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+          [blockerPid],
+        );
+        if ((waiting?.["n"] as number) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      release();
+      await blocker;
+      const settled = await result;
+      if ("error" in settled) throw settled.error;
+      return settled.value;
+    } finally {
+      await other.end();
+    }
+  };
+
+  it("names the ID a batch of one statement conflicts on, even one committed after its snapshot, and writes nothing", async () => {
+    const items = batch(10);
+    const error: unknown = await committedMeanwhile(newWorkflow("wf-7", "other"), () =>
+      store.createWorkflows(items),
+    ).catch((e: unknown) => e);
+    expect(WorkflowConflictError.is(error)).toBe(true);
+    expect(error).toMatchObject({ workflowId: "wf-7", existingName: "other", requestedName: "n" });
+    expect((error as Error).message).toContain('"wf-7"');
+    expect(await stored()).toBe(2); // "warm" and the other name's wf-7: none of the batch
+  });
+
+  it("answers an ID of the same name committed after its snapshot as existing, and writes the rest", async () => {
+    const results = await committedMeanwhile(newWorkflow("wf-3"), () =>
+      store.createWorkflows(batch(10)),
+    );
+    expect(results.map((r) => r.created)).toEqual(Array.from({ length: 10 }, (_, i) => i !== 3));
+    expect(results[3]?.workflow).toMatchObject({ workflowId: "wf-3", name: "n", createdAt: 0 });
+    expect(await stored()).toBe(11);
+  });
+
+  it("answers each created workflow with the record a read gives", async () => {
+    const [result] = await store.createWorkflows([
+      {
+        ...newWorkflow("full"),
+        deadlineAt: 1_900_000_000_000,
+        appVersion: "v1",
+        parentWorkflowId: "parent",
+        traceContext: { traceparent: "00-abc-def-01" },
+        attributes: { tenant: "t1", tier: 2 },
+      },
+    ]);
+    expect(result?.created).toBe(true);
+    expect(result?.workflow).toEqual(await store.getWorkflow("full"));
+  });
+
   it("writes inside the caller's transaction: nothing if it rolls back, all if it commits", async () => {
     await client
       .begin(async (tx) => {

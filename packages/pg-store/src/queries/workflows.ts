@@ -3,22 +3,21 @@
  * `workflowStatements`; the functions bind values and map rows. Nothing here decides policy:
  * the store chooses when to call what.
  */
-import type {
-  CreateWorkflowResult,
-  Fence,
-  ListedWorkflow,
-  NewWorkflow,
-  WorkflowFilter,
-  WorkflowOutcome,
-  WorkflowRecord,
+import {
+  UNASSIGNED_EXECUTOR,
+  type CreateWorkflowResult,
+  type Fence,
+  type ListedWorkflow,
+  type NewWorkflow,
+  type WorkflowFilter,
+  type WorkflowOutcome,
+  type WorkflowRecord,
 } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import {
   WORKFLOW_COLUMNS,
-  attributesColumn,
   toListedWorkflow,
   toWorkflowRecord,
-  traceContextColumn,
   workflowColumnsOf,
   type ListedWorkflowRow,
   type WorkflowRow,
@@ -34,54 +33,22 @@ export type WorkflowStatements = ReturnType<typeof workflowStatements>;
 /** The SQL text of every `workflows` statement for one schema. */
 export function workflowStatements({ workflows, channel }: SchemaNames) {
   return {
-    // Inserts a batch (distinct IDs), and returns per input either its new row or the row that
-    // holds its ID: one statement either way. Sorted inserts take row locks in one order, so two
-    // processes creating overlapping batches cannot deadlock. Notifies only where asked to.
-    // $13 true: insert nothing if some ID is held by a workflow of another name (a bulk start
-    // is all or none; the caller reads the conflict from the rows returned).
+    // Inserts a batch (distinct IDs) given as one JSON array of `NewWorkflow`s ($1: one text
+    // parameter, no per-column arrays), and returns only what the caller cannot know: a first row
+    // (`for_id` null) with the statement's time, which every inserted row took as `created_at`,
+    // then, per input not inserted, the row holding its ID (all columns null when a concurrent
+    // insert committed after this statement's snapshot: the caller tries that one again).
     // Rows already in `workflows` are looked up one by one (lateral, `limit 1`): a primary-key
     // probe per input, never a scan of the table (why: `steps.insert` in queries/steps.ts).
-    // In `finish`, `w.workflow_id = any($1)` gives the update an index condition for the same
-    // reason.
-    create: `
-      with input as (
-        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
-                             $12::text[])
-          as i(workflow_id, name, input, executor_id, parent_workflow_id, deadline_at,
-               app_version, status, queue_name, trace_context, attributes)
-      ),
-      inserted as (
-        insert into ${workflows} (workflow_id, name, status, input, executor_id,
-                                  parent_workflow_id, deadline_at, app_version, queue_name,
-                                  trace_context, created_at, updated_at, started_at, attributes)
-        select workflow_id, name, coalesce(status, 'PENDING'), input, executor_id,
-               parent_workflow_id, deadline_at, app_version, queue_name, trace_context,
-               ${NOW_MS}, ${NOW_MS},
-               case when coalesce(status, 'PENDING') = 'PENDING' then ${NOW_MS} end,
-               attributes::jsonb
-        from input
-        where not ($13::boolean and exists (
-          select 1 from input c cross join lateral (
-            select 1 from ${workflows} w
-            where w.workflow_id = c.workflow_id and w.name <> c.name limit 1
-          ) held
-        ))
-        order by workflow_id
-        on conflict (workflow_id) do nothing
-        returning ${WORKFLOW_COLUMNS}
-      ),
-      notified as (
-        ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id"], "inserted n where n.workflow_id = any($7::text[])")}
-      )
-      select true as created, ${WORKFLOW_COLUMNS} from inserted
-      where (select count(*) from notified) >= 0
-      union all
-      select false as created, ${workflowColumnsOf("w")}
-      from input i cross join lateral (
-        select * from ${workflows} x where x.workflow_id = i.workflow_id limit 1
-      ) w
-      where i.workflow_id not in (select workflow_id from inserted)`,
+    // Sorted inserts take row locks in one order, so two processes creating overlapping
+    // batches cannot deadlock. $2 true: insert nothing if some ID is held by a workflow of
+    // another name (a bulk start is all or none; the caller reads the conflict from the rows
+    // returned). `create` skips an ID inserted concurrently (that entry
+    // comes back empty); `createAll` fails on it instead (unique violation on `workflows_pkey`,
+    // nothing written), so a statement that commits on its own never keeps part of a batch that
+    // had to be refused: the caller runs the whole batch again.
+    create: createStatement(workflows, channel, "on conflict (workflow_id) do nothing"),
+    createAll: createStatement(workflows, channel, ""),
     get: `select ${WORKFLOW_COLUMNS} from ${workflows} where workflow_id = $1`,
     // The table listWorkflows reads; `listingStatement` adds columns, where, order and paging.
     table: workflows,
@@ -90,6 +57,8 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // (the update re-checks the row it locks, so a takeover that committed first wins); one
     // whose fence no longer matches a PENDING workflow is reported `fenced` (from the snapshot:
     // a takeover racing this statement shows as `stale`, and the engine reads the row).
+    // `w.workflow_id = any($1)` gives the update an index condition, for the reason `create`
+    // probes by primary key.
     // Each finish notifies `status`, so a result() waiter in another process wakes at once; one
     // statement carries a whole batch, so this is a few notifications per commit, not per call.
     finish: `
@@ -129,39 +98,151 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
   };
 }
 
+/** As many nulls as `WORKFLOW_COLUMNS` has columns, under the same names. */
+const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
+  .map((column) => `null as ${column.split(" as ").at(-1) ?? column}`)
+  .join(", ");
+
+/**
+ * The inserted rows a statement notifies (`status`), of those whose entry asked for it: each one
+ * assigned to an executor, which picks that workflow up by its ID; but one per statement for
+ * those any engine may claim, since an engine answers such a notification by claiming unassigned
+ * workflows until none is left, whichever ID it names (a notification costs Postgres about as
+ * much as the row it announces).
+ */
+const notifiedRows = `(
+  select n.workflow_id, n.status, n.executor_id
+  from inserted n join input i on i.workflow_id = n.workflow_id
+  where i.notify and n.executor_id <> '${UNASSIGNED_EXECUTOR}'
+  union all
+  select min(n.workflow_id), n.status, n.executor_id
+  from inserted n join input i on i.workflow_id = n.workflow_id
+  where i.notify and n.executor_id = '${UNASSIGNED_EXECUTOR}'
+  group by n.status, n.executor_id) n`;
+
+/** The statement behind `create` and `createAll`, which differ only in `onConflict`. */
+function createStatement(workflows: string, channel: string, onConflict: string): string {
+  return `
+      with input as (
+        select "workflowId" as workflow_id, name, input, "executorId" as executor_id,
+               "parentWorkflowId" as parent_workflow_id, "deadlineAt" as deadline_at,
+               "appVersion" as app_version, coalesce(status, 'PENDING') as status,
+               "queueName" as queue_name, "traceContext"::text as trace_context, attributes,
+               coalesce(notify, false) as notify
+        from json_to_recordset($1::text::json) as i(
+          "workflowId" text, name text, input text, "executorId" text, "parentWorkflowId" text,
+          "deadlineAt" bigint, "appVersion" text, status text, "queueName" text,
+          "traceContext" json, attributes jsonb, notify boolean)
+      ),
+      existing as (
+        select x.* from input i cross join lateral (
+          select ${WORKFLOW_COLUMNS} from ${workflows} w
+          where w.workflow_id = i.workflow_id limit 1
+        ) x
+      ),
+      inserted as (
+        insert into ${workflows} (workflow_id, name, status, input, executor_id,
+                                  parent_workflow_id, deadline_at, app_version, queue_name,
+                                  trace_context, created_at, updated_at, started_at, attributes)
+        select workflow_id, name, status, input, executor_id, parent_workflow_id, deadline_at,
+               app_version, queue_name, trace_context, ${NOW_MS}, ${NOW_MS},
+               case when status = 'PENDING' then ${NOW_MS} end, attributes
+        from input i
+        where i.workflow_id not in (select workflow_id from existing)
+          and not ($2::boolean and exists (
+            select 1 from existing e join input c on c.workflow_id = e.workflow_id
+            where e.name <> c.name
+          ))
+        order by workflow_id
+        ${onConflict}
+        returning workflow_id, status, executor_id
+      ),
+      notified as (
+        ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id"], notifiedRows)}
+      )
+      select null::text as for_id, ${NOW_MS} as now_ms, ${NULL_WORKFLOW_COLUMNS}
+      where (select count(*) from notified) >= 0
+      union all
+      select i.workflow_id, null, ${workflowColumnsOf("e")}
+      from input i left join existing e on e.workflow_id = i.workflow_id
+      where i.workflow_id not in (select workflow_id from inserted)`;
+}
+
+/** A row of `create`: the statement's time (first row), or an entry that was not inserted. */
+type CreateRow = { for_id: string | null; now_ms: string | number | bigint | null } & {
+  [K in keyof WorkflowRow]: WorkflowRow[K] | null;
+};
+
 /**
  * Inserts PENDING workflows (no two with one ID) or reads the rows holding their IDs; with
  * `allOrNone`, inserts none if an ID is held by a workflow of another name. An entry is
  * `undefined` only in the rare race where a concurrent insert committed after this statement's
- * snapshot: call again for that one.
+ * snapshot: call again for that one — unless `failOnRace`, where that race fails the statement
+ * instead (a unique violation, see {@link isCreateRace}) and nothing is written.
  */
 export async function createWorkflows(
   db: SqlQueryable,
   q: WorkflowStatements,
   batch: readonly NewWorkflow[],
   allOrNone = false,
+  failOnRace = false,
 ): Promise<(CreateWorkflowResult | undefined)[]> {
-  const column = <T>(pick: (w: NewWorkflow) => T | undefined) => batch.map((w) => pick(w) ?? null);
-  const rows = await db.query<WorkflowRow & { created: boolean }>(q.create, [
-    column((w) => w.workflowId),
-    column((w) => w.name),
-    column((w) => w.input),
-    column((w) => w.executorId),
-    column((w) => w.parentWorkflowId),
-    column((w) => w.deadlineAt),
-    batch.filter((w) => w.notify === true).map((w) => w.workflowId), // notified when created
-    column((w) => w.appVersion),
-    column((w) => w.status),
-    column((w) => w.queueName),
-    batch.map((w) => traceContextColumn(w.traceContext)),
-    batch.map((w) => attributesColumn(w.attributes)),
+  const rows = await db.query<CreateRow>(failOnRace ? q.createAll : q.create, [
+    JSON.stringify(batch),
     allOrNone,
   ]);
-  const byId = new Map(rows.map((row) => [row.workflow_id, row]));
+  let now = Number.NaN;
+  const others = new Map<string, CreateRow>();
+  for (const row of rows) {
+    if (row.for_id === null) now = Number(row.now_ms);
+    else others.set(row.for_id, row);
+  }
   return batch.map((w) => {
-    const row = byId.get(w.workflowId);
-    return row && { created: row.created, workflow: toWorkflowRecord(row) };
+    const row = others.get(w.workflowId);
+    if (row === undefined) return { created: true, workflow: createdRecord(w, now) };
+    return row.workflow_id === null
+      ? undefined
+      : { created: false, workflow: toWorkflowRecord(row as WorkflowRow) };
   });
+}
+
+/** True for the error `createAll` fails with when an ID was inserted concurrently. */
+export function isCreateRace(error: unknown): boolean {
+  const { code, constraint_name: constraint } = (error ?? {}) as {
+    code?: unknown;
+    constraint_name?: unknown;
+  };
+  return code === "23505" && (constraint === undefined || constraint === "workflows_pkey");
+}
+
+/** The record of a workflow just inserted from `w` at `at`, as the row reads back. */
+function createdRecord(w: NewWorkflow, at: number): WorkflowRecord {
+  const status = w.status ?? "PENDING";
+  return {
+    workflowId: w.workflowId,
+    name: w.name,
+    status,
+    input: w.input,
+    output: undefined,
+    error: undefined,
+    executorId: w.executorId,
+    parentWorkflowId: w.parentWorkflowId,
+    recoveryAttempts: 0,
+    deadlineAt: w.deadlineAt,
+    forkedFrom: undefined,
+    queueName: w.queueName,
+    appVersion: w.appVersion,
+    ownerEpoch: 0,
+    createdAt: at,
+    updatedAt: at,
+    traceContext: w.traceContext,
+    startedAt: status === "PENDING" ? at : undefined,
+    completedAt: undefined,
+    priority: undefined,
+    dedupId: undefined,
+    partitionKey: undefined,
+    attributes: w.attributes,
+  };
 }
 
 export async function getWorkflow(
