@@ -6,7 +6,7 @@
  * key is checked at the end of the statement), then the queue's notification. The claim lives in
  * `queue-claim.ts`.
  */
-import { QUEUED_EXECUTOR, type NewWorkflow } from "@cairn/core";
+import { QUEUED_EXECUTOR, type NewWorkflow, type WorkflowRecord } from "@cairn/core";
 import type {
   DebounceItem,
   DebounceResult,
@@ -19,7 +19,6 @@ import {
   WORKFLOW_COLUMNS,
   attributesColumn,
   toWorkflowRecord,
-  traceContextColumn,
   workflowColumnsOf,
   type WorkflowRow,
 } from "../rows.js";
@@ -32,31 +31,36 @@ export type QueueItemStatements = ReturnType<typeof queueItemStatements>;
 export const notifyQueue = (channel: string, param: string, source: string): string =>
   `select pg_notify('${channel}', to_json(array['queue', ${param}::text])::text) from ${source}`;
 
-/** The SQL text of the queue item statements for one schema. */
-export function queueItemStatements({ quoted, workflows, channel }: SchemaNames) {
+/** As many nulls as `WORKFLOW_COLUMNS` has columns, under the same names. */
+const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
+  .map((column) => `null as ${column.split(" as ").at(-1) ?? column}`)
+  .join(", ");
+
+/** The statement behind `enqueue` and `enqueueAll`: `itemConflict` is the items' arbiter. */
+function enqueueStatement(
+  quoted: string,
+  workflows: string,
+  channel: string,
+  itemConflict: string,
+): string {
   const items = `${quoted}.queue_items`;
-  const schedules = `${quoted}.schedules`;
-  return {
-    // One array per column, one entry per item (distinct workflow IDs): $1 id, $2 name,
-    // $3 input, $4 executor, $5 version, $6 queue, $7 partition, $8 priority, $9 dedup,
-    // $10 available at (absolute), $11 delay, $12 timeout, $13 trace context, $14 attributes
-    // (JSON text), $16 parent workflow ID, $17 deadline (epoch ms; a child of `ctx.enqueue`
-    // inherits its parent's); $15 true: write nothing if some item's ID is held by a workflow of
-    // another name (a bulk enqueue is all or none). Items are inserted in array order (their FIFO
-    // order); of two with one dedup key, the first wins. Per item (`for_id`) one row or more:
-    // created, the row holding the ID, or the live (or finished) holder of the dedup key; none
-    // if a concurrent write committed after this statement's snapshot (or an earlier item of
-    // the batch took its dedup key). One notification per queue.
-    enqueue: `
+  const workflowConflict = itemConflict.startsWith("on conflict do nothing")
+    ? "on conflict (workflow_id) do nothing"
+    : "";
+  return `
       with input as (
-        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::text[], $7::text[], $8::int[], $9::text[], $10::bigint[],
-                             $11::bigint[], $12::bigint[], $13::text[], $14::text[],
-                             $16::text[], $17::bigint[])
+        select * from rows from (json_to_recordset($1::text::json) as (
+            id text, name text, input text, executor text, version text, queue text,
+            partition text, priority int, dedup text, at bigint, delay bigint, timeout bigint,
+            trace json, attributes jsonb, parent text, deadline bigint))
           with ordinality
           as i(workflow_id, name, input, executor_id, app_version, queue_name, partition_key,
                priority, dedup_id, available_at, delay_ms, timeout_ms, trace_context, attributes,
                parent_workflow_id, deadline_at, ord)
+      ),
+      existing as (
+        select ${WORKFLOW_COLUMNS} from ${workflows}
+        where workflow_id = any(array(select workflow_id from input))
       ),
       item as (
         insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
@@ -65,13 +69,13 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
                coalesce(i.available_at, ${NOW_MS} + coalesce(i.delay_ms, 0)), i.timeout_ms,
                ${NOW_MS}
         from input i
-        where not exists (select 1 from ${workflows} w where w.workflow_id = i.workflow_id)
-          and not ($15::boolean and exists (
-            select 1 from input c join ${workflows} w on w.workflow_id = c.workflow_id
-            where w.name <> c.name
+        where i.workflow_id not in (select workflow_id from existing)
+          and not ($2::boolean and exists (
+            select 1 from input c join existing e on e.workflow_id = c.workflow_id
+            where e.name <> c.name
           ))
         order by i.ord
-        on conflict do nothing
+        ${itemConflict}
         returning workflow_id
       ),
       inserted as (
@@ -80,28 +84,61 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
                                   queue_partition_key, queue_priority, queue_dedup_id, attributes,
                                   parent_workflow_id, deadline_at)
         select i.workflow_id, i.name, 'ENQUEUED', i.input, i.executor_id, i.app_version,
-               i.queue_name, i.trace_context, ${NOW_MS}, ${NOW_MS},
-               nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes::jsonb,
+               i.queue_name, i.trace_context::text, ${NOW_MS}, ${NOW_MS},
+               nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes,
                i.parent_workflow_id, i.deadline_at
         from item join input i on i.workflow_id = item.workflow_id
-        on conflict (workflow_id) do nothing
-        returning ${WORKFLOW_COLUMNS}
+        ${workflowConflict}
+        returning workflow_id, queue_name
       ),
       notified as (
         ${notifyQueue(channel, "queue_name", "(select distinct queue_name from inserted) n")}
       )
-      select workflow_id as for_id, 'created' as outcome, ${WORKFLOW_COLUMNS} from inserted
+      select null::text as for_id, null::text as outcome, ${NOW_MS} as now_ms,
+             ${NULL_WORKFLOW_COLUMNS}
       where (select count(*) from notified) >= 0
       union all
-      select i.workflow_id, 'exists', ${workflowColumnsOf("w")}
-      from input i join ${workflows} w on w.workflow_id = i.workflow_id
+      select i.workflow_id, 'exists', null, ${workflowColumnsOf("e")}
+      from input i join existing e on e.workflow_id = i.workflow_id
       union all
-      select i.workflow_id, 'duplicate', ${workflowColumnsOf("w")}
+      select i.workflow_id, 'duplicate', null, ${workflowColumnsOf("w")}
       from input i
       join ${items} q on q.queue_name = i.queue_name and q.dedup_id = i.dedup_id
       join ${workflows} w on w.workflow_id = q.workflow_id
       where i.dedup_id is not null
-        and not exists (select 1 from ${workflows} x where x.workflow_id = i.workflow_id)`,
+        and i.workflow_id not in (select workflow_id from existing)
+      union all
+      select i.workflow_id, null, null, ${NULL_WORKFLOW_COLUMNS}
+      from input i
+      where i.workflow_id not in (select workflow_id from inserted)
+        and i.workflow_id not in (select workflow_id from existing)`;
+}
+
+/** The SQL text of the queue item statements for one schema. */
+export function queueItemStatements({ quoted, workflows, channel }: SchemaNames) {
+  const items = `${quoted}.queue_items`;
+  const schedules = `${quoted}.schedules`;
+  return {
+    // The items (distinct workflow IDs) as one JSON array of flat objects ($1, see
+    // `enqueueItems`: one text parameter, no per-column arrays); $2 true: write nothing if some
+    // item's ID is held by a workflow of another name (a bulk enqueue is all or none). Items are
+    // inserted in array order (their FIFO order); of two with one dedup key, the first wins.
+    // Returns only what the caller cannot know: a first row (`for_id` null) with the
+    // statement's time, the `created_at` of every row it inserted; then per item not inserted
+    // (`for_id`) the row holding its ID (`exists`), the live (or finished) holder of its dedup
+    // key (`duplicate`), and a row with no outcome — alone when a concurrent write committed
+    // after this statement's snapshot (or an earlier item of the batch took its dedup key): try
+    // that one again. `enqueue` skips such an item; `enqueueAll` fails on an ID inserted
+    // concurrently instead (a unique violation, nothing written), so that a statement that
+    // commits on its own never keeps part of a batch that had to be refused. One notification
+    // per queue.
+    enqueue: enqueueStatement(quoted, workflows, channel, "on conflict do nothing"),
+    enqueueAll: enqueueStatement(
+      quoted,
+      workflows,
+      channel,
+      "on conflict (queue_name, dedup_id) where dedup_id is not null do nothing",
+    ),
     // Frees a dedup key whose holder finished (or vanished).
     releaseDedup: `
       update ${items} q set dedup_id = null
@@ -195,57 +232,114 @@ const workflowValues = (w: NewWorkflow): unknown[] => [
   w.appVersion ?? null,
 ];
 
-type OutcomeRow = WorkflowRow & { for_id: string; outcome: EnqueueResult["kind"] };
+/** A row of `enqueue`: the statement's time (first row), or an outcome of an item not inserted. */
+type OutcomeRow = {
+  for_id: string | null;
+  outcome: "exists" | "duplicate" | null;
+  now_ms: string | number | bigint | null;
+} & { [K in keyof WorkflowRow]: WorkflowRow[K] | null };
 
-/** Which of an item's rows tells its outcome: created, else the ID's holder, else the dedup's. */
-const OUTCOME_RANK: Record<EnqueueResult["kind"], number> = {
-  created: 0,
-  exists: 1,
-  duplicate: 2,
-};
+/** Which of an item's rows tells its outcome: the ID's holder, else the dedup's, else none. */
+const rankOf = (outcome: OutcomeRow["outcome"]): number =>
+  outcome === "exists" ? 1 : outcome === "duplicate" ? 2 : 3;
 
 /**
  * One attempt at a batch of items with distinct workflow IDs, in one statement. Per item, in
- * order: its outcome, or `undefined` when a concurrent write hid the row (try that one again).
- * `allOrNone`: when an item's ID is held by a workflow of another name, nothing is inserted.
+ * order: its outcome, or `undefined` when a concurrent write hid the row (try that one again) —
+ * unless `failOnRace`, where an ID inserted concurrently fails the statement instead (a unique
+ * violation, see {@link isEnqueueRace}) and nothing is written.
  */
 export async function enqueueItems(
   db: SqlQueryable,
   q: QueueItemStatements,
   batch: readonly NewQueueItem[],
   allOrNone = false,
+  failOnRace = false,
 ): Promise<(EnqueueResult | undefined)[]> {
-  const column = <T>(pick: (item: NewQueueItem) => T | undefined) =>
-    batch.map((item) => pick(item) ?? null);
   const ms = (value: number | undefined) => (value === undefined ? null : Math.round(value));
-  const rows = await db.query<OutcomeRow>(q.enqueue, [
-    column((item) => item.workflow.workflowId),
-    column((item) => item.workflow.name),
-    column((item) => item.workflow.input),
-    column((item) => item.workflow.executorId),
-    column((item) => item.workflow.appVersion),
-    column((item) => item.queueName),
-    column((item) => item.partitionKey),
-    column((item) => item.priority),
-    column((item) => item.dedupId),
-    batch.map((item) => ms(item.availableAt)),
-    batch.map((item) => ms(item.delayMs)),
-    batch.map((item) => ms(item.timeoutMs)),
-    batch.map((item) => traceContextColumn(item.workflow.traceContext)),
-    batch.map((item) => attributesColumn(item.workflow.attributes)),
+  const flat = batch.map(({ workflow: w, ...item }) => ({
+    id: w.workflowId,
+    name: w.name,
+    input: w.input,
+    executor: w.executorId,
+    version: w.appVersion,
+    queue: item.queueName,
+    partition: item.partitionKey,
+    priority: item.priority,
+    dedup: item.dedupId,
+    at: ms(item.availableAt),
+    delay: ms(item.delayMs),
+    timeout: ms(item.timeoutMs),
+    trace: w.traceContext,
+    attributes: w.attributes,
+    parent: w.parentWorkflowId,
+    deadline: ms(w.deadlineAt),
+  }));
+  const rows = await db.query<OutcomeRow>(failOnRace ? q.enqueueAll : q.enqueue, [
+    JSON.stringify(flat),
     allOrNone,
-    column((item) => item.workflow.parentWorkflowId),
-    batch.map((item) => ms(item.workflow.deadlineAt)),
   ]);
+  let now = Number.NaN;
   const best = new Map<string, OutcomeRow>();
   for (const row of rows) {
+    if (row.for_id === null) {
+      now = Number(row.now_ms);
+      continue;
+    }
     const seen = best.get(row.for_id);
-    if (!seen || OUTCOME_RANK[row.outcome] < OUTCOME_RANK[seen.outcome]) best.set(row.for_id, row);
+    if (!seen || rankOf(row.outcome) < rankOf(seen.outcome)) best.set(row.for_id, row);
   }
   return batch.map((item) => {
     const row = best.get(item.workflow.workflowId);
-    return row && { kind: row.outcome, workflow: toWorkflowRecord(row) };
+    if (row === undefined) return { kind: "created", workflow: enqueuedRecord(item, now) };
+    return row.outcome === null
+      ? undefined
+      : { kind: row.outcome, workflow: toWorkflowRecord(row as WorkflowRow) };
   });
+}
+
+/** True for the error `enqueueAll` fails with when an item's ID was inserted concurrently. */
+export function isEnqueueRace(error: unknown): boolean {
+  const { code, constraint_name: constraint } = (error ?? {}) as {
+    code?: unknown;
+    constraint_name?: unknown;
+  };
+  return (
+    code === "23505" &&
+    (constraint === undefined ||
+      constraint === "workflows_pkey" ||
+      constraint === "queue_items_pkey")
+  );
+}
+
+/** The record of a workflow just enqueued from `item` at `at`, as the row reads back. */
+function enqueuedRecord(item: NewQueueItem, at: number): WorkflowRecord {
+  const w = item.workflow;
+  return {
+    workflowId: w.workflowId,
+    name: w.name,
+    status: "ENQUEUED",
+    input: w.input,
+    output: undefined,
+    error: undefined,
+    executorId: w.executorId,
+    parentWorkflowId: w.parentWorkflowId,
+    recoveryAttempts: 0,
+    deadlineAt: w.deadlineAt === undefined ? undefined : Math.round(w.deadlineAt),
+    forkedFrom: undefined,
+    queueName: item.queueName,
+    appVersion: w.appVersion,
+    ownerEpoch: 0,
+    createdAt: at,
+    updatedAt: at,
+    traceContext: w.traceContext,
+    startedAt: undefined,
+    completedAt: undefined,
+    priority: item.priority,
+    dedupId: item.dedupId,
+    partitionKey: item.partitionKey === "" ? undefined : item.partitionKey,
+    attributes: w.attributes,
+  };
 }
 
 /** Frees `dedupId` on `queueName` if its holder finished. */

@@ -6,14 +6,21 @@
  * A bulk enqueue writes up to 1,000 items per statement, in the order given, with the outcome of
  * each as if they had been enqueued one after another. What a statement may not decide — a row
  * hidden by a concurrent commit, a dedup key held by a workflow that finished — is settled by
- * trying those items again, never by guessing.
+ * trying those items again, never by guessing; in a bulk enqueue outside the caller's
+ * transaction, an ID inserted by a concurrent commit fails its statement instead (nothing
+ * written) and the whole call is tried again, so a refusal it then meets leaves nothing behind.
  */
 import { WorkflowConflictError } from "@cairn/core";
 import type { EnqueueResult, NewQueueItem } from "@cairn/queue";
 import { DatabaseUnavailableError } from "../errors.js";
 import type { SqlExecutor, SqlQueryable } from "../executors/sql-executor.js";
 import { createGroupCommit } from "../group-commit.js";
-import { enqueueItems, releaseDedup, type QueueItemStatements } from "../queries/queue-items.js";
+import {
+  enqueueItems,
+  isEnqueueRace,
+  releaseDedup,
+  type QueueItemStatements,
+} from "../queries/queue-items.js";
 
 /** Items per statement: keeps parameters and statement size bounded. */
 export const MAX_ENQUEUE_BATCH = 1000;
@@ -65,22 +72,32 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
   };
 
   /**
-   * Writes `items` in rounds until every one has its outcome; results in input order. `split`
-   * is the first round, when the caller computed it.
+   * Writes `items` in rounds until every one has its outcome; results in input order. A round's
+   * statements (≤ 1,000 items each) are sent at once: one connection runs them in order while
+   * this process encodes the next and reads the last. `failOnRace`: see `enqueueAll`.
    */
   const writeAll = async (
     into: SqlQueryable,
     items: readonly NewQueueItem[],
-    split = splitRound(items, items.keys()),
+    failOnRace: boolean,
   ): Promise<EnqueueResult[]> => {
     const results: (EnqueueResult | undefined)[] = new Array<undefined>(items.length);
-    let [now, later] = split;
+    let [now, later] = splitRound(items, items.keys());
     for (let round = 0; now.length > 0; round++) {
       if (round >= RACE_TRIES + items.length) throw raceError(items[now[0] ?? 0] as NewQueueItem);
+      const chunks: number[][] = [];
       for (let start = 0; start < now.length; start += MAX_ENQUEUE_BATCH) {
-        const chunk = now.slice(start, start + MAX_ENQUEUE_BATCH);
-        const batch = chunk.map((index) => items[index] as NewQueueItem);
-        const out = await enqueueItems(into, q, batch, true);
+        chunks.push(now.slice(start, start + MAX_ENQUEUE_BATCH));
+      }
+      const batches = chunks.map((chunk) => chunk.map((index) => items[index] as NewQueueItem));
+      const sent = batches.map((batch) => enqueueItems(into, q, batch, true, failOnRace));
+      // Every statement is answered before any refusal: none is left running unheard.
+      const answers = await Promise.allSettled(sent);
+      for (const [c, answer] of answers.entries()) {
+        if (answer.status === "rejected") throw answer.reason;
+        const chunk = chunks[c] as number[];
+        const batch = batches[c] as NewQueueItem[];
+        const out = answer.value;
         batch.forEach((item, k) => refuseConflict(item, out[k]));
         for (const [k, index] of chunk.entries()) {
           const item = batch[k] as NewQueueItem;
@@ -103,13 +120,21 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     one,
     many: async (items, into) => {
       if (items.length === 0) return [];
-      if (into) return writeAll(into, items);
+      if (into) return writeAll(into, items, false);
       // One statement commits alone; more go in one transaction, so all are written or none.
-      const split = splitRound(items, items.keys());
-      const oneStatement = items.length <= MAX_ENQUEUE_BATCH && split[1].length === 0;
-      return oneStatement
-        ? writeAll(db, items, split)
-        : db.transaction((tx) => writeAll(tx, items, split));
+      // An ID inserted concurrently fails the statement (nothing written): the whole call is
+      // tried again, and sees that row.
+      const oneStatement =
+        items.length <= MAX_ENQUEUE_BATCH && splitRound(items, items.keys())[1].length === 0;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return oneStatement
+            ? await writeAll(db, items, true)
+            : await db.transaction((tx) => writeAll(tx, items, true));
+        } catch (error) {
+          if (!isEnqueueRace(error) || attempt >= RACE_TRIES) throw error;
+        }
+      }
     },
   };
 }

@@ -155,6 +155,53 @@ describe.each(engineBackends)("enqueueMany and grouped enqueues on $name", (back
     },
   );
 
+  // Postgres only: it takes a second connection holding a transaction open.
+  if (backend.name === "Postgres")
+    it.skipIf(backend.skip)(
+      "names the ID a one-statement call conflicts on, even one committed after its snapshot, and writes nothing",
+      async () => {
+        const { engine } = await launch();
+        // A workflow of another name is inserted, uncommitted, on a connection of its own; the
+        // call's statement waits for its lock (seen in pg_blocking_pids), then it commits: after
+        // the statement's snapshot, so the statement cannot have seen it.
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let inserted: (pid: number) => void = () => undefined;
+        const blockerPid = new Promise<number>((resolve) => (inserted = resolve));
+        const blocker = db.transaction(async (tx, schema) => {
+          const sql = tx as { unsafe: (text: string) => Promise<Record<string, unknown>[]> };
+          const [me] = await sql.unsafe("select pg_backend_pid() as pid");
+          await sql.unsafe(
+            `insert into "${schema}".workflows (workflow_id, name, status, input, executor_id,
+             created_at, updated_at) values ('late', 'bulk.other', 'PENDING', '1', 'e', 0, 0)`,
+          );
+          inserted(me?.["pid"] as number);
+          await held;
+        });
+        const pid = await blockerPid;
+        const items = Array.from({ length: 10 }, (_, i) => ({ input: `n${i}` }));
+        items[6] = { input: "clash", id: "late" } as (typeof items)[number];
+        const call = parked.enqueueMany(engine, job, items).catch((e: unknown) => e);
+        for (;;) {
+          const [waits] = await db.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
+          );
+          if ((waits?.n ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        release();
+        await blocker;
+        const error = await call;
+        expect(WorkflowConflictError.is(error)).toBe(true);
+        expect(error).toMatchObject({ workflowId: "late", existingName: "bulk.other" });
+        expect(await waiting(parked.name)).toBe(0);
+        const [items_] = await db.query<{ n: number }>(
+          "select count(*)::int as n from {{schema}}.queue_items",
+        );
+        expect(items_?.n).toBe(0);
+      },
+    );
+
   it.skipIf(backend.skip)("writes more than a statement's worth in one go", async () => {
     const { engine } = await launch();
     const handles = await parked.enqueueMany(
