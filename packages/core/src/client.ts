@@ -27,6 +27,7 @@ import type { EngineObserver } from "./observer.js";
 import { createSerializer, type SerializationOptions, type Serializer } from "./serialization.js";
 import { UNASSIGNED_EXECUTOR } from "./store/executor-ids.js";
 import type { WorkflowStore } from "./store/workflow-store.js";
+import type { NewWorkflow } from "./store/running-store.js";
 import type {
   ResumeManyResult,
   StartManyItem,
@@ -228,14 +229,20 @@ export function createClient(options: ClientOptions): Client {
         throw new InvalidOptionError("name", "expected a workflow name");
       const traceContext = observers.carrier(undefined);
       const now = Date.now();
-      const rows = await startRowsOf(name, items, (item) => ({
-        ...checkStartItem(item, now),
-        name,
-        input: serializer.serialize(item.input, `input of workflow "${name}"`),
-        executorId: item.executorId ?? UNASSIGNED_EXECUTOR,
-        notify: true,
-        traceContext,
-      }));
+      const subject = `input of workflow "${name}"`;
+      const rows = await startRowsOf(name, items, (item): NewWorkflow => {
+        const { workflowId, deadlineAt, attributes } = checkStartItem(item, now);
+        return {
+          workflowId,
+          name,
+          input: serializer.serialize(item.input, subject),
+          executorId: item.executorId ?? UNASSIGNED_EXECUTOR,
+          deadlineAt,
+          attributes,
+          notify: true,
+          traceContext,
+        };
+      });
       const checked = manyOptions.tx === undefined && rows.length > 0;
       if (!allowsUnregistered(manyOptions.allowUnregistered) && checked) {
         for (const executorId of new Set(items.map((item) => item.executorId))) {

@@ -16,6 +16,9 @@ export const MAX_WORKFLOW_ID_LENGTH = 512;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Any surrogate: an ID without one (nor NUL) needs no closer look — most IDs, checked cheaply. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Why `id` is not a valid workflow ID, or undefined when it is. */
 function problemOf(id: unknown): string | undefined {
   if (typeof id !== "string") return `expected a string, got ${typeof id}`;
@@ -24,6 +27,7 @@ function problemOf(id: unknown): string | undefined {
     return `${id.length} characters is longer than the maximum of ${MAX_WORKFLOW_ID_LENGTH}`;
   }
   if (id.includes("\u0000")) return "contains a NUL character (\\u0000)";
+  if (!SURROGATE.test(id)) return undefined;
   const lone = LONE_SURROGATE.exec(id);
   if (lone) {
     const code = lone[0].charCodeAt(0).toString(16).toUpperCase();

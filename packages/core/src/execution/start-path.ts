@@ -20,7 +20,7 @@ import {
 import type { TraceCarrier } from "../observer.js";
 import type { RunFinisher } from "../plugin.js";
 import type { SerializedValue, WorkflowRecord } from "../store/records.js";
-import type { CreateWorkflowResult } from "../store/running-store.js";
+import type { CreateWorkflowResult, NewWorkflow } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { AnyWorkflow, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
@@ -125,17 +125,19 @@ export class StartPath {
     const traceContext = observers.carrier(undefined);
     const now = clock.now();
     const deadline = this.defaultDeadline();
-    const rows = await startRowsOf(definition.name, items, async (item) => {
-      const checked = checkStartItem(item, now);
+    const notify = options.tx === undefined ? undefined : true;
+    const rows = await startRowsOf(definition.name, items, async (item): Promise<NewWorkflow> => {
+      const { workflowId, deadlineAt, attributes } = checkStartItem(item, now);
       return {
-        ...checked,
-        deadlineAt: checked.deadlineAt ?? deadline,
+        workflowId,
         name: definition.name,
         input: await registry.serializeInput(definition, item.input),
         executorId,
         appVersion,
+        deadlineAt: deadlineAt ?? deadline,
+        attributes,
         traceContext,
-        ...(options.tx === undefined ? {} : { notify: true }),
+        notify,
       };
     });
     if (options.tx !== undefined) {
