@@ -31,6 +31,9 @@ export type QueueItemStatements = ReturnType<typeof queueItemStatements>;
 export const notifyQueue = (channel: string, param: string, source: string): string =>
   `select pg_notify('${channel}', to_json(array['queue', ${param}::text])::text) from ${source}`;
 
+/** `NOW_MS` computed once per statement (an InitPlan), not per row and column. */
+const NOW_ONCE = `(select ${NOW_MS})`;
+
 /** As many nulls as `WORKFLOW_COLUMNS` has columns, under the same names. */
 const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
   .map((column) => `null as ${column.split(" as ").at(-1) ?? column}`)
@@ -66,8 +69,8 @@ function enqueueStatement(
         insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
                               available_at, timeout_ms, enqueued_at)
         select i.workflow_id, i.queue_name, i.partition_key, i.priority, i.dedup_id,
-               coalesce(i.available_at, ${NOW_MS} + coalesce(i.delay_ms, 0)), i.timeout_ms,
-               ${NOW_MS}
+               coalesce(i.available_at, ${NOW_ONCE} + coalesce(i.delay_ms, 0)), i.timeout_ms,
+               ${NOW_ONCE}
         from input i
         where i.workflow_id not in (select workflow_id from existing)
           and not ($2::boolean and exists (
@@ -84,7 +87,7 @@ function enqueueStatement(
                                   queue_partition_key, queue_priority, queue_dedup_id, attributes,
                                   parent_workflow_id, deadline_at)
         select i.workflow_id, i.name, 'ENQUEUED', i.input, i.executor_id, i.app_version,
-               i.queue_name, i.trace_context::text, ${NOW_MS}, ${NOW_MS},
+               i.queue_name, i.trace_context::text, ${NOW_ONCE}, ${NOW_ONCE},
                nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes,
                i.parent_workflow_id, i.deadline_at
         from item join input i on i.workflow_id = item.workflow_id
@@ -94,7 +97,7 @@ function enqueueStatement(
       notified as (
         ${notifyQueue(channel, "queue_name", "(select distinct queue_name from inserted) n")}
       )
-      select null::text as for_id, null::text as outcome, ${NOW_MS} as now_ms,
+      select null::text as for_id, null::text as outcome, ${NOW_ONCE} as now_ms,
              ${NULL_WORKFLOW_COLUMNS}
       where (select count(*) from notified) >= 0
       union all

@@ -98,6 +98,9 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
   };
 }
 
+/** `NOW_MS` computed once per statement (an InitPlan), not per row and column. */
+const NOW_ONCE = `(select ${NOW_MS})`;
+
 /** As many nulls as `WORKFLOW_COLUMNS` has columns, under the same names. */
 const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
   .map((column) => `null as ${column.split(" as ").at(-1) ?? column}`)
@@ -145,8 +148,8 @@ function createStatement(workflows: string, channel: string, onConflict: string)
                                   parent_workflow_id, deadline_at, app_version, queue_name,
                                   trace_context, created_at, updated_at, started_at, attributes)
         select workflow_id, name, status, input, executor_id, parent_workflow_id, deadline_at,
-               app_version, queue_name, trace_context, ${NOW_MS}, ${NOW_MS},
-               case when status = 'PENDING' then ${NOW_MS} end, attributes
+               app_version, queue_name, trace_context, ${NOW_ONCE}, ${NOW_ONCE},
+               case when status = 'PENDING' then ${NOW_ONCE} end, attributes
         from input i
         where i.workflow_id not in (select workflow_id from existing)
           and not ($2::boolean and exists (
@@ -160,7 +163,7 @@ function createStatement(workflows: string, channel: string, onConflict: string)
       notified as (
         ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id"], notifiedRows)}
       )
-      select null::text as for_id, ${NOW_MS} as now_ms, ${NULL_WORKFLOW_COLUMNS}
+      select null::text as for_id, ${NOW_ONCE} as now_ms, ${NULL_WORKFLOW_COLUMNS}
       where (select count(*) from notified) >= 0
       union all
       select i.workflow_id, null, ${workflowColumnsOf("e")}

@@ -80,9 +80,10 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     into: SqlQueryable,
     items: readonly NewQueueItem[],
     failOnRace: boolean,
+    split = splitRound(items, items.keys()),
   ): Promise<EnqueueResult[]> => {
     const results: (EnqueueResult | undefined)[] = new Array<undefined>(items.length);
-    let [now, later] = splitRound(items, items.keys());
+    let [now, later] = split;
     for (let round = 0; now.length > 0; round++) {
       if (round >= RACE_TRIES + items.length) throw raceError(items[now[0] ?? 0] as NewQueueItem);
       const chunks: number[][] = [];
@@ -124,13 +125,16 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
       // One statement commits alone; more go in one transaction, so all are written or none.
       // An ID inserted concurrently fails the statement (nothing written): the whole call is
       // tried again, and sees that row.
-      const oneStatement =
-        items.length <= MAX_ENQUEUE_BATCH && splitRound(items, items.keys())[1].length === 0;
+      // `split` is the first round; `writeAll` consumes it, so a try again computes its own.
+      let split: ReturnType<typeof splitRound> | undefined = splitRound(items, items.keys());
+      const oneStatement = items.length <= MAX_ENQUEUE_BATCH && split[1].length === 0;
       for (let attempt = 1; ; attempt++) {
+        const first = split;
+        split = undefined;
         try {
           return oneStatement
-            ? await writeAll(db, items, true)
-            : await db.transaction((tx) => writeAll(tx, items, true));
+            ? await writeAll(db, items, true, first)
+            : await db.transaction((tx) => writeAll(tx, items, true, first));
         } catch (error) {
           if (!isEnqueueRace(error) || attempt >= RACE_TRIES) throw error;
         }
