@@ -62,8 +62,10 @@ function enqueueStatement(
                parent_workflow_id, deadline_at, ord)
       ),
       existing as (
-        select ${WORKFLOW_COLUMNS} from ${workflows}
-        where workflow_id = any(array(select workflow_id from input))
+        select x.* from input i cross join lateral (
+          select ${WORKFLOW_COLUMNS} from ${workflows} w
+          where w.workflow_id = i.workflow_id limit 1
+        ) x
       ),
       item as (
         insert into ${items} (workflow_id, queue_name, partition_key, priority, dedup_id,
@@ -126,6 +128,8 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
     // `enqueueItems`: one text parameter, no per-column arrays); $2 true: write nothing if some
     // item's ID is held by a workflow of another name (a bulk enqueue is all or none). Items are
     // inserted in array order (their FIFO order); of two with one dedup key, the first wins.
+    // Rows already in `workflows` are looked up one by one (lateral, `limit 1`): a primary-key
+    // probe per item, never a scan of the table (why: `steps.insert` in queries/steps.ts).
     // Returns only what the caller cannot know: a first row (`for_id` null) with the
     // statement's time, the `created_at` of every row it inserted; then per item not inserted
     // (`for_id`) the row holding its ID (`exists`), the live (or finished) holder of its dedup
