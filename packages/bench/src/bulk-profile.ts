@@ -1,0 +1,153 @@
+/**
+ * Where a bulk start's and a bulk enqueue's time goes: `client.startMany`, `engine.startMany`
+ * and `queue.enqueueMany`, 1,000 per call, one phase at a time, each with the statements the
+ * driver sent, this process's CPU, the Postgres server's CPU (from /proc, local server only), the
+ * statements the server executed (pg_stat_statements, where preloaded) and, with `--cpu-prof
+ * DIR`, a V8 CPU profile of the phase alone. Prints one JSON object. A measurement, not a test.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createClient, createEngine, workflow, type WorkflowHandle } from "@cairn/core";
+import { createPgStore } from "@cairn/pg-store";
+import { createPgQueueStore } from "@cairn/pg-store/queue";
+import { createQueues, defineQueue } from "@cairn/queue";
+import postgres from "postgres";
+import { serverCpu, serverStatements } from "./pg-cpu.js";
+import { createStatementCounter } from "./statement-counter.js";
+import { perSecond } from "./stats.js";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: {
+    url: {
+      type: "string",
+      default: process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
+    },
+    items: { type: "string", default: "10000" },
+    batch: { type: "string", default: "1000" },
+    phases: { type: "string", default: "client,engine,enqueue" },
+    "cpu-prof": { type: "string" },
+  },
+});
+const items = Number(values.items);
+const batch = Number(values.batch);
+const phases = new Set(values.phases.split(","));
+const profileDir = values["cpu-prof"];
+const progress = (message: string) => process.stderr.write(`[bulk-profile] ${message}\n`);
+
+const noStep = workflow("bench.bulk-started", async (_ctx, n: number) => Promise.resolve(n));
+
+async function main() {
+  const schema = `bprof_${randomBytes(4).toString("hex")}`;
+  const statements = createStatementCounter(schema);
+  const sql = postgres(values.url, {
+    max: 10,
+    onnotice: () => {},
+    debug: (_connection, query) => statements.record(query),
+  });
+  const admin = postgres(values.url, { max: 1, onnotice: () => {} });
+  const pgCpu = await serverCpu(admin);
+  const serverStats = await serverStatements(admin);
+  const store = createPgStore({ sql, schema });
+  const queue = defineQueue("bench-bulk");
+  const engine = createEngine({
+    store,
+    workflows: [noStep],
+    plugins: [createQueues({ store: createPgQueueStore(store), serve: [] })],
+  });
+  const client = createClient({ store: { ...store, close: () => Promise.resolve() } });
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    items,
+    batch,
+  };
+  const batches = (prefix: string) =>
+    Array.from({ length: Math.ceil(items / batch) }, (_, b) =>
+      Array.from({ length: Math.min(batch, items - b * batch) }, (_, i) => ({
+        input: b * batch + i,
+        id: `${prefix}-${b * batch + i}`,
+      })),
+    );
+  const phase = async (name: string, run: () => Promise<unknown>) => {
+    progress(name);
+    const mark = statements.mark();
+    await serverStats.reset();
+    const pg0 = await pgCpu();
+    const cpu0 = process.cpuUsage();
+    const session = profileDir === undefined ? undefined : new Session();
+    if (session) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
+    const t0 = performance.now();
+    const extra = await run();
+    const ms = performance.now() - t0;
+    if (session && profileDir !== undefined) {
+      const { profile } = await session.post("Profiler.stop");
+      await writeFile(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const pg1 = await pgCpu();
+    const sent = mark.read();
+    report[name] = {
+      ms: Math.round(ms),
+      perSecond: perSecond(items, ms),
+      nodeCpuMsPer1000: Number((((cpu.user + cpu.system) / 1000) * (1000 / items)).toFixed(1)),
+      postgresCpuMsPer1000:
+        pg0 === null || pg1 === null ? null : Number(((pg1 - pg0) * (1000 / items)).toFixed(1)),
+      statementsPer1000: Number(((sent.total * 1000) / items).toFixed(2)),
+      sentByText: sent.byText,
+      serverStatements: await serverStats.read(4),
+      ...(extra && typeof extra === "object" ? extra : {}),
+    };
+  };
+  try {
+    await engine.launch();
+    const unregistered = { allowUnregistered: true };
+    // Warm-up: statements prepared, code compiled.
+    await client.startMany("bench.unserved", batches("warm-client")[0] ?? [], unregistered);
+    await engine.waitAll(await engine.startMany(noStep, batches("warm-engine")[0] ?? []));
+    await queue.enqueueMany(engine, noStep, batches("warm-queue")[0] ?? []);
+
+    if (phases.has("client")) {
+      const unserved = batches("client").map((b) =>
+        b.map((item) => ({ ...item, executorId: "bench-nobody" })),
+      );
+      await phase("client", async () => {
+        for (const b of unserved) await client.startMany("bench.unserved", b, unregistered);
+      });
+    }
+    if (phases.has("engine")) {
+      const handles: WorkflowHandle<number>[] = [];
+      const engineBatches = batches("engine");
+      const t0 = performance.now();
+      await phase("engine", async () => {
+        for (const b of engineBatches) handles.push(...(await engine.startMany(noStep, b)));
+      });
+      await engine.waitAll(handles, { timeoutMs: 600_000 });
+      report["engineToLastFinishPerSecond"] = perSecond(items, performance.now() - t0);
+    }
+    if (phases.has("enqueue")) {
+      const queued = batches("queued").map((b) => b.map(({ input }) => ({ input })));
+      await phase("enqueue", async () => {
+        for (const b of queued) await queue.enqueueMany(engine, noStep, b);
+      });
+    }
+  } finally {
+    await client.close();
+    await engine.shutdown();
+    await sql.end({ timeout: 5 });
+    await admin`drop schema if exists ${admin(schema)} cascade`;
+    await admin.end({ timeout: 5 });
+  }
+  console.log(JSON.stringify(report, null, 2));
+}
+
+await main();
