@@ -150,6 +150,13 @@ export interface ClaimResult {
   readonly limits?: QueueLimits | undefined;
   /** What became of each of the request's `finishes`, in their order. */
   readonly finished?: readonly ClaimFinishResult[] | undefined;
+  /**
+   * Whether executors other than the claimer run workflows of the queue now. The runtime gives
+   * its runs' outcomes to its claims only while it is alone on the queue: claims of a queue
+   * wait for each other across processes, and an outcome should not wait for them. Absent:
+   * not known (treated as shared).
+   */
+  readonly shared?: boolean | undefined;
 }
 
 /** Workflows of a queue by status, plus the enqueued ones whose delay has not passed. */

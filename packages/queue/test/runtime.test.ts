@@ -50,6 +50,8 @@ function fakeStore(
     saysMore?: boolean;
     /** Records finishes in its claims, answering each with this. */
     finishesAs?: (workflowId: string) => ClaimFinishResult;
+    /** What its claims say of other executors running the queue's work. */
+    shared?: boolean;
   } = {},
 ) {
   const claims: ClaimRequest[] = [];
@@ -89,6 +91,7 @@ function fakeStore(
         ...(request.finishes && finishesAs
           ? { finished: request.finishes.map((f) => finishesAs(f.outcome.workflowId)) }
           : {}),
+        ...(options.shared === undefined ? {} : { shared: options.shared }),
         requeued: 0,
         deadLettered: [],
       });
@@ -232,9 +235,23 @@ describe("the dispatcher", () => {
 });
 
 describe("with a store that writes outcomes in its claims", () => {
+  it("writes them through the workflow store while other executors run the queue's work", async () => {
+    const q = defineQueue("q", { workerConcurrency: 2 });
+    const { store, claims } = fakeStore({ q: 3 }, { finishesAs: () => "finished", shared: true });
+    const { host, runs, finish, storeFinishes } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    expect(await finish(runs[0] ?? "")).toBe(true);
+    expect(storeFinishes).toEqual([runs[0]]); // not waiting for a claim
+    await vi.waitFor(() => expect(runs).toHaveLength(3)); // its end still frees the slot
+    expect(claims.every((c) => c.finishes === undefined)).toBe(true);
+    await runtime.stop();
+  });
+
   it("writes a run's outcome with the next claim, whose room counts its slot as free", async () => {
     const q = defineQueue("q", { workerConcurrency: 2 });
-    const { store, claims } = fakeStore({ q: 3 }, { finishesAs: () => "finished" });
+    const { store, claims } = fakeStore({ q: 3 }, { finishesAs: () => "finished", shared: false });
     const { host, runs, finish, storeFinishes } = fakeHost();
     const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
     await runtime.start(host);
@@ -251,7 +268,7 @@ describe("with a store that writes outcomes in its claims", () => {
   it("answers a fenced outcome with WorkflowOwnershipLostError and a stale one with false", async () => {
     const q = defineQueue("q");
     const as = (id: string): ClaimFinishResult => (id === "q-0" ? "fenced" : "stale");
-    const { store } = fakeStore({ q: 2 }, { finishesAs: as });
+    const { store } = fakeStore({ q: 2 }, { finishesAs: as, shared: false });
     const { host, runs, finish } = fakeHost();
     const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
     await runtime.start(host);
@@ -264,7 +281,7 @@ describe("with a store that writes outcomes in its claims", () => {
 
   it("writes the outcomes through the workflow store when the claim fails, and after stop", async () => {
     const q = defineQueue("q");
-    const { store } = fakeStore({ q: 2 }, { finishesAs: () => "finished" });
+    const { store } = fakeStore({ q: 2 }, { finishesAs: () => "finished", shared: false });
     const { host, runs, finish, storeFinishes } = fakeHost();
     const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
     await runtime.start(host);

@@ -279,7 +279,9 @@ export function queueClaimStatements({
                   where queue_name = $1 and started_at is null and available_at <= ${NOW_MS}
                   limit $9::int + 1) w)
                  > (select count(*) from claimed) as more,
-               (select count(*) from fin_notified)::int as notified
+               (select count(*) from fin_notified)::int as notified,
+               exists (select 1 from started_items s
+                       where s.status = 'PENDING' and s.executor_id <> $2) as shared
         from lim
       )
       select summary.*, outcome.*, outcome.outcome = 'claimed' and exists (
@@ -301,6 +303,7 @@ type ClaimRow = {
   total_concurrency: number | null;
   has_steps: boolean;
   more: boolean;
+  shared: boolean;
 } & (WorkflowRow | { [K in keyof WorkflowRow]: null });
 
 type Int8 = string | number | bigint;
@@ -357,7 +360,7 @@ export async function claimItems(
   return {
     claimed: claimed.map(toWorkflowRecord),
     withoutSteps: claimed.filter((row) => !row.has_steps).map((row) => row.workflow_id),
-    ...(first ? { more: first.more } : {}),
+    ...(first ? { more: first.more, shared: first.shared } : {}),
     requeued: first?.requeued ?? 0,
     deadLettered: records("dead").map(toWorkflowRecord),
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),

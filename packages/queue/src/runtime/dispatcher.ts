@@ -66,6 +66,8 @@ export class Dispatcher {
   /** The engine's workflows' recovery limits: a put-back past one dead-letters the workflow. */
   private readonly recoveryLimits: Readonly<Record<string, number>>;
   private cursor = 0;
+  /** Queues whose latest claim saw other executors run their work (`ClaimResult.shared`). */
+  private readonly shared = new Set<string>();
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -114,11 +116,15 @@ export class Dispatcher {
   }
 
   /**
-   * Records the outcome of a run claimed from `queueName` with the queue's next claim; after
-   * `stop()`, through the workflow store.
+   * Records the outcome of a run claimed from `queueName` with the queue's next claim, while
+   * no other process runs the queue's work. Else (and after `stop()`) through the workflow store:
+   * claims of a queue wait for each other across processes (its lock), and an outcome must not
+   * wait for them, since a run whose outcome is not written when its process dies runs again.
    */
   private finish(queueName: string, outcome: WorkflowOutcome, fence: Fence): Promise<boolean> {
-    if (this.stopped.signal.aborted) return this.deps.host.store.finishWorkflow(outcome, fence);
+    if (this.shared.has(queueName) || this.stopped.signal.aborted) {
+      return this.deps.host.store.finishWorkflow(outcome, fence);
+    }
     return new Promise<boolean>((resolve, reject) => {
       let pending = this.finishing.get(queueName);
       if (!pending) this.finishing.set(queueName, (pending = []));
@@ -202,9 +208,18 @@ export class Dispatcher {
     }
   }
 
-  /** The next queue with work after the last one served, round robin. */
+  /**
+   * The next queue with work after the last one served, round robin; first a queue with
+   * outcomes waiting to be written (they must not wait behind another queue's claim).
+   */
   private nextWanted(): Queue | undefined {
     const { queues } = this.deps;
+    for (const queue of queues) {
+      if ((this.finishing.get(queue.name)?.length ?? 0) > 0) {
+        this.wanted.delete(queue.name);
+        return queue;
+      }
+    }
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[(this.cursor + i) % queues.length];
       if (queue && this.wanted.has(queue.name)) {
@@ -227,8 +242,8 @@ export class Dispatcher {
       claimBatch,
       (workerConcurrency ?? Infinity) - local.size + finishes.length,
     );
-    const claiming = room > 0 && host.isRunning();
-    if (!claiming && finishes.length === 0) {
+    const wantsWork = room > 0 && host.isRunning();
+    if (!wantsWork && finishes.length === 0) {
       // Asked for work it has no room for: a local run ending wakes this queue again.
       this.heldBack.add(queue.name);
       return;
@@ -242,7 +257,7 @@ export class Dispatcher {
         excludeNames: [...(this.unrunnable.get(queue.name) ?? [])],
         limits: queue.options,
         partitioned: queue.options.partitioned === true,
-        max: claiming ? room : 0,
+        max: wantsWork ? room : 0,
         maxRecoveryAttempts: this.recoveryLimits,
         ...(finishes.length > 0
           ? { finishes: finishes.map(({ outcome, fence }) => ({ outcome, fence })) }
@@ -256,6 +271,8 @@ export class Dispatcher {
       });
       return;
     }
+    if (result.shared === false) this.shared.delete(queue.name);
+    else this.shared.add(queue.name);
     if (finishes.length > 0) this.settleFinishes(queue.name, finishes, result);
     try {
       if (result.limits) this.limits.set(queue.name, result.limits);
@@ -283,7 +300,7 @@ export class Dispatcher {
       const more = result.more ?? true;
       if (more) this.heldBack.add(queue.name);
       else this.heldBack.delete(queue.name);
-      if ((more && claiming && result.claimed.length >= room) || result.requeued > 0) {
+      if ((more && wantsWork && result.claimed.length >= room) || result.requeued > 0) {
         this.wanted.add(queue.name);
       }
       if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);

@@ -73,6 +73,17 @@ export function describeClaimFinishes(fx: QueueFixture): void {
       expect(await fx.store.getWorkflow("b")).toMatchObject({ status: "CANCELLED" });
     });
 
+    it("says whether other executors run the queue's work", async () => {
+      await alive(fx.store, "executor-b");
+      await enqueueAll(fx.queues, [item("a"), item("b")]);
+      const first = await fx.queues.claim(claimOf({ max: 1 }));
+      expect(first.shared).toBe(false); // nothing ran before it
+      expect((await fx.queues.claim(claimOf({ max: 1 }))).shared).toBe(false); // its own
+      await enqueueAll(fx.queues, [item("c")]);
+      const other = await fx.queues.claim(claimOf({ executorId: "executor-b" }));
+      expect(other.shared).toBe(true);
+    });
+
     it("tells result() waiters, as the workflow store's finish does", async () => {
       const seen: StoreNotification[] = [];
       const subscribe = fx.store.subscribe?.bind(fx.store);
