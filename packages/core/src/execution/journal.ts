@@ -23,6 +23,7 @@ import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
 import { delay } from "./delay.js";
 import { RunSignals } from "./run-signals.js";
+import type { Parking } from "./suspending-waits.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };
@@ -75,6 +76,8 @@ export class Journal {
   readonly suspension: Promise<Suspended>;
   /** Told when a durable call or a wait outside one settles (parked waits ask again). */
   onSettled: (() => void) | undefined;
+  /** The run's waits parked in memory (`suspending-waits.ts`), once one has parked. */
+  parking: Parking | undefined;
   private suspended: ((value: Suspended) => void) | undefined;
 
   constructor(options: {

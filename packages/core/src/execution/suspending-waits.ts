@@ -48,7 +48,7 @@ interface Parked {
 }
 
 /** The parked waits of one run, and the suspension one of them is writing. */
-interface Parking {
+export interface Parking {
   readonly parked: Set<Parked>;
   /** While a suspension is being written: resolves with whether it was (the run then ended). */
   writing: Promise<boolean> | undefined;
@@ -56,13 +56,12 @@ interface Parking {
   looking: boolean;
 }
 
-const parkings = new WeakMap<Journal, Parking>();
-
+/** The run's parking, made at its first parked wait (a field of the journal: no WeakMap). */
 function parkingOf(journal: Journal): Parking {
-  let parking = parkings.get(journal);
+  let parking = journal.parking;
   if (!parking) {
     const created: Parking = { parked: new Set(), writing: undefined, looking: false };
-    parkings.set(journal, (parking = created));
+    journal.parking = parking = created;
     // A call or wait that settles may leave only parked waits in flight: look again then.
     journal.onSettled = () => {
       if (created.looking || created.parked.size === 0) return;
@@ -225,8 +224,9 @@ export function sleep(journal: Journal, ms: number): Promise<void> {
     try {
       while (clock.now() < wakeAt) {
         journal.throwIfStopped();
-        // A suspension that found an arrival wakes it to park again (it may then suspend).
-        const woken = new AbortController();
+        // A suspension that found an arrival wakes it to park again (it may then suspend). Its
+        // controller is made only when it sleeps in memory: most sleeps suspend at once.
+        let woken: AbortController | undefined;
         await park(
           journal,
           {
@@ -234,10 +234,10 @@ export function sleep(journal: Journal, ms: number): Promise<void> {
             wakeAt,
             wakeOn: [],
             eligible: (now, threshold) => wakeAt - now >= threshold,
-            wake: () => woken.abort(WOKEN),
+            wake: () => woken?.abort(WOKEN),
             close: () => undefined,
           },
-          (signal) => sleepUnless(journal, wakeAt, signal, woken),
+          (signal) => sleepUnless(journal, wakeAt, signal, (woken = new AbortController())),
         );
       }
     } catch (error) {
