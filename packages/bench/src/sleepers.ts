@@ -8,7 +8,8 @@
  * a sample of workflows whose sleep is short but still over the threshold, so they suspend too,
  * and measures how late each one wakes: from the due time its sleep checkpointed to its body
  * running again after the sleep — the timer, the claim of due workflows among the N parked
- * rows, the history read and the replay. Prints JSON; `--out FILE` writes it too.
+ * rows, the history read and the replay — and how long each then took to record its outcome (the
+ * finish and its wake trigger among the N parked rows). Prints JSON; `--out FILE` writes it too.
  */
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -165,6 +166,14 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
       const due = steps.find((s) => s.name === "cairn.sleep")?.output as number;
       lateness.push((woke.get(workflowId) ?? Number.NaN) - due);
     }
+    // From the line after the sleep to the outcome written (its finish and the wake trigger,
+    // among the N parked rows): what a finish costs with that many suspended.
+    const completed = await admin.unsafe<{ workflow_id: string; completed_at: string }[]>(
+      `select workflow_id, completed_at from "${schema}".workflows where workflow_id like 'w-%'`,
+    );
+    const finishing = completed.map(
+      (row) => Number(row.completed_at) - (woke.get(row.workflow_id) ?? Number.NaN),
+    );
     const per1000 = (mb: number) => Math.round(((mb * 1000) / options.sleepers) * 1000) / 1000;
     const report = {
       date: new Date().toISOString(),
@@ -200,6 +209,7 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
         sleepMs: options.sampleSleepMs,
         dueToResumedMs: distribution(lateness),
         maxMs: Math.round(Math.max(...lateness)),
+        resumedToFinishedMs: distribution(finishing),
       },
     };
     const json = JSON.stringify(report, null, 2);
