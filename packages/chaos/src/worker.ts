@@ -62,8 +62,8 @@ function tracking(store: WorkflowStore, executorId: () => string): WorkflowStore
     ...store,
     claimRecoverable: async (claim) => note(await store.claimRecoverable(claim)),
     takeOver: async (claim) => note(await store.takeOver(claim)),
-    async listRunnable(id, limit) {
-      const records = await store.listRunnable(id, limit);
+    async listRunnable(id, limit, after) {
+      const records = await store.listRunnable(id, limit, after);
       for (const record of records) learn(record, executorId());
       return records;
     },

@@ -344,8 +344,8 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
       }),
     claimDueWorkflows: (claim) =>
       open("claimDueWorkflows", () => claimDueWorkflows(db, suspensionsQ, claim)),
-    listRunnable: (executorId, limit) =>
-      open("listRunnable", () => listRunnable(db, suspensionsQ, executorId, limit)),
+    listRunnable: (executorId, limit, after) =>
+      open("listRunnable", () => listRunnable(db, suspensionsQ, executorId, limit, after)),
     exclusive,
     subscribe: (listener) => open("subscribe", () => subscribe(listener)),
     async close() {

@@ -8,6 +8,7 @@
 import type { Logger } from "../logger.js";
 import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
 import type { StoreNotification } from "../store/messaging-store.js";
+import type { WorkflowCursor } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { Recovery } from "./recovery.js";
 import type { RunSet } from "./run-set.js";
@@ -36,6 +37,13 @@ export class Pickup {
   /** A notification's takeover is under way; another was asked for meanwhile. */
   private claiming = false;
   private claimAgain = false;
+  /**
+   * Where the next poll's page of runnable workflows starts: after the last one of a full page,
+   * else at the oldest. The oldest are usually running here already; without paging, an engine
+   * running more than a page of workflows never saw, by polling, one whose notification it
+   * missed until enough of those finished.
+   */
+  private runnableAfter: WorkflowCursor | undefined;
 
   constructor(deps: PickupDeps) {
     this.deps = deps;
@@ -66,7 +74,9 @@ export class Pickup {
     } as const;
     if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
     await this.deps.suspensions.wakeDue();
-    const pending = await store.listRunnable(executorId, PICKUP_BATCH);
+    const pending = await store.listRunnable(executorId, PICKUP_BATCH, this.runnableAfter);
+    const last = pending.length === PICKUP_BATCH ? pending.at(-1) : undefined;
+    this.runnableAfter = last && { createdAt: last.createdAt, workflowId: last.workflowId };
     runs.forgetOldEnds();
     for (const record of pending) {
       if (runs.endedRecently(record.workflowId) || runs.busy(record.workflowId)) continue;

@@ -9,6 +9,7 @@
  * contract suite's `suspension/` files test it.
  */
 import type { Fence, WorkflowRecord } from "./records.js";
+import type { WorkflowCursor } from "./running-store.js";
 
 /** An arrival a suspended workflow waits for, besides (or instead of) its due time. */
 export type WakeOn =
@@ -77,8 +78,13 @@ export interface SuspensionStore {
    */
   claimDueWorkflows(claim: DueClaim): Promise<DueWorkflows>;
   /**
-   * PENDING workflows owned by `executorId` that are not suspended, oldest first: what an
-   * engine's poll may pick up.
+   * PENDING workflows owned by `executorId` that are not suspended, oldest first (by `createdAt`,
+   * then `workflowId`): what an engine's poll may pick up. With `after`, only those that come
+   * after it in that order, so a poll can page past the workflows it is already running.
    */
-  listRunnable(executorId: string, limit: number): Promise<WorkflowRecord[]>;
+  listRunnable(
+    executorId: string,
+    limit: number,
+    after?: WorkflowCursor,
+  ): Promise<WorkflowRecord[]>;
 }

@@ -19,6 +19,7 @@ import {
   type Fence,
   type WakeOn,
   type WorkflowRecord,
+  type WorkflowCursor,
 } from "@cairn/core";
 import type { SqlExecutor, SqlQueryable } from "../executors/sql-executor.js";
 import {
@@ -126,6 +127,8 @@ export function suspensionStatements({ workflows, messages, events }: SchemaName
     runnable: `
       select ${WORKFLOW_COLUMNS} from ${workflows}
       where executor_id = $1::text and status = 'PENDING' and wake_epoch is distinct from owner_epoch
+        and ($3::bigint is null
+             or (created_at, workflow_id collate "C") > ($3::bigint, $4::text collate "C"))
       order by created_at, workflow_id collate "C" limit $2::bigint`,
   };
 }
@@ -200,7 +203,13 @@ export async function listRunnable(
   q: SuspensionStatements,
   executorId: string,
   limit: number,
+  after: WorkflowCursor | undefined,
 ): Promise<WorkflowRecord[]> {
-  const rows = await db.query<WorkflowRow>(q.runnable, [executorId, limit]);
+  const rows = await db.query<WorkflowRow>(q.runnable, [
+    executorId,
+    limit,
+    after?.createdAt ?? null,
+    after?.workflowId ?? null,
+  ]);
   return rows.map((row) => toWorkflowRecord(row));
 }

@@ -7,6 +7,7 @@
  */
 import { WorkflowOwnershipLostError } from "../../errors.js";
 import type { WorkflowRecord } from "../../store/records.js";
+import type { WorkflowCursor } from "../../store/running-store.js";
 import { wakeKeyOf, type SuspensionStore, type WakeOn } from "../../store/suspension-store.js";
 import { FINAL_STATUSES, pairKey, type MemoryTables, type StoredWorkflow } from "./tables.js";
 
@@ -65,15 +66,18 @@ export function memorySuspension(t: MemoryTables): SuspensionStore {
       const next = mine.find((s) => suspended(s) && s.wakeAt !== undefined);
       return { workflows, nextWakeAt: next?.wakeAt };
     },
-    async listRunnable(executorId, limit) {
+    async listRunnable(executorId, limit, after) {
       t.enter("listRunnable");
+      const order = (a: WorkflowCursor, b: WorkflowCursor) =>
+        a.createdAt - b.createdAt || (a.workflowId < b.workflowId ? -1 : 1);
       return [...t.workflows.values()]
         .filter(
           (s) =>
             s.record.status === "PENDING" && s.record.executorId === executorId && !suspended(s),
         )
         .map((s) => s.record)
-        .sort((a, b) => a.createdAt - b.createdAt || (a.workflowId < b.workflowId ? -1 : 1))
+        .filter((record) => after === undefined || order(record, after) > 0)
+        .sort(order)
         .slice(0, limit);
     },
   };

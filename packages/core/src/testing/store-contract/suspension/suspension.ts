@@ -1,7 +1,7 @@
 /**
  * Contract tests for suspension: `suspendWorkflow` under a fence, `claimDueWorkflows` handing
  * each due suspension out once with the next due time, `listRunnable` leaving suspended workflows
- * out, a recovery or takeover moving a suspension with its workflow (not handed back to run,
+ * out and paging after a cursor, a recovery or takeover moving a suspension with its workflow (not handed back to run,
  * recovery attempts untouched, the old fence stale), and cancelling one ending it.
  */
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,21 @@ export function describeSuspension(fx: Fixture): void {
         nextWakeAt: undefined,
       });
       expect(ids(await fx.store.listRunnable("executor-a", 10))).toEqual(["asleep", "awake"]);
+    });
+
+    it("pages listRunnable after a cursor, oldest first, so a poll can look past the first page", async () => {
+      const created = ["w-1", "w-2", "w-3", "w-4", "w-5"];
+      for (const id of created) await fx.store.createWorkflow(newWorkflow(id));
+      const seen: string[] = [];
+      let after: { createdAt: number; workflowId: string } | undefined;
+      for (;;) {
+        const page = await fx.store.listRunnable("executor-a", 2, after);
+        seen.push(...ids(page));
+        const last = page.at(-1);
+        if (!last) break;
+        after = { createdAt: last.createdAt, workflowId: last.workflowId };
+      }
+      expect(seen).toEqual(created);
     });
 
     it("claims the earliest due first, up to the limit, and reports the next due time", async () => {
