@@ -240,7 +240,9 @@ describe("recovery", () => {
     const store = createMemoryStore();
     const waiter = workflow("waiter", async (ctx) => {
       await step("before", () => "x")(ctx);
-      await ctx.sleep("1h");
+      // A minute, not an hour: advancing fake time runs every poll in between (one a second),
+      // and an hour's 3,600 of them took over 5 s on a loaded CI machine.
+      await ctx.sleep("1m");
       return "done";
     });
     const first = await engineOn(createMemoryStoreView(store), [waiter]);
@@ -253,7 +255,7 @@ describe("recovery", () => {
 
     const second = await engineOn(store, [waiter]);
     expect(second.report.recovered).toEqual(["s"]);
-    await vi.advanceTimersByTimeAsync(60 * 60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     await expect(second.engine.retrieve("s").result()).resolves.toBe("done");
   });
 });

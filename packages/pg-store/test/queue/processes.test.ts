@@ -3,8 +3,8 @@
  * records when it began and ended (database clock) and where; a trigger records every claim.
  * From those, independently of the queue's own counts, the test checks that global concurrency,
  * worker concurrency and the rate limit were never exceeded — the killed process's unfinished
- * runs count as running until the moment it died — and that every item ran to completion
- * exactly once.
+ * runs count as running until the moment it died — and that every item ran to completion, a
+ * second time only after the worker running it was killed.
  */
 import { serialize, type NewWorkflow } from "@cairn/core";
 import type { QueueOptions } from "@cairn/queue";
@@ -184,14 +184,19 @@ describe.skipIf(!databaseUrl)("several processes draining one queue on Postgres"
         ),
       ).toBeLessThanOrEqual(LIMITS.rateLimit.limit);
 
-      // Every item ran to completion exactly once; a second run only for the killed ones.
-      const completed = new Map<string, number>();
-      for (const r of runs) {
-        if (r.ended !== null) completed.set(r.workflow_id, (completed.get(r.workflow_id) ?? 0) + 1);
+      // Every item ran to completion, and a second time only because the worker running it was
+      // killed: the run it left unfinished, or one it finished before its outcome was recorded
+      // (what a body writes outside steps is at least once). No live worker ran an item twice.
+      const byItem = new Map<string, Run[]>();
+      for (const r of runs) byItem.set(r.workflow_id, [...(byItem.get(r.workflow_id) ?? []), r]);
+      expect(byItem.size).toBe(ITEMS);
+      for (const [item, itemRuns] of byItem) {
+        const byVictim = itemRuns.filter((r) => r.pid === victim?.pid);
+        const completed = itemRuns.filter((r) => r.ended !== null);
+        expect(completed.length, item).toBeGreaterThanOrEqual(1);
+        expect(itemRuns.length - byVictim.length, item).toBeLessThanOrEqual(1);
+        expect(byVictim.length, item).toBeLessThanOrEqual(1);
       }
-      expect(completed.size).toBe(ITEMS);
-      expect([...completed.values()].every((n) => n === 1)).toBe(true);
-      expect(runs.length - ITEMS).toBe(runs.filter((r) => r.ended === null).length);
     } finally {
       await Promise.all(workers.map((w) => w.kill()));
     }
