@@ -69,7 +69,8 @@ export function memorySuspension(t: MemoryTables): SuspensionStore {
     async listRunnable(executorId, limit, after) {
       t.enter("listRunnable");
       const order = (a: WorkflowCursor, b: WorkflowCursor) =>
-        a.createdAt - b.createdAt || (a.workflowId < b.workflowId ? -1 : 1);
+        a.createdAt - b.createdAt ||
+        (a.workflowId < b.workflowId ? -1 : a.workflowId > b.workflowId ? 1 : 0);
       return [...t.workflows.values()]
         .filter(
           (s) =>

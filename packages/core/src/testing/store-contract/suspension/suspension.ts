@@ -39,7 +39,9 @@ export function describeSuspension(fx: Fixture): void {
       for (const id of created) await fx.store.createWorkflow(newWorkflow(id));
       const seen: string[] = [];
       let after: { createdAt: number; workflowId: string } | undefined;
-      for (;;) {
+      // At most one page per workflow and a last, empty one: a store that hands the cursor's
+      // own workflow back again fails here rather than looping.
+      for (let pages = 0; pages <= created.length; pages++) {
         const page = await fx.store.listRunnable("executor-a", 2, after);
         seen.push(...ids(page));
         const last = page.at(-1);
