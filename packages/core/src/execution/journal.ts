@@ -23,7 +23,7 @@ import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
 import { delay } from "./delay.js";
 import { RunSignals } from "./run-signals.js";
-import type { Parking } from "./suspending-waits.js";
+import type { Parking } from "./parking.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };

@@ -16,6 +16,7 @@ import { WorkflowNotFoundError } from "../errors.js";
 import type { WakeOn } from "../store/suspension-store.js";
 import { wakeKeyOf } from "../store/suspension-store.js";
 import type { Journal } from "./journal.js";
+import type { Parked, Parking } from "./parking.js";
 import { resultOf } from "./record-info.js";
 import type { Watch } from "./wakeups.js";
 
@@ -31,29 +32,6 @@ export interface Awaited {
   readonly wakeAt: number | undefined;
   /** What ends it sooner. */
   readonly wakeOn: readonly WakeOn[];
-}
-
-/** A wait parked in memory, as the run's suspension sees it. */
-interface Parked {
-  /** Its share of the run's `busy` count while it waits. */
-  readonly own: number;
-  readonly wakeAt: number | undefined;
-  readonly wakeOn: readonly WakeOn[];
-  /** Whether it may leave memory at `now`. */
-  eligible(now: number, threshold: number): boolean;
-  /** Makes it read again (an arrival the suspension write found). */
-  readonly wake: () => void;
-  /** Stops its watch: the run suspended. */
-  readonly close: () => void;
-}
-
-/** The parked waits of one run, and the suspension one of them is writing. */
-export interface Parking {
-  readonly parked: Set<Parked>;
-  /** While a suspension is being written: resolves with whether it was (the run then ended). */
-  writing: Promise<boolean> | undefined;
-  /** Whether a look at the parked waits (after a call settled) is scheduled. */
-  looking: boolean;
 }
 
 /** The run's parking, made at its first parked wait (a field of the journal: no WeakMap). */
