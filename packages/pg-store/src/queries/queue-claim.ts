@@ -272,8 +272,9 @@ export function queueClaimStatements({
       ),
       summary as (
         select (select count(*) from requeued where status = 'ENQUEUED')::int as requeued, lim.*,
+               -- (available_at > enqueued_at: the delayed items' index, migration 0016)
                (select min(available_at) from ${items}
-                where queue_name = $1 and started_at is null
+                where queue_name = $1 and started_at is null and available_at > enqueued_at
                   and available_at > ${NOW_MS}) - ${NOW_MS} as delay_ms,
                (select min(s.oldest) from starts s where s.n >= (select rate_limit from lim))
                  + (select rate_period_ms from lim) - ${NOW_MS} as rate_ms,

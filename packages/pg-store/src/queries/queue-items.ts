@@ -2,9 +2,9 @@
  * The statements that put workflows on queues and read queue state: enqueue (with dedup and
  * delay), debounce, release, counts, and the cron schedules' last ticks. A batch of enqueues
  * (one, or up to a thousand) and a debounce are one statement each: the queue items are inserted
- * first, where a dedup or debounce key can refuse them, then the workflows from them (the foreign
- * key is checked at the end of the statement), then the queue's notification. The claim lives in
- * `queue-claim.ts`.
+ * first, where a dedup or debounce key can refuse them, then the workflows from them, then the
+ * queue's notification (no foreign key ties an item to its workflow since migration 0016: the
+ * statement writes both). The claim lives in `queue-claim.ts`.
  */
 import { QUEUED_EXECUTOR, type NewWorkflow, type WorkflowRecord } from "@cairn/core";
 import type {
@@ -219,7 +219,8 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
       select status, count(*)::int as n from ${workflows} where queue_name = $1 group by status
       union all
       select 'delayed', count(*)::int from ${items} q
-      where q.queue_name = $1 and q.started_at is null and q.available_at > ${NOW_MS}`,
+      where q.queue_name = $1 and q.started_at is null and q.available_at > q.enqueued_at
+        and q.available_at > ${NOW_MS}`,
     lastTick: `select last_tick_at from ${schedules} where schedule_name = $1`,
     recordTick: `
       insert into ${schedules} (schedule_name, last_tick_at, updated_at)
