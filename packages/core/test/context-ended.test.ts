@@ -70,6 +70,30 @@ describe("a context after its workflow ended", () => {
     await engine.shutdown();
   });
 
+  it("abandons a step that was not awaited and never read its signal: its late result records nothing", async () => {
+    const release = gate();
+    let finished = false;
+    const quiet = step("quiet", async () => {
+      await release.wait;
+      finished = true;
+      return "late";
+    });
+    const forgetful = workflow("forgetful-quiet", async (ctx) => {
+      void quiet(ctx); // the missing await; the body never looks at its signal
+      return "done";
+    });
+    const { store, engine } = await engineWith([forgetful]);
+    await expect(engine.run(forgetful, undefined, { id: "fq" })).resolves.toBe("done");
+    const before = writes(store);
+
+    release.open();
+    await settle();
+    expect(finished).toBe(true);
+    expect(writes(store)).toEqual(before);
+    expect(await store.listSteps("fq")).toEqual([]);
+    await engine.shutdown();
+  });
+
   it("does not let a recv left waiting consume a message that arrives after the end", async () => {
     const impatient = workflow("impatient", async (ctx) => {
       void ctx.recv("late");

@@ -48,6 +48,22 @@ describe("cancel", () => {
     await expect(handle.status()).resolves.toMatchObject({ status: "CANCELLED" });
   });
 
+  it("ends the workflow CANCELLED while a step that never looks at its signal keeps running", async () => {
+    let running = false;
+    const deaf = step("deaf", () => {
+      running = true;
+      return new Promise(() => undefined); // ignores cancellation, never settles
+    });
+    const long = workflow("long-deaf", async (ctx) => deaf(ctx));
+    const { engine } = await engineOn(createMemoryStore(), [long]);
+    const handle = await engine.start(long, undefined, { id: "d" });
+    await vi.waitFor(() => expect(running).toBe(true));
+    await expect(engine.cancel("d")).resolves.toEqual(["d"]);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowCancelledError);
+    await expect(handle.status()).resolves.toMatchObject({ status: "CANCELLED" });
+    await engine.shutdown();
+  });
+
   it("wakes a sleeping workflow and cancels its children unless told otherwise", async () => {
     const store = createMemoryStore();
     const child = workflow("sleepy-child", async (ctx) => ctx.sleep("1h"));

@@ -61,7 +61,7 @@ export function runStep(
     const result = await runAttempts(definition, args, {
       workflowId: journal.workflowId,
       log: journal.log,
-      stopSignal: journal.attemptSignal,
+      stop: journal.attemptStop,
       observers: host.observers,
       clock: host.clock,
       attemptOf: (attempt) => ({
@@ -108,7 +108,9 @@ export function runOperation(
       position,
       startedAt,
       fence: journal.fence,
-      signal: journal.attemptSignal,
+      get signal(): AbortSignal {
+        return journal.attemptSignal; // built only if the operation reads it
+      },
       log: journal.log,
       store: host.store,
       serializer: host.serializer,

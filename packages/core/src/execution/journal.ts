@@ -22,7 +22,7 @@ import type { WakeOn } from "../store/suspension-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import type { RunHost } from "./run-host.js";
 import { delay } from "./delay.js";
-import { RunSignals } from "./run-signals.js";
+import { RunSignals, type AttemptStop } from "./run-signals.js";
 import type { Parking } from "./parking.js";
 
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
@@ -126,6 +126,11 @@ export class Journal {
   /** Aborts when running step attempts are abandoned or the body settled. */
   get attemptSignal(): AbortSignal {
     return this.signals.attemptSignal;
+  }
+
+  /** What step attempts race: the run abandoned or its body settled. */
+  get attemptStop(): AttemptStop {
+    return this.signals;
   }
 
   /**

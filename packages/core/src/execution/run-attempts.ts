@@ -12,6 +12,7 @@ import type { AttemptEnd, AttemptInfo } from "../observer.js";
 import type { StepDefinition } from "../step.js";
 import type { Observers } from "./observers.js";
 import { retryDelayMs, shouldRetry } from "./retry-policy.js";
+import type { AttemptStop } from "./run-signals.js";
 
 /** The outcome of all attempts of one step call. */
 export type AttemptsResult =
@@ -22,8 +23,8 @@ export type AttemptsResult =
 export interface AttemptEnvironment {
   readonly workflowId: string;
   readonly log: Logger;
-  /** Aborted when the engine abandons the run; its reason is thrown. */
-  readonly stopSignal: AbortSignal;
+  /** The run being abandoned or ending stops the attempts; its reason is thrown. */
+  readonly stop: AttemptStop;
   /** Wrap each attempt and hear about retries. */
   readonly observers: Observers;
   /** Durable time for retry backoff and attempt timeouts. */
@@ -45,14 +46,14 @@ export async function runAttempts(
   const first = (env.resume?.attempts ?? 0) + 1;
   if (env.resume) await waitUntil(env, env.resume.nextAttemptAt);
   for (let attempt = first; ; attempt++) {
-    env.stopSignal.throwIfAborted();
+    env.stop.throwIfAttemptStopped();
     const info = env.attemptOf(attempt);
     const result = await observedAttempt(info, env.observers, () =>
       runAttempt(definition, args, env, attempt),
     );
     if (result.ok) return { ok: true, value: result.value, attempts: attempt };
     const { error } = result;
-    env.stopSignal.throwIfAborted();
+    env.stop.throwIfAttemptStopped();
     if (!shouldRetry(definition.retry, attempt, error)) {
       return { ok: false, error, attempts: attempt };
     }
@@ -67,8 +68,8 @@ export async function runAttempts(
 /** Waits (on the run's clock) until `at`; at once when it has passed. */
 async function waitUntil(env: AttemptEnvironment, at: number): Promise<void> {
   const remainingMs = at - env.clock.now();
-  if (remainingMs > 0) await env.clock.sleep(remainingMs, env.stopSignal);
-  env.stopSignal.throwIfAborted();
+  if (remainingMs > 0) await env.clock.sleep(remainingMs, env.stop.attemptSignal);
+  env.stop.throwIfAttemptStopped();
 }
 
 /** Runs one attempt inside the observers' `aroundAttempt`; settles with its value or error. */
@@ -93,10 +94,11 @@ export async function observedAttempt(
  * One attempt, raced against the run being abandoned or ended (and its timeout, if any): a body
  * that ignores its signal keeps running, but its late result is discarded.
  *
- * An attempt without a timeout has no controller of its own: its signal is the run's, and the
- * race listens to that signal once per run, not once per attempt. Two controllers, a listener and
+ * An attempt without a timeout makes no controller: it races the run's stop promise, and the
+ * step's `signal` is the run's, built only if the body reads it. Two controllers, a listener and
  * the `DOMException` a reasonless `abort()` builds, per step, were a fifth of the engine's own
- * CPU with many short workflows in flight (docs/benchmarks.md, "The step write").
+ * CPU with many short workflows in flight (docs/benchmarks.md, "The step write"); the run's
+ * controller and end error were most of what was left ("Session 11: the engine's own CPU").
  */
 async function runAttempt(
   definition: StepDefinition,
@@ -105,18 +107,21 @@ async function runAttempt(
   attempt: number,
 ): Promise<unknown> {
   const limit = definition.timeoutMs === undefined ? undefined : attemptLimit(definition, env);
-  const signal = limit?.signal ?? env.stopSignal;
   try {
     const stepContext = {
       attempt,
-      signal,
+      get signal(): AbortSignal {
+        return limit?.signal ?? env.stop.attemptSignal;
+      },
       workflowId: env.workflowId,
       stepName: definition.name,
       log: env.log,
     };
     const body = Promise.resolve().then(() => definition.body(stepContext, args));
     body.catch(() => undefined); // a late rejection after a timeout is not an unhandled one
-    return await Promise.race([body, whenAborted(signal)]);
+    return await env.stop.raceAttempt(
+      limit ? Promise.race([body, whenAborted(limit.signal)]) : body,
+    );
   } finally {
     limit?.release();
   }
@@ -129,9 +134,10 @@ const ATTEMPT_DONE = Symbol("attempt done");
 function attemptLimit(definition: StepDefinition, env: AttemptEnvironment) {
   const timeoutMs = definition.timeoutMs ?? 0;
   const controller = new AbortController();
-  const onStop = () => controller.abort(env.stopSignal.reason);
-  if (env.stopSignal.aborted) onStop();
-  else env.stopSignal.addEventListener("abort", onStop, { once: true });
+  const stopSignal = env.stop.attemptSignal;
+  const onStop = () => controller.abort(stopSignal.reason);
+  if (stopSignal.aborted) onStop();
+  else stopSignal.addEventListener("abort", onStop, { once: true });
   const timer = new AbortController();
   env.clock.sleep(timeoutMs, timer.signal).then(
     () => controller.abort(new StepTimeoutError(definition.name, timeoutMs)),
@@ -141,23 +147,17 @@ function attemptLimit(definition: StepDefinition, env: AttemptEnvironment) {
     signal: controller.signal,
     release: () => {
       timer.abort(ATTEMPT_DONE);
-      env.stopSignal.removeEventListener("abort", onStop);
+      stopSignal.removeEventListener("abort", onStop);
     },
   };
 }
 
-/** Rejects with the signal's reason once it aborts; made once per signal, so once per run. */
-const abortions = new WeakMap<AbortSignal, Promise<never>>();
-
+/** Rejects with the signal's reason once it aborts (an attempt's own timeout signal). */
 function whenAborted(signal: AbortSignal): Promise<never> {
-  let aborted = abortions.get(signal);
-  if (aborted === undefined) {
-    aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason as Error);
-      else signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
-    });
-    aborted.catch(() => undefined); // nobody may be racing it when it rejects
-    abortions.set(signal, aborted);
-  }
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    else signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+  });
+  aborted.catch(() => undefined); // nobody may be racing it when it rejects
   return aborted;
 }

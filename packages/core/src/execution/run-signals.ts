@@ -5,13 +5,31 @@
  * three controllers, two `AbortSignal.any` and an error with its stack at every run's end was a
  * tenth of the engine's own time in a queue drain (docs/benchmarks.md). A signal made late is
  * already aborted with the reason that came first, as one made at the start would be.
+ *
+ * A step attempt races its body against the run being abandoned through
+ * {@link RunSignals.raceAttempt}, a promise rather than a signal, so an attempt needs no
+ * controller. The run's end does not cut an attempt short: nobody awaits a step the body left
+ * behind, and its checkpoint is refused once the run ended (the journal). So the
+ * `ContextEndedError` is built at the end only when something asked for a signal. With many short
+ * workflows in flight the run's controller, its listener and that error with its stack were a
+ * fifth of the engine's own CPU (docs/benchmarks.md, "Session 11: the engine's own CPU").
  */
 
 /** The three ways a run stops, in the order they may come. */
 type Stop = "stop" | "abandon" | "end";
 
+/** What a step attempt needs of its run's stop state. */
+export interface AttemptStop {
+  /** Aborts when the run is abandoned or ends; built when first read. */
+  readonly attemptSignal: AbortSignal;
+  /** Throws once the run is abandoned or ended. */
+  throwIfAttemptStopped(): void;
+  /** `body`'s outcome, unless the run is abandoned first. */
+  raceAttempt<T>(body: Promise<T>): Promise<T>;
+}
+
 /** One run's stop state and its lazily built signals. */
-export class RunSignals {
+export class RunSignals implements AttemptStop {
   private readonly reasons = new Map<Stop, unknown>();
   private readonly makeEndReason: () => unknown;
   private endReason: unknown;
@@ -21,6 +39,8 @@ export class RunSignals {
   private attempt: AbortController | undefined;
   /** Stop alone: the backoff of store retries. */
   private soft: AbortController | undefined;
+  /** How to reject each attempt racing the run's abandonment now (made when first needed). */
+  private racing: Set<(reason: unknown) => void> | undefined;
 
   /** `makeEndReason` builds the error an ended run's calls get, once, when first needed. */
   constructor(makeEndReason: () => unknown) {
@@ -54,7 +74,10 @@ export class RunSignals {
 
   /** Abandons running step attempts too. */
   abandon(reason: unknown): void {
-    if (this.mark("abandon", reason)) abort(this.attempt, reason);
+    if (!this.mark("abandon", reason)) return;
+    abort(this.attempt, reason);
+    for (const reject of this.racing ?? []) reject(reason);
+    this.racing = undefined;
   }
 
   /** The body settled: calls made from now on get the end reason. */
@@ -64,6 +87,29 @@ export class RunSignals {
     const reason = this.endError();
     abort(this.wait, reason);
     abort(this.attempt, reason);
+  }
+
+  /**
+   * `body`'s outcome, unless the run is abandoned first: then the abandon reason, and a body that
+   * keeps running is not waited for. (Not `Promise.race` against one promise per run: each race
+   * would leave a reaction on it for the rest of the run, one per step.)
+   */
+  raceAttempt<T>(body: Promise<T>): Promise<T> {
+    this.throwIfAttemptStopped();
+    const racing = (this.racing ??= new Set());
+    return new Promise<T>((resolve, reject) => {
+      racing.add(reject);
+      body.then(
+        (value) => {
+          racing.delete(reject);
+          resolve(value);
+        },
+        (error: Error) => {
+          racing.delete(reject);
+          reject(error); // the body's own rejection, passed on as it came
+        },
+      );
+    });
   }
 
   /** The error a call on an ended run gets (built once). */
@@ -82,6 +128,14 @@ export class RunSignals {
 
   throwIfEnded(): void {
     if (this.ended) throw this.endError();
+  }
+
+  /** Throws the reason of the first of abandon and end, if either came: attempts stop there. */
+  throwIfAttemptStopped(): void {
+    for (const kind of this.reasons.keys()) {
+      if (kind === "abandon") this.throwIfAbandoned();
+      if (kind === "end") this.throwIfEnded();
+    }
   }
 
   /** Aborts when the run is stopped or its body settled. */
