@@ -105,7 +105,7 @@ export type { ListWorkflowsFilter, WorkflowInfo, StepInfo } from "./inspection.j
 export type { RetryOptions } from "./execution/retry-policy.js";
 export type { Duration } from "./duration.js";
 export { systemClock, type Clock } from "./clock.js";
-export { consoleLogger, type Logger, type LogFields } from "./logger.js";
+export { consoleLogger, type Logger, type LogFields, type LogLevel } from "./logger.js";
 export {
   serialize,
   deserialize,

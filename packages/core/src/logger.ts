@@ -12,26 +12,42 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * Optional: false when lines of `level` would be dropped. Cairn then does not build them (a
+   * lifecycle line per workflow event is measurable work at thousands of workflows a second).
+   * Without it, every line is built and handed over.
+   */
+  enabled?(level: LogLevel): boolean;
 }
 
 const levels = ["debug", "info", "warn", "error"] as const;
 
+/** A level of {@link Logger}. */
+export type LogLevel = (typeof levels)[number];
+
+/** Whether `logger` wants lines of `level` (true unless it says otherwise). */
+export function logsAt(logger: Logger, level: LogLevel): boolean {
+  return logger.enabled?.(level) ?? true;
+}
+
 /** A console logger that prints `minLevel` and above. Default `"warn"`. */
-export function consoleLogger(minLevel: (typeof levels)[number] = "warn"): Logger {
+export function consoleLogger(minLevel: LogLevel = "warn"): Logger {
   const min = levels.indexOf(minLevel);
-  const at = (level: (typeof levels)[number]) => (message: string, fields?: LogFields) => {
-    if (levels.indexOf(level) < min) return;
+  const enabled = (level: LogLevel) => levels.indexOf(level) >= min;
+  const at = (level: LogLevel) => (message: string, fields?: LogFields) => {
+    if (!enabled(level)) return;
     const line = `[cairn] ${level}: ${message}`;
     if (fields) console[level](line, fields);
     else console[level](line);
   };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), enabled };
 }
 
 /** A logger that adds `fields` to every line and is silent while `muted()` is true. */
 export function scopedLogger(base: Logger, fields: LogFields, muted: () => boolean): Logger {
-  const at = (level: (typeof levels)[number]) => (message: string, extra?: LogFields) => {
+  const at = (level: LogLevel) => (message: string, extra?: LogFields) => {
     if (!muted()) base[level](message, extra ? { ...fields, ...extra } : fields);
   };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  const enabled = (level: LogLevel) => !muted() && logsAt(base, level);
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), enabled };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import {
+  consoleLogger,
   createClient,
   createEngine,
   StoreUnavailableError,
@@ -9,6 +10,8 @@ import {
   type EngineObserver,
   type EngineOptions,
   type LifecycleEvent,
+  type Logger,
+  type LogLevel,
   type RunInfo,
   type WorkflowStore,
 } from "../src/index.js";
@@ -143,6 +146,42 @@ describe("lifecycle events", () => {
       "workflow p moved to DEAD_LETTER",
     );
     await third.engine.shutdown();
+  });
+
+  it("hands a logger no line of a level it says it drops, and every line of the levels it keeps", async () => {
+    const asked: LogLevel[] = [];
+    const handed: string[] = [];
+    const keep = (level: LogLevel) => (message: string) => handed.push(`${level}: ${message}`);
+    const warnAndUp: Logger = {
+      debug: keep("debug"),
+      info: keep("info"),
+      warn: keep("warn"),
+      error: keep("error"),
+      enabled: (level) => {
+        asked.push(level);
+        return level === "warn" || level === "error";
+      },
+    };
+    const fine = workflow("fine", async () => "ok");
+    const hang = step("hang", () => forever());
+    const lost = workflow("lost", async (ctx) => hang(ctx));
+    const { engine } = await engineOn(createMemoryStore(), [fine, lost], {
+      logger: warnAndUp,
+      shutdownGraceMs: 0,
+    });
+    await engine.run(fine, undefined, { id: "fine-1" });
+    await engine.start(lost, undefined, { id: "lost-1" });
+    await engine.shutdown(); // abandons the hanging step: the run stops here, a warn line
+    expect(asked).toContain("info");
+    expect(handed.filter((line) => line.startsWith("info") || line.startsWith("debug"))).toEqual(
+      [],
+    );
+    expect(handed.some((line) => line.startsWith("warn") && line.includes("lost-1"))).toBe(true);
+
+    const console = consoleLogger("warn");
+    expect(["debug", "info", "warn", "error"].map((l) => console.enabled?.(l as LogLevel))).toEqual(
+      [false, false, true, true],
+    );
   });
 
   it("logs a store outage once when it starts and once when it ends, however many runs wait", async () => {

@@ -4,11 +4,27 @@
  * stays quiet; a run stopped early and the start of a store outage are `warn`; a dead letter,
  * which needs an operator, is `error`.
  */
-import type { LogFields, Logger } from "../logger.js";
+import { logsAt, type LogFields, type Logger, type LogLevel } from "../logger.js";
 import type { LifecycleEvent, RunInfo } from "../observer.js";
 
-/** Writes `event`'s line to `logger`. */
+/** The level of each event's line. */
+function levelOf(event: LifecycleEvent): LogLevel {
+  switch (event.type) {
+    case "workflow.stopped":
+    case "store.outage-started":
+      return "warn";
+    case "workflow.dead-lettered":
+      return "error";
+    case "workflow.suspended":
+      return "debug";
+    default:
+      return "info";
+  }
+}
+
+/** Writes `event`'s line to `logger`; builds nothing when the logger drops that level. */
 export function logEvent(logger: Logger, event: LifecycleEvent): void {
+  if (!logsAt(logger, levelOf(event))) return;
   switch (event.type) {
     case "workflow.started":
     case "workflow.recovered": {
