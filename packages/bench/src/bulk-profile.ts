@@ -1,6 +1,7 @@
 /**
- * Where a bulk start's and a bulk enqueue's time goes: `client.startMany`, `engine.startMany`
- * and `queue.enqueueMany`, 1,000 per call, one phase at a time, each with the statements the
+ * Where a bulk start's and a bulk enqueue's time goes: `client.startMany`, `engine.startMany`,
+ * `client.startMany` for this process's engine (the phase `pickup`: written, announced, picked up
+ * and run to the last finish) and `queue.enqueueMany`, 1,000 per call, one phase at a time, each with the statements the
  * driver sent, this process's CPU, the Postgres server's CPU (from /proc, local server only), the
  * statements the server executed (pg_stat_statements, where preloaded) and, with `--cpu-prof
  * DIR`, a V8 CPU profile of the phase alone. Prints one JSON object. A measurement, not a test.
@@ -29,7 +30,7 @@ const { values } = parseArgs({
     },
     items: { type: "string", default: "10000" },
     batch: { type: "string", default: "1000" },
-    phases: { type: "string", default: "client,engine,enqueue" },
+    phases: { type: "string", default: "client,engine,pickup,enqueue" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -133,6 +134,17 @@ async function main() {
       });
       await engine.waitAll(handles, { timeoutMs: 600_000 });
       report["engineToLastFinishPerSecond"] = perSecond(items, performance.now() - t0);
+    }
+    if (phases.has("pickup")) {
+      const served = batches("served").map((b) =>
+        b.map((item) => ({ ...item, executorId: engine.executorId })),
+      );
+      await phase("pickup", async () => {
+        const handles: WorkflowHandle<number>[] = [];
+        for (const b of served)
+          handles.push(...(await client.startMany<typeof noStep>(noStep.name, b)));
+        await engine.waitAll(handles, { timeoutMs: 600_000 });
+      });
     }
     if (phases.has("enqueue")) {
       const queued = batches("queued").map((b) => b.map(({ input }) => ({ input })));

@@ -44,6 +44,9 @@ export interface EngineOptions {
    * directly is never refused (its own starts and children, its recovery at `launch()`, resumes
    * and pickups assigned to it, queue claims, which keep their queues' limits), so it can run
    * more than this. Default: no bound — a takeover claims up to 100 workflows at a time.
+   * Bulk starts are the exception that waits: of what `engine.startMany` creates and what a
+   * client's `startMany` assigns to this engine, at most this many (10,000 when unset) run here at
+   * once; the rest wait PENDING in the database and start here as those runs end or suspend.
    */
   readonly runCapacity?: number;
   /** Delete finished workflows after a while, in the background. Default: keep everything. */

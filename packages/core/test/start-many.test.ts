@@ -3,7 +3,7 @@
  * workflow run (by this engine, or by the engine that picks a client's up), existing IDs
  * answered with their handles, and a bad item refused by index with nothing written.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   createClient,
@@ -109,6 +109,79 @@ describe("engine.startMany", () => {
     expect(await engine.startMany(square, [])).toEqual([]);
     expect(store.calls.createWorkflows).toBe(0);
     await engine.shutdown();
+  });
+});
+
+describe("engine.startMany's bound on runs in memory", () => {
+  it("runs at most runCapacity of its workflows at once; the rest wait PENDING in the store, and all run", async () => {
+    let entered = 0;
+    let active = 0;
+    let most = 0;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = workflow("gated", async (_ctx, n: number) => {
+      entered += 1;
+      active += 1;
+      most = Math.max(most, active);
+      await gate;
+      active -= 1;
+      return n;
+    });
+    const store = createMemoryStore();
+    const engine = createEngine({
+      store,
+      workflows: [gated],
+      logger: recordingLogger(),
+      runCapacity: 4,
+      pollIntervalMs: 60_000, // nothing but the bound brings the rest here
+    });
+    await engine.launch();
+    const items = Array.from({ length: 12 }, (_, n) => ({ input: n }));
+    const handles = await engine.startMany(gated, items);
+    await vi.waitFor(() => expect(entered).toBe(4));
+    const pending = await store.listWorkflows({ status: "PENDING", limit: 100 });
+    expect(pending).toHaveLength(12);
+    open();
+    expect(await Promise.all(handles.map((h) => h.result()))).toEqual(items.map((i) => i.input));
+    expect(entered).toBe(12);
+    expect(most).toBeLessThanOrEqual(4);
+    await engine.shutdown();
+  });
+
+  it("leaves what it did not run PENDING for the next launch when the engine shuts down", async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let entered = 0;
+    const gated = workflow("gated-2", async (_ctx, n: number) => {
+      entered += 1;
+      await gate;
+      return n;
+    });
+    const store = createMemoryStore();
+    const options = { store, workflows: [gated], logger: recordingLogger(), shutdownGraceMs: 0 };
+    const kept = { ...store, close: () => Promise.resolve() }; // the next engine opens it again
+    const engine = createEngine({
+      ...options,
+      store: kept,
+      runCapacity: 2,
+      pollIntervalMs: 60_000,
+    });
+    await engine.launch();
+    const handles = await engine.startMany(
+      gated,
+      Array.from({ length: 6 }, (_, n) => ({ input: n })),
+    );
+    await vi.waitFor(() => expect(entered).toBe(2));
+    expect(await store.listWorkflows({ status: "PENDING", limit: 100 })).toHaveLength(6);
+    const stopping = engine.shutdown();
+    open();
+    await stopping;
+    expect(entered).toBe(2); // nothing more started once the engine was shutting down
+    const again = createEngine({ ...options, executorId: engine.executorId });
+    await again.launch();
+    const results = await again.waitAll(handles.map((h) => again.retrieve(h.workflowId)));
+    expect(results).toHaveLength(6);
+    await again.shutdown();
   });
 });
 

@@ -33,6 +33,7 @@ import {
   listUnknownWorkflows,
   takeOverWorkflows,
 } from "./queries/claims.js";
+import { createdBatchStatements, listCreatedBatch } from "./queries/created-batch.js";
 import { eventStatements, getEvent, setEvent } from "./queries/events.js";
 import { executorStatements, heartbeat, listExecutors, stopExecutor } from "./queries/executors.js";
 import { consumeMessage, getStep, messageStatements, sendMessage } from "./queries/messages.js";
@@ -144,6 +145,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
   const streamsQ = streamStatements(names);
   const controlQ = controlStatements(names);
   const suspensionsQ = suspensionStatements(names);
+  const createdBatchQ = createdBatchStatements(names);
   const subscriptions = new Set<() => Promise<void>>();
   let closed = false;
 
@@ -346,6 +348,10 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
       open("claimDueWorkflows", () => claimDueWorkflows(db, suspensionsQ, claim)),
     listRunnable: (executorId, limit, after) =>
       open("listRunnable", () => listRunnable(db, suspensionsQ, executorId, limit, after)),
+    listCreatedBatch: (executorId, createdAt, limit, afterId) =>
+      open("listCreatedBatch", () =>
+        listCreatedBatch(db, createdBatchQ, executorId, createdAt, limit, afterId),
+      ),
     exclusive,
     subscribe: (listener) => open("subscribe", () => subscribe(listener)),
     async close() {

@@ -7,6 +7,7 @@
 import type { WorkflowHandle } from "../handle.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { Background } from "./background.js";
+import { CreatedBatches, DEFAULT_BULK_IN_FLIGHT } from "./created-batches.js";
 import type { EngineConfig } from "./engine-config.js";
 import { childEnqueueWrite } from "./enqueue-child.js";
 import { EngineState } from "./engine-state.js";
@@ -103,6 +104,14 @@ export function assembleEngine(config: EngineConfig): EngineParts {
       if (wakeAt !== undefined) suspensions.suspended(wakeAt);
     },
   });
+  const batches = new CreatedBatches({
+    runs,
+    store,
+    logger,
+    executorId,
+    limit: config.runCapacity ?? DEFAULT_BULK_IN_FLIGHT,
+    isRunning,
+  });
   const suspensions = new Suspensions({
     store,
     runs,
@@ -116,6 +125,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     store,
     registry,
     runs,
+    batches,
     state,
     clock,
     observers,
@@ -136,6 +146,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
   });
   const pickup = new Pickup({
     runs,
+    batches,
     recovery,
     suspensions,
     store,

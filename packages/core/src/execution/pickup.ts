@@ -10,6 +10,7 @@ import { UNASSIGNED_EXECUTOR } from "../store/executor-ids.js";
 import type { StoreNotification } from "../store/messaging-store.js";
 import type { WorkflowCursor } from "../store/running-store.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
+import type { CreatedBatches } from "./created-batches.js";
 import type { Recovery } from "./recovery.js";
 import type { RunSet } from "./run-set.js";
 import type { Suspensions } from "./suspensions.js";
@@ -18,6 +19,7 @@ import type { Wakeups } from "./wakeups.js";
 /** What pickup needs from its engine. */
 export interface PickupDeps {
   readonly runs: RunSet;
+  readonly batches: CreatedBatches;
   readonly recovery: Recovery;
   readonly suspensions: Suspensions;
   readonly store: WorkflowStore;
@@ -74,6 +76,9 @@ export class Pickup {
     } as const;
     if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
     await this.deps.suspensions.wakeDue();
+    this.deps.batches.drain(); // again, after a read that failed
+    // Bulk starts wait in the store for room here: their pickup keeps the bound, the poll's not.
+    if (this.deps.batches.backlogged) return runs.forgetOldEnds();
     const pending = await store.listRunnable(executorId, PICKUP_BATCH, this.runnableAfter);
     const last = pending.length === PICKUP_BATCH ? pending.at(-1) : undefined;
     this.runnableAfter = last && { createdAt: last.createdAt, workflowId: last.workflowId };
@@ -90,7 +95,11 @@ export class Pickup {
     if (notification.status === "CANCELLED") runs.cancel([notification.workflowId]);
     else if (notification.status !== "PENDING") return;
     else if (notification.executorId === UNASSIGNED_EXECUTOR) this.claimUnassigned();
-    else if (notification.executorId === executorId) {
+    else if (notification.executorId !== executorId) return;
+    else if (notification.createdAt !== undefined && this.deps.batches.supported) {
+      // One notification for a bulk start's batch: read back at once, as room allows.
+      if (this.deps.isRunning()) this.deps.batches.announced(notification.createdAt);
+    } else {
       void this.pickUp(notification.workflowId);
     }
   }

@@ -27,6 +27,7 @@ import { assertWorkflowId } from "../workflow-id.js";
 import type { StartManyItem, StartManyOptions } from "../workflow-operations.js";
 import type { EngineState } from "./engine-state.js";
 import type { Observers } from "./observers.js";
+import type { CreatedBatches } from "./created-batches.js";
 import type { Registry } from "./registry.js";
 import { checkStartItem, startRowsOf } from "./start-items.js";
 import type { RunSet } from "./run-set.js";
@@ -36,6 +37,8 @@ export interface StartPathDeps {
   readonly store: WorkflowStore;
   readonly registry: Registry;
   readonly runs: RunSet;
+  /** Runs what `startMany` created, within the bound on bulk runs in memory. */
+  readonly batches: CreatedBatches;
   readonly state: EngineState;
   readonly clock: Clock;
   readonly observers: Observers;
@@ -119,7 +122,8 @@ export class StartPath {
     items: readonly StartManyItem<unknown>[],
     options: StartManyOptions = {},
   ): Promise<Started[]> {
-    const { state, store, registry, clock, observers, runs, executorId, appVersion } = this.deps;
+    const { state, store, registry, clock, observers, runs, batches, executorId, appVersion } =
+      this.deps;
     state.assertRunning("startMany");
     const definition = registry.definitionOf(workflow);
     const traceContext = observers.carrier(undefined);
@@ -143,18 +147,14 @@ export class StartPath {
     if (options.tx !== undefined) {
       await store.createWorkflows(rows, { tx: options.tx });
     } else if (rows.length > 0) {
-      // One write for the batch, while pickup is held off each ID until its run is spawned.
-      let written: Promise<CreateWorkflowResult[]> | undefined;
-      const write = () => (written ??= store.createWorkflows(rows));
-      await Promise.all(
-        rows.map((row, i) =>
-          runs.createAndRun(row.workflowId, definition, { loadHistory: false }, async () => {
-            const result = (await write())[i];
-            if (!result) throw new Error(`createWorkflows answered no result for item ${i}`);
-            return result;
-          }),
-        ),
-      );
+      // Pickup is held off the IDs until their runs are spawned or left to wait in the store.
+      const ids = rows.map((row) => row.workflowId);
+      await runs.holding(ids, async () => {
+        const results = await store.createWorkflows(rows);
+        const created = results.filter((r) => r.created).map((r) => r.workflow);
+        batches.runCreated(definition, created);
+      });
+      batches.drain();
     }
     return rows.map((row) => ({ workflowId: row.workflowId, definition }));
   }

@@ -73,6 +73,11 @@ export type StoreNotification =
       readonly workflowId: string;
       readonly status: WorkflowStatus;
       readonly executorId: string;
+      /**
+       * Set when it stands for every workflow one statement created for `executorId` (a bulk
+       * start), all created at this time: `workflowId` is one of them. See `listCreatedBatch`.
+       */
+      readonly createdAt?: number;
     };
 
 /** Messages, events, streams and notifications. */

@@ -8,7 +8,7 @@
  * the suspension due at once, so no arrival between the check and the write is missed. The
  * contract suite's `suspension/` files test it.
  */
-import type { Fence, WorkflowRecord } from "./records.js";
+import type { Fence, StepRecord, WorkflowRecord } from "./records.js";
 import type { WorkflowCursor } from "./running-store.js";
 
 /** An arrival a suspended workflow waits for, besides (or instead of) its due time. */
@@ -87,4 +87,17 @@ export interface SuspensionStore {
     limit: number,
     after?: WorkflowCursor,
   ): Promise<WorkflowRecord[]>;
+  /**
+   * The workflows of {@link listRunnable} created exactly at `createdAt` (the time one statement
+   * gave every row it created: a bulk start, or a notification's `createdAt`), each with its
+   * history, in one read: ordered by `workflowId` (byte order), after `afterId` when given, at
+   * most `limit`. Optional: without it, an engine picks notified workflows up one by one and
+   * runs every workflow `startMany` creates at once.
+   */
+  listCreatedBatch?(
+    executorId: string,
+    createdAt: number,
+    limit: number,
+    afterId?: string,
+  ): Promise<{ readonly record: WorkflowRecord; readonly history: readonly StepRecord[] }[]>;
 }

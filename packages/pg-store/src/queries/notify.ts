@@ -2,7 +2,8 @@
  * The `pg_notify` call that statements embed, so a notification is sent by the same statement
  * (and so the same transaction) as the write it announces: Postgres delivers it at commit, never
  * for a write that rolled back. One channel per schema; the payload is a compact JSON array,
- * `[kind, workflowId, topic-or-key]`, `["status", workflowId, status, executorId]` or
+ * `[kind, workflowId, topic-or-key]`, `["status", workflowId, status, executorId]` (a bulk
+ * create adds the `created_at` it gave its rows: one notification stands for all of them) or
  * `["wake", workflowId, executorId]` (sent by migration 0013's `wake_suspended`).
  */
 import type { StoreNotification, WorkflowStatus } from "@cairn/core";
@@ -45,7 +46,7 @@ export function parseNotification(payload: string): StoreNotification | undefine
     return undefined;
   }
   if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) return undefined;
-  const [kind = "", workflowId, a, b] = parsed as (string | undefined)[];
+  const [kind = "", workflowId, a, b, c] = parsed as (string | undefined)[];
   if (workflowId === undefined || a === undefined) return undefined;
   switch (kind) {
     case "message":
@@ -55,7 +56,9 @@ export function parseNotification(payload: string): StoreNotification | undefine
       return { kind, workflowId, key: a };
     case "status":
       if (b === undefined || !isStatus(a)) return undefined;
-      return { kind, workflowId, status: a, executorId: b };
+      return c !== undefined && /^\d{1,15}$/.test(c)
+        ? { kind, workflowId, status: a, executorId: b, createdAt: Number(c) }
+        : { kind, workflowId, status: a, executorId: b };
     case "wake":
       return { kind, workflowId, executorId: a };
     default:

@@ -4,7 +4,6 @@
  * the store chooses when to call what.
  */
 import {
-  UNASSIGNED_EXECUTOR,
   type CreateWorkflowResult,
   type Fence,
   type ListedWorkflow,
@@ -108,20 +107,19 @@ const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
   .join(", ");
 
 /**
- * The inserted rows a statement notifies (`status`), of those whose entry asked for it: each one
- * assigned to an executor, which picks that workflow up by its ID; but one per statement for
- * those any engine may claim, since an engine answers such a notification by claiming unassigned
- * workflows until none is left, whichever ID it names (a notification costs Postgres about as
- * much as the row it announces).
+ * The notifications of a statement's inserted rows, of those whose entry asked for one: one per
+ * executor (and status), not one per row — a notification costs Postgres about as much as the
+ * row it announces. It names the first of them and the statement's time, which every row it
+ * inserted took as `created_at`: the executor reads that batch back in one statement
+ * (`listCreatedBatch`); for workflows any engine may claim, an engine claims until none is left,
+ * whichever ID it names. An engine that ignores the time picks the named workflow up and finds
+ * the others by its poll.
  */
 const notifiedRows = `(
-  select n.workflow_id, n.status, n.executor_id
+  select min(n.workflow_id) as workflow_id, n.status, n.executor_id,
+         ${NOW_ONCE}::text as created_at
   from inserted n join input i on i.workflow_id = n.workflow_id
-  where i.notify and n.executor_id <> '${UNASSIGNED_EXECUTOR}'
-  union all
-  select min(n.workflow_id), n.status, n.executor_id
-  from inserted n join input i on i.workflow_id = n.workflow_id
-  where i.notify and n.executor_id = '${UNASSIGNED_EXECUTOR}'
+  where i.notify
   group by n.status, n.executor_id) n`;
 
 /** The statement behind `create` and `createAll`, which differ only in `onConflict`. */
@@ -162,7 +160,7 @@ function createStatement(workflows: string, channel: string, onConflict: string)
         returning workflow_id, status, executor_id
       ),
       notified as (
-        ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id"], notifiedRows)}
+        ${notifyFrom(channel, "status", ["n.workflow_id", "n.status", "n.executor_id", "n.created_at"], notifiedRows)}
       )
       select null::text as for_id, ${NOW_ONCE} as now_ms, ${NULL_WORKFLOW_COLUMNS}
       where (select count(*) from notified) >= 0

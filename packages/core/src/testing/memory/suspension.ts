@@ -5,6 +5,7 @@
  * when they come (`MemoryTables.arrived`); both happen in one synchronous turn, so nothing falls
  * between the check and the write.
  */
+import { Buffer } from "node:buffer";
 import { WorkflowOwnershipLostError } from "../../errors.js";
 import type { WorkflowRecord } from "../../store/records.js";
 import type { WorkflowCursor } from "../../store/running-store.js";
@@ -81,5 +82,30 @@ export function memorySuspension(t: MemoryTables): SuspensionStore {
         .sort(order)
         .slice(0, limit);
     },
+    async listCreatedBatch(executorId, createdAt, limit, afterId) {
+      t.enter("listCreatedBatch");
+      return [...t.workflows.values()]
+        .filter(
+          (s) =>
+            s.record.status === "PENDING" &&
+            s.record.executorId === executorId &&
+            s.record.createdAt === createdAt &&
+            !suspended(s) &&
+            (afterId === undefined || byteOrder(s.record.workflowId, afterId) > 0),
+        )
+        .sort((a, b) => byteOrder(a.record.workflowId, b.record.workflowId))
+        .slice(0, limit)
+        .map((s) => ({
+          record: s.record,
+          history: [...(t.steps.get(s.record.workflowId)?.values() ?? [])].sort(
+            (a, b) => a.position - b.position,
+          ),
+        }));
+    },
   };
+}
+
+/** Compares as Postgres' `collate "C"` does: by code point (UTF-8 byte order). */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -7,7 +7,16 @@
 import { describe, expect, it } from "vitest";
 import { WorkflowOwnershipLostError } from "../../../errors.js";
 import type { Fence } from "../../../store/records.js";
-import { type Fixture, claimFor, failure, ids, newWorkflow } from "../fixtures.js";
+import {
+  type Fixture,
+  claimFor,
+  failure,
+  ids,
+  newWorkflow,
+  nextMillisecond,
+  stepAt,
+  success,
+} from "../fixtures.js";
 
 const fenceA = (epoch = 0): Fence => ({ executorId: "executor-a", epoch });
 const due = (now: number, limit = 100) => ({ executorId: "executor-a", now, limit });
@@ -49,6 +58,50 @@ export function describeSuspension(fx: Fixture): void {
         after = { createdAt: last.createdAt, workflowId: last.workflowId };
       }
       expect(seen).toEqual(created);
+    });
+
+    it("hands out the runnable workflows created at one time, with their histories, by ID after a cursor", async (context) => {
+      if (!fx.store.listCreatedBatch) return context.skip("the store has no listCreatedBatch()");
+      await fx.store.createWorkflow(newWorkflow("before"));
+      await nextMillisecond();
+      const batch = ["b-3", "b-1", "b-5", "b-2", "b-4"].map((id) => newWorkflow(id));
+      const results = await fx.store.createWorkflows([
+        ...batch,
+        newWorkflow("elsewhere", { executorId: "executor-b" }),
+      ]);
+      const at = results[0]?.workflow.createdAt ?? 0;
+      await fx.store.recordStep(stepAt("b-2", 1));
+      await fx.store.recordStep(stepAt("b-2", 0));
+      await fx.store.suspendWorkflow("b-4", 5_000, fenceA());
+      await fx.store.finishWorkflow(success("b-5"));
+      // One statement gives its rows one time; a store that gives each its own still pages here.
+      const sameTime = results
+        .filter((r) => r.workflow.createdAt === at && r.workflow.executorId === "executor-a")
+        .map((r) => r.workflow.workflowId)
+        .filter((id) => ["b-1", "b-2", "b-3"].includes(id))
+        .sort();
+      const first = await fx.store.listCreatedBatch("executor-a", at, 2);
+      const rest = await fx.store.listCreatedBatch(
+        "executor-a",
+        at,
+        2,
+        first.at(-1)?.record.workflowId,
+      );
+      const all = [...first, ...rest];
+      expect(all.map((w) => w.record.workflowId)).toEqual(sameTime);
+      const b2 = all.find((w) => w.record.workflowId === "b-2");
+      if (b2) expect(b2.history.map((s) => s.position)).toEqual([0, 1]);
+      if (b2) expect(b2.history[0]).toEqual(stepAt("b-2", 0));
+      expect(all.find((w) => w.record.workflowId === "b-1")).toMatchObject({
+        record: {
+          status: "PENDING",
+          executorId: "executor-a",
+          ownerEpoch: 0,
+          input: '{"ticket":1}',
+        },
+        history: [],
+      });
+      expect(await fx.store.listCreatedBatch("executor-b", at - 1, 10)).toEqual([]);
     });
 
     it("claims the earliest due first, up to the limit, and reports the next due time", async () => {
