@@ -3,8 +3,9 @@
  * engine on Postgres, with `suspendAfterMs` set, starts N workflows that each call
  * `ctx.sleep("1h")`, 1,000 per `engine.startMany` call, one call at a time, and waits until the
  * store shows all N suspended. It reports the start rate, the time until all were parked, this
- * process's heap and RSS before, at their peak while starting, and once all were parked (after a
- * full garbage collection), and Node and Postgres CPU. Then, with the N still parked, it starts
+ * process's heap and RSS before, at their peak while starting, when the last call returned and
+ * once all were parked (those two after a full garbage collection: what the runs hold, not the
+ * garbage), and Node and Postgres CPU. `--run-capacity` bounds the runs in memory. Then, with the N still parked, it starts
  * a sample of workflows whose sleep is short but still over the threshold, so they suspend too,
  * and measures how late each one wakes: from the due time its sleep checkpointed to its body
  * running again after the sleep — the timer, the claim of due workflows among the N parked
@@ -29,6 +30,7 @@ const USAGE = `usage: pnpm bench --sleepers N [options]
   --sample N           workflows of the wake-up sample (default 200)
   --sample-sleep-ms N  their sleep (default 5000; at least --suspend-after-ms)
   --suspend-after-ms N the engine's suspendAfterMs (default 1000)
+  --run-capacity N     the engine's runCapacity: bulk-started runs in memory at once (default: the engine's, 10,000)
   --url URL            Postgres server (default DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
   --out FILE           also write the JSON report to FILE`;
 
@@ -55,6 +57,7 @@ function parse(argv: readonly string[]) {
       sample: { type: "string", default: "200" },
       "sample-sleep-ms": { type: "string", default: "5000" },
       "suspend-after-ms": { type: "string", default: "1000" },
+      "run-capacity": { type: "string" },
       url: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -72,6 +75,10 @@ function parse(argv: readonly string[]) {
     sample: int("sample", values.sample, 1),
     sampleSleepMs: int("sample-sleep-ms", values["sample-sleep-ms"], 1),
     suspendAfterMs: int("suspend-after-ms", values["suspend-after-ms"], 0),
+    runCapacity:
+      values["run-capacity"] === undefined
+        ? undefined
+        : int("run-capacity", values["run-capacity"], 1),
     url: values.url ?? process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
     out: values.out,
   };
@@ -105,6 +112,7 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
     workflows: [sleeper, sampled],
     executorId: "bench-sleepers",
     suspendAfterMs: options.suspendAfterMs,
+    ...(options.runCapacity === undefined ? {} : { runCapacity: options.runCapacity }),
   });
   const parked = async (): Promise<number> => {
     const [row] = await admin.unsafe<{ n: number }[]>(
@@ -139,6 +147,9 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
       if ((i / options.batch) % 100 === 99) progress(`${i + size} started`);
     }
     const startMs = performance.now() - started;
+    // What the runs not yet parked hold when the last call returns, garbage left out.
+    gc();
+    const atLastStart = memory();
     progress(`all started in ${Math.round(startMs)} ms; waiting until all are parked`);
     while ((await parked()) < options.sleepers) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -193,6 +204,7 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
       memory: {
         beforeAfterGc: before,
         peakWhileStarting: peak,
+        atLastStartAfterGc: atLastStart,
         parkedAfterGc: after,
         heapGrowthPer1000ParkedMB: per1000(after.heapUsedMB - before.heapUsedMB),
         rssGrowthPer1000ParkedMB: per1000(after.rssMB - before.rssMB),
