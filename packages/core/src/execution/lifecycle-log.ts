@@ -17,7 +17,13 @@ function levelOf(event: LifecycleEvent): LogLevel {
       return "error";
     case "workflow.suspended":
       return "debug";
-    default:
+    case "workflow.started":
+    case "workflow.recovered":
+    case "workflow.finished":
+    case "workflow.failed":
+    case "workflow.cancelled":
+    case "step.retried":
+    case "store.outage-ended":
       return "info";
   }
 }
