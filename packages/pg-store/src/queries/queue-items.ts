@@ -265,24 +265,27 @@ export async function enqueueItems(
   failOnRace = false,
 ): Promise<(EnqueueResult | undefined)[]> {
   const ms = (value: number | undefined) => (value === undefined ? null : Math.round(value));
-  const flat = batch.map(({ workflow: w, ...item }) => ({
-    id: w.workflowId,
-    name: w.name,
-    input: w.input,
-    executor: w.executorId,
-    version: w.appVersion,
-    queue: item.queueName,
-    partition: item.partitionKey,
-    priority: item.priority,
-    dedup: item.dedupId,
-    at: ms(item.availableAt),
-    delay: ms(item.delayMs),
-    timeout: ms(item.timeoutMs),
-    trace: w.traceContext,
-    attributes: w.attributes,
-    parent: w.parentWorkflowId,
-    deadline: ms(w.deadlineAt),
-  }));
+  const flat = batch.map((item) => {
+    const w = item.workflow;
+    return {
+      id: w.workflowId,
+      name: w.name,
+      input: w.input,
+      executor: w.executorId,
+      version: w.appVersion,
+      queue: item.queueName,
+      partition: item.partitionKey,
+      priority: item.priority,
+      dedup: item.dedupId,
+      at: ms(item.availableAt),
+      delay: ms(item.delayMs),
+      timeout: ms(item.timeoutMs),
+      trace: w.traceContext,
+      attributes: w.attributes,
+      parent: w.parentWorkflowId,
+      deadline: ms(w.deadlineAt),
+    };
+  });
   const rows = await db.query<OutcomeRow>(failOnRace ? q.enqueueAll : q.enqueue, [
     JSON.stringify(flat),
     allOrNone,

@@ -166,8 +166,10 @@ export async function bulkItems<I extends object>(
   const given: unknown = items; // from JavaScript, anything can arrive
   if (!Array.isArray(given)) throw new InvalidOptionError("items", "expected an array of items");
   const rows: NewQueueItem[] = [];
+  const pending: { readonly index: number; readonly row: Promise<NewQueueItem> }[] = [];
   const invalid: InvalidEnqueueItem[] = [];
-  for (const [index, item] of items.entries()) {
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index] as I;
     try {
       if (typeof (item as unknown) !== "object" || (item as unknown) === null) {
         throw new InvalidOptionError("items", "expected an object { input, ...options }");
@@ -178,10 +180,22 @@ export async function bulkItems<I extends object>(
           "enqueueMany gives a duplicate the holder's handle; use enqueue() to reject duplicates",
         );
       }
-      rows.push(await itemOf(item));
+      const row = itemOf(item);
+      if (row instanceof Promise) pending.push({ index, row });
+      else rows[index] = row;
     } catch (error) {
       invalid.push({ index, error });
     }
+  }
+  // Rows made asynchronously (input validation) are awaited together, not one turn per item.
+  if (pending.length > 0) {
+    const settled = await Promise.allSettled(pending.map(({ row }) => row));
+    settled.forEach((result, i) => {
+      const { index } = pending[i] as (typeof pending)[number];
+      if (result.status === "fulfilled") rows[index] = result.value;
+      else invalid.push({ index, error: result.reason });
+    });
+    invalid.sort((a, b) => a.index - b.index);
   }
   const [first, ...rest] = invalid;
   if (first) throw new EnqueueItemsInvalidError(queueName, [first, ...rest]);
