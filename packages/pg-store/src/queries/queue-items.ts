@@ -39,7 +39,10 @@ const NULL_WORKFLOW_COLUMNS = WORKFLOW_COLUMNS.split(", ")
   .map((column) => `null as ${column.split(" as ").at(-1) ?? column}`)
   .join(", ");
 
-/** The statement behind `enqueue` and `enqueueAll`: `itemConflict` is the items' arbiter. */
+/**
+ * The statement behind `enqueue` and `enqueueAll`: `itemConflict` is the items' arbiter. The
+ * workflows' insert has none: a row of the ID that appeared after the snapshot fails the statement.
+ */
 function enqueueStatement(
   quoted: string,
   workflows: string,
@@ -47,9 +50,6 @@ function enqueueStatement(
   itemConflict: string,
 ): string {
   const items = `${quoted}.queue_items`;
-  const workflowConflict = itemConflict.startsWith("on conflict do nothing")
-    ? "on conflict (workflow_id) do nothing"
-    : "";
   return `
       with input as (
         select * from rows from (json_to_recordset($1::text::json) as (
@@ -93,7 +93,6 @@ function enqueueStatement(
                nullif(i.partition_key, ''), i.priority, i.dedup_id, i.attributes,
                i.parent_workflow_id, i.deadline_at
         from item join input i on i.workflow_id = item.workflow_id
-        ${workflowConflict}
         returning workflow_id, queue_name
       ),
       notified as (
@@ -135,10 +134,13 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
     // (`for_id`) the row holding its ID (`exists`), the live (or finished) holder of its dedup
     // key (`duplicate`), and a row with no outcome — alone when a concurrent write committed
     // after this statement's snapshot (or an earlier item of the batch took its dedup key): try
-    // that one again. `enqueue` skips such an item; `enqueueAll` fails on an ID inserted
-    // concurrently instead (a unique violation, nothing written), so that a statement that
-    // commits on its own never keeps part of a batch that had to be refused. One notification
-    // per queue.
+    // that one again. `enqueue` skips an item whose queue item (its ID or dedup key) a
+    // concurrent write took; `enqueueAll` fails on such an ID instead. Both fail on a workflow
+    // row of the ID committed after the snapshot (a unique violation on `workflows_pkey`,
+    // nothing written): skipping it would keep the item just inserted, attached to a workflow
+    // that is not queued (a plain `start` of the same ID), which no claim would run and no
+    // recovery would take over. The caller tries again and then meets the row. One
+    // notification per queue.
     enqueue: enqueueStatement(quoted, workflows, channel, "on conflict do nothing"),
     enqueueAll: enqueueStatement(
       quoted,

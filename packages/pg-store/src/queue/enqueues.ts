@@ -60,10 +60,20 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     retryAlone: (error) => !DatabaseUnavailableError.is(error),
   });
 
+  /**
+   * Outside a transaction, a workflow row of the ID committed after the statement's snapshot
+   * fails the statement (nothing written) and the item is tried again, where it meets that row;
+   * in the caller's transaction that unique violation reaches the caller (its transaction is
+   * aborted, with nothing of the enqueue in it): try the transaction again.
+   */
   const one = async (item: NewQueueItem, into?: SqlQueryable): Promise<EnqueueResult> => {
     const write = into
       ? async () => (await enqueueItems(into, q, [item]))[0]
-      : () => grouped.submit(item);
+      : () =>
+          grouped.submit(item).catch((error: unknown) => {
+            if (isEnqueueRace(error)) return undefined;
+            throw error;
+          });
     for (let i = 0; i < RACE_TRIES; i++) {
       const result = await settled(into ?? db, item, await write());
       if (result) return result;

@@ -202,6 +202,50 @@ describe.each(engineBackends)("enqueueMany and grouped enqueues on $name", (back
       },
     );
 
+  // Postgres only: it takes a second connection holding a transaction open.
+  if (backend.name === "Postgres")
+    it.skipIf(backend.skip)(
+      "leaves no queue item behind when a plain start of the same ID commits after the enqueue's snapshot",
+      async () => {
+        const { engine } = await launch();
+        // A workflow of the same name, not queued (as `start` writes it), inserted uncommitted
+        // on a connection of its own; the enqueue waits for its lock, then it commits.
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let inserted: (pid: number) => void = () => undefined;
+        const blockerPid = new Promise<number>((resolve) => (inserted = resolve));
+        const blocker = db.transaction(async (tx, schema) => {
+          const sql = tx as { unsafe: (text: string) => Promise<Record<string, unknown>[]> };
+          const [me] = await sql.unsafe("select pg_backend_pid() as pid");
+          await sql.unsafe(
+            `insert into "${schema}".workflows (workflow_id, name, status, input, executor_id,
+             created_at, updated_at) values ('raced', 'bulk.job', 'PENDING', '1', 'e', 0, 0)`,
+          );
+          inserted(me?.["pid"] as number);
+          await held;
+        });
+        const pid = await blockerPid;
+        const call = parked.enqueue(engine, job, "queued", { id: "raced" });
+        for (;;) {
+          const [waits] = await db.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
+          );
+          if ((waits?.n ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        release();
+        await blocker;
+        const handle = await call;
+        expect(handle.workflowId).toBe("raced");
+        await expect(handle.status()).resolves.toMatchObject({ status: "PENDING" });
+        const [items] = await db.query<{ n: number }>(
+          "select count(*)::int as n from {{schema}}.queue_items where workflow_id = 'raced'",
+        );
+        expect(items?.n).toBe(0); // an item here would point at a workflow no claim runs
+        expect(await waiting(parked.name)).toBe(0);
+      },
+    );
+
   it.skipIf(backend.skip)("writes more than a statement's worth in one go", async () => {
     const { engine } = await launch();
     const handles = await parked.enqueueMany(
