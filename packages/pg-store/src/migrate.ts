@@ -4,6 +4,11 @@
  * number of processes can call `migrate()` at the same time: one applies, the others wait and
  * then find nothing to do. Applied versions are recorded in `<schema>.migrations`.
  * A database migrated by newer code (a version we do not know) is left alone.
+ *
+ * On a live database a migration meets the locks of running engines: a migration statement
+ * waits at most `lockTimeoutMs` for a lock (it would otherwise hold every statement queued
+ * behind it), and a migration whose transaction fails with a deadlock (40P01) or a lock timeout
+ * (55P03) is tried again after a backoff, up to `tries` times; then its error is thrown.
  */
 import type { SqlExecutor, SqlQueryable } from "./executors/sql-executor.js";
 import type { EmbeddedMigration } from "./migrations/embedded-migration.js";
@@ -23,14 +28,53 @@ export function migrationLockKey(schema: string): number {
   return hash | 0;
 }
 
+/** How migrations meet the locks of a live database. */
+export interface MigrateOptions {
+  /** How long a migration's statement waits for a table lock before its try fails. Default 5,000. */
+  readonly lockTimeoutMs?: number;
+  /** Tries of a migration that fails with a deadlock or a lock timeout. Default 10. */
+  readonly tries?: number;
+  /** Wait before the second try, doubling up to 5 s, with jitter. Default 100. */
+  readonly retryDelayMs?: number;
+  /** Called after a try failed with a deadlock or lock timeout, before the next one. */
+  readonly onRetry?: (error: unknown, attempt: number) => void | Promise<void>;
+}
+
+/** SQLSTATEs of a try that lost to other transactions' locks: deadlock, lock timeout. */
+const LOCK_CONFLICTS = new Set(["40P01", "55P03"]);
+
+const isLockConflict = (error: unknown): boolean =>
+  LOCK_CONFLICTS.has(String((error as { code?: unknown } | null)?.code));
+
 /** Brings the schema up to the newest embedded migration. */
 export async function migrate(
   db: SqlExecutor,
   names: SchemaNames,
   migrations: readonly EmbeddedMigration[] = embeddedMigrations,
+  options: MigrateOptions = {},
 ): Promise<void> {
-  while (await applyNext(db, names, migrations)) {
+  while (await applyNextWithRetry(db, names, migrations, options)) {
     // one migration per transaction, until none is pending
+  }
+}
+
+/** `applyNext`, tried again after a deadlock or lock timeout (its transaction rolled back). */
+async function applyNextWithRetry(
+  db: SqlExecutor,
+  names: SchemaNames,
+  migrations: readonly EmbeddedMigration[],
+  options: MigrateOptions,
+): Promise<boolean> {
+  const { lockTimeoutMs = 5_000, tries = 10, retryDelayMs = 100, onRetry } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyNext(db, names, migrations, lockTimeoutMs);
+    } catch (error) {
+      if (!isLockConflict(error) || attempt >= tries) throw error;
+      await onRetry?.(error, attempt);
+      const delayMs = Math.min(retryDelayMs * 2 ** (attempt - 1), 5_000);
+      await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random())));
+    }
   }
 }
 
@@ -39,12 +83,15 @@ async function applyNext(
   db: SqlExecutor,
   names: SchemaNames,
   migrations: readonly EmbeddedMigration[],
+  lockTimeoutMs: number,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1::int, $2::int)", [
       LOCK_CLASS,
       migrationLockKey(names.schema),
     ]);
+    // After the advisory lock: a process waiting for another's migration waits as long as it takes.
+    await tx.query("select set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]);
     const applied = await appliedVersion(tx, names);
     const next = migrations.find((m) => m.version === applied + 1);
     if (!next) return false;

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPgStore, createPgliteStore, SchemaNameInvalidError } from "../src/index.js";
 import { postgresExecutor } from "../src/executors/postgres-executor.js";
 import { migrate } from "../src/migrate.js";
+import type { EmbeddedMigration } from "../src/migrations/embedded-migration.js";
 import { embeddedMigrations } from "../src/migrations/embedded.js";
 import { schemaNames } from "../src/schema-names.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
@@ -257,5 +258,121 @@ describe.skipIf(!databaseUrl)("migrate on Postgres", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe.skipIf(!databaseUrl)("migrate beside a live engine's locks on Postgres", () => {
+  let admin: postgres.Sql;
+  const drops: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeAll(() => {
+    admin = adminSql();
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await Promise.all(drops.splice(0).map((drop) => drop()));
+  });
+  afterAll(() => admin.end());
+
+  /** A connection of its own, closed after the test. */
+  const connection = async () => {
+    const sql = postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} });
+    closers.push(() => sql.end({ timeout: 1 }));
+    return sql.reserve();
+  };
+
+  /** A fresh schema, an executor to migrate it and a connection of its own (a live engine's). */
+  const setUp = async () => {
+    const { schema, drop } = freshSchema(admin);
+    drops.push(drop);
+    const sql = postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} });
+    const executor = postgresExecutor(sql, true);
+    closers.push(() => executor.close());
+    const other = await connection();
+    closers.push(() => other`rollback`);
+    const [{ pid } = { pid: 0 }] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    return { schema, names: schemaNames(schema), executor, other, otherPid: pid };
+  };
+
+  /** Resolves once some backend waits for a lock `waiting` describes (pg_locks, not granted). */
+  const waitsFor = async (waiting: string, params: postgres.ParameterOrJSON<never>[]) => {
+    for (;;) {
+      const rows = await admin.unsafe(
+        `select 1 from pg_locks where not granted and ${waiting}`,
+        params,
+      );
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  const applied = async (schema: string) =>
+    (
+      await admin.unsafe<{ version: number }[]>(
+        `select version from "${schema}".migrations order by version`,
+      )
+    ).map((m) => m.version);
+
+  it("tries a migration again when a lock it waits for times out, and then applies it", async () => {
+    const { schema, names, executor, other } = await setUp();
+    const upTo16 = embeddedMigrations.findIndex((m) => m.name === "lighter_queue_items");
+    await migrate(executor, names, embeddedMigrations.slice(0, upTo16));
+    // A live engine reads queue_items in an open transaction: 0016 needs it exclusively.
+    await other`begin`;
+    await other.unsafe(`select count(*) from "${schema}".queue_items`);
+
+    const retries: unknown[] = [];
+    await migrate(executor, names, embeddedMigrations, {
+      lockTimeoutMs: 50,
+      retryDelayMs: 0,
+      onRetry: async (error) => {
+        retries.push((error as { code?: string }).code);
+        await other`commit`; // the engine's transaction ends while the migration backs off
+      },
+    });
+    expect(retries).toEqual(["55P03"]);
+    expect(await applied(schema)).toEqual(embeddedMigrations.map((m) => m.version));
+  });
+
+  it("tries a migration again when Postgres cancels it to break a deadlock, and then applies it", async () => {
+    const { schema, names, executor, other, otherPid } = await setUp();
+    await migrate(executor, names);
+    // A migration that locks queue_items, then (once the test lets it) workflows: the order
+    // 0016 took them in. Between the two, the live engine's transaction takes workflows and
+    // waits for queue_items; the migration then waits last, so its deadlock check finds the
+    // cycle (the engine's connection never checks) and Postgres cancels the migration.
+    const gate = [0x74657374, 1] as const;
+    const lockOrder: EmbeddedMigration = {
+      version: embeddedMigrations.length + 1,
+      name: "locks_in_the_wrong_order",
+      sql: `lock table {{schema}}.queue_items in access exclusive mode;
+            select pg_advisory_xact_lock(${gate[0]}, ${gate[1]});
+            lock table {{schema}}.workflows in access exclusive mode;`,
+    };
+    const gateHolder = await connection();
+    await gateHolder`select pg_advisory_lock(${gate[0]}::int, ${gate[1]}::int)`;
+    await other`set deadlock_timeout = '1h'`;
+    await other`begin`;
+    await other.unsafe(`lock table "${schema}".workflows in access share mode`);
+
+    const retries: unknown[] = [];
+    const migrating = migrate(executor, names, [...embeddedMigrations, lockOrder], {
+      lockTimeoutMs: 600_000,
+      retryDelayMs: 0,
+      onRetry: async (error) => {
+        retries.push((error as { code?: string }).code);
+        await other`rollback`;
+      },
+    });
+    await waitsFor("locktype = 'advisory' and classid = $1 and objid = $2", [gate[0], gate[1]]);
+    const otherReads = other.unsafe(`select count(*) from "${schema}".queue_items`).execute();
+    await waitsFor("pid = $1", [otherPid]);
+    await gateHolder`select pg_advisory_unlock(${gate[0]}::int, ${gate[1]}::int)`;
+
+    await migrating;
+    await otherReads;
+    expect(retries).toEqual(["40P01"]);
+    expect(await applied(schema)).toEqual([...embeddedMigrations, lockOrder].map((m) => m.version));
   });
 });
