@@ -54,6 +54,43 @@ describe.each(engineBackends)("enqueueMany and grouped enqueues on $name", (back
     return rows[0]?.n;
   };
 
+  /**
+   * Inserts workflow `id` (of `name`, PENDING, not queued) uncommitted on a connection of its
+   * own. `commitOnceBlocked` waits until another statement waits for that row's lock (seen in
+   * pg_blocking_pids), then commits it: after that statement's snapshot, so it cannot have seen
+   * the row.
+   */
+  const holdWorkflowRow = async (id: string, name: string) => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inserted: (pid: number) => void = () => undefined;
+    const blockerPid = new Promise<number>((resolve) => (inserted = resolve));
+    const blocker = db.transaction(async (tx, schema) => {
+      const sql = tx as { unsafe: (text: string) => Promise<Record<string, unknown>[]> };
+      const [me] = await sql.unsafe("select pg_backend_pid() as pid");
+      await sql.unsafe(
+        `insert into "${schema}".workflows (workflow_id, name, status, input, executor_id,
+         created_at, updated_at) values ('${id}', '${name}', 'PENDING', '1', 'e', 0, 0)`,
+      );
+      inserted(me?.["pid"] as number);
+      await held;
+    });
+    const pid = await blockerPid;
+    return {
+      async commitOnceBlocked() {
+        for (;;) {
+          const [waits] = await db.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
+          );
+          if ((waits?.n ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        release();
+        await blocker;
+      },
+    };
+  };
+
   it.skipIf(backend.skip)("writes every item and runs them in the order given", async () => {
     const { engine } = await launch([inOrder]);
     const labels = ["e", "a", "d", "b", "c"];
@@ -161,36 +198,12 @@ describe.each(engineBackends)("enqueueMany and grouped enqueues on $name", (back
       "names the ID a one-statement call conflicts on, even one committed after its snapshot, and writes nothing",
       async () => {
         const { engine } = await launch();
-        // A workflow of another name is inserted, uncommitted, on a connection of its own; the
-        // call's statement waits for its lock (seen in pg_blocking_pids), then it commits: after
-        // the statement's snapshot, so the statement cannot have seen it.
-        let release: () => void = () => undefined;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        let inserted: (pid: number) => void = () => undefined;
-        const blockerPid = new Promise<number>((resolve) => (inserted = resolve));
-        const blocker = db.transaction(async (tx, schema) => {
-          const sql = tx as { unsafe: (text: string) => Promise<Record<string, unknown>[]> };
-          const [me] = await sql.unsafe("select pg_backend_pid() as pid");
-          await sql.unsafe(
-            `insert into "${schema}".workflows (workflow_id, name, status, input, executor_id,
-             created_at, updated_at) values ('late', 'bulk.other', 'PENDING', '1', 'e', 0, 0)`,
-          );
-          inserted(me?.["pid"] as number);
-          await held;
-        });
-        const pid = await blockerPid;
+        // A workflow of another name, committed after the call's statement took its snapshot.
+        const row = await holdWorkflowRow("late", "bulk.other");
         const items = Array.from({ length: 10 }, (_, i) => ({ input: `n${i}` }));
         items[6] = { input: "clash", id: "late" } as (typeof items)[number];
         const call = parked.enqueueMany(engine, job, items).catch((e: unknown) => e);
-        for (;;) {
-          const [waits] = await db.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
-          );
-          if ((waits?.n ?? 0) > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        release();
-        await blocker;
+        await row.commitOnceBlocked();
         const error = await call;
         expect(WorkflowConflictError.is(error)).toBe(true);
         expect(error).toMatchObject({ workflowId: "late", existingName: "bulk.other" });
@@ -208,33 +221,11 @@ describe.each(engineBackends)("enqueueMany and grouped enqueues on $name", (back
       "leaves no queue item behind when a plain start of the same ID commits after the enqueue's snapshot",
       async () => {
         const { engine } = await launch();
-        // A workflow of the same name, not queued (as `start` writes it), inserted uncommitted
-        // on a connection of its own; the enqueue waits for its lock, then it commits.
-        let release: () => void = () => undefined;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        let inserted: (pid: number) => void = () => undefined;
-        const blockerPid = new Promise<number>((resolve) => (inserted = resolve));
-        const blocker = db.transaction(async (tx, schema) => {
-          const sql = tx as { unsafe: (text: string) => Promise<Record<string, unknown>[]> };
-          const [me] = await sql.unsafe("select pg_backend_pid() as pid");
-          await sql.unsafe(
-            `insert into "${schema}".workflows (workflow_id, name, status, input, executor_id,
-             created_at, updated_at) values ('raced', 'bulk.job', 'PENDING', '1', 'e', 0, 0)`,
-          );
-          inserted(me?.["pid"] as number);
-          await held;
-        });
-        const pid = await blockerPid;
+        // A workflow of the same name, not queued (as `start` writes it), committed after the
+        // enqueue's statement took its snapshot.
+        const row = await holdWorkflowRow("raced", "bulk.job");
         const call = parked.enqueue(engine, job, "queued", { id: "raced" });
-        for (;;) {
-          const [waits] = await db.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where ${pid} = any(pg_blocking_pids(pid))`,
-          );
-          if ((waits?.n ?? 0) > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        release();
-        await blocker;
+        await row.commitOnceBlocked();
         const handle = await call;
         expect(handle.workflowId).toBe("raced");
         await expect(handle.status()).resolves.toMatchObject({ status: "PENDING" });
