@@ -3,7 +3,7 @@
  * (checkpoints, messages sent to them, events and their history, streams), a bounded batch per statement so a
  * large backlog never holds locks for long; and deleting chosen finished workflows (with their
  * finished descendants) on request. Messages they sent to others stay with the receiver. Queue
- * items go with their workflow (deleted here; no foreign key since migration 0016).
+ * items go with their workflow (migration 0017's delete trigger, for every deleter).
  */
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import type { SchemaNames } from "../schema-names.js";
@@ -12,7 +12,6 @@ export type RetentionStatements = ReturnType<typeof retentionStatements>;
 
 /** The SQL text of the retention statement for one schema. */
 export function retentionStatements({
-  quoted,
   workflows,
   steps,
   messages,
@@ -20,7 +19,6 @@ export function retentionStatements({
   eventHistory,
   streams,
 }: SchemaNames) {
-  const queueItems = `${quoted}.queue_items`;
   // The rows that belong to the workflows of a `doomed` CTE, deleted in the same statement.
   const ownedRowsOfDoomed = `
       steps_deleted as (
@@ -37,9 +35,6 @@ export function retentionStatements({
       ),
       streams_deleted as (
         delete from ${streams} s using doomed d where s.workflow_id = d.workflow_id
-      ),
-      queue_items_deleted as (
-        delete from ${queueItems} q using doomed d where q.workflow_id = d.workflow_id
       )`;
   return {
     // One statement, so one transaction: a workflow goes with all its rows or not at all.
