@@ -166,7 +166,7 @@ describe("queues on the memory store", () => {
     const [many] = await q.enqueueMany(engine, job, [{ input: "many" }]);
     await vi.waitFor(() => expect([...ran].sort()).toEqual(["many", "own", "plain"]));
     const budget = async (handle: {
-      status(): Promise<{ deadlineAt?: Date; startedAt?: Date }>;
+      status(): Promise<{ deadlineAt?: Date | undefined; startedAt?: Date | undefined }>;
     }) => {
       const { deadlineAt, startedAt } = await handle.status();
       return (deadlineAt?.getTime() ?? Number.NaN) - (startedAt?.getTime() ?? Number.NaN);
