@@ -222,7 +222,7 @@ function decode(text: string, revivers: Record<string, (value: any) => unknown>)
   } catch (error) {
     const unknown = /^Unknown type (.+)$/.exec(error instanceof Error ? error.message : "");
     if (unknown?.[1] !== undefined) throw new DeserializationError("unknown-type", unknown[1]);
-    throw error;
+    throw new DeserializationError("malformed", undefined, { cause: error });
   }
 }
 

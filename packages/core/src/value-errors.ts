@@ -50,29 +50,49 @@ export class SerializationError extends CairnError {
 
 /**
  * A stored value could not be decoded: it names a custom type this process has not registered
- * (`typeName`), it was written through a codec this process was not given, or the codec refused it.
+ * (`typeName`), it was written through a codec this process was not given, the codec refused it,
+ * or it is not in the serializer's format at all (written by something else, or damaged).
  */
 export class DeserializationError extends CairnError {
   override name = "DeserializationError";
-  /** `unknown-type`, `no-codec` (written through a codec, none given) or `codec-failed`. */
-  readonly reason: "unknown-type" | "no-codec" | "codec-failed";
+  /**
+   * `unknown-type`, `no-codec` (written through a codec, none given), `codec-failed` or
+   * `malformed` (not the serializer's format).
+   */
+  readonly reason: DeserializationFailure;
   /** The custom type the value names, when `reason` is `unknown-type`. */
   readonly typeName: string | undefined;
+  /** What was being decoded, e.g. `input of workflow "checkout"`; undefined when not said. */
+  readonly subject: string | undefined;
   static override is = isCairnErrorCode<DeserializationError>("DESERIALIZATION_FAILED");
 
   constructor(
-    reason: "unknown-type" | "no-codec" | "codec-failed",
+    reason: DeserializationFailure,
     typeName?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly subject?: string | undefined },
   ) {
+    const what = `Cannot decode ${options?.subject ?? "a stored value"}`;
     const messages = {
-      "unknown-type": `Cannot decode a stored value: it holds a "${typeName}", which is not registered; register it in serialization.types of this engine or client`,
-      "no-codec":
-        "Cannot decode a stored value: it was written through a codec; give the same codec as serialization.codec",
-      "codec-failed": "Cannot decode a stored value: the codec refused it",
+      "unknown-type": `${what}: it holds a "${typeName}", which is not registered; register it in serialization.types of this engine or client`,
+      "no-codec": `${what}: it was written through a codec; give the same codec as serialization.codec`,
+      "codec-failed": `${what}: the codec refused it`,
+      malformed: `${what}: it is not in the format this serializer writes`,
     };
     super("DESERIALIZATION_FAILED", messages[reason], options);
     this.reason = reason;
     this.typeName = typeName;
+    this.subject = options?.subject;
+  }
+
+  /** `error`, thrown by `deserialize`, again with `subject` named in its message. */
+  static about(error: unknown, subject: string): DeserializationError {
+    const known = DeserializationError.is(error) ? error : undefined;
+    return new DeserializationError(known?.reason ?? "malformed", known?.typeName, {
+      cause: known?.cause ?? error,
+      subject,
+    });
   }
 }
+
+/** Why a stored value could not be decoded: see {@link DeserializationError.reason}. */
+export type DeserializationFailure = "unknown-type" | "no-codec" | "codec-failed" | "malformed";

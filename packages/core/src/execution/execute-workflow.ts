@@ -5,6 +5,7 @@
  * one that suspended (decision 0014), which ends here without waiting for its body.
  */
 import {
+  DeserializationError,
   WorkflowCancelledError,
   WorkflowInterruptedError,
   WorkflowOwnershipLostError,
@@ -18,15 +19,20 @@ import type { RunOutcome } from "./run-outcome.js";
 import type { RunHost } from "./run-host.js";
 import { createWorkflowContext } from "./workflow-context.js";
 
-/** Runs `definition`'s body with a context over `journal` and records the outcome. Never rejects. */
+/**
+ * Runs `definition`'s body with a context over `journal` and records the outcome. Never rejects.
+ * `readInput` decodes the stored input: a workflow whose input this process cannot decode ends
+ * in ERROR with a `DeserializationError` naming it (resumable once the serializer is fixed),
+ * rather than staying PENDING to fail again at every pickup.
+ */
 export async function executeWorkflow(
   host: RunHost,
   definition: WorkflowDefinition,
   journal: Journal,
-  input: unknown,
+  readInput: () => unknown,
   finish?: RunFinisher,
 ): Promise<RunOutcome> {
-  const outcome = await Promise.race([runBody(definition, journal, input), journal.suspension]);
+  const outcome = await Promise.race([runBody(definition, journal, readInput), journal.suspension]);
   // Suspended: the body is abandoned where it waits, and its replay resumes it when due.
   if ("wakeAt" in outcome) return { kind: "suspended", wakeAt: outcome.wakeAt };
   if (journal.interruption) return stoppedOutcome(journal);
@@ -72,9 +78,20 @@ type BodyOutcome =
 async function runBody(
   definition: WorkflowDefinition,
   journal: Journal,
-  input: unknown,
+  readInput: () => unknown,
 ): Promise<BodyOutcome> {
   const subject = `workflow "${definition.name}"`;
+  let input: unknown;
+  try {
+    input = readInput();
+  } catch (error) {
+    journal.end();
+    const failure = DeserializationError.about(error, `the input of ${subject}`);
+    return {
+      status: "ERROR",
+      error: journal.host.serializer.serializeError(failure, `error of ${subject}`),
+    };
+  }
   try {
     let output: unknown;
     try {

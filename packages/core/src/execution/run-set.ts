@@ -165,13 +165,19 @@ export class RunSet {
       ownerEpoch: record.ownerEpoch,
       run: info,
     });
-    const input = host.serializer.deserialize(record.input);
     const recovered = cause === "recovery" || cause === "takeover";
     host.observers.emit({ type: recovered ? "workflow.recovered" : "workflow.started", run: info });
     const done = host.observers
       .run(
         info,
-        () => executeWorkflow(host, definition, journal, input, finish),
+        () =>
+          executeWorkflow(
+            host,
+            definition,
+            journal,
+            () => host.serializer.deserialize(record.input),
+            finish,
+          ),
         (outcome) => runEndOf(outcome, host.serializer),
       )
       .then((outcome) => this.settle(id, outcome, info));
