@@ -67,10 +67,24 @@ function queryable(client: Client): SqlQueryable {
   };
 }
 
+/** Driver codes meaning the socket itself is gone (closed, reset or destroyed), not a statement. */
+const SOCKET_GONE_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+const socketGone = (answer: PromiseSettledResult<unknown>): boolean =>
+  answer.status === "rejected" &&
+  SOCKET_GONE_CODES.has(String((answer.reason as { code?: unknown } | null)?.code));
+
 /**
  * BEGIN, the statements and COMMIT written at once on a reserved connection; the server runs
  * them in order. After a failed statement the rest fail too (the transaction is aborted) and
  * COMMIT rolls back; the call waits for every answer before it gives the connection back.
+ * A connection whose socket went away is not given back: postgres.js already took it back to
+ * reconnect it, and an unpatched 3.4.9 would hand it out dead (docs/decisions/0019-patched-postgres-js.md).
  */
 async function pipelined(
   sql: postgres.Sql,
@@ -82,22 +96,21 @@ async function pipelined(
   } catch (error) {
     throw mapError(error);
   }
+  let answers: PromiseSettledResult<unknown[]>[] = [];
   try {
-    const answers = await Promise.allSettled([
+    answers = await Promise.allSettled([
       reserved.unsafe("begin"),
       ...statements.map(({ text, params = [] }) =>
         reserved.unsafe(text, params as Params, { prepare: true }),
       ),
       reserved.unsafe("commit"),
     ]);
-    const failed = answers.find((answer) => answer.status === "rejected");
-    if (failed) throw mapError(failed.reason);
-    return answers
-      .slice(1, -1)
-      .map((answer) => (answer as PromiseFulfilledResult<unknown[]>).value);
   } finally {
-    reserved.release();
+    if (!answers.some(socketGone)) reserved.release();
   }
+  const failed = answers.find((answer) => answer.status === "rejected");
+  if (failed) throw mapError(failed.reason);
+  return answers.slice(1, -1).map((answer) => (answer as PromiseFulfilledResult<unknown[]>).value);
 }
 
 /**
