@@ -9,6 +9,7 @@
  * unhandled error fails the run.
  */
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { createEngine, step, workflow, type Engine } from "@cairn/core";
 import postgres from "postgres";
@@ -153,6 +154,7 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
       postgres(own, { max: 2, fetch_types: false, onnotice: () => {} }),
       (s) => s.end({ timeout: 1 }),
     );
+    await sql`select 1`; // warm: unpatched, a cold reserve() hangs before the loss is reached
     const reserved = await sql.reserve();
     await reserved`select 1`;
     expect(await terminateAll(admin, name)).toBe(1);
@@ -205,6 +207,7 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
     );
     const db = connectionOf(store)?.db;
     if (!db) throw new Error("no connection");
+    await db.query("select 1"); // warm, as above
     const suicide = { text: "select pg_terminate_backend(pg_backend_pid())" };
     for (let round = 0; round < 3; round++) {
       const failed = db.pipelinedTransaction([{ text: "select 1" }, suicide, { text: "select 2" }]);
@@ -219,6 +222,100 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
       await expect(db.query("select 4 as n")).resolves.toEqual([{ n: 4 }]);
     }
   }, 30_000);
+
+  it("answers the next query alone after a connection lost in the middle of a result", async () => {
+    const { url: own, name } = tagged(url);
+    const sql = closers.add(
+      postgres(own, { max: 1, fetch_types: false, onnotice: () => {} }),
+      (s) => s.end({ timeout: 1 }),
+    );
+    // 5,000 wide rows reach the client; the last one never comes (its backend sleeps).
+    const cut = outcome(sql`
+      select i, repeat('x', 100) as pad from generate_series(1, 5000) i
+      union all select -1, (select repeat('x', 100) from pg_sleep(3600))`);
+    for (;;) {
+      const [row] = await admin<{ sleeping: boolean }[]>`
+        select exists (select 1 from pg_stat_activity
+                       where application_name = ${name} and wait_event = 'PgSleep') as sleeping`;
+      if (row?.sleeping) break;
+    }
+    expect(await terminateAll(admin, name)).toBe(1);
+    expect(await cut).toBe("connection-error");
+    // Unpatched, the reconnected connection kept counting rows from where the lost result
+    // stopped: this answer came back as thousands of empty slots and then the row.
+    const next = await sql`select 42 as answer`;
+    expect(next).toHaveLength(1);
+    expect([...next]).toEqual([{ answer: 42 }]);
+  }, 30_000);
+
+  it("ends a client whose connection is reset as it says goodbye, with no timeout given", async () => {
+    // A loopback proxy to the server that answers the client's Terminate message with a reset:
+    // the socket errors before it closes, and end() must still resolve.
+    const target = new URL(url);
+    const proxy = net.createServer((client) => {
+      const server = net.connect(Number(target.port || 5432), target.hostname);
+      server.on("error", () => client.destroy());
+      client.on("error", () => server.destroy());
+      server.pipe(client);
+      client.on("data", (chunk: Buffer) => {
+        if (chunk[0] === 0x58 /* X: Terminate */) {
+          server.destroy();
+          client.resetAndDestroy();
+        } else server.write(chunk);
+      });
+    });
+    closers.add(proxy, (p) => new Promise<void>((resolve) => p.close(() => resolve())));
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    const viaProxy = new URL(url);
+    viaProxy.host = `127.0.0.1:${port}`;
+    const sql = postgres(viaProxy.toString(), { max: 1, fetch_types: false, onnotice: () => {} });
+    expect(await outcome(sql`select 1`)).toBe("ok");
+    await sql.end(); // hung forever with the first patch: the test times out
+  }, 30_000);
+
+  it("commits a transaction once when its backends are ended while it is open", async () => {
+    const { url: own, name } = tagged(url);
+    const { schema, drop } = freshSchema(admin);
+    const store: PgStore = createPgStore({ url: own, schema, max: 4 });
+    closers.add(schema, drop);
+    closers.add(store, (s) => s.close());
+    await store.migrate();
+    await admin.unsafe(`create table "${schema}".effects (workflow_id text, what text)`);
+    let held = 0;
+    let release: () => void = () => {};
+    let gate: Promise<void> | undefined = new Promise<void>((resolve) => (release = resolve));
+    const record = transaction.withContext("record", async ({ workflowId }, tx, what: string) => {
+      if (gate) {
+        held++;
+        await gate; // the transaction is open on its connection while the backends are ended
+      }
+      await run(tx, `insert into "${schema}".effects values ($1, $2)`, [workflowId, what]);
+      return what;
+    });
+    const work = workflow("loss.held", async (ctx, n: number) => record(ctx, `n=${n}`));
+    const engine = closers.add(
+      createEngine({ store, workflows: [work], logger: quietLogger, shutdownGraceMs: 0 }),
+      (e: Engine) => e.shutdown(),
+    );
+    await engine.launch();
+    const handles = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => engine.start(work, i, { id: `h${i}` })),
+    );
+    while (held < 4) await new Promise((resolve) => setImmediate(resolve)); // the pool is full
+    expect(await terminateAll(admin, name)).toBeGreaterThanOrEqual(4);
+    gate = undefined;
+    release();
+    const results = await Promise.all(handles.map((handle) => handle.result()));
+    expect(results).toEqual(Array.from({ length: 8 }, (_, i) => `n=${i}`));
+    const effects = await admin.unsafe<{ workflow_id: string; count: number }[]>(
+      `select workflow_id, count(*)::int as count from "${schema}".effects
+       group by workflow_id order by workflow_id`,
+    );
+    expect(effects).toEqual(
+      Array.from({ length: 8 }, (_, i) => ({ workflow_id: `h${i}`, count: 1 })),
+    );
+  }, 60_000);
 
   it("keeps an engine working: workflows started after its backends were ended complete", async () => {
     const { url: own, name } = tagged(url);
