@@ -30,7 +30,7 @@ const USAGE = `usage: pnpm bench --sleepers N [options]
   --sample N           workflows of the wake-up sample (default 200)
   --sample-sleep-ms N  their sleep (default 5000; at least --suspend-after-ms)
   --suspend-after-ms N the engine's suspendAfterMs (default 1000)
-  --run-capacity N     the engine's runCapacity: bulk-started runs in memory at once (default: the engine's, 10,000)
+  --run-capacity N     the engine's runCapacity: bulk-started runs in memory at once (default: the engine's, 4,000)
   --url URL            Postgres server (default DATABASE_URL, then postgres://postgres@127.0.0.1:5432/test)
   --out FILE           also write the JSON report to FILE`;
 

@@ -58,6 +58,7 @@ function tracking(store: WorkflowStore, executorId: () => string): WorkflowStore
     for (const record of result.recovered) learn(record, executorId());
     return result;
   };
+  const listCreatedBatch = store.listCreatedBatch?.bind(store);
   return {
     ...store,
     claimRecoverable: async (claim) => note(await store.claimRecoverable(claim)),
@@ -67,6 +68,14 @@ function tracking(store: WorkflowStore, executorId: () => string): WorkflowStore
       for (const record of records) learn(record, executorId());
       return records;
     },
+    // A bulk start's page (rows and histories in one read): `...store` alone missed its epochs.
+    ...(listCreatedBatch && {
+      async listCreatedBatch(id: string, createdAt: number, limit: number, afterId?: string) {
+        const page = await listCreatedBatch(id, createdAt, limit, afterId);
+        for (const { record } of page) learn(record, executorId());
+        return page;
+      },
+    }),
     async getWorkflow(workflowId) {
       const record = await store.getWorkflow(workflowId);
       learn(record, executorId());

@@ -41,12 +41,14 @@ export interface EngineOptions {
    * takeovers of stopped or expired executors' workflows, and workflows started for any engine
    * (a client's start without `executorId`) — is claimed only into the room below it, so a busy
    * engine leaves that work to engines with room and does not hoard it. Work handed to it
-   * directly is never refused (its own starts and children, its recovery at `launch()`, resumes
-   * and pickups assigned to it, queue claims, which keep their queues' limits), so it can run
-   * more than this. Default: no bound — a takeover claims up to 100 workflows at a time.
-   * Bulk starts are the exception that waits: of what `engine.startMany` creates and what a
-   * client's `startMany` assigns to this engine, at most this many (10,000 when unset) run here at
-   * once; the rest wait PENDING in the database and start here as those runs end or suspend.
+   * directly is never refused (its own starts and children, resumes and pickups assigned to it,
+   * queue claims, which keep their queues' limits), so it can run more than this. Default: no
+   * bound — a takeover claims up to 100 workflows at a time.
+   * Bulk starts and recovery are the exceptions that wait: of what `engine.startMany` creates,
+   * what a client's `startMany` assigns to this engine and what its recovery at `launch()`
+   * claims, at most this many (4,000 when unset) run here at once; the rest wait PENDING in the
+   * database (recovered ones claimed by this engine, children before their parents) and start
+   * here as those runs end or suspend.
    */
   readonly runCapacity?: number;
   /** Delete finished workflows after a while, in the background. Default: keep everything. */

@@ -42,6 +42,7 @@ import { deleteFinished, deleteWorkflows, retentionStatements } from "./queries/
 import {
   insertSteps,
   listSteps,
+  listStepsOf,
   stepKey,
   stepStatements,
   type FencedStep,
@@ -269,6 +270,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
       ),
     getWorkflow: (id) => open("getWorkflow", () => getWorkflow(db, workflowsQ, id)),
     listSteps: (id) => open("listSteps", () => listSteps(db, stepsQ, id)),
+    listStepsOf: (ids) => open("listStepsOf", () => listStepsOf(db, stepsQ, ids)),
     recordStep: (step, fence) => open("recordStep", () => record(step, fence)),
     recordStepAttempt: (attempt, fence) =>
       open("recordStepAttempt", async () => {

@@ -1,17 +1,18 @@
 /**
  * The bulk starts an engine runs, and the bound on how many of their runs are in memory: the
- * workflows `engine.startMany` created here, and the batches a notification announced for this
- * executor (a client's `startMany`, a bulk start inside a caller's transaction). While `limit` of
- * their runs are in flight, the rest wait PENDING in the store — durable, recovered like any
- * other if this process dies — and are read back a page at a time, each page one statement with
- * the histories, as runs end or park. Memory then grows with the runs in flight, not with how far
- * starting runs ahead of running. It does not write anything: the store holds the work.
+ * workflows `engine.startMany` created here, the batches a notification announced for this
+ * executor (a client's `startMany`, a bulk start inside a caller's transaction), and the
+ * workflows recovery claimed at launch. While `limit` of their runs are in flight, the rest wait
+ * PENDING in the store — durable, recovered like any other if this process dies — and are read
+ * back a page at a time, as runs end or park: a bulk start's page is one statement with the
+ * histories, a recovered page two (the rows, then the histories). Memory then grows with the runs
+ * in flight, not with how much work waits. It does not write anything: the store holds the work.
  */
 import type { Logger } from "../logger.js";
 import type { StepRecord, WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import type { RunSet } from "./run-set.js";
+import { historiesOf, type RunSet } from "./run-set.js";
 
 /** What the batches need from their engine. */
 export interface CreatedBatchesDeps {
@@ -24,8 +25,13 @@ export interface CreatedBatchesDeps {
   isRunning(): boolean;
 }
 
-/** The bound when the engine sets no `runCapacity`. */
-export const DEFAULT_BULK_IN_FLIGHT = 10_000;
+/**
+ * The bound when the engine sets no `runCapacity`. A run waiting on its first writes holds about
+ * 8 KB, and V8 lets the heap grow to three or four times what it holds before it collects: at
+ * 10,000 a million sleepers peaked at 350–490 MB of heap, at 4,000 near 230 MB, and the start
+ * and park rates were no lower (docs/benchmarks.md, "Session 12").
+ */
+export const DEFAULT_BULK_IN_FLIGHT = 4_000;
 
 /** Workflows per read: one statement's worth of a bulk start. */
 const PAGE = 1000;
@@ -40,6 +46,10 @@ interface Waiting {
 export class CreatedBatches {
   private readonly deps: CreatedBatchesDeps;
   private readonly waiting: Waiting[] = [];
+  /** Workflows recovery claimed and left waiting for room, in the order to run them. */
+  private recovered: readonly string[] = [];
+  /** How many of {@link recovered} were read back already. */
+  private recoveredRead = 0;
   private inFlight = 0;
   private draining = false;
   private drainAgain = false;
@@ -56,9 +66,39 @@ export class CreatedBatches {
     return this.deps.store.listCreatedBatch !== undefined;
   }
 
-  /** Whether batches wait in the store for room here. */
+  /** Whether batches or recovered workflows wait in the store for room here. */
   get backlogged(): boolean {
-    return this.waiting.length > 0;
+    return this.waiting.length > 0 || this.recoveredLeft() > 0;
+  }
+
+  /** How many runs may start now within the bound. */
+  room(): number {
+    return Math.max(0, this.deps.limit - this.inFlight);
+  }
+
+  /** Counts the run of `workflowId` in flight until it ends or parks. */
+  track(workflowId: string): void {
+    const run = this.deps.runs.get(workflowId);
+    if (!run || run.onEnd) return;
+    this.inFlight++;
+    run.onEnd = this.release; // one function for every run: no closure and promise per run
+  }
+
+  private readonly release = (): void => {
+    this.inFlight--;
+    if (this.backlogged) this.drain();
+  };
+
+  /**
+   * Recovery claimed `workflowIds` for this executor and had no room to run them now: they wait
+   * PENDING in the store (claimed, so no other engine takes them while this one lives) and run
+   * here in this order as room frees. The poll leaves them alone meanwhile.
+   */
+  waitRecovered(workflowIds: readonly string[]): void {
+    if (workflowIds.length === 0) return;
+    this.recovered = [...this.recovered.slice(this.recoveredRead), ...workflowIds];
+    this.recoveredRead = 0;
+    this.drain();
   }
 
   /**
@@ -109,6 +149,10 @@ export class CreatedBatches {
   private async drainOnce(): Promise<void> {
     const { store, runs, executorId } = this.deps;
     const isRunning = () => this.deps.isRunning();
+    // Recovered work first: it is the oldest.
+    while (this.recoveredLeft() > 0 && this.worthReading() && isRunning()) {
+      await this.runRecoveredPage();
+    }
     while (this.worthReading() && isRunning() && store.listCreatedBatch) {
       const batch = this.waiting[0] as Waiting;
       const limit = Math.min(PAGE, this.room());
@@ -129,17 +173,54 @@ export class CreatedBatches {
     }
   }
 
-  /** Whether a read may run now: batches wait and there is room for a page, or nothing runs. */
-  private worthReading(): boolean {
-    return (
-      this.waiting.length > 0 &&
-      this.supported &&
-      (this.room() >= this.refill || (this.inFlight === 0 && this.room() > 0))
-    );
+  /**
+   * Reads the next page of recovered workflows (rows, then histories) and runs those still
+   * PENDING here. One that was cancelled, finished or moved meanwhile is skipped.
+   */
+  private async runRecoveredPage(): Promise<void> {
+    const { store, runs, executorId } = this.deps;
+    const start = this.recoveredRead;
+    const ids = this.recovered.slice(start, start + Math.min(PAGE, this.room()));
+    this.recoveredRead += ids.length;
+    if (this.recoveredLeft() === 0) {
+      this.recovered = [];
+      this.recoveredRead = 0;
+    }
+    const page = await runs
+      .holding(ids, async () => {
+        const records = await store.listWorkflows({ workflowIds: ids, limit: ids.length });
+        const runnable = records.filter(
+          (r) => r.status === "PENDING" && r.executorId === executorId,
+        );
+        const histories = await historiesOf(
+          store,
+          runnable.map((r) => r.workflowId),
+        );
+        return { runnable, histories };
+      })
+      .catch((error: unknown) => {
+        // Not read: put back, for the next drain (a poll or a run's end).
+        this.recovered = [...ids, ...this.recovered.slice(this.recoveredRead)];
+        this.recoveredRead = 0;
+        throw error;
+      });
+    for (const record of page.runnable) {
+      if (!this.deps.isRunning()) return; // left PENDING for the next launch
+      const id = record.workflowId;
+      if (runs.busy(id) || runs.endedRecently(id)) continue;
+      await runs.ensureRunning(record, page.histories.get(id) ?? [], undefined, "recovery");
+      this.track(id);
+    }
   }
 
-  private room(): number {
-    return Math.max(0, this.deps.limit - this.inFlight);
+  private recoveredLeft(): number {
+    return this.recovered.length - this.recoveredRead;
+  }
+
+  /** Whether a read may run now: work waits and there is room for a page, or nothing runs. */
+  private worthReading(): boolean {
+    const work = this.recoveredLeft() > 0 || (this.waiting.length > 0 && this.supported);
+    return work && (this.room() >= this.refill || (this.inFlight === 0 && this.room() > 0));
   }
 
   /** Remembers a batch; one not yet read is not remembered twice. */
@@ -158,17 +239,5 @@ export class CreatedBatches {
     if (!this.deps.isRunning()) return; // left PENDING for the next launch
     this.deps.runs.spawn(definition, record, history, "start");
     this.track(record.workflowId);
-  }
-
-  /** Counts the run of `workflowId` in flight until it ends or parks. */
-  private track(workflowId: string): void {
-    const run = this.deps.runs.get(workflowId);
-    if (!run) return;
-    this.inFlight++;
-    const release = () => {
-      this.inFlight--;
-      if (this.waiting.length > 0) this.drain();
-    };
-    run.done.then(release, release);
   }
 }

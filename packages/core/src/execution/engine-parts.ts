@@ -135,6 +135,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
   });
   const recovery = new Recovery({
     runs,
+    batches,
     store,
     registry,
     logger,

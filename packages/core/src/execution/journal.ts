@@ -28,6 +28,8 @@ import type { Parking } from "./parking.js";
 /** What `perform` hands back: a checkpoint to record, or one the store already recorded. */
 export type Performed = StepRecord | { readonly recorded: StepRecord };
 
+const NO_HISTORY: ReadonlyMap<number, StepRecord> = new Map();
+
 /** Why a run stopped early. */
 export type RunInterruption =
   WorkflowInterruptedError | WorkflowCancelledError | WorkflowOwnershipLostError;
@@ -79,6 +81,8 @@ export class Journal {
   /** The run's waits parked in memory (`suspending-waits.ts`), once one has parked. */
   parking: Parking | undefined;
   private suspended: ((value: Suspended) => void) | undefined;
+  /** Whether the run suspended: the store holds its suspension, and it is ending here. */
+  hasSuspended = false;
 
   constructor(options: {
     host: RunHost;
@@ -97,7 +101,11 @@ export class Journal {
     this.fence = { executorId: options.host.executorId, epoch: options.ownerEpoch };
     this.run = options.run;
     this.resumed = options.ownerEpoch > 0 || options.history.length > 0;
-    this.history = new Map(options.history.map((record) => [record.position, record]));
+    // Most runs start with no history (a new workflow): they share one empty map.
+    this.history =
+      options.history.length === 0
+        ? NO_HISTORY
+        : new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.signals = new RunSignals(() => new ContextEndedError(this.workflowId));
     this.suspension = new Promise((resolve) => (this.suspended = resolve));
@@ -229,6 +237,7 @@ export class Journal {
     if (!written) return;
     release?.();
     this.signals.end();
+    this.hasSuspended = true;
     this.suspended?.({ wakeAt: Number.isFinite(due) ? due : undefined });
     this.suspended = undefined;
     return new Promise<never>(() => undefined);

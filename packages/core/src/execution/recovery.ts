@@ -12,9 +12,10 @@ import type { RunCause } from "../observer.js";
 import type { RecoveryResult } from "../store/ownership-store.js";
 import type { WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
+import type { CreatedBatches } from "./created-batches.js";
 import type { Observers } from "./observers.js";
 import type { Registry } from "./registry.js";
-import type { RunSet } from "./run-set.js";
+import { historiesOf, type RunSet } from "./run-set.js";
 
 /** What `launch()` found. */
 export interface LaunchReport {
@@ -29,6 +30,8 @@ export interface LaunchReport {
 /** What recovery needs from its engine. */
 export interface RecoveryDeps {
   readonly runs: RunSet;
+  /** The bound on runs in memory: what recovery at launch has no room for waits there. */
+  readonly batches: CreatedBatches;
   readonly store: WorkflowStore;
   readonly registry: Registry;
   readonly logger: Logger;
@@ -103,19 +106,30 @@ export class Recovery {
     };
   }
 
-  /** Runs what a claim handed to this executor and reports dead letters and unknown names. */
+  /**
+   * Runs what a claim handed to this executor and reports dead letters and unknown names. A
+   * recovery at launch runs only as many as the bound on runs in memory has room for (children
+   * before their parents, so a parent never waits on a child left waiting); the rest wait for
+   * room, claimed and PENDING in the store. A takeover claimed only what it has room for.
+   */
   private async adopt(claim: RecoveryResult, cause: RunCause): Promise<LaunchReport> {
-    const { runs, store, registry } = this.deps;
-    const ids = claim.recovered.map((r) => r.workflowId);
+    const { runs, store, registry, batches } = this.deps;
+    const bounded = cause === "recovery";
+    const ordered = bounded ? childrenFirst(claim.recovered) : claim.recovered;
+    const now = bounded ? ordered.slice(0, batches.room()) : ordered;
+    const ids = now.map((r) => r.workflowId);
     // The poll must not start them meanwhile.
     await runs.holding(ids, async () => {
-      // Load every history before starting any run, so recovered parents find recovered children.
-      const histories = await Promise.all(ids.map((id) => store.listSteps(id)));
-      claim.recovered.forEach((record, i) => {
+      // Every history of the page (one read) before any run starts.
+      const histories = await historiesOf(store, ids);
+      for (const record of now) {
         const definition = registry.get(record.name);
-        if (definition) runs.spawnClaimed(definition, record, histories[i] ?? [], cause);
-      });
+        if (!definition) continue;
+        runs.spawnClaimed(definition, record, histories.get(record.workflowId) ?? [], cause);
+        if (bounded) batches.track(record.workflowId);
+      }
     });
+    batches.waitRecovered(ordered.slice(now.length).map((r) => r.workflowId));
     this.report(claim);
     // Suspended workflows the claim moved here stay suspended: wake the due ones, arm the timer.
     this.deps.afterClaim?.();
@@ -140,6 +154,34 @@ export class Recovery {
       );
     }
   }
+}
+
+/**
+ * `records` with every workflow before its parent among them (deepest first, else in claim
+ * order): run in this order, a parent starts only after each of its claimed children did.
+ */
+export function childrenFirst(records: readonly WorkflowRecord[]): WorkflowRecord[] {
+  const byId = new Map(records.map((r) => [r.workflowId, r]));
+  const depthOf = (record: WorkflowRecord): number => {
+    let depth = 0;
+    let parent = record.parentWorkflowId;
+    // Bounded by the count: a cycle of parents (never written by Cairn) cannot loop forever.
+    while (parent !== undefined && depth < records.length) {
+      const next = byId.get(parent);
+      if (!next) break;
+      depth++;
+      parent = next.parentWorkflowId;
+    }
+    return depth;
+  };
+  if (records.every((r) => r.parentWorkflowId === undefined || !byId.has(r.parentWorkflowId))) {
+    return [...records];
+  }
+  const depths = new Map(records.map((r) => [r.workflowId, depthOf(r)]));
+  // Array.prototype.sort is stable: equal depths keep the claim's order.
+  return [...records].sort(
+    (a, b) => (depths.get(b.workflowId) ?? 0) - (depths.get(a.workflowId) ?? 0),
+  );
 }
 
 /**

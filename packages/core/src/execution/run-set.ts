@@ -28,8 +28,8 @@ export interface Run {
   readonly done: Promise<RunOutcome>;
   /** Cancels the wait for the workflow's deadline. */
   deadlineTimer?: { abort(): void };
-  /** Set once the run suspended (decision 0014): it is ending, and its workflow waits in the store. */
-  suspending: boolean;
+  /** Told when the run ends or suspends (the bound on runs in memory counts it until then). */
+  onEnd?: () => void;
 }
 
 /** What a run set needs from its engine. */
@@ -46,6 +46,20 @@ export interface RunSetDeps {
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The histories of `workflowIds`, in one read when the store has `listStepsOf` (recovery,
+ * takeover and waking read a page of workflows at a time), else one `listSteps` each.
+ */
+export async function historiesOf(
+  store: WorkflowStore,
+  workflowIds: readonly string[],
+): Promise<ReadonlyMap<string, readonly StepRecord[]>> {
+  if (workflowIds.length === 0) return new Map();
+  if (store.listStepsOf) return store.listStepsOf(workflowIds);
+  const lists = await Promise.all(workflowIds.map((id) => store.listSteps(id)));
+  return new Map(workflowIds.map((id, i) => [id, lists[i] ?? []]));
+}
 const ABANDON_WAIT_MS = 1_000;
 
 /** The in-flight runs of one engine. */
@@ -104,6 +118,7 @@ export class RunSet {
     record: WorkflowRecord,
     history?: readonly StepRecord[],
     finish?: RunFinisher,
+    cause: RunCause = "pickup",
   ): Promise<void> {
     const id = record.workflowId;
     const current = this.running.get(id);
@@ -115,7 +130,7 @@ export class RunSet {
     try {
       const steps = history ?? (await this.deps.store.listSteps(id));
       if (this.deps.isRunning() && !this.running.has(id)) {
-        this.spawn(definition, record, steps, "pickup", finish);
+        this.spawn(definition, record, steps, cause, finish);
       }
     } finally {
       this.starting.delete(id);
@@ -123,21 +138,23 @@ export class RunSet {
   }
 
   /**
-   * Runs `record`, whose suspension the store just handed out, by replay. A run of it still
-   * here is either the suspended one ending (waited for) or a live one (left alone).
+   * Runs `record`, whose suspension the store just handed out, by replay (its `history` when the
+   * caller read it, else read here). A run of it still here is either the suspended one ending
+   * (waited for) or a live one (left alone).
    */
-  async wake(record: WorkflowRecord): Promise<void> {
+  async wake(record: WorkflowRecord, history?: readonly StepRecord[]): Promise<void> {
     const id = record.workflowId;
     const current = this.running.get(id);
-    if (current && !current.suspending) return;
+    // Once it suspended (decision 0014) it is ending, and its workflow waits in the store.
+    if (current && !current.journal.hasSuspended) return;
     if (current) await current.done;
     const definition = this.deps.registry.get(record.name);
     if (!definition || this.busy(id) || !this.deps.isRunning()) return;
     this.starting.add(id);
     try {
-      const history = await this.deps.store.listSteps(id);
+      const steps = history ?? (await this.deps.store.listSteps(id));
       if (this.deps.isRunning() && !this.running.has(id)) {
-        this.spawn(definition, record, history, "pickup");
+        this.spawn(definition, record, steps, "pickup");
       }
     } finally {
       this.starting.delete(id);
@@ -181,8 +198,7 @@ export class RunSet {
         (outcome) => runEndOf(outcome, host.serializer),
       )
       .then((outcome) => this.settle(id, outcome, info));
-    const run: Run = { journal, done, suspending: false };
-    void journal.suspension.then(() => (run.suspending = true));
+    const run: Run = { journal, done };
     this.running.set(id, run);
     this.armDeadline(run, record.deadlineAt);
   }
@@ -276,6 +292,7 @@ export class RunSet {
     const run = this.running.get(id);
     run?.deadlineTimer?.abort();
     this.running.delete(id);
+    run?.onEnd?.();
     if (outcome.kind === "suspended") {
       const suspended = runEndedEvent(info, outcome, runEndOf(outcome, this.deps.host.serializer));
       if (suspended) this.deps.host.observers.emit(suspended);

@@ -10,7 +10,7 @@
 import { systemClock, type Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
-import type { RunSet } from "./run-set.js";
+import { historiesOf, type RunSet } from "./run-set.js";
 import type { Wakeups } from "./wakeups.js";
 
 /** What waking needs from its engine. */
@@ -85,9 +85,14 @@ export class Suspensions {
           now: clock.now(),
           limit: WAKE_BATCH,
         });
+        // One read for the histories of the page, not one per workflow woken.
+        const histories = await historiesOf(
+          store,
+          due.workflows.map((record) => record.workflowId),
+        ).catch(() => undefined); // each is then read on its own
         for (const record of due.workflows) {
           // Failures leave it PENDING and no longer suspended: the poll picks it up.
-          void runs.wake(record).catch((error: unknown) => {
+          void runs.wake(record, histories?.get(record.workflowId)).catch((error: unknown) => {
             logger.warn(`could not wake workflow ${record.workflowId}; the poll retries`, {
               error,
             });

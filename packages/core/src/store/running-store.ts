@@ -152,6 +152,14 @@ export interface RunningStore {
   listSteps(workflowId: string): Promise<StepRecord[]>;
 
   /**
+   * {@link listSteps} for many workflows in one read: every ID given maps to its checkpoints,
+   * ordered by position (an empty list for none or an unknown ID). What recovery, takeover and
+   * waking suspended workflows read, a page at a time, instead of one read per workflow.
+   * Optional: without it an engine calls `listSteps` once per workflow.
+   */
+  listStepsOf?(workflowIds: readonly string[]): Promise<ReadonlyMap<string, readonly StepRecord[]>>;
+
+  /**
    * Records a checkpoint. First write wins: returns `true` if this call stored it, `false` if a
    * checkpoint already existed at (workflowId, position), which is left unchanged. One write and
    * no read on the happy path; a store may batch concurrent calls into one statement, but must

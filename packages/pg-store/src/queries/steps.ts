@@ -98,6 +98,10 @@ export function stepStatements({ workflows, steps }: SchemaNames) {
         where w.workflow_id = $1::text and w.executor_id = $2::text and w.owner_epoch = $3::int
       ) as owned`,
     list: `select ${STEP_COLUMNS} from ${steps} where workflow_id = $1 order by position`,
+    // Many histories in one statement: a primary-key range read per workflow.
+    listOf: `
+      select ${STEP_COLUMNS} from ${steps} where workflow_id = any($1::text[])
+      order by workflow_id, position`,
   };
 }
 
@@ -149,6 +153,19 @@ export async function listSteps(
   workflowId: string,
 ): Promise<StepRecord[]> {
   return (await db.query<StepRow>(q.list, [workflowId])).map(toStepRecord);
+}
+
+/** See `RunningStore.listStepsOf`: one statement for all of `workflowIds`. */
+export async function listStepsOf(
+  db: SqlQueryable,
+  q: StepStatements,
+  workflowIds: readonly string[],
+): Promise<Map<string, StepRecord[]>> {
+  const byId = new Map<string, StepRecord[]>(workflowIds.map((id) => [id, []]));
+  if (byId.size === 0) return byId;
+  const rows = await db.query<StepRow>(q.listOf, [[...byId.keys()]]);
+  for (const row of rows) byId.get(row.workflow_id)?.push(toStepRecord(row));
+  return byId;
 }
 
 export { stepKey };

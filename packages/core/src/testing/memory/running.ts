@@ -1,6 +1,6 @@
 /** The running role of the memory store: create, checkpoint, finish, read and list workflows. */
 import { WorkflowConflictError } from "../../errors.js";
-import type { StepAttempt } from "../../store/records.js";
+import type { StepAttempt, StepRecord } from "../../store/records.js";
 import type { RunningStore, WorkflowFilter } from "../../store/running-store.js";
 import { listMatching } from "./listing.js";
 import type { MemoryTables } from "./tables.js";
@@ -39,6 +39,18 @@ export function memoryRunning(t: MemoryTables): RunningStore {
       t.enter("listSteps");
       const list = [...(t.steps.get(workflowId)?.values() ?? [])];
       return list.sort((a, b) => a.position - b.position);
+    },
+    async listStepsOf(workflowIds) {
+      t.enter("listStepsOf");
+      const byId = new Map<string, StepRecord[]>();
+      for (const id of workflowIds) {
+        const list = [...(t.steps.get(id)?.values() ?? [])];
+        byId.set(
+          id,
+          list.sort((a, b) => a.position - b.position),
+        );
+      }
+      return byId;
     },
     async recordStep(step, fence) {
       t.enter("recordStep");

@@ -103,6 +103,7 @@ const storeMethods: readonly StoreMethod[] = [
   "createWorkflows",
   "getWorkflow",
   "listSteps",
+  "listStepsOf",
   "recordStep",
   "recordStepAttempt",
   "listStepAttempts",
@@ -131,6 +132,7 @@ const storeMethods: readonly StoreMethod[] = [
   "suspendWorkflow",
   "claimDueWorkflows",
   "listRunnable",
+  "listCreatedBatch",
   "subscribe",
   "close",
 ];

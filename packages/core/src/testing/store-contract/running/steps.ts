@@ -59,6 +59,18 @@ export function describeSteps(fx: Fixture): void {
       ]);
     });
 
+    it("lists the checkpoints of many workflows in one read (listStepsOf), each ordered by position", async (context) => {
+      if (!fx.store.listStepsOf) return context.skip("the store has no listStepsOf()");
+      for (const position of [2, 0, 1]) await fx.store.recordStep(stepAt("wf-1", position));
+      await fx.store.recordStep(stepAt("wf-2", 0, { output: '"other"' }));
+      const byId = await fx.store.listStepsOf(["wf-2", "wf-1", "nope", "wf-1"]);
+      expect([...byId.keys()].sort()).toEqual(["nope", "wf-1", "wf-2"]);
+      expect(byId.get("wf-1")).toEqual([0, 1, 2].map((p) => stepAt("wf-1", p)));
+      expect(byId.get("wf-2")).toEqual([stepAt("wf-2", 0, { output: '"other"' })]);
+      expect(byId.get("nope")).toEqual([]);
+      expect((await fx.store.listStepsOf([])).size).toBe(0);
+    });
+
     it("lands every one of 200 concurrent checkpoints over 20 workflows", async () => {
       const workflowIds = Array.from({ length: 20 }, (_, i) => `wf-${i}`);
       await Promise.all(workflowIds.map((id) => fx.store.createWorkflow(newWorkflow(id))));
