@@ -20,6 +20,7 @@ async function engineOn(
   store: WorkflowStore,
   workflows: AnyWorkflow[],
   logger = recordingLogger(),
+  pollIntervalMs?: number,
 ) {
   // Runs that wait in memory across a restart (suspended ones: suspension.test.ts).
   const engine = createEngine({
@@ -27,6 +28,7 @@ async function engineOn(
     workflows,
     logger,
     suspendAfterMs: Number.POSITIVE_INFINITY,
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
   });
   const report = await engine.launch();
   return { engine, report, logger };
@@ -121,12 +123,15 @@ describe("recovery", () => {
       wokeAt = Date.now();
       return "rested";
     });
-    const first = await engineOn(createMemoryStoreView(store), [napper]);
+    // The sleep is a timer here; polls every 10 minutes keep the fake hour to a few dozen timer
+    // firings (at the default second it was 3,600 polls, which took 5 s on a loaded machine).
+    const poll = 10 * 60_000;
+    const first = await engineOn(createMemoryStoreView(store), [napper], recordingLogger(), poll);
     await first.engine.start(napper, undefined, { id: "nap" });
     await vi.advanceTimersByTimeAsync(40 * 60_000); // the process "dies" 40 minutes in
     await first.engine.shutdown().catch(() => undefined);
 
-    const second = await engineOn(store, [napper]);
+    const second = await engineOn(store, [napper], recordingLogger(), poll);
     expect(second.report.recovered).toEqual(["nap"]);
     await vi.advanceTimersByTimeAsync(20 * 60_000);
     await expect(second.engine.retrieve("nap").result()).resolves.toBe("rested");
