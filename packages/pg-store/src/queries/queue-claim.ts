@@ -5,7 +5,7 @@
  * what started in the rate window AFTER the previous claim committed, and so can never push the
  * queue past a limit (two processes each counting 49 of 50 running and each taking one cannot
  * happen). Claims of different queues never wait for each other. The transaction's statements
- * (BEGIN, generic plan, lock, claim, COMMIT) go out together: one round trip per claim. The
+ * (BEGIN, lock and settings, claim, COMMIT) go out together: one round trip per claim. The
  * limits are the claimer's definition with the queue's runtime limits (`queues.limits`, read by
  * the statement under the lock) in their place, so a change made anywhere is in force at every
  * process's next claim. Within the statement:
@@ -85,14 +85,15 @@ export function queueClaimStatements({
                    or not exists (select 1 from alive a where a.app_version = w.app_version))
           ), false)`;
   return {
-    // The claim's plan is made once per connection (its custom plans cost more to make than
-    // the claim costs to run), and never compiled: once the tables are analyzed with a backlog
-    // of thousands, the plan's estimated cost passes jit_above_cost and a generic plan is
+    // The queue's lock, and the claim's settings for its transaction, in one statement. The
+    // claim's plan is made once per connection (its custom plans cost more to make than the
+    // claim costs to run), and never compiled: once the tables are analyzed with a backlog of
+    // thousands, the plan's estimated cost passes jit_above_cost and a generic plan is
     // JIT-compiled at every execution (~400 ms of CPU per claim at 30,000 items, for a claim
     // that runs in 1-3 ms).
-    genericPlan:
-      "select set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)",
-    lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int)`,
+    lock: `select pg_advisory_xact_lock(${QUEUE_LOCK_CLASS}, $1::int),
+                  set_config('plan_cache_mode', 'force_generic_plan', true),
+                  set_config('jit', 'off', true)`,
     // $1 queue, $2 executor, $3 names left to others, $4 version, $5 concurrency,
     // $6 worker concurrency, $7 rate limit, $8 rate period ms, $9 max, $10 every other
     // executor is gone (PGlite), $11 total concurrency (all partitions), $12/$13 names and
@@ -401,11 +402,10 @@ export async function claimItems(
     ...finishParams(request.finishes ?? []),
   ];
   const answers = await db.pipelinedTransaction([
-    { text: q.genericPlan },
     { text: q.lock, params: [queueLockKey(schema, request.queueName)] },
     { text: q.claim, params: claim },
   ]);
-  const rows = (answers[2] ?? []) as ClaimRow[];
+  const rows = (answers[1] ?? []) as ClaimRow[];
   const [first] = rows;
   const waits = [first?.delay_ms, first?.rate_ms]
     .filter((ms): ms is string => ms !== null && ms !== undefined)

@@ -12,7 +12,7 @@
 import type { NewQueueItem, QueueStore } from "@cairn/queue";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PgStore } from "../../src/index.js";
-import { queueClaimStatements } from "../../src/queries/queue-claim.js";
+import { queueClaimStatements, queueLockKey } from "../../src/queries/queue-claim.js";
 import { createPgQueueStore } from "../../src/queue/index.js";
 import { schemaNames } from "../../src/schema-names.js";
 import { adminSql, databaseUrl } from "../support/databases.js";
@@ -153,7 +153,7 @@ describe.skipIf(!databaseUrl)("the claim's plan beside items due later on Postgr
         // Compiling costs ~400 ms per claim: make this server compile any plan, then the
         // claim's own first statement must turn it off.
         await tx.unsafe("set local jit_above_cost = 0");
-        await tx.unsafe(statements.genericPlan);
+        await tx.unsafe(statements.lock, [queueLockKey(db.schema, "q")]);
         const params = ["q", "e1", [], null, null, null, null, null, 50, false, null];
         const [row] = await tx.unsafe(
           `explain (analyze, format json) ${statements.claim}`,
