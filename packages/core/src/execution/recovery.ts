@@ -19,7 +19,10 @@ import { historiesOf, type RunSet } from "./run-set.js";
 
 /** What `launch()` found. */
 export interface LaunchReport {
-  /** Workflows resumed from their last checkpoint. */
+  /**
+   * Workflows this launch claimed to resume from their last checkpoint: those with room run now,
+   * the rest (past `runCapacity`) wait PENDING, claimed, and run as room frees.
+   */
   readonly recovered: readonly string[];
   /** Workflows moved to `DEAD_LETTER` because they kept crashing the process. */
   readonly deadLettered: readonly string[];

@@ -140,25 +140,43 @@ export class RunSet {
   /**
    * Runs `record`, whose suspension the store just handed out, by replay (its `history` when the
    * caller read it, else read here). A run of it still here is either the suspended one ending
-   * (waited for) or a live one (left alone).
+   * (waited for) or a live one (left alone). `held`: the caller took it with {@link hold} before
+   * reading `history`, so that no pickup could run it meanwhile; the hold is released here.
    */
-  async wake(record: WorkflowRecord, history?: readonly StepRecord[]): Promise<void> {
+  async wake(record: WorkflowRecord, history?: readonly StepRecord[], held = false): Promise<void> {
     const id = record.workflowId;
-    const current = this.running.get(id);
-    // Once it suspended (decision 0014) it is ending, and its workflow waits in the store.
-    if (current && !current.journal.hasSuspended) return;
-    if (current) await current.done;
-    const definition = this.deps.registry.get(record.name);
-    if (!definition || this.busy(id) || !this.deps.isRunning()) return;
-    this.starting.add(id);
+    let holds = held;
     try {
+      const current = this.running.get(id);
+      // Once it suspended (decision 0014) it is ending, and its workflow waits in the store.
+      if (current && !current.journal.hasSuspended) return;
+      if (current) await current.done;
+      const definition = this.deps.registry.get(record.name);
+      if (!definition || !this.deps.isRunning()) return;
+      if (this.running.has(id) || (!holds && this.starting.has(id))) return;
+      this.starting.add(id);
+      holds = true;
       const steps = history ?? (await this.deps.store.listSteps(id));
       if (this.deps.isRunning() && !this.running.has(id)) {
         this.spawn(definition, record, steps, "pickup");
       }
     } finally {
-      this.starting.delete(id);
+      if (holds) this.starting.delete(id);
     }
+  }
+
+  /**
+   * Keeps pickup away from those of `workflowIds` that nothing here runs or loads, and returns
+   * them: each is released by `wake(…, held = true)`, which its holder must call.
+   */
+  hold(workflowIds: readonly string[]): Set<string> {
+    const held = new Set<string>();
+    for (const id of workflowIds) {
+      if (this.busy(id)) continue;
+      this.starting.add(id);
+      held.add(id);
+    }
+    return held;
   }
 
   /** Starts running `record` here, its outcome recorded by `finish` if given. No-op if it runs. */

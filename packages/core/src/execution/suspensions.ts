@@ -85,17 +85,19 @@ export class Suspensions {
           now: clock.now(),
           limit: WAKE_BATCH,
         });
-        // One read for the histories of the page, not one per workflow woken.
-        const histories = await historiesOf(
-          store,
-          due.workflows.map((record) => record.workflowId),
-        ).catch(() => undefined); // each is then read on its own
+        // One read for the histories of the page, not one per workflow woken. The claimed
+        // workflows are held meanwhile: a poll that read one as runnable must not run it while
+        // its history is read, or the wake would replay it from a history older than that run's
+        // steps and run a checkpointed step again (claiming a wake-up does not move the epoch,
+        // so no fence would stop it). Every held one is released by its wake below.
+        const ids = due.workflows.map((record) => record.workflowId);
+        const held = runs.hold(ids);
+        const histories = await historiesOf(store, ids).catch(() => undefined); // else one by one
         for (const record of due.workflows) {
+          const id = record.workflowId;
           // Failures leave it PENDING and no longer suspended: the poll picks it up.
-          void runs.wake(record, histories?.get(record.workflowId)).catch((error: unknown) => {
-            logger.warn(`could not wake workflow ${record.workflowId}; the poll retries`, {
-              error,
-            });
+          void runs.wake(record, histories?.get(id), held.has(id)).catch((error: unknown) => {
+            logger.warn(`could not wake workflow ${id}; the poll retries`, { error });
           });
         }
         if (due.workflows.length < WAKE_BATCH) {
