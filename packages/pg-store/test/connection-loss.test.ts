@@ -105,6 +105,21 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
   afterAll(() => admin.end());
   afterEach(() => closers.closeAll());
 
+  /**
+   * A store on a fresh schema whose connections are tagged (`name`), with a table `effects` that
+   * the tests' transactions write to.
+   */
+  const storeWithEffects = async (): Promise<{ store: PgStore; schema: string; name: string }> => {
+    const { url: own, name } = tagged(url);
+    const { schema, drop } = freshSchema(admin);
+    const store = createPgStore({ url: own, schema, max: 4 });
+    closers.add(schema, drop);
+    closers.add(store, (s) => s.close());
+    await store.migrate();
+    await admin.unsafe(`create table "${schema}".effects (workflow_id text, what text)`);
+    return { store, schema, name };
+  };
+
   const runChild = (): Promise<Exit> => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD], {
       cwd: packageDir, // where "postgres" resolves to the workspace's (patched) copy
@@ -275,13 +290,7 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
   }, 30_000);
 
   it("commits a transaction once when its backends are ended while it is open", async () => {
-    const { url: own, name } = tagged(url);
-    const { schema, drop } = freshSchema(admin);
-    const store: PgStore = createPgStore({ url: own, schema, max: 4 });
-    closers.add(schema, drop);
-    closers.add(store, (s) => s.close());
-    await store.migrate();
-    await admin.unsafe(`create table "${schema}".effects (workflow_id text, what text)`);
+    const { store, schema, name } = await storeWithEffects();
     let held = 0;
     let release: () => void = () => {};
     let gate: Promise<void> | undefined = new Promise<void>((resolve) => (release = resolve));
@@ -318,13 +327,7 @@ describe.skipIf(!databaseUrl)("a backend ended under the driver", () => {
   }, 60_000);
 
   it("keeps an engine working: workflows started after its backends were ended complete", async () => {
-    const { url: own, name } = tagged(url);
-    const { schema, drop } = freshSchema(admin);
-    const store: PgStore = createPgStore({ url: own, schema, max: 4 });
-    closers.add(schema, drop);
-    closers.add(store, (s) => s.close());
-    await store.migrate();
-    await admin.unsafe(`create table "${schema}".effects (workflow_id text, what text)`);
+    const { store, schema, name } = await storeWithEffects();
     const record = transaction.withContext("record", async ({ workflowId }, tx, what: string) => {
       await run(tx, `insert into "${schema}".effects values ($1, $2)`, [workflowId, what]);
       return what;
