@@ -5,11 +5,12 @@
  */
 import { createClient, createEngine, InvalidOptionError, workflow } from "@cairn/core";
 import { defineQueue, withQueues } from "@cairn/queue";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PgStore } from "../src/index.js";
 import { createPgQueueStore } from "../src/queue/index.js";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -23,12 +24,7 @@ describe.each(engineBackends)("workflow attributes on $name", (backend) => {
   const closers = new Closers();
   let db: TestDatabase;
 
-  beforeAll(() => backend.open());
-  afterAll(() => backend.close());
-  afterEach(async () => {
-    await closers.closeAll();
-    await db.drop();
-  });
+  databasePerTest(backend, closers, () => db);
 
   it.skipIf(backend.skip)(
     "are stored from every way in, found by containment and merged later",

@@ -17,14 +17,15 @@ import {
   type Engine,
   type WorkflowStore,
 } from "@cairn/core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
-  watched,
   type TestDatabase,
+  watched,
 } from "./support/engine-databases.js";
 
 /**
@@ -118,14 +119,9 @@ for (const backend of engineBackends) {
   describe.skipIf(backend.skip)(`messages, events and streams on ${backend.name}`, () => {
     let db: TestDatabase;
     const closers = new Closers();
-    beforeAll(() => backend.open());
-    afterAll(() => backend.close());
+    databasePerTest(backend, closers, () => db);
     beforeEach(() => {
       db = backend.database();
-    });
-    afterEach(async () => {
-      await closers.closeAll();
-      await db.drop();
     });
 
     /** A launched engine on this test's database, on `store` (default: a new one). */

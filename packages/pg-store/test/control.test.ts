@@ -17,9 +17,10 @@ import {
   type Engine,
   type WorkflowStore,
 } from "@cairn/core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -124,14 +125,9 @@ for (const backend of engineBackends) {
     let db: TestDatabase;
     const closers = new Closers();
     const id = (name: string) => `${backend.name}-${name}`;
-    beforeAll(() => backend.open());
-    afterAll(() => backend.close());
+    databasePerTest(backend, closers, () => db);
     beforeEach(() => {
       db = backend.database();
-    });
-    afterEach(async () => {
-      await closers.closeAll();
-      await db.drop();
     });
 
     const launch = async (options: { store?: WorkflowStore; executorId?: string } = {}) => {

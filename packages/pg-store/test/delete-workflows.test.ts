@@ -11,9 +11,10 @@ import {
   type Client,
   type Engine,
 } from "@cairn/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -35,12 +36,7 @@ describe.each(engineBackends)("deleting workflows on $name", (backend) => {
   let engine: Engine;
   let client: Client;
 
-  beforeAll(() => backend.open());
-  afterAll(() => backend.close());
-  afterEach(async () => {
-    await closers.closeAll();
-    await db.drop();
-  });
+  databasePerTest(backend, closers, () => db);
 
   it.skipIf(backend.skip)(
     "deletes a finished parent with its child and leaves a running workflow",

@@ -6,9 +6,10 @@
  */
 import { createClient, step, workflow } from "@cairn/core";
 import { defineQueue } from "@cairn/queue";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -30,12 +31,7 @@ describe.each(engineBackends)("fork options on $name", (backend) => {
   const closers = new Closers();
   let db: TestDatabase;
 
-  beforeAll(() => backend.open());
-  afterAll(() => backend.close());
-  afterEach(async () => {
-    await closers.closeAll();
-    await db.drop();
-  });
+  databasePerTest(backend, closers, () => db);
 
   it.skipIf(backend.skip)(
     "puts a fork on a queue with what came before the fork point, and runs it from there",

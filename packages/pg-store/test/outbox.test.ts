@@ -17,12 +17,13 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import { createQueues, defineQueue } from "@cairn/queue";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { PgStore } from "../src/index.js";
 import { createPgQueueStore } from "../src/queue/index.js";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -55,8 +56,7 @@ for (const backend of engineBackends) {
       let store: WorkflowStore;
       const closers = new Closers();
       const id = (name: string) => `${backend.name}-${name}`;
-      beforeAll(() => backend.open());
-      afterAll(() => backend.close());
+      databasePerTest(backend, closers, () => db);
       beforeEach(async () => {
         db = backend.database();
         store = db.store();
@@ -77,10 +77,6 @@ for (const backend of engineBackends) {
         );
         await engine.launch();
         await db.query(`create table {{schema}}.orders (id text primary key)`);
-      });
-      afterEach(async () => {
-        await closers.closeAll();
-        await db.drop();
       });
 
       /** Inserts the business row and, in the same transaction, whatever `also` does. */

@@ -20,8 +20,13 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import { createMemoryStore } from "@cairn/core/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Closers, engineBackends, quietLogger } from "./support/engine-databases.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  Closers,
+  databasePerTest,
+  engineBackends,
+  quietLogger,
+} from "./support/engine-databases.js";
 
 /** A Decimal-like value class: devalue alone refuses it (not a plain object). */
 class Money {
@@ -137,14 +142,9 @@ for (const backend of backends) {
   describe.skipIf(backend.skip)(`pluggable serialization on ${backend.name}`, () => {
     let db: ReturnType<Backend["database"]>;
     const closers = new Closers();
-    beforeAll(() => backend.open());
-    afterAll(() => backend.close());
+    databasePerTest(backend, closers, () => db);
     beforeEach(() => {
       db = backend.database();
-    });
-    afterEach(async () => {
-      await closers.closeAll();
-      await db.drop();
     });
 
     const launch = async (serialization: SerializationOptions) => {

@@ -16,9 +16,10 @@ import {
   type Client,
   type Engine,
 } from "@cairn/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -36,12 +37,7 @@ describe.each(engineBackends)("waiting from outside on $name", (backend) => {
   let engine: Engine;
   let client: Client;
 
-  beforeAll(() => backend.open());
-  afterAll(() => backend.close());
-  afterEach(async () => {
-    await closers.closeAll();
-    await db.drop();
-  });
+  databasePerTest(backend, closers, () => db);
 
   const setUp = async () => {
     db = backend.database();

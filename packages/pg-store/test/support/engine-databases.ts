@@ -9,6 +9,7 @@ import type { Logger, WorkflowStore } from "@cairn/core";
 import type { PGlite } from "@electric-sql/pglite";
 import type postgres from "postgres";
 import { createPgStore, createPgliteStore } from "../../src/index.js";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { adminSql, databaseUrl, openSharedPglite, uniqueSchema } from "./databases.js";
 
 /** One test's database. */
@@ -171,4 +172,22 @@ export class Closers {
   async closeAll(): Promise<void> {
     for (const close of this.closers.splice(0).reverse()) await close();
   }
+}
+
+/**
+ * The hooks of a suite whose tests each get a database of their own on `backend`: the backend is
+ * open for the whole file, and after each test what it added to `closers` is closed, then its
+ * database (`current()`, when the test made one) is dropped.
+ */
+export function databasePerTest(
+  backend: Pick<EngineBackend, "open" | "close">,
+  closers: Closers,
+  current: () => Pick<TestDatabase, "drop"> | undefined,
+): void {
+  beforeAll(() => backend.open());
+  afterAll(() => backend.close());
+  afterEach(async () => {
+    await closers.closeAll();
+    await current()?.drop();
+  });
 }

@@ -19,10 +19,11 @@ import {
   type WorkflowStore,
 } from "@cairn/core";
 import { createMemoryStore } from "@cairn/core/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { transaction, UnsupportedStoreError } from "../../src/index.js";
 import {
   Closers,
+  databasePerTest,
   engineBackends,
   quietLogger,
   type TestDatabase,
@@ -98,16 +99,11 @@ for (const backend of engineBackends) {
     let db: TestDatabase;
     let schema: string;
     const closers = new Closers();
-    beforeAll(() => backend.open());
-    afterAll(() => backend.close());
+    databasePerTest(backend, closers, () => db);
     beforeEach(async () => {
       db = backend.database();
       schema = db.schema;
       ran.clear();
-    });
-    afterEach(async () => {
-      await closers.closeAll();
-      await db.drop();
     });
 
     const launch = async (workflows: AnyWorkflow[] = all, store: WorkflowStore = db.store()) => {
