@@ -32,12 +32,15 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1000" },
     phases: { type: "string", default: "client,engine,pickup,enqueue" },
     "cpu-prof": { type: "string" },
+    "sample-us": { type: "string", default: "1000" },
+    "heap-prof": { type: "string" },
   },
 });
 const items = Number(values.items);
 const batch = Number(values.batch);
 const phases = new Set(values.phases.split(","));
 const profileDir = values["cpu-prof"];
+const heapDir = values["heap-prof"];
 const progress = (message: string) => process.stderr.write(`[bulk-profile] ${message}\n`);
 
 const noStep = workflow("bench.bulk-started", async (_ctx, n: number) => Promise.resolve(n));
@@ -80,21 +83,39 @@ async function main() {
     await serverStats.reset();
     const pg0 = await pgCpu();
     const cpu0 = process.cpuUsage();
-    const session = profileDir === undefined ? undefined : new Session();
+    const session = profileDir === undefined && heapDir === undefined ? undefined : new Session();
     if (session) {
       session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.start");
+      if (profileDir !== undefined) {
+        await session.post("Profiler.enable");
+        const interval = Number(values["sample-us"]);
+        await session.post("Profiler.setSamplingInterval", { interval });
+        await session.post("Profiler.start");
+      }
+      if (heapDir !== undefined) {
+        // Every allocation sampled, collected or not: what the collector had to deal with.
+        await session.post("HeapProfiler.startSampling", {
+          samplingInterval: 4096,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+      }
     }
     const t0 = performance.now();
     const extra = await run();
     const ms = performance.now() - t0;
-    if (session && profileDir !== undefined) {
-      const { profile } = await session.post("Profiler.stop");
-      await writeFile(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+    const cpu = process.cpuUsage(cpu0); // before the profiles are written out
+    if (session) {
+      if (profileDir !== undefined) {
+        const { profile } = await session.post("Profiler.stop");
+        await writeFile(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+      }
+      if (heapDir !== undefined) {
+        const { profile } = await session.post("HeapProfiler.stopSampling");
+        await writeFile(join(heapDir, `${name}.heapprofile`), JSON.stringify(profile));
+      }
       session.disconnect();
     }
-    const cpu = process.cpuUsage(cpu0);
     const pg1 = await pgCpu();
     const sent = mark.read();
     report[name] = {
@@ -134,6 +155,15 @@ async function main() {
       });
       await engine.waitAll(handles, { timeoutMs: 600_000 });
       report["engineToLastFinishPerSecond"] = perSecond(items, performance.now() - t0);
+    }
+    if (phases.has("engine-all")) {
+      // engine.startMany as above, measured (and profiled) to the last workflow finished.
+      const engineBatches = batches("engine-all");
+      await phase("engine-all", async () => {
+        const handles: WorkflowHandle<number>[] = [];
+        for (const b of engineBatches) handles.push(...(await engine.startMany(noStep, b)));
+        await engine.waitAll(handles, { timeoutMs: 600_000 });
+      });
     }
     if (phases.has("pickup")) {
       const served = batches("served").map((b) =>
