@@ -1,10 +1,13 @@
 /**
- * Where a bulk start's and a bulk enqueue's time goes: `client.startMany`, `engine.startMany`,
+ * Where a bulk start's and a bulk enqueue's time goes: `client.startMany`, `engine.startMany`
+ * (the phase `engine`: to the last call resolving; `engine-all`: to the last workflow finished),
  * `client.startMany` for this process's engine (the phase `pickup`: written, announced, picked up
- * and run to the last finish) and `queue.enqueueMany`, 1,000 per call, one phase at a time, each with the statements the
- * driver sent, this process's CPU, the Postgres server's CPU (from /proc, local server only), the
- * statements the server executed (pg_stat_statements, where preloaded) and, with `--cpu-prof
- * DIR`, a V8 CPU profile of the phase alone. Prints one JSON object. A measurement, not a test.
+ * and run to the last finish) and `queue.enqueueMany`, 1,000 per call, one phase at a time, each
+ * with the statements the driver sent, this process's CPU, the Postgres server's CPU (from /proc,
+ * local server only), the statements the server executed (pg_stat_statements, where preloaded)
+ * and, with `--cpu-prof DIR` / `--heap-prof DIR`, a V8 CPU profile / sampled allocation profile
+ * of the phase alone. `--run-capacity N` sets the engine's bound on runs in memory. Prints one
+ * JSON object. A measurement, not a test.
  */
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     "sample-us": { type: "string", default: "1000" },
     "heap-prof": { type: "string" },
+    "run-capacity": { type: "string" },
   },
 });
 const items = Number(values.items);
@@ -58,9 +62,11 @@ async function main() {
   const serverStats = await serverStatements(admin);
   const store = createPgStore({ sql, schema });
   const queue = defineQueue("bench-bulk");
+  const runCapacity = values["run-capacity"];
   const engine = createEngine({
     store,
     workflows: [noStep],
+    ...(runCapacity === undefined ? {} : { runCapacity: Number(runCapacity) }),
     plugins: [createQueues({ store: createPgQueueStore(store), serve: [] })],
   });
   const client = createClient({ store: { ...store, close: () => Promise.resolve() } });
@@ -69,6 +75,7 @@ async function main() {
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
     items,
     batch,
+    runCapacity: runCapacity === undefined ? "default" : Number(runCapacity),
   };
   const batches = (prefix: string) =>
     Array.from({ length: Math.ceil(items / batch) }, (_, b) =>
