@@ -45,3 +45,46 @@ describe("waiting from outside a workflow (memory store)", () => {
     }
   });
 });
+
+describe("waiting for many workflows (memory store)", () => {
+  it("re-reads only the workflows whose run ended, not every open one at each wake-up", async () => {
+    const store = createMemoryStore();
+    const reads = { rows: 0 };
+    const counted: WorkflowStore = {
+      ...view(store),
+      listWorkflows: (async (filter: Parameters<WorkflowStore["listWorkflows"]>[0]) => {
+        const rows = await store.listWorkflows(filter);
+        reads.rows += rows.length;
+        return rows;
+      }) as WorkflowStore["listWorkflows"],
+    };
+    // A poll interval longer than the test: the re-reads are the ones wake-ups ask for.
+    const engine = createEngine({
+      store: counted,
+      workflows: [waiter],
+      logger: recordingLogger(),
+      pollIntervalMs: 600_000,
+    });
+    await engine.launch();
+    try {
+      const n = 200;
+      const handles = [];
+      for (let i = 0; i < n; i++)
+        handles.push(await engine.start(waiter, `w${i}`, { id: `w${i}` }));
+      const before = reads.rows;
+      const all = engine.waitAll(handles);
+      await expect.poll(() => reads.rows - before).toBeGreaterThanOrEqual(n); // all, once
+      for (const h of handles) {
+        await engine.send(h.workflowId, "go", 1);
+        await h.result();
+      }
+      expect((await all).length).toBe(n);
+      // Runs ending one at a time, each waking the wait: re-reading every open workflow at each
+      // wake-up read ~n²/2 = 20,100 rows. Reading those whose run ended reads each about once,
+      // plus a whole read whenever the (doubling) poll wait passed since the last one.
+      expect(reads.rows - before).toBeLessThan(8 * n);
+    } finally {
+      await engine.shutdown();
+    }
+  });
+});

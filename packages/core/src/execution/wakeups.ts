@@ -30,6 +30,9 @@ export function wakeupKey(notification: StoreNotification): string {
 /** An open interest in some keys: remembers a notification until the next `next()`. */
 export class Watch {
   private fired = false;
+  /** The keys notified since the last `takeFiredKeys()`, and whether a wake-up named none. */
+  private firedKeys: Set<string> | undefined;
+  private firedAll = false;
   private wake: (() => void) | undefined;
   private readonly release: () => void;
   private readonly pollIntervalMs: number;
@@ -41,10 +44,26 @@ export class Watch {
     this.clock = clock;
   }
 
-  /** Called by `Wakeups` when one of the watched keys is notified. */
-  fire(): void {
+  /**
+   * Called by `Wakeups` when one of the watched keys is notified (`key`), or when every waiter
+   * must re-check (no key: the engine is closing, or something changed that no key names).
+   */
+  fire(key?: string): void {
     this.fired = true;
+    if (key === undefined) this.firedAll = true;
+    else (this.firedKeys ??= new Set()).add(key);
     this.wake?.();
+  }
+
+  /**
+   * The keys notified since the last call, and forgets them; undefined when a wake-up did not
+   * say which (re-check everything). For a waiter on many keys that re-reads only what changed.
+   */
+  takeFiredKeys(): ReadonlySet<string> | undefined {
+    const keys = this.firedAll ? undefined : (this.firedKeys ?? new Set<string>());
+    this.firedKeys = undefined;
+    this.firedAll = false;
+    return keys;
   }
 
   /**
@@ -145,7 +164,8 @@ export class Wakeups {
 
   /** Wakes the watchers of `notification` (also used for changes made in this process). */
   notify(notification: StoreNotification): void {
-    for (const watch of [...(this.watches.get(wakeupKey(notification)) ?? [])]) watch.fire();
+    const key = wakeupKey(notification);
+    for (const watch of [...(this.watches.get(key) ?? [])]) watch.fire(key);
     for (const listener of this.listeners) listener(notification);
   }
 
