@@ -181,6 +181,7 @@ export type {
   OwnershipStore,
   ExecutorRecord,
   ExecutorFilter,
+  LaunchClaim,
   RecoveryClaim,
   TakeoverClaim,
   RecoveryResult,

@@ -70,6 +70,41 @@ describe("recovery at launch within runCapacity", () => {
     }
   });
 
+  it("counts a recovery attempt only for the claimed workflows it runs, each when it runs", async () => {
+    const store = createMemoryStore();
+    const release = gate();
+    const held = workflow("held", async (_ctx, n: number) => {
+      await release.wait;
+      return n;
+    });
+    const ids = Array.from({ length: 5 }, (_, n) => `left-${n}`);
+    for (const [n, workflowId] of ids.entries()) {
+      await store.createWorkflow({ workflowId, name: "held", input: `[${n}]`, executorId: "e-1" });
+    }
+    const attempts = async () =>
+      Promise.all(ids.map(async (id) => (await store.getWorkflow(id))?.recoveryAttempts));
+    const engine = createEngine({
+      store,
+      workflows: [held],
+      executorId: "e-1",
+      logger: recordingLogger(),
+      runCapacity: 2,
+      pollIntervalMs: 10,
+    });
+    const report = await engine.launch();
+    try {
+      expect(report.recovered).toEqual(ids);
+      // Oldest first: the two with room were counted, the three waiting were not.
+      expect(await attempts()).toEqual([1, 1, 0, 0, 0]);
+      release.open();
+      await Promise.all(ids.map((id) => engine.retrieve(id).result()));
+      expect(await attempts()).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      release.open();
+      await engine.shutdown();
+    }
+  });
+
   it("runs a claimed child before its claimed parent, so a parent waiting on it never holds the only room", async () => {
     const store = createMemoryStore();
     const order: string[] = [];

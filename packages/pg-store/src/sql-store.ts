@@ -11,7 +11,7 @@ import {
   type CreateWorkflowResult,
   type Fence,
   type NewWorkflow,
-  type RecoveryClaim,
+  type LaunchClaim,
   type RecoveryResult,
   type StepRecord,
   type StoreNotification,
@@ -186,7 +186,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
 
   const open = whileOpen(() => closed);
 
-  const claim = (request: RecoveryClaim): Promise<RecoveryResult> =>
+  const claim = (request: LaunchClaim): Promise<RecoveryResult> =>
     db.transaction(async (tx) => {
       const claimed = await claimWorkflows(tx, claimsQ, request);
       const unknown = await listUnknownWorkflows(tx, claimsQ, request);

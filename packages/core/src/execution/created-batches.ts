@@ -23,6 +23,11 @@ export interface CreatedBatchesDeps {
   /** Runs of bulk starts in flight at most, before the rest wait in the store. */
   readonly limit: number;
   isRunning(): boolean;
+  /**
+   * Claims recovered workflows that waited for room, counting their recovery attempt now that
+   * they run, and returns those still PENDING here (recovery's `claimWaiting`).
+   */
+  claimWaiting(workflowIds: readonly string[]): Promise<readonly WorkflowRecord[]>;
 }
 
 /**
@@ -174,36 +179,35 @@ export class CreatedBatches {
   }
 
   /**
-   * Reads the next page of recovered workflows (rows, then histories) and runs those still
-   * PENDING here. One that was cancelled, finished or moved meanwhile is skipped.
+   * Claims the next page of recovered workflows (the claim counts their recovery attempt, so
+   * only what runs is counted), reads their histories and runs them. One that was cancelled,
+   * finished or moved meanwhile is not claimed; one that runs here already is left to its run.
    */
   private async runRecoveredPage(): Promise<void> {
-    const { store, runs, executorId } = this.deps;
+    const { store, runs } = this.deps;
     const start = this.recoveredRead;
-    const ids = this.recovered.slice(start, start + Math.min(PAGE, this.room()));
-    this.recoveredRead += ids.length;
+    const next = this.recovered.slice(start, start + Math.min(PAGE, this.room()));
+    this.recoveredRead += next.length;
     if (this.recoveredLeft() === 0) {
       this.recovered = [];
       this.recoveredRead = 0;
     }
-    const page = await runs
-      .holding(ids, async () => {
-        const records = await store.listWorkflows({ workflowIds: ids, limit: ids.length });
-        const runnable = records.filter(
-          (r) => r.status === "PENDING" && r.executorId === executorId,
-        );
-        const histories = await historiesOf(
-          store,
-          runnable.map((r) => r.workflowId),
-        );
-        return { runnable, histories };
-      })
-      .catch((error: unknown) => {
-        // Not read: put back, for the next drain (a poll or a run's end).
+    // A claim would fence off a run here (a pickup's): leave those to it.
+    const ids = next.filter((id) => !runs.busy(id) && !runs.endedRecently(id));
+    const page = await runs.holding(ids, async () => {
+      const runnable = await this.deps.claimWaiting(ids).catch((error: unknown) => {
+        // Not claimed: put back, for the next drain (a poll or a run's end).
         this.recovered = [...ids, ...this.recovered.slice(this.recoveredRead)];
         this.recoveredRead = 0;
         throw error;
       });
+      // Claimed (counted) but not read: PENDING here and no longer waiting, so the poll runs them.
+      const histories = await historiesOf(
+        store,
+        runnable.map((r) => r.workflowId),
+      );
+      return { runnable, histories };
+    });
     for (const record of page.runnable) {
       if (!this.deps.isRunning()) return; // left PENDING for the next launch
       const id = record.workflowId;

@@ -5,6 +5,7 @@
  * part takes the others it needs explicitly; nothing here runs until `launch()`.
  */
 import type { WorkflowHandle } from "../handle.js";
+import type { WorkflowRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { Background } from "./background.js";
 import { CreatedBatches, DEFAULT_BULK_IN_FLIGHT } from "./created-batches.js";
@@ -111,6 +112,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     executorId,
     limit: config.runCapacity ?? DEFAULT_BULK_IN_FLIGHT,
     isRunning,
+    claimWaiting: (ids): Promise<readonly WorkflowRecord[]> => recovery.claimWaiting(ids),
   });
   const suspensions = new Suspensions({
     store,

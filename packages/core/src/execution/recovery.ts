@@ -60,10 +60,16 @@ export class Recovery {
     this.deps = deps;
   }
 
-  /** At launch: claims this executor's unfinished workflows and runs them. */
+  /**
+   * At launch: claims this executor's unfinished workflows and runs as many as there is room
+   * for, children before their parents; the rest wait for room (see {@link claimWaiting}). The
+   * first claim moves every one to a new epoch without counting a recovery attempt; an attempt
+   * is counted only for the workflows handed to a run, so a process that dies at every launch
+   * dead-letters what it ran, never what waited.
+   */
   async recover(): Promise<LaunchReport> {
     const { store } = this.deps;
-    const report = await this.adopt(await store.claimRecoverable(this.claim()), "recovery");
+    const report = await this.recoverOwn();
     if (!store.exclusive) return report;
     // Only this process can open the store: every other executor in it is gone.
     const taken = await this.takeOver({ ignoreLeases: true });
@@ -92,6 +98,45 @@ export class Recovery {
     return this.adopt(result, "takeover");
   }
 
+  /**
+   * Counts a recovery attempt for `workflowIds` (waiting for room since the launch claimed them)
+   * and returns those still PENDING here, at a new epoch, to run now; dead letters are reported.
+   */
+  async claimWaiting(workflowIds: readonly string[]): Promise<readonly WorkflowRecord[]> {
+    if (workflowIds.length === 0) return [];
+    const claim = await this.deps.store.claimRecoverable({ ...this.claim(), workflowIds });
+    this.report(claim);
+    return claim.recovered;
+  }
+
+  /** The launch's claim of this executor's own workflows: see {@link recover}. */
+  private async recoverOwn(): Promise<LaunchReport> {
+    const { store, batches } = this.deps;
+    const fenced = await store.claimRecoverable({ ...this.claim(), countAttempts: false });
+    const ordered = childrenFirst(fenced.recovered).map((r) => r.workflowId);
+    const first = ordered.slice(0, batches.room());
+    const claim =
+      first.length === 0
+        ? { recovered: [], deadLettered: [], unknown: [] }
+        : await store.claimRecoverable({ ...this.claim(), workflowIds: first });
+    this.report({ ...claim, unknown: fenced.unknown });
+    const rank = new Map(first.map((id, i) => [id, i]));
+    const byRank = (r: WorkflowRecord) => rank.get(r.workflowId) ?? 0;
+    await this.spawnAll(
+      [...claim.recovered].sort((a, b) => byRank(a) - byRank(b)),
+      "recovery",
+    );
+    for (const record of claim.recovered) batches.track(record.workflowId);
+    batches.waitRecovered(ordered.slice(first.length));
+    this.deps.afterClaim?.();
+    const dead = new Set(claim.deadLettered.map((r) => r.workflowId));
+    return {
+      recovered: ordered.filter((id) => !dead.has(id)),
+      deadLettered: [...dead],
+      unknown: fenced.unknown,
+    };
+  }
+
   /** How many workflows a takeover may claim now. */
   private room(): number {
     const { runCapacity, runs } = this.deps;
@@ -109,30 +154,9 @@ export class Recovery {
     };
   }
 
-  /**
-   * Runs what a claim handed to this executor and reports dead letters and unknown names. A
-   * recovery at launch runs only as many as the bound on runs in memory has room for (children
-   * before their parents, so a parent never waits on a child left waiting); the rest wait for
-   * room, claimed and PENDING in the store. A takeover claimed only what it has room for.
-   */
+  /** Runs what a takeover handed to this executor and reports dead letters and unknown names. */
   private async adopt(claim: RecoveryResult, cause: RunCause): Promise<LaunchReport> {
-    const { runs, store, registry, batches } = this.deps;
-    const bounded = cause === "recovery";
-    const ordered = bounded ? childrenFirst(claim.recovered) : claim.recovered;
-    const now = bounded ? ordered.slice(0, batches.room()) : ordered;
-    const ids = now.map((r) => r.workflowId);
-    // The poll must not start them meanwhile.
-    await runs.holding(ids, async () => {
-      // Every history of the page (one read) before any run starts.
-      const histories = await historiesOf(store, ids);
-      for (const record of now) {
-        const definition = registry.get(record.name);
-        if (!definition) continue;
-        runs.spawnClaimed(definition, record, histories.get(record.workflowId) ?? [], cause);
-        if (bounded) batches.track(record.workflowId);
-      }
-    });
-    batches.waitRecovered(ordered.slice(now.length).map((r) => r.workflowId));
+    await this.spawnAll(claim.recovered, cause);
     this.report(claim);
     // Suspended workflows the claim moved here stay suspended: wake the due ones, arm the timer.
     this.deps.afterClaim?.();
@@ -141,6 +165,21 @@ export class Recovery {
       deadLettered: claim.deadLettered.map((r) => r.workflowId),
       unknown: claim.unknown,
     };
+  }
+
+  /** Runs claimed `records`, every history read (in one read) before any run starts. */
+  private async spawnAll(records: readonly WorkflowRecord[], cause: RunCause): Promise<void> {
+    const { runs, store, registry } = this.deps;
+    const ids = records.map((r) => r.workflowId);
+    // The poll must not start them meanwhile.
+    await runs.holding(ids, async () => {
+      const histories = await historiesOf(store, ids);
+      for (const record of records) {
+        const definition = registry.get(record.name);
+        if (!definition) continue;
+        runs.spawnClaimed(definition, record, histories.get(record.workflowId) ?? [], cause);
+      }
+    });
   }
 
   private report(claim: RecoveryResult): void {

@@ -53,6 +53,21 @@ export interface RecoveryClaim {
   readonly appVersion?: string | undefined;
 }
 
+/**
+ * A launch-time claim, narrowed: an engine that runs only part of its workflows at once claims
+ * all of them without counting an attempt (so older executions are fenced off), then counts one
+ * for each page it hands to a run, so a crash counts only what ran (docs/multi-process.md).
+ */
+export interface LaunchClaim extends RecoveryClaim {
+  /** Only these of the executor's workflows (claimed or reported `unknown`); unset: every one. */
+  readonly workflowIds?: readonly string[] | undefined;
+  /**
+   * `false`: move the claimed rows to a new `ownerEpoch` but leave `recoveryAttempts` and the
+   * progress they are compared with untouched, and dead-letter none. Default `true`.
+   */
+  readonly countAttempts?: boolean | undefined;
+}
+
 /** What a takeover claims: workflows of executors whose lease expired or that stopped. */
 export interface TakeoverClaim extends RecoveryClaim {
   /** At most this many workflows per call. */
@@ -100,9 +115,11 @@ export interface OwnershipStore {
    * since its previous recovery (it made progress, so it is not crash-looping), and `ownerEpoch`
    * is incremented (fencing off any older execution). A row whose new count exceeds its limit
    * moves to `DEAD_LETTER` instead (no error value is written: the engine reports dead letters
-   * from the status and attempt count). All in one transaction.
+   * from the status and attempt count). All in one transaction. `claim.workflowIds` narrows the
+   * claim to those workflows; `claim.countAttempts: false` moves the epoch only. Rows come back
+   * oldest first (`createdAt`, then `workflowId`).
    */
-  claimRecoverable(claim: RecoveryClaim): Promise<RecoveryResult>;
+  claimRecoverable(claim: LaunchClaim): Promise<RecoveryResult>;
 
   /**
    * Claims up to `limit` PENDING workflows owned by OTHER executors that are expired or stopped

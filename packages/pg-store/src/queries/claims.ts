@@ -7,7 +7,7 @@
  * gets it suspended at the new epoch, its recovery attempts untouched, and it is not handed back
  * to run; the new owner's claim of due suspensions wakes it when it is due.
  */
-import type { RecoveryClaim, TakeoverClaim, WorkflowRecord } from "@cairn/core";
+import type { LaunchClaim, TakeoverClaim, WorkflowRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
@@ -46,11 +46,13 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
   /**
    * Moves the rows of the `candidate` CTE (workflow_id, executor_id, name, recovery_attempts,
    * recovery_progress) to executor $1; limits by name in $3/$4. Attempts reset to 1 when the
-   * checkpoint count grew since the last claim (progress). The owner re-check makes a row that
-   * changed hands after this statement's snapshot drop out instead of being claimed twice.
-   * Suspended rows (the re-check reads the row as locked) move suspended and are not returned.
+   * checkpoint count grew since the last claim (progress); where `count` (SQL) is false they and
+   * the progress stay as they are and nothing is dead-lettered (the epoch still moves). The owner
+   * re-check makes a row that changed hands after this statement's snapshot drop out instead of
+   * being claimed twice. Suspended rows (the re-check reads the row as locked) move suspended and
+   * are not returned. Rows come back oldest first.
    */
-  const claimCandidates = `,
+  const claimCandidates = (count: string) => `,
       moved as (
       update ${workflows} w
       set executor_id = $1,
@@ -58,11 +60,13 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
           wake_epoch = case when ${SUSPENDED} then w.owner_epoch + 1 end,
           wake_at = case when ${SUSPENDED} then w.wake_at end,
           wake_keys = case when ${SUSPENDED} then w.wake_keys end,
-          recovery_attempts = case when ${SUSPENDED} then w.recovery_attempts else c.attempts end,
-          recovery_progress = case when ${SUSPENDED} then w.recovery_progress else c.progress end,
-          status = case when not ${SUSPENDED} and c.attempts > c.max_attempts
+          recovery_attempts = case when ${SUSPENDED} or not ${count} then w.recovery_attempts
+                                   else c.attempts end,
+          recovery_progress = case when ${SUSPENDED} or not ${count} then w.recovery_progress
+                                   else c.progress end,
+          status = case when not ${SUSPENDED} and ${count} and c.attempts > c.max_attempts
                         then 'DEAD_LETTER' else 'PENDING' end,
-          completed_at = case when not ${SUSPENDED} and c.attempts > c.max_attempts
+          completed_at = case when not ${SUSPENDED} and ${count} and c.attempts > c.max_attempts
                               then ${NOW_MS} end,
           updated_at = ${NOW_MS}
       from (
@@ -70,8 +74,11 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
                case when s.progress > p.recovery_progress then 1
                     else p.recovery_attempts + 1 end as attempts
         from candidate p
+        -- Not counted: no step is read.
         cross join lateral (
-          select count(*)::int as progress from ${steps} st where st.workflow_id = p.workflow_id
+          select case when ${count} then (
+            select count(*)::int from ${steps} st where st.workflow_id = p.workflow_id
+          ) end as progress
         ) s
         left join unnest($3::text[], $4::int[]) as l(name, max_attempts) on l.name = p.name
       ) c
@@ -79,7 +86,9 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
         and w.executor_id = c.executor_id
       returning ${workflowColumnsOf("w")}, ${SUSPENDED} as suspended
       )
-      select * from moved where not suspended`;
+      select * from moved where not suspended order by created_at, workflow_id collate "C"`;
+  /** Workflow `p` is one of $6 (null: any). */
+  const AMONG = `($6::text[] is null or p.workflow_id = any($6::text[]))`;
   return {
     claim: `
       with ${aliveCte(executors)},
@@ -87,14 +96,14 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
         select workflow_id, executor_id, name, recovery_attempts, recovery_progress
         from ${workflows} p
         where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
-          and ${versionAllowed("$5")}
+          and ${versionAllowed("$5")} and ${AMONG}
       )
-      ${claimCandidates}`,
+      ${claimCandidates("$7::boolean")}`,
     unknown: `
       with ${aliveCte(executors)}
       select workflow_id, name from ${workflows} p
       where p.executor_id = $1 and p.status = 'PENDING' and p.name <> all($2::text[])
-        and ${versionAllowed("$3")}
+        and ${versionAllowed("$3")} and ($4::text[] is null or p.workflow_id = any($4::text[]))
       order by created_at, workflow_id`,
     // Workflows of other executors that are stopped, past their lease or unknown ($6: treat
     // every other executor as gone), under the version rule. SKIP LOCKED makes concurrent
@@ -112,7 +121,7 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
         limit $7::bigint
         for update of p skip locked
       )
-      ${claimCandidates}`,
+      ${claimCandidates("true")}`,
     // What a takeover would claim but for the name (any version), at most $4 of them.
     takeOverUnknown: `
       with ${aliveCte(executors)}
@@ -138,11 +147,11 @@ export function recoveryLimitParams(
   ];
 }
 
-/** Claims this executor's recoverable workflows; the rows come back updated. */
+/** Claims this executor's recoverable workflows (or those of them given); rows come back updated. */
 export async function claimWorkflows(
   db: SqlQueryable,
   q: ClaimStatements,
-  claim: RecoveryClaim,
+  claim: LaunchClaim,
 ): Promise<WorkflowRecord[]> {
   const [names, limits] = recoveryLimitParams(claim.maxRecoveryAttempts);
   const rows = await db.query<WorkflowRow>(q.claim, [
@@ -151,6 +160,8 @@ export async function claimWorkflows(
     names,
     limits,
     claim.appVersion ?? null,
+    claim.workflowIds ?? null,
+    claim.countAttempts !== false,
   ]);
   return rows.map(toWorkflowRecord);
 }
@@ -159,12 +170,13 @@ export async function claimWorkflows(
 export async function listUnknownWorkflows(
   db: SqlQueryable,
   q: ClaimStatements,
-  claim: RecoveryClaim,
+  claim: LaunchClaim,
 ): Promise<{ workflowId: string; name: string }[]> {
   const rows = await db.query<{ workflow_id: string; name: string }>(q.unknown, [
     claim.executorId,
     claim.names,
     claim.appVersion ?? null,
+    claim.workflowIds ?? null,
   ]);
   return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
 }

@@ -1,8 +1,13 @@
 /** The ownership role of the memory store: heartbeats, recovery and takeover claims, versions. */
 import type { OwnershipStore, RecoveryResult } from "../../store/ownership-store.js";
-import type { MemoryTables } from "./tables.js";
+import type { MemoryTables, StoredWorkflow } from "./tables.js";
 
 type Unknown = { workflowId: string; name: string }[];
+
+/** The order a recovery claim hands rows back in: `createdAt`, then `workflowId`. */
+const oldestFirst = ({ record: a }: StoredWorkflow, { record: b }: StoredWorkflow): number =>
+  a.createdAt - b.createdAt ||
+  (a.workflowId < b.workflowId ? -1 : a.workflowId > b.workflowId ? 1 : 0);
 
 export function memoryOwnership(t: MemoryTables): OwnershipStore {
   return {
@@ -33,16 +38,19 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
     async claimRecoverable(claim) {
       t.enter("claimRecoverable");
       const result: RecoveryResult = { recovered: [], deadLettered: [], unknown: [] };
-      for (const stored of t.workflows.values()) {
+      const only = claim.workflowIds && new Set(claim.workflowIds);
+      const count = claim.countAttempts !== false;
+      for (const stored of [...t.workflows.values()].sort(oldestFirst)) {
         const { record } = stored;
         if (record.status !== "PENDING" || record.executorId !== claim.executorId) continue;
+        if (only && !only.has(record.workflowId)) continue;
         if (!t.versionAllowed(record, claim.appVersion)) continue;
         if (!claim.names.includes(record.name)) {
           const { workflowId, name } = record;
           (result.unknown as Unknown).push({ workflowId, name });
           continue;
         }
-        t.claimOne(stored, claim, result);
+        t.claimOne(stored, claim, result, count);
       }
       return result;
     },

@@ -337,15 +337,21 @@ export class MemoryTables {
   }
 
   /**
-   * Moves a claimed workflow to `claim.executorId`, counting recovery attempts; may dead-letter
-   * it. A suspended one moves suspended (at the new epoch) and is not handed back to run.
+   * Moves a claimed workflow to `claim.executorId`, counting recovery attempts unless `count` is
+   * false; may dead-letter it. A suspended one moves suspended (at the new epoch) and is not
+   * handed back to run.
    */
-  claimOne(stored: StoredWorkflow, claim: RecoveryClaim, into: RecoveryResult): void {
+  claimOne(stored: StoredWorkflow, claim: RecoveryClaim, into: RecoveryResult, count = true): void {
     const { record } = stored;
     if (this.suspended(stored)) {
       const ownerEpoch = record.ownerEpoch + 1;
       this.update(stored, { executorId: claim.executorId, ownerEpoch });
       stored.wakeEpoch = ownerEpoch;
+      return;
+    }
+    if (!count) {
+      const patch = { executorId: claim.executorId, ownerEpoch: record.ownerEpoch + 1 };
+      (into.recovered as WorkflowRecord[]).push(this.update(stored, patch));
       return;
     }
     const progress = this.steps.get(record.workflowId)?.size ?? 0;

@@ -1,6 +1,15 @@
 /** Contract tests for `claimRecoverable`: launch-time recovery and dead letters. */
 import { describe, expect, it } from "vitest";
-import { type Fixture, claimFor, failure, ids, newWorkflow, stepAt, success } from "../fixtures.js";
+import {
+  type Fixture,
+  claimFor,
+  failure,
+  ids,
+  newWorkflow,
+  nextMillisecond,
+  stepAt,
+  success,
+} from "../fixtures.js";
 
 export function describeRecovery(fx: Fixture): void {
   describe("claimRecoverable", () => {
@@ -113,6 +122,58 @@ export function describeRecovery(fx: Fixture): void {
       const seventh = await fx.store.claimRecoverable(claim);
       expect(ids(seventh.recovered)).toEqual(["unlimited"]);
       expect(seventh.recovered[0]?.recoveryAttempts).toBe(7);
+    });
+
+    it("with countAttempts false moves every workflow to a new epoch without counting or dead-lettering", async () => {
+      await fx.store.createWorkflow(newWorkflow("wf-1"));
+      await fx.store.claimRecoverable(claimFor());
+      const { recovered: twice } = await fx.store.claimRecoverable(claimFor());
+      expect(twice[0]).toMatchObject({ recoveryAttempts: 2 });
+      await fx.store.recordStep(stepAt("wf-1", 0));
+      const claim = claimFor({ maxRecoveryAttempts: { checkout: 0 } });
+      const fenced = await fx.store.claimRecoverable({ ...claim, countAttempts: false });
+      expect(fenced.deadLettered).toEqual([]);
+      expect(fenced.recovered).toEqual([
+        expect.objectContaining({
+          workflowId: "wf-1",
+          status: "PENDING",
+          recoveryAttempts: 2,
+          ownerEpoch: (twice[0]?.ownerEpoch ?? 0) + 1,
+        }),
+      ]);
+      // The progress the count compares with is untouched too: the next counted claim sees the
+      // checkpoint as new since the last counted one, and resets the count to 1.
+      const counted = await fx.store.claimRecoverable(claimFor());
+      expect(counted.recovered[0]).toMatchObject({ recoveryAttempts: 1 });
+    });
+
+    it("with workflowIds claims and counts only those, and reports unknown names among them only", async () => {
+      for (const id of ["wf-1", "wf-2", "wf-3"]) await fx.store.createWorkflow(newWorkflow(id));
+      await fx.store.createWorkflow(newWorkflow("stranger", { name: "legacy" }));
+      await fx.store.createWorkflow(newWorkflow("theirs", { executorId: "executor-b" }));
+      const result = await fx.store.claimRecoverable({
+        ...claimFor(),
+        workflowIds: ["wf-2", "wf-3", "theirs", "missing"],
+      });
+      expect(ids(result.recovered)).toEqual(["wf-2", "wf-3"]);
+      expect(result.unknown).toEqual([]);
+      expect((await fx.store.getWorkflow("wf-1"))?.recoveryAttempts).toBe(0);
+      expect((await fx.store.getWorkflow("wf-2"))?.recoveryAttempts).toBe(1);
+      expect((await fx.store.getWorkflow("theirs"))?.executorId).toBe("executor-b");
+      const strangers = await fx.store.claimRecoverable({
+        ...claimFor(),
+        workflowIds: ["stranger"],
+      });
+      expect(strangers.unknown).toEqual([{ workflowId: "stranger", name: "legacy" }]);
+    });
+
+    it("hands rows back oldest first", async () => {
+      for (const id of ["wf-b", "wf-a", "wf-c"]) {
+        await fx.store.createWorkflow(newWorkflow(id));
+        await nextMillisecond();
+      }
+      const { recovered } = await fx.store.claimRecoverable(claimFor());
+      expect(recovered.map((r) => r.workflowId)).toEqual(["wf-b", "wf-a", "wf-c"]);
     });
   });
 }
