@@ -46,4 +46,107 @@ describe("the poll's pickup", () => {
       await engine.shutdown();
     }
   });
+
+  it("runs a straggler assigned here while recovered workflows wait for room, even one they wait on", async () => {
+    const store = createMemoryStore();
+    const release = gate();
+    let inFlight = 0;
+    let most = 0;
+    const held = workflow("held", async (_ctx, n: number) => {
+      most = Math.max(most, ++inFlight);
+      await release.wait;
+      inFlight--;
+      return n;
+    });
+    // The one the held runs wait for: its notification was lost.
+    const opener = workflow("opener", async () => {
+      release.open();
+      return "opened";
+    });
+    for (let n = 0; n < 3; n++) {
+      // PENDING for this executor, as a process that died mid-run left them.
+      await store.createWorkflow({
+        workflowId: `left-${n}`,
+        name: "held",
+        input: `[${n}]`,
+        executorId: "e1",
+      });
+    }
+    const engine = createEngine({
+      store,
+      workflows: [held, opener],
+      executorId: "e1",
+      logger: recordingLogger(),
+      runCapacity: 1,
+      pollIntervalMs: 10,
+    });
+    await engine.launch();
+    try {
+      await until(() => inFlight === 1);
+      await store.createWorkflow({
+        workflowId: "missed",
+        name: "opener",
+        input: "-1", // undefined, serialized
+        executorId: "e1",
+        notify: false,
+      });
+      expect(await engine.retrieve("missed").result()).toBe("opened");
+      expect(
+        await Promise.all([0, 1, 2].map((n) => engine.retrieve(`left-${n}`).result())),
+      ).toEqual([0, 1, 2]);
+      expect(most).toBe(1); // the poll ran none of those waiting for room
+    } finally {
+      release.open();
+      await engine.shutdown();
+    }
+  });
+
+  it("runs a straggler assigned here while a bulk start waits in the store for room", async () => {
+    const store = createMemoryStore();
+    const release = gate();
+    let inFlight = 0;
+    let most = 0;
+    const held = workflow("held", async (_ctx, n: number) => {
+      most = Math.max(most, ++inFlight);
+      await release.wait;
+      inFlight--;
+      return n;
+    });
+    const opener = workflow("opener", async () => {
+      release.open();
+      return "opened";
+    });
+    const engine = createEngine({
+      store,
+      workflows: [held, opener],
+      executorId: "e1",
+      logger: recordingLogger(),
+      runCapacity: 2,
+      pollIntervalMs: 10,
+    });
+    await engine.launch();
+    try {
+      const handles = await engine.startMany(
+        held,
+        [0, 1, 2, 3, 4].map((input) => ({ input })),
+      );
+      await until(() => inFlight === 2);
+      // A row of the batch's millisecond would be one of the batch's (read back with it).
+      const batchDone = Date.now();
+      await until(() => Date.now() > batchDone);
+      await store.createWorkflow({
+        workflowId: "missed",
+        name: "opener",
+        input: "-1",
+        executorId: "e1",
+        notify: false,
+      });
+      expect(await engine.retrieve("missed").result()).toBe("opened");
+      expect(await Promise.all(handles.map((h) => h.result()))).toEqual([0, 1, 2, 3, 4]);
+      expect(most).toBe(2);
+    } finally {
+      release.open();
+      await engine.shutdown();
+    }
+  });
 });

@@ -51,10 +51,12 @@ interface Waiting {
 export class CreatedBatches {
   private readonly deps: CreatedBatchesDeps;
   private readonly waiting: Waiting[] = [];
-  /** Workflows recovery claimed and left waiting for room, in the order to run them. */
-  private recovered: readonly string[] = [];
-  /** How many of {@link recovered} were read back already. */
-  private recoveredRead = 0;
+  /**
+   * Workflows recovery claimed and left waiting for room, in the order to run them (a set
+   * iterates in insertion order), each removed as it is read back; `cursor` reads it on.
+   */
+  private recovered = new Set<string>();
+  private cursor: Iterator<string, undefined> = this.recovered.values();
   private inFlight = 0;
   private draining = false;
   private drainAgain = false;
@@ -73,7 +75,23 @@ export class CreatedBatches {
 
   /** Whether batches or recovered workflows wait in the store for room here. */
   get backlogged(): boolean {
-    return this.waiting.length > 0 || this.recoveredLeft() > 0;
+    return this.waiting.length > 0 || this.recovered.size > 0;
+  }
+
+  /**
+   * Whether `record` waits here for room: recovered and not read back yet, or a row of a bulk
+   * start past where its batch was read (a row of a batch's millisecond is one of the batch's,
+   * as the batch's read sees it). The poll leaves those to {@link drain}, which keeps the bound;
+   * anything else assigned here and runnable (a resume, a start whose notification was lost, a
+   * run a store error interrupted) the poll runs.
+   */
+  waits(record: Pick<WorkflowRecord, "workflowId" | "createdAt">): boolean {
+    if (this.recovered.has(record.workflowId)) return true;
+    return this.waiting.some(
+      (w) =>
+        w.createdAt === record.createdAt &&
+        (w.afterId === undefined || record.workflowId > w.afterId),
+    );
   }
 
   /** How many runs may start now within the bound. */
@@ -101,8 +119,9 @@ export class CreatedBatches {
    */
   waitRecovered(workflowIds: readonly string[]): void {
     if (workflowIds.length === 0) return;
-    this.recovered = [...this.recovered.slice(this.recoveredRead), ...workflowIds];
-    this.recoveredRead = 0;
+    // An iterator that reached the end stays there: start a new one.
+    if (this.recovered.size === 0) this.restartRecovered([]);
+    for (const id of workflowIds) this.recovered.add(id);
     this.drain();
   }
 
@@ -155,7 +174,7 @@ export class CreatedBatches {
     const { store, runs, executorId } = this.deps;
     const isRunning = () => this.deps.isRunning();
     // Recovered work first: it is the oldest.
-    while (this.recoveredLeft() > 0 && this.worthReading() && isRunning()) {
+    while (this.recovered.size > 0 && this.worthReading() && isRunning()) {
       await this.runRecoveredPage();
     }
     while (this.worthReading() && isRunning() && store.listCreatedBatch) {
@@ -185,20 +204,19 @@ export class CreatedBatches {
    */
   private async runRecoveredPage(): Promise<void> {
     const { store, runs } = this.deps;
-    const start = this.recoveredRead;
-    const next = this.recovered.slice(start, start + Math.min(PAGE, this.room()));
-    this.recoveredRead += next.length;
-    if (this.recoveredLeft() === 0) {
-      this.recovered = [];
-      this.recoveredRead = 0;
+    const next: string[] = [];
+    for (const want = Math.min(PAGE, this.room()); next.length < want;) {
+      const step = this.cursor.next();
+      if (step.done === true) break;
+      next.push(step.value);
+      this.recovered.delete(step.value);
     }
     // A claim would fence off a run here (a pickup's): leave those to it.
     const ids = next.filter((id) => !runs.busy(id) && !runs.endedRecently(id));
     const page = await runs.holding(ids, async () => {
       const runnable = await this.deps.claimWaiting(ids).catch((error: unknown) => {
-        // Not claimed: put back, for the next drain (a poll or a run's end).
-        this.recovered = [...ids, ...this.recovered.slice(this.recoveredRead)];
-        this.recoveredRead = 0;
+        // Not claimed: put back in front, for the next drain (a poll or a run's end).
+        this.restartRecovered(ids);
         throw error;
       });
       // Claimed (counted) but not read: PENDING here and no longer waiting, so the poll runs them.
@@ -217,13 +235,15 @@ export class CreatedBatches {
     }
   }
 
-  private recoveredLeft(): number {
-    return this.recovered.length - this.recoveredRead;
+  /** `first`, then what still waits, read from the start again. */
+  private restartRecovered(first: readonly string[]): void {
+    this.recovered = new Set([...first, ...this.recovered]);
+    this.cursor = this.recovered.values();
   }
 
   /** Whether a read may run now: work waits and there is room for a page, or nothing runs. */
   private worthReading(): boolean {
-    const work = this.recoveredLeft() > 0 || (this.waiting.length > 0 && this.supported);
+    const work = this.recovered.size > 0 || (this.waiting.length > 0 && this.supported);
     return work && (this.room() >= this.refill || (this.inFlight === 0 && this.room() > 0));
   }
 

@@ -76,15 +76,16 @@ export class Pickup {
     } as const;
     if ((await store.listWorkflows(unassigned)).length > 0) await recovery.takeOver();
     await this.deps.suspensions.wakeDue();
-    this.deps.batches.drain(); // again, after a read that failed
-    // Bulk starts wait in the store for room here: their pickup keeps the bound, the poll's not.
-    if (this.deps.batches.backlogged) return runs.forgetOldEnds();
+    const { batches } = this.deps;
+    batches.drain(); // again, after a read that failed
     const pending = await store.listRunnable(executorId, PICKUP_BATCH, this.runnableAfter);
     const last = pending.length === PICKUP_BATCH ? pending.at(-1) : undefined;
     this.runnableAfter = last && { createdAt: last.createdAt, workflowId: last.workflowId };
     runs.forgetOldEnds();
     for (const record of pending) {
       if (runs.endedRecently(record.workflowId) || runs.busy(record.workflowId)) continue;
+      // Bulk starts and recovered work waiting here for room: their pickup keeps the bound.
+      if (batches.waits(record)) continue;
       await runs.ensureRunning(record);
     }
   }
