@@ -10,7 +10,9 @@
  * and measures how late each one wakes: from the due time its sleep checkpointed to its body
  * running again after the sleep — the timer, the claim of due workflows among the N parked
  * rows, the history read and the replay — and how long each then took to record its outcome (the
- * finish and its wake trigger among the N parked rows). Prints JSON; `--out FILE` writes it too.
+ * finish and its wake trigger among the N parked rows). `wakeSample.wakePath` splits the wake-up
+ * into the timer (due → claim sent), the claim, the history read and the spawn and replay, from
+ * the store calls timed in this process. Prints JSON; `--out FILE` writes it too.
  */
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -18,7 +20,7 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createEngine, workflow } from "@cairn/core";
+import { createEngine, workflow, type DueClaim, type WorkflowStore } from "@cairn/core";
 import { createPgStore } from "@cairn/pg-store";
 import postgres from "postgres";
 import { serverCpu } from "./pg-cpu.js";
@@ -47,6 +49,76 @@ const memory = () => {
   const { heapUsed, rss } = process.memoryUsage();
   return { heapUsedMB: megabytes(heapUsed), rssMB: megabytes(rss) };
 };
+
+/** One store call of the wake path, timed: when it began and ended, and the sample IDs it held. */
+interface TracedCall {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly ids: readonly string[];
+}
+
+/**
+ * Wraps the store's claim of due workflows and its reads of histories (one per page, or one per
+ * workflow where the engine reads them one by one) so the report can split a wake-up of the
+ * sample (IDs starting with `w-`) into its parts: the timer (due → claim sent), the claim, the
+ * history read, and the spawn and replay after it.
+ */
+function traced<S extends WorkflowStore>(store: S) {
+  const claims: TracedCall[] = [];
+  const reads: TracedCall[] = [];
+  const sampled = (ids: readonly string[]) => ids.filter((id) => id.startsWith("w-"));
+  const wrapped: S = {
+    ...store,
+    claimDueWorkflows: async (claim: DueClaim) => {
+      const startedAt = Date.now();
+      const due = await store.claimDueWorkflows(claim);
+      const ids = sampled(due.workflows.map((r) => r.workflowId));
+      if (ids.length > 0) claims.push({ startedAt, endedAt: Date.now(), ids });
+      return due;
+    },
+  };
+  const listSteps = store.listSteps.bind(store);
+  wrapped.listSteps = async (workflowId: string) => {
+    const startedAt = Date.now();
+    const history = await listSteps(workflowId);
+    const ids = sampled([workflowId]);
+    if (ids.length > 0) reads.push({ startedAt, endedAt: Date.now(), ids });
+    return history;
+  };
+  const listStepsOf = store.listStepsOf?.bind(store);
+  if (listStepsOf) {
+    wrapped.listStepsOf = async (workflowIds: readonly string[]) => {
+      const startedAt = Date.now();
+      const histories = await listStepsOf(workflowIds);
+      const ids = sampled(workflowIds);
+      if (ids.length > 0) reads.push({ startedAt, endedAt: Date.now(), ids });
+      return histories;
+    };
+  }
+  /** Per sampled workflow: due → claim sent, the claim, its history read, read → resumed. */
+  const split = (due: ReadonlyMap<string, number>, woke: ReadonlyMap<string, number>) => {
+    const parts = { dueToClaimMs: [] as number[], claimMs: [] as number[] };
+    const more = { readMs: [] as number[], readToResumedMs: [] as number[] };
+    for (const [id, dueAt] of due) {
+      const claim = claims.find((c) => c.ids.includes(id));
+      const read = reads.find((r) => r.ids.includes(id) && r.startedAt >= (claim?.startedAt ?? 0));
+      if (!claim || !read) continue;
+      parts.dueToClaimMs.push(claim.startedAt - dueAt);
+      parts.claimMs.push(claim.endedAt - claim.startedAt);
+      more.readMs.push(read.endedAt - read.startedAt);
+      more.readToResumedMs.push((woke.get(id) ?? Number.NaN) - read.endedAt);
+    }
+    return {
+      claims: claims.length,
+      reads: reads.length,
+      dueToClaimMs: distribution(parts.dueToClaimMs),
+      claimMs: distribution(parts.claimMs),
+      historyReadMs: distribution(more.readMs),
+      readToResumedMs: distribution(more.readToResumedMs),
+    };
+  };
+  return { store: wrapped, split };
+}
 
 function parse(argv: readonly string[]) {
   const { values } = parseArgs({
@@ -107,8 +179,9 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
     await ctx.sleep(ms);
     woke.set(ctx.workflowId, Date.now());
   });
+  const trace = traced(createPgStore({ url: options.url, schema }));
   const engine = createEngine({
-    store: createPgStore({ url: options.url, schema }),
+    store: trace.store,
     workflows: [sleeper, sampled],
     executorId: "bench-sleepers",
     suspendAfterMs: options.suspendAfterMs,
@@ -172,9 +245,11 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
     );
     await engine.waitAll(handles, { timeoutMs: options.sampleSleepMs + 600_000 });
     const lateness: number[] = [];
+    const dueAt = new Map<string, number>();
     for (const { workflowId } of handles) {
       const steps = await engine.listSteps(workflowId);
       const due = steps.find((s) => s.name === "cairn.sleep")?.output as number;
+      dueAt.set(workflowId, due);
       lateness.push((woke.get(workflowId) ?? Number.NaN) - due);
     }
     // From the line after the sleep to the outcome written (its finish and the wake trigger,
@@ -222,6 +297,8 @@ export async function runSleepers(argv: readonly string[]): Promise<void> {
         dueToResumedMs: distribution(lateness),
         maxMs: Math.round(Math.max(...lateness)),
         resumedToFinishedMs: distribution(finishing),
+        /** The parts of due → resumed, per sampled workflow. */
+        wakePath: trace.split(dueAt, woke),
       },
     };
     const json = JSON.stringify(report, null, 2);
