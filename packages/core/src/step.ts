@@ -37,7 +37,12 @@ export interface StepDefinition {
   readonly name: string;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | undefined;
-  readonly body: (stepContext: StepContext, args: readonly unknown[]) => unknown;
+  /**
+   * Whether the body takes a {@link StepContext} (`step.withContext`): only then is one built
+   * for each attempt; a plain step's body gets `undefined` and ignores it.
+   */
+  readonly withContext: boolean;
+  readonly body: (stepContext: StepContext | undefined, args: readonly unknown[]) => unknown;
 }
 
 /** How a step call reaches the run behind its context (implemented in `durable-calls.ts`). */
@@ -64,7 +69,7 @@ export function step<Args extends unknown[], Out>(
   nameOrOptions: string | StepOptions,
   body: (...args: Args) => Out | Promise<Out>,
 ): Step<Args, Awaited<Out>> {
-  return makeStep(nameOrOptions, (_, args) => body(...(args as Args)));
+  return makeStep(nameOrOptions, false, (_, args) => body(...(args as Args)));
 }
 
 /**
@@ -78,11 +83,14 @@ step.withContext = function withContext<Args extends unknown[], Out>(
   nameOrOptions: string | StepOptions,
   body: (stepContext: StepContext, ...args: Args) => Out | Promise<Out>,
 ): Step<Args, Awaited<Out>> {
-  return makeStep(nameOrOptions, (stepContext, args) => body(stepContext, ...(args as Args)));
+  return makeStep(nameOrOptions, true, (stepContext, args) =>
+    body(stepContext as StepContext, ...(args as Args)),
+  );
 };
 
 function makeStep<Args extends unknown[], Out>(
   nameOrOptions: string | StepOptions,
+  withContext: boolean,
   body: StepDefinition["body"],
 ): Step<Args, Out> {
   const options = typeof nameOrOptions === "string" ? { name: nameOrOptions } : nameOrOptions;
@@ -99,6 +107,7 @@ function makeStep<Args extends unknown[], Out>(
     name: options.name,
     retry: retryPolicy(options.retry, `step "${options.name}"`),
     timeoutMs: options.timeoutMs,
+    withContext,
     body,
   };
   const call = (ctx: AnyWorkflowContext, ...args: Args) => {

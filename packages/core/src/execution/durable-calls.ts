@@ -15,7 +15,7 @@ import type { SerializedValue, StepRecord } from "../store/records.js";
 import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
-import { observedAttempt, runAttempts } from "./run-attempts.js";
+import { observedAttempt, runAttempts, runOnlyAttempt } from "./run-attempts.js";
 import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
 import { childHandle } from "./communication.js";
 import { childResult } from "./suspending-waits.js";
@@ -51,47 +51,55 @@ export function runStep(
   definition: StepDefinition,
   args: readonly unknown[],
 ): Promise<unknown> {
+  return journal.operation(definition.name, (position, startedAt) =>
+    performStep(journal, definition, args, position, startedAt),
+  );
+}
+
+/** Runs a step's attempts and makes their outcome its checkpoint. */
+async function performStep(
+  journal: Journal,
+  definition: StepDefinition,
+  args: readonly unknown[],
+  position: number,
+  startedAt: number,
+): Promise<StepRecord> {
   const { host } = journal;
-  return journal.operation(definition.name, async (position, startedAt) => {
-    // A step without retries never recorded an attempt: nothing to read.
-    const resume =
-      definition.retry.maxAttempts > 1
-        ? await resumedAttempts(journal, position, definition.name)
-        : undefined;
-    const result = await runAttempts(definition, args, {
-      workflowId: journal.workflowId,
-      log: journal.log,
-      stop: journal.attemptStop,
-      observers: host.observers,
-      clock: host.clock,
-      attemptOf: (attempt) => ({
-        run: journal.run,
-        kind: "step",
-        name: definition.name,
-        position,
-        attempt,
-      }),
-      resume,
-      recordRetry: (attempt, nextAttemptAt) =>
-        recordFailedAttempt(journal, position, definition.name, attempt, nextAttemptAt),
-    });
-    const checkpoint = (outcome: { output?: SerializedValue; error?: SerializedValue }) =>
-      journal.checkpoint(position, definition.name, startedAt, {
-        ...outcome,
-        attempts: result.attempts,
-      });
-    if (!result.ok) {
-      return checkpoint({
-        error: host.serializer.serializeError(result.error, `error of step "${definition.name}"`),
-      });
-    }
-    const subject = `output of step "${definition.name}"`;
-    try {
-      return checkpoint({ output: host.serializer.serialize(result.value, subject) });
-    } catch (error) {
-      return checkpoint({ error: host.serializer.serializeError(error, subject) });
-    }
-  });
+  const { name, retry } = definition;
+  const result =
+    retry.maxAttempts <= 1 && definition.timeoutMs === undefined && host.observers.none
+      ? await runOnlyAttempt(definition, args, {
+          workflowId: journal.workflowId,
+          log: journal.log,
+          stop: journal.attemptStop,
+          clock: host.clock,
+        })
+      : await runAttempts(definition, args, {
+          workflowId: journal.workflowId,
+          log: journal.log,
+          stop: journal.attemptStop,
+          observers: host.observers,
+          clock: host.clock,
+          attemptOf: (attempt) => ({ run: journal.run, kind: "step", name, position, attempt }),
+          // A step without retries never recorded an attempt: nothing to read.
+          resume:
+            retry.maxAttempts > 1 ? await resumedAttempts(journal, position, name) : undefined,
+          recordRetry: (attempt, nextAttemptAt) =>
+            recordFailedAttempt(journal, position, name, attempt, nextAttemptAt),
+        });
+  const { attempts } = result;
+  if (!result.ok) {
+    const error = host.serializer.serializeError(result.error, `error of step "${name}"`);
+    return journal.checkpoint(position, name, startedAt, { error, attempts });
+  }
+  let output: SerializedValue;
+  try {
+    output = host.serializer.serialize(result.value, `output of step "${name}"`);
+  } catch (failure) {
+    const error = host.serializer.serializeError(failure, `output of step "${name}"`);
+    return journal.checkpoint(position, name, startedAt, { error, attempts });
+  }
+  return journal.checkpoint(position, name, startedAt, { output, attempts });
 }
 
 /** An operation whose `perform` may record the checkpoint itself (see `runDurableOperation`). */

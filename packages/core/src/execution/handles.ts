@@ -8,6 +8,7 @@ import { parseChannel, type ChannelSchemas } from "../channels.js";
 import { StoreUnavailableError, WorkflowNotFoundError } from "../errors.js";
 import type { WorkflowHandle } from "../handle.js";
 import type { HandleSource } from "./handle-source.js";
+import type { RunOutcome } from "./run-outcome.js";
 import { resultOf, statusInfo } from "./record-info.js";
 import { timeoutOf, waitForWorkflows } from "./wait-handles.js";
 import type { Watch } from "./wakeups.js";
@@ -51,11 +52,38 @@ export function createHandle<Out>(
 }
 
 async function awaitResult<Out>(workflowId: string, source: HandleSource): Promise<Out> {
+  // A run here (every `engine.run`): its outcome, with no watch and no read, when it finished.
+  source.assertOpen();
+  const local = source.localRun(workflowId);
+  if (local) {
+    const outcome = await local;
+    if (outcome.kind === "finished") return finishedResult<Out>(outcome, source);
+    if (outcome.kind === "cancelled") throw outcome.error;
+    if (outcome.kind === "interrupted") stillOpen(source, outcome.error);
+  }
   const watch = source.wakeups.watch(`status:${workflowId}`);
   try {
     return await pollResult<Out>(workflowId, source, watch);
   } finally {
     watch.close();
+  }
+}
+
+/** The result of a run that finished here: its output, or its error thrown. */
+function finishedResult<Out>(
+  outcome: Extract<RunOutcome, { kind: "finished" }>,
+  source: HandleSource,
+): Out {
+  if (outcome.status === "ERROR") throw source.serializer.deserialize(outcome.error);
+  return source.serializer.deserialize<Out>(outcome.output);
+}
+
+/** Throws `error` (why a run here stopped) when the engine is closing: nothing will run it again. */
+function stillOpen(source: HandleSource, error: unknown): void {
+  try {
+    source.assertOpen();
+  } catch {
+    throw error;
   }
 }
 
@@ -84,17 +112,8 @@ async function pollResult<Out>(
       if (outcome.kind === "cancelled") throw outcome.error;
       // Interrupted here (a store failure): the workflow is still PENDING and runs again, so wait
       // for that — unless this engine is closing. Taken over ("lost"): the new owner's result.
-      if (outcome.kind === "interrupted") {
-        try {
-          source.assertOpen();
-        } catch {
-          throw outcome.error;
-        }
-      }
-      if (outcome.kind === "finished") {
-        if (outcome.status === "ERROR") throw source.serializer.deserialize(outcome.error);
-        return source.serializer.deserialize<Out>(outcome.output);
-      }
+      if (outcome.kind === "interrupted") stillOpen(source, outcome.error);
+      if (outcome.kind === "finished") return finishedResult<Out>(outcome, source);
     }
     const record = await readOutage(() => source.store.getWorkflow(workflowId));
     if (record === OUTAGE) {

@@ -30,6 +30,9 @@ export type Performed = StepRecord | { readonly recorded: StepRecord };
 
 const NO_HISTORY: ReadonlyMap<number, StepRecord> = new Map();
 
+/** The options of most operations: none (shared, not made per call). */
+const NO_OPTIONS: OperationOptions<never> = {};
+
 /** Why a run stopped early. */
 export type RunInterruption =
   WorkflowInterruptedError | WorkflowCancelledError | WorkflowOwnershipLostError;
@@ -290,13 +293,24 @@ export class Journal {
     return this.position++;
   }
 
-  /** A durable operation at the next position (see {@link operationAt}). */
-  async operation<T>(
+  /**
+   * A durable operation at the next position (see {@link operationAt}). Not async: the extra
+   * promise an async wrapper returning `operationAt`'s would cost every step two more turns.
+   * A refused position (the run stopped or ended) still comes back as a rejection.
+   */
+  operation<T>(
     name: string,
     perform: (position: number, startedAt: number) => Promise<Performed>,
-    options: OperationOptions<T> = {},
+    options: OperationOptions<T> = NO_OPTIONS,
   ): Promise<T> {
-    return this.operationAt(this.takePosition(), name, perform, options);
+    let position: number;
+    try {
+      position = this.takePosition();
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function passes it on
+      return Promise.reject(error);
+    }
+    return this.operationAt(position, name, perform, options);
   }
 
   /**
@@ -308,22 +322,10 @@ export class Journal {
     position: number,
     name: string,
     perform: (position: number, startedAt: number) => Promise<Performed>,
-    options: OperationOptions<T> = {},
+    options: OperationOptions<T> = NO_OPTIONS,
   ): Promise<T> {
-    const replay = (record: StepRecord): T => {
-      if (!(options.matches ?? ((recorded) => recorded === name))(record.name)) {
-        this.fatal ??= new NonDeterminismError({
-          workflowId: this.workflowId,
-          position: record.position,
-          recordedName: record.name,
-          calledName: name,
-        });
-        throw this.fatal;
-      }
-      return options.decode ? options.decode(record) : this.outcome<T>(record);
-    };
     const recorded = this.history.get(position);
-    if (recorded) return replay(recorded);
+    if (recorded) return this.replay(recorded, name, options);
     this.inFlight++;
     try {
       // A position is only ever taken while the body runs (`takePosition` refuses afterwards),
@@ -331,20 +333,34 @@ export class Journal {
       this.throwIfStopped();
       if (this.host.replayOnly) this.endReplay(position, name);
       const performed = await perform(position, this.host.clock.now());
-      if ("recorded" in performed) return replay(performed.recorded);
+      if ("recorded" in performed) return this.replay(performed.recorded, name, options);
       this.signals.throwIfAbandoned();
       this.signals.throwIfEnded();
       const record = () => this.host.store.recordStep(performed, this.fence);
-      if (await this.guard(record, name)) return replay(performed);
+      if (await this.guard(record, name)) return this.replay(performed, name, options);
       // Another execution recorded this position first: its checkpoint is the truth.
       const steps = await this.guard(() => this.host.store.listSteps(this.workflowId), name);
-      return replay(steps.find((s) => s.position === position) ?? performed);
+      return this.replay(steps.find((s) => s.position === position) ?? performed, name, options);
     } catch (error) {
       return this.abandoned(error); // in flight when the body settled
     } finally {
       this.inFlight--;
       this.onSettled?.();
     }
+  }
+
+  /** The result of the operation `name` from its checkpoint `record`, checked against its name. */
+  private replay<T>(record: StepRecord, name: string, options: OperationOptions<T>): T {
+    if (!(options.matches ? options.matches(record.name) : record.name === name)) {
+      this.fatal ??= new NonDeterminismError({
+        workflowId: this.workflowId,
+        position: record.position,
+        recordedName: record.name,
+        calledName: name,
+      });
+      throw this.fatal;
+    }
+    return options.decode ? options.decode(record) : this.outcome<T>(record);
   }
 
   /**

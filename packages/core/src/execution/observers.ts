@@ -28,6 +28,7 @@ export class Observers {
 
   /** The trace context to store with a new workflow; `undefined` when no observer adds any. */
   carrier(parent: RunInfo | undefined): TraceCarrier | undefined {
+    if (this.list.length === 0) return undefined;
     const carrier: Record<string, string> = {};
     for (const observer of this.list) {
       try {
@@ -41,6 +42,7 @@ export class Observers {
 
   /** Runs `execute` inside every observer's `aroundRun`; they see its result as `endOf` says. */
   run<T>(info: RunInfo, execute: () => Promise<T>, endOf: (result: T) => RunEnd): Promise<T> {
+    if (this.list.length === 0) return direct(execute);
     const wrappers = this.list.flatMap((o) =>
       o.aroundRun ? [(next: () => Promise<RunEnd>) => o.aroundRun?.(info, next) ?? next()] : [],
     );
@@ -49,12 +51,18 @@ export class Observers {
 
   /** Runs `execute` inside every observer's `aroundAttempt`. */
   attempt(info: AttemptInfo, execute: () => Promise<AttemptEnd>): Promise<AttemptEnd> {
+    if (this.list.length === 0) return direct(execute);
     const wrappers = this.list.flatMap((o) =>
       o.aroundAttempt
         ? [(next: () => Promise<AttemptEnd>) => o.aroundAttempt?.(info, next) ?? next()]
         : [],
     );
     return this.around(wrappers, execute, (end) => end);
+  }
+
+  /** Whether no observer is configured: runs and attempts are then called directly. */
+  get none(): boolean {
+    return this.list.length === 0;
   }
 
   /** Logs `event` and hands it to every observer. Never throws. */
@@ -93,5 +101,19 @@ export class Observers {
       this.logger.warn("an observer's wrapper failed", { error });
     }
     return once();
+  }
+}
+
+/**
+ * `execute()` with no observer around it: no wrapper list, no extra async frame (a run and each
+ * step attempt went through both even with no observers configured). A synchronous throw still
+ * comes back as a rejection, as it did through the wrappers.
+ */
+function direct<T>(execute: () => Promise<T>): Promise<T> {
+  try {
+    return execute();
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function passes it on
+    return Promise.reject(error);
   }
 }

@@ -19,16 +19,20 @@ export type AttemptsResult =
   | { readonly ok: true; readonly value: unknown; readonly attempts: number }
   | { readonly ok: false; readonly error: unknown; readonly attempts: number };
 
-/** What an attempt needs from the run around it. */
-export interface AttemptEnvironment {
+/** What one attempt needs from the run around it. */
+export interface AttemptScope {
   readonly workflowId: string;
   readonly log: Logger;
   /** The run being abandoned or ending stops the attempts; its reason is thrown. */
   readonly stop: AttemptStop;
-  /** Wrap each attempt and hear about retries. */
-  readonly observers: Observers;
   /** Durable time for retry backoff and attempt timeouts. */
   readonly clock: Clock;
+}
+
+/** What a step's attempts need from the run around them. */
+export interface AttemptEnvironment extends AttemptScope {
+  /** Wrap each attempt and hear about retries. */
+  readonly observers: Observers;
   /** Attempt number `attempt` as observers see it. */
   attemptOf(attempt: number): AttemptInfo;
   /** Attempts that failed before this run (recorded durably): continue after them. */
@@ -72,12 +76,39 @@ async function waitUntil(env: AttemptEnvironment, at: number): Promise<void> {
   env.stop.throwIfAttemptStopped();
 }
 
+/**
+ * A step's only attempt, when it has no retries, no timeout and no observer to wrap the attempt
+ * (most steps): what {@link runAttempts} gives such a step, without the retry loop, the observers'
+ * wrapper or an environment object of closures (each of those was an allocation or a promise
+ * turn per step).
+ */
+export async function runOnlyAttempt(
+  definition: StepDefinition,
+  args: readonly unknown[],
+  scope: AttemptScope,
+): Promise<AttemptsResult> {
+  scope.stop.throwIfAttemptStopped();
+  try {
+    return { ok: true, value: await runAttempt(definition, args, scope, 1), attempts: 1 };
+  } catch (error) {
+    scope.stop.throwIfAttemptStopped();
+    return { ok: false, error, attempts: 1 };
+  }
+}
+
 /** Runs one attempt inside the observers' `aroundAttempt`; settles with its value or error. */
 export async function observedAttempt(
   info: AttemptInfo,
   observers: Observers,
   attempt: () => Promise<unknown>,
 ): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+  if (observers.none) {
+    try {
+      return { ok: true, value: await attempt() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
   let value: unknown;
   const end: AttemptEnd = await observers.attempt(info, async () => {
     try {
@@ -103,25 +134,30 @@ export async function observedAttempt(
 async function runAttempt(
   definition: StepDefinition,
   args: readonly unknown[],
-  env: AttemptEnvironment,
+  env: AttemptScope,
   attempt: number,
 ): Promise<unknown> {
   const limit = definition.timeoutMs === undefined ? undefined : attemptLimit(definition, env);
   try {
-    const stepContext = {
-      attempt,
-      get signal(): AbortSignal {
-        return limit?.signal ?? env.stop.attemptSignal;
-      },
-      workflowId: env.workflowId,
-      stepName: definition.name,
-      log: env.log,
-    };
+    // Only a `step.withContext` body reads one: an object literal with a getter is built by a
+    // runtime call, not from a boilerplate, and was the largest cost of a plain step's attempt.
+    const stepContext = definition.withContext
+      ? {
+          attempt,
+          get signal(): AbortSignal {
+            return limit?.signal ?? env.stop.attemptSignal;
+          },
+          workflowId: env.workflowId,
+          stepName: definition.name,
+          log: env.log,
+        }
+      : undefined;
     const body = Promise.resolve().then(() => definition.body(stepContext, args));
-    body.catch(() => undefined); // a late rejection after a timeout is not an unhandled one
-    return await env.stop.raceAttempt(
-      limit ? Promise.race([body, whenAborted(limit.signal)]) : body,
-    );
+    // `raceAttempt` handles the body's rejection (also when it refuses to race), so only a
+    // late rejection after a timeout needs a handler of its own.
+    if (!limit) return await env.stop.raceAttempt(body);
+    body.catch(() => undefined);
+    return await env.stop.raceAttempt(Promise.race([body, whenAborted(limit.signal)]));
   } finally {
     limit?.release();
   }
@@ -131,7 +167,7 @@ async function runAttempt(
 const ATTEMPT_DONE = Symbol("attempt done");
 
 /** A signal that aborts on the run's stop signal or after the step's timeout. */
-function attemptLimit(definition: StepDefinition, env: AttemptEnvironment) {
+function attemptLimit(definition: StepDefinition, env: AttemptScope) {
   const timeoutMs = definition.timeoutMs ?? 0;
   const controller = new AbortController();
   const stopSignal = env.stop.attemptSignal;

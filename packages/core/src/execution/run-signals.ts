@@ -39,7 +39,12 @@ export class RunSignals implements AttemptStop {
   private attempt: AbortController | undefined;
   /** Stop alone: the backoff of store retries. */
   private soft: AbortController | undefined;
-  /** How to reject each attempt racing the run's abandonment now (made when first needed). */
+  /**
+   * How to reject each attempt racing the run's abandonment now: the first in a field of its
+   * own, more (concurrent attempts) in a set made when first needed. Steps run one at a time in
+   * most runs, and a set that grows to one entry and empties again reallocates its table.
+   */
+  private racer: ((reason: unknown) => void) | undefined;
   private racing: Set<(reason: unknown) => void> | undefined;
 
   /** `makeEndReason` builds the error an ended run's calls get, once, when first needed. */
@@ -76,6 +81,9 @@ export class RunSignals implements AttemptStop {
   abandon(reason: unknown): void {
     if (!this.mark("abandon", reason)) return;
     abort(this.attempt, reason);
+    const first = this.racer;
+    this.racer = undefined;
+    first?.(reason);
     for (const reject of this.racing ?? []) reject(reason);
     this.racing = undefined;
   }
@@ -95,21 +103,37 @@ export class RunSignals implements AttemptStop {
    * would leave a reaction on it for the rest of the run, one per step.)
    */
   raceAttempt<T>(body: Promise<T>): Promise<T> {
-    this.throwIfAttemptStopped();
-    const racing = (this.racing ??= new Set());
+    if (this.reasons.size > 0) {
+      try {
+        this.throwIfAttemptStopped();
+      } catch (error) {
+        body.catch(() => undefined); // not raced: its rejection is nobody's to handle
+        throw error;
+      }
+    }
     return new Promise<T>((resolve, reject) => {
-      racing.add(reject);
+      this.addRacer(reject);
       body.then(
         (value) => {
-          racing.delete(reject);
+          this.removeRacer(reject);
           resolve(value);
         },
         (error: Error) => {
-          racing.delete(reject);
+          this.removeRacer(reject);
           reject(error); // the body's own rejection, passed on as it came
         },
       );
     });
+  }
+
+  private addRacer(reject: (reason: unknown) => void): void {
+    if (this.racer === undefined) this.racer = reject;
+    else (this.racing ??= new Set()).add(reject);
+  }
+
+  private removeRacer(reject: (reason: unknown) => void): void {
+    if (this.racer === reject) this.racer = undefined;
+    else this.racing?.delete(reject);
   }
 
   /** The error a call on an ended run gets (built once). */
@@ -132,6 +156,7 @@ export class RunSignals implements AttemptStop {
 
   /** Throws the reason of the first of abandon and end, if either came: attempts stop there. */
   throwIfAttemptStopped(): void {
+    if (this.reasons.size === 0) return; // a running run: no iterator made
     for (const kind of this.reasons.keys()) {
       if (kind === "abandon") this.throwIfAbandoned();
       if (kind === "end") this.throwIfEnded();
