@@ -9,7 +9,7 @@ import type { Clock } from "../clock.js";
 import { StepTimeoutError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { AttemptEnd, AttemptInfo } from "../observer.js";
-import type { StepDefinition } from "../step.js";
+import type { StepContext, StepDefinition } from "../step.js";
 import type { Observers } from "./observers.js";
 import { retryDelayMs, shouldRetry } from "./retry-policy.js";
 import type { AttemptStop } from "./run-signals.js";
@@ -87,9 +87,10 @@ export async function runOnlyAttempt(
   args: readonly unknown[],
   scope: AttemptScope,
 ): Promise<AttemptsResult> {
-  scope.stop.throwIfAttemptStopped();
+  const stepContext = definition.withContext ? stepContextOf(definition, scope, 1) : undefined;
   try {
-    return { ok: true, value: await runAttempt(definition, args, scope, 1), attempts: 1 };
+    const value = await scope.stop.raceBody(() => definition.body(stepContext, args));
+    return { ok: true, value, attempts: 1 };
   } catch (error) {
     scope.stop.throwIfAttemptStopped();
     return { ok: false, error, attempts: 1 };
@@ -139,18 +140,8 @@ async function runAttempt(
 ): Promise<unknown> {
   const limit = definition.timeoutMs === undefined ? undefined : attemptLimit(definition, env);
   try {
-    // Only a `step.withContext` body reads one: an object literal with a getter is built by a
-    // runtime call, not from a boilerplate, and was the largest cost of a plain step's attempt.
     const stepContext = definition.withContext
-      ? {
-          attempt,
-          get signal(): AbortSignal {
-            return limit?.signal ?? env.stop.attemptSignal;
-          },
-          workflowId: env.workflowId,
-          stepName: definition.name,
-          log: env.log,
-        }
+      ? stepContextOf(definition, env, attempt, limit?.signal)
       : undefined;
     const body = Promise.resolve().then(() => definition.body(stepContext, args));
     // `raceAttempt` handles the body's rejection (also when it refuses to race), so only a
@@ -161,6 +152,28 @@ async function runAttempt(
   } finally {
     limit?.release();
   }
+}
+
+/**
+ * What a `step.withContext` body gets first. Only such a body reads one: an object literal with a
+ * getter is built by a runtime call, not from a boilerplate, and was the largest cost of a plain
+ * step's attempt. `signal` is the attempt's own (a timeout) or else the run's, built when read.
+ */
+function stepContextOf(
+  definition: StepDefinition,
+  env: AttemptScope,
+  attempt: number,
+  limit?: AbortSignal,
+): StepContext {
+  return {
+    attempt,
+    get signal(): AbortSignal {
+      return limit ?? env.stop.attemptSignal;
+    },
+    workflowId: env.workflowId,
+    stepName: definition.name,
+    log: env.log,
+  };
 }
 
 /** The reason a finished attempt's timer is cancelled with (never seen by a step body). */

@@ -59,4 +59,48 @@ describe("RunSignals", () => {
     expect(wait.reason).toEqual(new Error("ended #1"));
     expect(() => run.throwIfStopped()).not.toThrow();
   });
+
+  it("races a body called on a later microtask: its value, its throw, a thenable's outcome", async () => {
+    const { run } = signals();
+    const calls: string[] = [];
+    const raced = run.raceBody(() => {
+      calls.push("body");
+      return 1;
+    });
+    calls.push("after the call");
+    await expect(raced).resolves.toBe(1);
+    expect(calls).toEqual(["after the call", "body"]);
+    const thrown = new Error("sync throw");
+    await expect(
+      run.raceBody(() => {
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    const thenable = { then: (ok: (v: string) => void) => ok("from a thenable") };
+    await expect(run.raceBody(() => thenable)).resolves.toBe("from a thenable");
+    const nested = { then: (ok: (v: unknown) => void) => ok(Promise.resolve("nested")) };
+    await expect(run.raceBody(() => nested)).resolves.toBe("nested");
+    await expect(run.raceBody(() => Promise.reject(thrown))).rejects.toBe(thrown);
+  });
+
+  it("rejects racing bodies with the abandon reason, and refuses to race once abandoned", async () => {
+    const { run } = signals();
+    let finish: (value: string) => void = () => undefined;
+    const first = run.raceBody(() => new Promise<string>((resolve) => (finish = resolve)));
+    const second = run.raceBody(() => new Promise<string>(() => undefined));
+    await Promise.resolve(); // both bodies are running now
+    const reason = new Error("abandoned");
+    run.abandon(reason);
+    finish("too late");
+    await expect(first).rejects.toBe(reason);
+    await expect(second).rejects.toBe(reason);
+    let called = false;
+    expect(() =>
+      run.raceBody(() => {
+        called = true;
+      }),
+    ).toThrow(reason);
+    await Promise.resolve();
+    expect(called).toBe(false);
+  });
 });
