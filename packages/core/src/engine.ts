@@ -144,7 +144,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (start?.tx !== undefined) {
         throw new InvalidOptionError("tx", "run() waits for the result; use start() with a tx");
       }
-      return (await engine.start(workflow, input, start)).result();
+      // As start() and result(), without start()'s own promise.
+      const { workflowId, definition } = await starts.start(workflow, input, start);
+      return (handle(workflowId, definition) as WorkflowHandle<never>).result();
     },
     retrieve(workflowOrId: AnyWorkflow | string, workflowId?: string) {
       if (typeof workflowOrId === "string") return handle(workflowOrId) as never;

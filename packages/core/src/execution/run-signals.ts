@@ -155,7 +155,8 @@ export class RunSignals implements AttemptStop {
         this.removeRacer(reject);
         resolve(value);
       };
-      queueMicrotask(() => {
+      // A then on a settled promise, not queueMicrotask: Node's makes an AsyncResource per call.
+      void SETTLED.then(() => {
         let value: unknown;
         try {
           value = run();
@@ -237,6 +238,9 @@ export class RunSignals implements AttemptStop {
     return controller;
   }
 }
+
+/** Where a body's microtask is queued from (its callback never throws: see raceBody). */
+const SETTLED = Promise.resolve();
 
 function isObject(value: unknown): value is object {
   return (typeof value === "object" && value !== null) || typeof value === "function";
