@@ -26,9 +26,11 @@ export async function runConcurrent(env: ScenarioEnv, workflows: number, infligh
 
   let latencies: number[] = [];
   timer.samples = [];
+  const cpu = process.cpuUsage();
   const phase = await measure(env, async () => {
     latencies = await slidingWindow(workflows, inflight, () => engine.run(threeSteps, 0));
   });
+  const { user, system } = process.cpuUsage(cpu);
 
   return {
     shape: `${workflows} ${STEPS}-step workflows, ${inflight} in flight, after ${warmup} warm-up`,
@@ -36,6 +38,9 @@ export async function runConcurrent(env: ScenarioEnv, workflows: number, infligh
     stepsPerSecond: perSecond(workflows * STEPS, phase.ms),
     workflowLatencyMs: distribution(latencies),
     stepLatencyMs: distribution(timer.samples),
+    // This process's CPU (user + system, all its threads) per workflow: what a workflow costs
+    // Node whatever else shares the cores, unlike the rate above.
+    nodeCpuUsPerWorkflow: round((user + system) / workflows),
     statementsPerWorkflow: phase.statements ? round(phase.statements.total / workflows) : null,
     startFinishStatementsPerWorkflow: baseline.statements
       ? round(baseline.statements.total / workflows)

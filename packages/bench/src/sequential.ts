@@ -1,7 +1,7 @@
 /**
  * Scenario (a): one 20-step workflow at a time, many times. Nothing runs concurrently, so no
- * write can share a commit: this is the cost of a step on first execution, in statements and in
- * milliseconds; then the same for a transaction step.
+ * write can share a commit: this is the cost of a step on first execution, in statements, in
+ * milliseconds and in Node CPU; then the same for a transaction step.
  */
 import { measure, perWorkflow, statementsPerStep, type ScenarioEnv } from "./measure.js";
 import { distribution, perSecond, round } from "./stats.js";
@@ -16,18 +16,22 @@ export async function runSequential(env: ScenarioEnv, runs: number, warmup: numb
   }
 
   const emptyMs: number[] = [];
+  const baselineCpu = process.cpuUsage();
   const baseline = await measure(env, async () => {
     for (let i = 0; i < runs; i++)
       emptyMs.push(await timed(() => engine.run(workflows.noSteps, 0)));
   });
+  const emptyCpuUs = cpuMicros(baselineCpu);
 
   const workflowMs: number[] = [];
   timer.samples = [];
+  const phaseCpu = process.cpuUsage();
   const phase = await measure(env, async () => {
     for (let i = 0; i < runs; i++) {
       workflowMs.push(await timed(() => engine.run(workflows.twentySteps, 0)));
     }
   });
+  const phaseCpuUs = cpuMicros(phaseCpu);
 
   // Taken before the transaction chain runs: its steps are timed into the same list.
   const stepSamples = [...timer.samples];
@@ -45,6 +49,10 @@ export async function runSequential(env: ScenarioEnv, runs: number, warmup: numb
       ? statementsPerStep(transactions.phase, baseline, runs, STEPS)
       : null,
     stepLatencyMs: distribution(stepSamples),
+    // This process's CPU (user + system, all its threads), not wall time: what a step costs
+    // Node whatever else shares the cores. Per step: the 20-step runs less the no-step runs.
+    nodeCpuUsPerStep: round((phaseCpuUs - emptyCpuUs) / runs / STEPS),
+    nodeCpuUsPerStartFinish: round(emptyCpuUs / runs),
     workflowMs: distribution(workflowMs),
     startFinishOnlyMs: distribution(emptyMs),
     statementsPerWorkflow: phase.statements ? round(phase.statements.total / runs) : null,
@@ -67,6 +75,12 @@ async function runTransactions(env: ScenarioEnv, runs: number) {
     }
   });
   return { workflowMs, phase };
+}
+
+/** Microseconds of this process's CPU since `since` (a `process.cpuUsage()` reading). */
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return user + system;
 }
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
