@@ -24,7 +24,11 @@ export interface LaunchReport {
    * the rest (past `runCapacity`) wait PENDING, claimed, and run as room frees.
    */
   readonly recovered: readonly string[];
-  /** Workflows moved to `DEAD_LETTER` because they kept crashing the process. */
+  /**
+   * Workflows moved to `DEAD_LETTER` because they kept crashing the process: those of the runs
+   * this launch started. One waiting for room is counted (and may be dead-lettered) only when
+   * its turn comes; that is reported as a `workflow.dead-lettered` event, not here.
+   */
   readonly deadLettered: readonly string[];
   /** PENDING workflows of this executor whose names are not registered; left PENDING. */
   readonly unknown: readonly { readonly workflowId: string; readonly name: string }[];
