@@ -57,6 +57,14 @@ export class CreatedBatches {
    */
   private recovered = new Set<string>();
   private cursor: Iterator<string, undefined> = this.recovered.values();
+  /**
+   * Recovered workflows handed to a page claim, with the read generation they were handed at: a
+   * poll whose read began before may hold a row older than the claim (which may have moved the
+   * epoch or dead-lettered the workflow), so it must not run them. See {@link markRead}.
+   */
+  private readonly handedOff = new Map<string, number>();
+  private generation = 0;
+  private previousMark = 0;
   private inFlight = 0;
   private draining = false;
   private drainAgain = false;
@@ -92,6 +100,23 @@ export class CreatedBatches {
         w.createdAt === record.createdAt &&
         (w.afterId === undefined || record.workflowId > w.afterId),
     );
+  }
+
+  /**
+   * Marks the start of a poll's read of runnable workflows; pass the mark to
+   * {@link handedOffSince}. Forgets hand-offs older than the previous mark, which no poll still
+   * reading can have missed (polls run one at a time).
+   */
+  markRead(): number {
+    for (const [id, at] of this.handedOff) if (at < this.previousMark) this.handedOff.delete(id);
+    this.previousMark = this.generation;
+    return this.generation++;
+  }
+
+  /** Whether `workflowId` was handed to a page claim after the read marked `mark` began. */
+  handedOffSince(workflowId: string, mark: number): boolean {
+    const at = this.handedOff.get(workflowId);
+    return at !== undefined && at > mark;
   }
 
   /** How many runs may start now within the bound. */
@@ -210,6 +235,7 @@ export class CreatedBatches {
       if (step.done === true) break;
       next.push(step.value);
       this.recovered.delete(step.value);
+      this.handedOff.set(step.value, this.generation);
     }
     // A claim would fence off a run here (a pickup's): leave those to it.
     const ids = next.filter((id) => !runs.busy(id) && !runs.endedRecently(id));

@@ -78,6 +78,7 @@ export class Pickup {
     await this.deps.suspensions.wakeDue();
     const { batches } = this.deps;
     batches.drain(); // again, after a read that failed
+    const mark = batches.markRead();
     const pending = await store.listRunnable(executorId, PICKUP_BATCH, this.runnableAfter);
     const last = pending.length === PICKUP_BATCH ? pending.at(-1) : undefined;
     this.runnableAfter = last && { createdAt: last.createdAt, workflowId: last.workflowId };
@@ -86,6 +87,8 @@ export class Pickup {
       if (runs.endedRecently(record.workflowId) || runs.busy(record.workflowId)) continue;
       // Bulk starts and recovered work waiting here for room: their pickup keeps the bound.
       if (batches.waits(record)) continue;
+      // Read while it waited, claimed by a page since: this row may predate that claim.
+      if (batches.handedOffSince(record.workflowId, mark)) continue;
       await runs.ensureRunning(record);
     }
   }
