@@ -35,7 +35,7 @@
  * them as no longer running, so their slots are filled again by this very claim: one round trip
  * and one commit where a finish and a claim took two. Their items go with the sweep (2).
  */
-import { QUEUED_EXECUTOR } from "@cairn/core";
+import { QUEUED_EXECUTOR, type WorkflowRecord } from "@cairn/core";
 import type { ClaimFinishResult, ClaimRequest, ClaimResult, QueueLimits } from "@cairn/queue";
 import type { SqlExecutor } from "../executors/sql-executor.js";
 import { toWorkflowRecord, workflowColumnsOf, type WorkflowRow } from "../rows.js";
@@ -57,13 +57,6 @@ export function queueLockKey(schema: string, queueName: string): number {
   }
   return hash | 0;
 }
-
-/** The workflow columns after the first, as nulls: a finish's row in the claim's result. */
-const NO_WORKFLOW_COLUMNS = workflowColumnsOf("w")
-  .split(", ")
-  .slice(1)
-  .map(() => "null")
-  .join(", ");
 
 /** The SQL text of the claim statements for one schema. */
 export function queueClaimStatements({
@@ -100,9 +93,13 @@ export function queueClaimStatements({
     // their recovery limits, $14-$20 the outcomes to write (workflow, executor, status,
     // output, error, fence executor, fence epoch; empty arrays: none). Nulls: no such limit.
     // `lim` puts the queue's runtime limits (`queues.limits`) in their place, key by key (a
-    // JSON null lifts one). Always one row at least, with the limits applied; the workflow
-    // columns are null when nothing was claimed, and has_steps tells a claimed workflow that
-    // ran before (it has recorded steps) from one that starts with an empty history.
+    // JSON null lifts one). The first row is the summary (limits applied, waits, `more`,
+    // `shared`, and what became of each outcome, in their order); then one row per claimed or
+    // dead-lettered workflow, its columns as one JSON object, and has_steps telling a claimed
+    // workflow that ran before (it has recorded steps) from one that starts with an empty
+    // history. Rows of a few columns, not ~40: postgres.js builds a row of more than about 17
+    // columns as a V8 dictionary object, slow to build and to read (claim loop: ~1 ms of Node
+    // CPU per claim of 50, with garbage to match).
     claim: `
       with recursive lim as (
         select
@@ -120,8 +117,8 @@ export function queueClaimStatements({
       ),
       fin_input as (
         select * from unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                             $19::text[], $20::int[])
-          as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch)
+                             $19::text[], $20::int[]) with ordinality
+          as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch, n)
       ),
       -- Each outcome's row is probed by primary key: the outcomes (unnest, not the CTE) drive a
       -- nested loop over workflows_pkey. The status test is collated "C" so that no partial
@@ -143,7 +140,7 @@ export function queueClaimStatements({
       ),
       fin_notified as (${notifyFrom(channel, "status", ["workflow_id", "status", "executor_id"], "finished")}),
       fin_outcome as (
-        select o.workflow_id,
+        select o.n,
                case when f.workflow_id is not null then 'finished'
                     when exists (
                       select 1 from ${workflows} w
@@ -313,8 +310,6 @@ export function queueClaimStatements({
         select 'claimed' as outcome, * from claimed
         union all
         select 'dead', * from requeued where status = 'DEAD_LETTER'
-        union all
-        select result, workflow_id, ${NO_WORKFLOW_COLUMNS} from fin_outcome
       ),
       summary as (
         select (select count(*) from requeued where status = 'ENQUEUED')::int as requeued, lim.*,
@@ -341,37 +336,45 @@ export function queueClaimStatements({
                   limit $9::int + 1) d)
                  > (select count(*) from claimed) as more,
                (select count(*) from fin_notified)::int as notified,
+               array(select result from fin_outcome order by n) as finished,
                exists (select 1 from started_items s
                        where s.status = 'PENDING' and s.executor_id <> $2) as shared
         from lim
       )
       -- has_steps probes the steps' primary key per claimed workflow (lateral, limit 1): as an
       -- exists() the generic plan could hash the whole steps table instead.
-      select summary.*, outcome.*, coalesce(h.has_steps, false) as has_steps
-      from summary left join outcome on true
+      select to_json(summary)::text as summary, null as outcome, null as workflow,
+             null::boolean as has_steps
+      from summary
+      union all
+      select null, oc.outcome, row_to_json(oc)::text, coalesce(h.has_steps, false)
+      from outcome oc
       left join lateral (
         select true as has_steps from ${steps} st
-        where outcome.outcome = 'claimed' and st.workflow_id = outcome.workflow_id limit 1
+        where oc.outcome = 'claimed' and st.workflow_id = oc.workflow_id limit 1
       ) h on true`,
   };
 }
 
-type ClaimRow = {
+/** The claim's first row: what it applied and found (a JSON object: int8 as numbers). */
+interface ClaimSummary {
   requeued: number;
-  outcome: "claimed" | "dead" | ClaimFinishResult | null;
-  delay_ms: string | null;
-  rate_ms: string | null;
+  delay_ms: number | null;
+  rate_ms: number | null;
   concurrency: number | null;
   worker_concurrency: number | null;
   rate_limit: number | null;
-  rate_period_ms: Int8 | null;
+  rate_period_ms: number | null;
   total_concurrency: number | null;
-  has_steps: boolean;
   more: boolean;
   shared: boolean;
-} & (WorkflowRow | { [K in keyof WorkflowRow]: null });
+  finished: ClaimFinishResult[];
+}
 
-type Int8 = string | number | bigint;
+/** A row of the claim: the summary, or a claimed or dead-lettered workflow. */
+type ClaimRow =
+  | { summary: string; outcome: null; workflow: null; has_steps: null }
+  | { summary: null; outcome: "claimed" | "dead"; workflow: string; has_steps: boolean };
 
 /**
  * Takes the queue's lock, then claims, in one transaction sent in one round trip: the claim
@@ -405,35 +408,36 @@ export async function claimItems(
     { text: q.lock, params: [queueLockKey(schema, request.queueName)] },
     { text: q.claim, params: claim },
   ]);
-  const rows = (answers[1] ?? []) as ClaimRow[];
-  const [first] = rows;
-  const waits = [first?.delay_ms, first?.rate_ms]
-    .filter((ms): ms is string => ms !== null && ms !== undefined)
-    .map(Number);
-  const records = (outcome: ClaimRow["outcome"]) =>
-    rows.filter(
-      (row): row is ClaimRow & WorkflowRow => row.outcome === outcome && row.workflow_id !== null,
-    );
-  const claimed = records("claimed");
-  const finishedAs = new Map<string, ClaimFinishResult>();
-  for (const row of rows) {
-    if (row.outcome === "finished" || row.outcome === "fenced" || row.outcome === "stale") {
-      finishedAs.set(row.workflow_id ?? "", row.outcome);
+  let summary: ClaimSummary | undefined;
+  const claimed: WorkflowRecord[] = [];
+  const withoutSteps: string[] = [];
+  const deadLettered: WorkflowRecord[] = [];
+  for (const row of (answers[1] ?? []) as ClaimRow[]) {
+    if (row.summary !== null) {
+      summary = JSON.parse(row.summary) as ClaimSummary;
+      continue;
+    }
+    const record = toWorkflowRecord(JSON.parse(row.workflow) as WorkflowRow);
+    if (row.outcome === "dead") deadLettered.push(record);
+    else {
+      claimed.push(record);
+      if (!row.has_steps) withoutSteps.push(record.workflowId);
     }
   }
+  const waits = [summary?.delay_ms, summary?.rate_ms].filter(
+    (ms): ms is number => ms !== null && ms !== undefined,
+  );
   return {
-    claimed: claimed.map(toWorkflowRecord),
-    withoutSteps: claimed.filter((row) => !row.has_steps).map((row) => row.workflow_id),
-    ...(first ? { more: first.more, shared: first.shared } : {}),
-    requeued: first?.requeued ?? 0,
-    deadLettered: records("dead").map(toWorkflowRecord),
+    claimed,
+    withoutSteps,
+    ...(summary ? { more: summary.more, shared: summary.shared } : {}),
+    requeued: summary?.requeued ?? 0,
+    deadLettered,
     ...(waits.length > 0 ? { retryInMs: Math.max(1, Math.min(...waits)) } : {}),
-    ...(first ? { limits: appliedLimits(first) } : {}),
+    ...(summary ? { limits: appliedLimits(summary) } : {}),
     ...(request.finishes
       ? {
-          finished: request.finishes.map(
-            ({ outcome }) => finishedAs.get(outcome.workflowId) ?? "stale",
-          ),
+          finished: request.finishes.map((_, i) => summary?.finished[i] ?? "stale"),
         }
       : {}),
   };
@@ -455,7 +459,7 @@ function finishParams(finishes: NonNullable<ClaimRequest["finishes"]>): unknown[
 }
 
 /** The limits the claim applied, as `QueueLimits` (absent: unlimited). */
-function appliedLimits(row: ClaimRow): QueueLimits {
+function appliedLimits(row: ClaimSummary): QueueLimits {
   const limits: { -readonly [K in keyof QueueLimits]: QueueLimits[K] } = {};
   if (row.concurrency !== null) limits.concurrency = row.concurrency;
   if (row.total_concurrency !== null) limits.totalConcurrency = row.total_concurrency;
