@@ -10,9 +10,13 @@
  * batches of `--batch`, when the queue API has it), `drain` (an engine serving the backlog of
  * `enqueue` with workerConcurrency 50 launches and runs it to the end), `latency` (enqueue→start
  * on an idle queue, one at a time). `--worker-concurrency N` (default 50) sets the drain's.
+ * `claims` (not in the defaults): the claim alone, without runs — `--items` items enqueued in
+ * bulk, then claimed `--claim-batch` (default 50) at a time on one connection, each claim writing
+ * the previous one's outcomes, with that one backend's CPU (from /proc) per claim and per item:
+ * what a claim costs Postgres and Node, apart from the workflows it starts.
  */
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -20,7 +24,13 @@ import { parseArgs } from "node:util";
 import { createEngine, workflow, type Engine } from "@cairn/core";
 import { createPgStore } from "@cairn/pg-store";
 import { createPgQueueStore } from "@cairn/pg-store/queue";
-import { createQueues, defineQueue, type Queue } from "@cairn/queue";
+import {
+  createQueues,
+  defineQueue,
+  type ClaimFinish,
+  type Queue,
+  type QueueStore,
+} from "@cairn/queue";
 import postgres from "postgres";
 import { slidingWindow } from "./measure.js";
 import { serverCpu, serverStatements } from "./pg-cpu.js";
@@ -40,6 +50,7 @@ const { values } = parseArgs({
     latency: { type: "string", default: "200" },
     phases: { type: "string", default: "enqueue,bulk,drain,latency" },
     "worker-concurrency": { type: "string", default: "50" },
+    "claim-batch": { type: "string", default: "50" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -53,6 +64,106 @@ const profileDir = values["cpu-prof"];
 const WORKER_CONCURRENCY = Number(values["worker-concurrency"]);
 
 const progress = (message: string) => process.stderr.write(`[profile] ${message}\n`);
+const claimBatch = Number(values["claim-batch"]);
+
+/** The executor of the `claims` phase (never registered: nothing gone to put back). */
+const CLAIMER = "profile-claimer";
+
+/** A claim of the `claims` phase: up to `max`, writing `finishes`. */
+function claimRequest(queueName: string, max: number, finishes: ClaimFinish[]) {
+  return {
+    queueName,
+    executorId: CLAIMER,
+    appVersion: undefined,
+    excludeNames: [],
+    limits: {},
+    partitioned: false,
+    max,
+    ...(finishes.length > 0 ? { finishes } : {}),
+  };
+}
+
+/** A client of one connection (its statements counted), and its backend's process ID. */
+async function claimingConnection(record: (query: string) => void) {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, debug: (_c, query) => record(query) });
+  const [row] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return { pid: row?.pid ?? 0, sql };
+}
+
+/** CPU used so far by the backend `pid` (a local server), ms; NaN when /proc cannot tell. */
+async function backendCpuMs(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The drain's claims as they happen: how many, how many workflows each took, the share of the
+ * time with a claim in flight, and this process's CPU and event-loop time within and outside
+ * those flights — whether Node runs workflows while Postgres claims, or the two take turns.
+ */
+function claimFlights() {
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let tally = { claims: 0, claimed: 0, flightMs: 0, busyInFlightMs: 0, cpuIn: 0, cpuOut: 0 };
+  let inFlight = 0;
+  let since = 0;
+  let cpuMark = cpuMs();
+  let elu = performance.eventLoopUtilization();
+  /** Adds the CPU since the last mark to the side it was spent on. */
+  const cpuTo = (side: "cpuIn" | "cpuOut") => {
+    const now = cpuMs();
+    tally[side] += now - cpuMark;
+    cpuMark = now;
+  };
+  const wrap = (store: QueueStore): QueueStore => ({
+    ...store,
+    claim: async (request) => {
+      if (inFlight++ === 0) {
+        cpuTo("cpuOut");
+        since = performance.now();
+        elu = performance.eventLoopUtilization();
+      }
+      try {
+        const result = await store.claim(request);
+        tally.claims++;
+        tally.claimed += result.claimed.length;
+        return result;
+      } finally {
+        if (--inFlight === 0) {
+          cpuTo("cpuIn");
+          tally.flightMs += performance.now() - since;
+          tally.busyInFlightMs += performance.eventLoopUtilization(elu).active;
+        }
+      }
+    },
+  });
+  /** Starts counting afresh; `read` reports what was counted since, over `wallMs`. */
+  const reset = () => {
+    tally = { claims: 0, claimed: 0, flightMs: 0, busyInFlightMs: 0, cpuIn: 0, cpuOut: 0 };
+    cpuMark = cpuMs();
+  };
+  const read = (wallMs: number, busyMs: number) => {
+    cpuTo(inFlight > 0 ? "cpuIn" : "cpuOut");
+    return {
+      claims: tally.claims,
+      itemsPerClaim: Number((tally.claimed / Math.max(1, tally.claims)).toFixed(1)),
+      claimInFlightShare: Number((tally.flightMs / wallMs).toFixed(3)),
+      nodeBusyShare: Number((busyMs / wallMs).toFixed(3)),
+      nodeBusyWhileClaimingShare: Number((tally.busyInFlightMs / wallMs).toFixed(3)),
+      nodeCpuMsWhileClaiming: Math.round(tally.cpuIn),
+      nodeCpuMsOtherwise: Math.round(tally.cpuOut),
+    };
+  };
+  return { wrap, reset, read };
+}
+const flights = claimFlights();
 
 async function main() {
   const schema = `qprof_${randomBytes(4).toString("hex")}`;
@@ -100,7 +211,7 @@ async function main() {
           },
         },
       ],
-      plugins: [createQueues({ store: createPgQueueStore(store), serve })],
+      plugins: [createQueues({ store: flights.wrap(createPgQueueStore(store)), serve })],
     });
   };
 
@@ -140,6 +251,7 @@ async function main() {
       ms: Math.round(ms),
       perSecond: perSecond(perItem, ms),
       nodeCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      nodeSystemCpuMs: Math.round(cpu.system / 1000),
       postgresCpuMs: pg0 === null || pg1 === null ? null : Math.round(pg1 - pg0),
       statementsSent: sent.total,
       statementsPerItem: Number((sent.total / perItem).toFixed(3)),
@@ -161,6 +273,37 @@ async function main() {
         slidingWindow(items, inflight, (n) => backlog.enqueue(enqueuer, trivial, n)),
       );
     }
+    if (phases.has("claims")) {
+      const { pid, sql } = await claimingConnection((query) => statements.record(query));
+      const claimer = createPgQueueStore(createPgStore({ sql, schema }));
+      const loop = defineQueue("bench-claims");
+      const inputs = Array.from({ length: items }, (_, input) => ({ input }));
+      for (let i = 0; i < items; i += batch) {
+        await loop.enqueueMany(enqueuer, trivial, inputs.slice(i, i + batch));
+      }
+      await claimer.claim(claimRequest(loop.name, 0, [])); // its plan, made once per connection
+      await phase("claims", items, async () => {
+        const backend0 = await backendCpuMs(pid);
+        let finishes: ClaimFinish[] = [];
+        let claims = 0;
+        for (;;) {
+          const { claimed } = await claimer.claim(claimRequest(loop.name, claimBatch, finishes));
+          claims++;
+          finishes = claimed.map(({ workflowId, ownerEpoch }) => ({
+            outcome: { workflowId, executorId: CLAIMER, status: "SUCCESS", output: "1" },
+            fence: { executorId: CLAIMER, epoch: ownerEpoch },
+          }));
+          if (claimed.length === 0) break;
+        }
+        const backendMs = (await backendCpuMs(pid)) - backend0;
+        return {
+          claims,
+          backendCpuMsPerClaim: Number((backendMs / claims).toFixed(2)),
+          backendCpuUsPerItem: Math.round((backendMs * 1000) / items),
+        };
+      });
+      await sql.end({ timeout: 5 });
+    }
     if (phases.has("bulk")) {
       // Run against an older build (to compare before and after), the queue has no enqueueMany.
       if (typeof (bulk as Partial<Queue>).enqueueMany !== "function") {
@@ -179,8 +322,13 @@ async function main() {
       const done = new Promise<void>((resolve) => (allFinished = resolve));
       const s = server;
       await phase("drain", items, async () => {
+        flights.reset();
+        const elu0 = performance.eventLoopUtilization();
+        const t0 = performance.now();
         await s.launch();
         await done;
+        const busy = performance.eventLoopUtilization(elu0).active;
+        return { claims: flights.read(performance.now() - t0, busy) };
       });
       if (ran < items) throw new Error(`only ${ran} of ${items} ran`);
     } else {
