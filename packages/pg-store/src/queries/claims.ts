@@ -82,28 +82,52 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
         ) s
         left join unnest($3::text[], $4::int[]) as l(name, max_attempts) on l.name = p.name
       ) c
-      where w.workflow_id = c.workflow_id and w.status = 'PENDING'
+      -- Collated "C": no partial index of PENDING workflows answers it, so each candidate is
+      -- found by primary key, never by reading every PENDING workflow of the executor.
+      where w.workflow_id = c.workflow_id and w.status = 'PENDING' collate "C"
         and w.executor_id = c.executor_id
       returning ${workflowColumnsOf("w")}, ${SUSPENDED} as suspended
       )
       select * from moved where not suspended order by created_at, workflow_id collate "C"`;
-  /** Workflow `p` is one of $6 (null: any). */
-  const AMONG = `($6::text[] is null or p.workflow_id = any($6::text[]))`;
   return {
+    // $6 is null here: every workflow of the executor.
     claim: `
       with ${aliveCte(executors)},
       candidate as (
         select workflow_id, executor_id, name, recovery_attempts, recovery_progress
         from ${workflows} p
         where p.executor_id = $1 and p.status = 'PENDING' and p.name = any($2::text[])
-          and ${versionAllowed("$5")} and ${AMONG}
+          and ${versionAllowed("$5")} and $6::text[] is null
       )
       ${claimCandidates("$7::boolean")}`,
+    // The workflows of $6 only (a page read back for room): found by primary key. As one
+    // statement with "$6 is null or p.workflow_id = any($6)", the generic plan read every PENDING
+    // workflow of the executor and searched the array for each, at every page: at 50,000 waiting
+    // a page claim ran for minutes.
+    claimAmong: `
+      with ${aliveCte(executors)},
+      candidate as (
+        select workflow_id, executor_id, name, recovery_attempts, recovery_progress
+        from ${workflows} p
+        where p.workflow_id = any($6::text[]) and p.executor_id = $1
+          and p.status = 'PENDING' collate "C" and p.name = any($2::text[])
+          and ${versionAllowed("$5")}
+      )
+      ${claimCandidates("$7::boolean")}`,
+    // $4 is null here: every workflow of the executor.
     unknown: `
       with ${aliveCte(executors)}
       select workflow_id, name from ${workflows} p
       where p.executor_id = $1 and p.status = 'PENDING' and p.name <> all($2::text[])
-        and ${versionAllowed("$3")} and ($4::text[] is null or p.workflow_id = any($4::text[]))
+        and ${versionAllowed("$3")} and $4::text[] is null
+      order by created_at, workflow_id`,
+    // The workflows of $4 only, by primary key (as `claimAmong`).
+    unknownAmong: `
+      with ${aliveCte(executors)}
+      select workflow_id, name from ${workflows} p
+      where p.workflow_id = any($4::text[]) and p.executor_id = $1
+        and p.status = 'PENDING' collate "C" and p.name <> all($2::text[])
+        and ${versionAllowed("$3")}
       order by created_at, workflow_id`,
     // Workflows of other executors that are stopped, past their lease or unknown ($6: treat
     // every other executor as gone), under the version rule. SKIP LOCKED makes concurrent
@@ -154,7 +178,7 @@ export async function claimWorkflows(
   claim: LaunchClaim,
 ): Promise<WorkflowRecord[]> {
   const [names, limits] = recoveryLimitParams(claim.maxRecoveryAttempts);
-  const rows = await db.query<WorkflowRow>(q.claim, [
+  const rows = await db.query<WorkflowRow>(claim.workflowIds ? q.claimAmong : q.claim, [
     claim.executorId,
     claim.names,
     names,
@@ -172,7 +196,8 @@ export async function listUnknownWorkflows(
   q: ClaimStatements,
   claim: LaunchClaim,
 ): Promise<{ workflowId: string; name: string }[]> {
-  const rows = await db.query<{ workflow_id: string; name: string }>(q.unknown, [
+  const statement = claim.workflowIds ? q.unknownAmong : q.unknown;
+  const rows = await db.query<{ workflow_id: string; name: string }>(statement, [
     claim.executorId,
     claim.names,
     claim.appVersion ?? null,
