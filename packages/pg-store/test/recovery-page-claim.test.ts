@@ -11,18 +11,10 @@ import { claimStatements, claimWorkflows } from "../src/queries/claims.js";
 import { schemaNames } from "../src/schema-names.js";
 import { createPgStore } from "../src/index.js";
 import { adminSql, databaseUrl, uniqueSchema } from "./support/databases.js";
+import { rowsReadFrom, type PlanNode } from "./support/query-plans.js";
 
 const WAITING = 20_000;
 const PAGE = 1_000;
-
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Actual Rows"?: number;
-  "Actual Loops"?: number;
-  "Rows Removed by Filter"?: number;
-  Plans?: PlanNode[];
-}
 
 class Explained extends Error {
   readonly plan: PlanNode;
@@ -30,16 +22,6 @@ class Explained extends Error {
     super("explained");
     this.plan = plan;
   }
-}
-
-/** Rows the plan read from `relation` (returned and filtered out), over all loops. */
-function rowsReadFrom(node: PlanNode, relation: string): number {
-  const own =
-    node["Relation Name"] === relation
-      ? ((node["Actual Rows"] ?? 0) + (node["Rows Removed by Filter"] ?? 0)) *
-        (node["Actual Loops"] ?? 1)
-      : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsReadFrom(child, relation), 0);
 }
 
 describe.skipIf(!databaseUrl)("a recovered page's claim on Postgres", () => {
