@@ -104,7 +104,9 @@ async function backendCpuMs(pid: number): Promise<number> {
 /**
  * The drain's claims as they happen: how many, how many workflows each took, the share of the
  * time with a claim in flight, and this process's CPU and event-loop time within and outside
- * those flights — whether Node runs workflows while Postgres claims, or the two take turns.
+ * those flights — whether Node runs workflows while Postgres claims, or the two take turns —
+ * and the medians of a claim's time (call to answer, decoded) and of the time from a claim's
+ * answer to its queue's next claim: the Node work each claim of a drain waits for.
  */
 function claimFlights() {
   const cpuMs = () => {
@@ -116,6 +118,10 @@ function claimFlights() {
   let since = 0;
   let cpuMark = cpuMs();
   let elu = performance.eventLoopUtilization();
+  let claimMs: number[] = [];
+  let answerToNextMs: number[] = [];
+  /** When each queue's latest claim answered. */
+  const answeredAt = new Map<string, number>();
   /** Adds the CPU since the last mark to the side it was spent on. */
   const cpuTo = (side: "cpuIn" | "cpuOut") => {
     const now = cpuMs();
@@ -125,6 +131,9 @@ function claimFlights() {
   const wrap = (store: QueueStore): QueueStore => ({
     ...store,
     claim: async (request) => {
+      const calledAt = performance.now();
+      const previous = answeredAt.get(request.queueName);
+      if (previous !== undefined) answerToNextMs.push(calledAt - previous);
       if (inFlight++ === 0) {
         cpuTo("cpuOut");
         since = performance.now();
@@ -132,6 +141,11 @@ function claimFlights() {
       }
       try {
         const result = await store.claim(request);
+        const now = performance.now();
+        claimMs.push(now - calledAt);
+        // Only a claim that took work is followed by the runs' outcomes and the next claim.
+        if (result.claimed.length > 0) answeredAt.set(request.queueName, now);
+        else answeredAt.delete(request.queueName);
         tally.claims++;
         tally.claimed += result.claimed.length;
         return result;
@@ -148,7 +162,12 @@ function claimFlights() {
   const reset = () => {
     tally = { claims: 0, claimed: 0, flightMs: 0, busyInFlightMs: 0, cpuIn: 0, cpuOut: 0 };
     cpuMark = cpuMs();
+    claimMs = [];
+    answerToNextMs = [];
+    answeredAt.clear();
   };
+  const median = (xs: number[]) =>
+    Number(([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN).toFixed(2));
   const read = (wallMs: number, busyMs: number) => {
     cpuTo(inFlight > 0 ? "cpuIn" : "cpuOut");
     return {
@@ -159,6 +178,8 @@ function claimFlights() {
       nodeBusyWhileClaimingShare: Number((tally.busyInFlightMs / wallMs).toFixed(3)),
       nodeCpuMsWhileClaiming: Math.round(tally.cpuIn),
       nodeCpuMsOtherwise: Math.round(tally.cpuOut),
+      claimMsMedian: median(claimMs),
+      answerToNextClaimMsMedian: median(answerToNextMs),
     };
   };
   return { wrap, reset, read };

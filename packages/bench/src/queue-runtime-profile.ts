@@ -150,7 +150,11 @@ async function main() {
   }
   if (values["heap-prof"]) {
     await session.post("HeapProfiler.enable");
-    await session.post("HeapProfiler.startSampling", { samplingInterval: 4096 });
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   }
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) {
