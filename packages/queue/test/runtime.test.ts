@@ -221,6 +221,35 @@ describe("the dispatcher", () => {
     await runtime.stop();
   });
 
+  it("claims again when its queue was notified while a claim was in flight, though that claim left nothing", async () => {
+    const q = defineQueue("q", { workerConcurrency: 5 });
+    const { store, claims, enqueue } = fakeStore({ q: 1 }, { saysMore: true });
+    const { host, runs } = fakeHost();
+    // The first claim takes the one item (nothing left: more = false) and answers only once
+    // a new item's notification came in: the claim's snapshot did not see that item.
+    const claim = store.claim.bind(store);
+    let answer: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    store.claim = async (request) => {
+      const result = await claim(request);
+      if (claims.length === 1) await held;
+      return result;
+    };
+    const runtime = createQueues({
+      store,
+      serve: [q],
+      pollIntervalMs: 3_600_000, // no poll to paper over a lost notification
+      shutdownGraceMs: 0,
+    });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(claims).toHaveLength(1));
+    enqueue("q", 1);
+    answer?.();
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    expect(claims).toHaveLength(2);
+    await runtime.stop();
+  });
+
   it("claims again as each run ends when the store does not say what was left", async () => {
     const q = defineQueue("q", { workerConcurrency: 2 });
     const { store, claims } = fakeStore({ q: 2 });
