@@ -77,20 +77,22 @@ export class Watch {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const virtualTime = new AbortController();
+      // On a virtual clock `maxWaitMs` passes when the test advances it; the poll stays real.
+      // Only then is there a sleep to stop: an AbortController made and aborted at every
+      // wake-up (abort() builds a DOMException) was most of a recv's wake path in this process.
+      const real = this.clock === systemClock;
+      const virtualTime = real ? undefined : new AbortController();
       const done = () => {
         clearTimeout(timer);
-        virtualTime.abort();
+        virtualTime?.abort();
         signal?.removeEventListener("abort", done);
         this.wake = undefined;
         this.fired = false;
         resolve();
       };
-      // On a virtual clock `maxWaitMs` passes when the test advances it; the poll stays real.
-      const real = this.clock === systemClock;
       const pollMs = real ? Math.min(maxWaitMs, this.pollIntervalMs) : this.pollIntervalMs;
       const timer = setTimeout(done, Math.max(0, pollMs));
-      if (!real) this.clock.sleep(maxWaitMs, virtualTime.signal).then(done, () => undefined);
+      if (virtualTime) this.clock.sleep(maxWaitMs, virtualTime.signal).then(done, () => undefined);
       signal?.addEventListener("abort", done, { once: true });
       this.wake = done;
     });
