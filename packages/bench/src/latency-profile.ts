@@ -13,8 +13,9 @@
  *   arrival at the serving engine, its wake path (notification → claim sent), the claim's round
  *   trip and commit, the run's start (claim answered → body).
  *
- * Between samples, one one-row autocommit insert on its own connection gives the commit floor of
- * the same moments: on a shared machine, read the parts against it, not the absolute figures.
+ * Before each sample, two one-row autocommit inserts in a row on a connection of their own give
+ * the commit floor of the same moments (`floor.oneCommitMs`, `floor.twoCommitsMs`: each path is
+ * two commits in a row): on a shared machine, read the parts against it, not the absolute figures.
  * `claimBusyAtNotify` lists the samples whose notification found a claim of the serving engine
  * in flight (a poll's, or a finish's): its claim waited for that one. Prints JSON: per part its
  * median, p90, p99 and max, and the parts of the five slowest samples.
@@ -72,6 +73,10 @@ function breakdown(rows: readonly Record<string, number>[], total: string, worst
   return { parts, slowest };
 }
 
+/** This process's CPU (user + system) per sample: the sending and the woken side together. */
+const cpuPerSample = (cpu: NodeJS.CpuUsage, samples: number) =>
+  r3((cpu.user + cpu.system) / 1000 / samples);
+
 interface Options {
   url: string;
   samples: number;
@@ -84,11 +89,25 @@ interface Options {
 const polls = (options: Options) =>
   options.pollMs === undefined ? {} : { pollIntervalMs: options.pollMs };
 
-async function floorSample(sql: postgres.Sql, schema: string, i: number): Promise<number> {
-  const started = performance.now();
-  await sql`insert into ${sql(schema)}.latency_floor values (${i}, ${"[1]"})`;
-  return performance.now() - started;
+/**
+ * Two one-row autocommit inserts in a row on the floor's connection, each timed: what two
+ * commits one after the other cost at that moment (each path below is two commits in a row).
+ */
+async function floorSample(sql: postgres.Sql, schema: string, i: number): Promise<number[]> {
+  const times: number[] = [];
+  for (const id of [2 * i, 2 * i + 1]) {
+    const started = performance.now();
+    await sql`insert into ${sql(schema)}.latency_floor values (${id}, ${"[1]"})`;
+    times.push(performance.now() - started);
+  }
+  return times;
 }
+
+/** The floor's figures: one commit, and two in a row. */
+const floorOf = (floor: readonly number[][]) => ({
+  oneCommitMs: spread(floor.map(([a = 0]) => a)),
+  twoCommitsMs: spread(floor.map(([a = 0, b = 0]) => a + b)),
+});
 
 /** Opens stores the way the bench's `another()` does (max 2), optionally without fsync waits. */
 function opener(options: Options, schema: string) {
@@ -152,7 +171,8 @@ async function profileWakeup(options: Options, schema: string, floorSql: postgre
   const client = createClient({ store: stores.open(), ...polls(options) });
   const warmup = Math.max(10, Math.round(options.samples / 10));
   const rows: Record<string, number>[] = [];
-  const floor: number[] = [];
+  const floor: number[][] = [];
+  let cpu = process.cpuUsage();
   try {
     await engine.launch();
     const next = (key: "parked" | "received") =>
@@ -167,6 +187,7 @@ async function profileWakeup(options: Options, schema: string, floorSql: postgre
     const handle = await engine.start(echo, warmup + options.samples);
     for (let i = 0; i < warmup + options.samples; i++) {
       await parked;
+      if (i === warmup) cpu = process.cpuUsage();
       floor.push(await floorSample(floorSql, schema, i + 1_000_000));
       const received = next("received");
       parked = next("parked");
@@ -187,13 +208,18 @@ async function profileWakeup(options: Options, schema: string, floorSql: postgre
         toBody: at - t.consumeDone,
       });
     }
+    cpu = process.cpuUsage(cpu);
     await handle.result();
   } finally {
     await client.close();
     await engine.shutdown();
     await stores.close();
   }
-  return { ...breakdown(rows, "total"), floorCommitMs: spread(floor) };
+  return {
+    ...breakdown(rows, "total"),
+    nodeCpuPerSampleMs: cpuPerSample(cpu, options.samples),
+    floor: floorOf(floor),
+  };
 }
 
 async function profileQueue(options: Options, schema: string, floorSql: postgres.Sql) {
@@ -260,8 +286,9 @@ async function profileQueue(options: Options, schema: string, floorSql: postgres
   const server = engineOn(options.drain > 0 ? [backlog, idle] : [idle], "latency-server");
   const warmup = Math.max(10, Math.round(options.samples / 10));
   const rows: Record<string, number>[] = [];
-  const floor: number[] = [];
+  const floor: number[][] = [];
   let claimsPerItem = 0;
+  let cpu = process.cpuUsage();
   try {
     await enqueuer.launch();
     if (options.drain > 0) {
@@ -280,6 +307,7 @@ async function profileQueue(options: Options, schema: string, floorSql: postgres
       }
     } else await server.launch();
     for (let i = 0; i < warmup + options.samples; i++) {
+      if (i === warmup) cpu = process.cpuUsage();
       floor.push(await floorSample(floorSql, schema, i + 2_000_000));
       const start = new Promise<number>((resolve) => (t.started = resolve));
       t.notified = t.claimSent = t.claimDone = Number.NaN;
@@ -306,6 +334,7 @@ async function profileQueue(options: Options, schema: string, floorSql: postgres
         claimBusyAtNotify: t.claimsInFlightAtNotify,
       });
     }
+    cpu = process.cpuUsage(cpu);
   } finally {
     await server.shutdown();
     await enqueuer.shutdown();
@@ -318,7 +347,8 @@ async function profileQueue(options: Options, schema: string, floorSql: postgres
       Object.fromEntries(Object.entries(row).map(([k, v]) => [k, r3(v)])),
     ),
     claimsPerItem: r3(claimsPerItem / options.samples),
-    floorCommitMs: spread(floor),
+    nodeCpuPerSampleMs: cpuPerSample(cpu, options.samples),
+    floor: floorOf(floor),
   };
 }
 
