@@ -157,11 +157,19 @@ export function queueClaimStatements({
       ),
       -- The queue's started items with their workflow's state: read once for gone, swept and
       -- running (three scans of the same rows cost the claim more than its own writes).
+      -- Read in started_at order under a limit that is not a constant, so that the plan walks
+      -- the index (a plain index scan): it marks the entries of items deleted since (the sweep)
+      -- dead as it passes them, and later claims skip them. A bitmap scan, the plan chosen on
+      -- tables never analyzed, read every entry the queue's finished items left until a vacuum
+      -- (~2,500 on average over a drain of 5,000: ~0.4 ms of each claim; ~30% of a claim's time
+      -- at 20,000).
       started_items as (
         select q.workflow_id, q.partition_key, q.started_at, q.previous_started_at, w.status,
                w.executor_id, w.name, w.recovery_attempts, w.recovery_progress
-        from ${items} q join ${workflows} w on w.workflow_id = q.workflow_id
-        where q.queue_name = $1 and q.started_at is not null
+        from (select workflow_id, partition_key, started_at, previous_started_at from ${items}
+              where queue_name = $1 and started_at is not null
+              order by started_at limit (select 2147483647)) q
+        join ${workflows} w on w.workflow_id = q.workflow_id
       ),
       gone as (
         select s.workflow_id, p.progress, l.max_attempts,
