@@ -108,5 +108,32 @@ export function describeClaimFinishes(fx: QueueFixture): void {
         await unsubscribe?.();
       }
     });
+
+    it("tells result() waiters of every outcome of a large claim, long IDs included", async () => {
+      const succeeded = new Set<string>();
+      const unsubscribe = await fx.store.subscribe?.((n) => {
+        if (n.kind === "status" && n.status === "SUCCESS") succeeded.add(n.workflowId);
+      });
+      try {
+        // 3,000 bytes of UTF-8 each: a few of them fill a notification's payload
+        const long = Array.from({ length: 6 }, (_, i) => `${"é".repeat(1_500)}${i}`);
+        const ids = [...Array.from({ length: 100 }, (_, i) => `w${i}`), ...long];
+        await enqueueAll(
+          fx.queues,
+          ids.map((id) => item(id)),
+        );
+        const { claimed } = await fx.queues.claim(claimOf({ max: ids.length }));
+        expect(claimed.map((w) => w.workflowId).sort()).toEqual([...ids].sort());
+        const finishes = claimed.map((w) => finishOf(w.workflowId, w.ownerEpoch));
+        const result = await fx.queues.claim(claimOf({ finishes }));
+        expect(result.finished).toEqual(ids.map(() => "finished"));
+        await eventually(
+          () => ids.every((id) => succeeded.has(id)),
+          "the status notification of every outcome",
+        );
+      } finally {
+        await unsubscribe?.();
+      }
+    });
   });
 }
