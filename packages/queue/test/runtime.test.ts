@@ -308,6 +308,38 @@ describe("with a store that writes outcomes in its claims", () => {
     await runtime.stop();
   });
 
+  it("tells each claim's runs their outcomes before the backlog is done, though claims answer within one turn of the event loop", async () => {
+    // PGlite answers a drain's claims without the event loop ever turning: runs told of their
+    // outcomes only at the next turn were all still unfinished (and in memory) at the last claim.
+    const q = defineQueue("q", { workerConcurrency: 4 });
+    const { store, claims } = fakeStore({ q: 40 }, { finishesAs: () => "finished", shared: false });
+    const { host, finishers } = fakeHost();
+    const told: string[] = [];
+    const run = host.run.bind(host);
+    host.run = async (records, options) => {
+      await run(records, options);
+      for (const r of records) {
+        const outcome = { workflowId: r.workflowId, executorId: "me", status: "SUCCESS" as const };
+        void finishers
+          .get(r.workflowId)?.({ ...outcome, output: "1" }, { executorId: "me", epoch: 1 })
+          .then(() => told.push(r.workflowId));
+      }
+    };
+    let toldAtLastClaim = -1;
+    const claim = store.claim.bind(store);
+    store.claim = (request) => {
+      if (claims.length === 10) toldAtLastClaim = told.length; // the claim that takes the last 4
+      return claim(request);
+    };
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(told).toHaveLength(40));
+    expect(claims.length).toBeGreaterThanOrEqual(11);
+    // 36 outcomes were written by then; at most the previous claim's 4 may still wait for a turn.
+    expect(toldAtLastClaim).toBeGreaterThanOrEqual(28);
+    await runtime.stop();
+  });
+
   it("writes the outcomes through the workflow store when the claim fails, and after stop", async () => {
     const q = defineQueue("q");
     const { store } = fakeStore({ q: 2 }, { finishesAs: () => "finished", shared: false });

@@ -76,6 +76,8 @@ export class Dispatcher {
   private readonly finishing = new Map<string, PendingFinish[]>();
   /** Per queue, what records its runs' outcomes (with `finishesInClaim`). */
   private readonly finishers = new Map<string, RunFinisher>();
+  /** The runs whose outcomes the latest claim wrote, told at the next turn of the event loop. */
+  private unsettled: (() => void) | undefined;
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
@@ -149,6 +151,10 @@ export class Dispatcher {
    * slots are given back at once; the runs hear of it in the next turn of the event loop, once
    * the runs this claim started have run as far as they could and the next claim is on its way:
    * ending 50 runs (their events, waiters, the run set) is work the next claim need not wait for.
+   * At most one claim's runs wait so: a store that answers within the same turn (PGlite's
+   * claims never let the loop turn during a drain) would otherwise keep every run of the backlog
+   * in memory, unfinished for its waiters, until the drain ends. The previous claim's runs are
+   * told here if their turn has not come yet.
    */
   private settleFinishes(
     queueName: string,
@@ -158,14 +164,26 @@ export class Dispatcher {
     const { finished } = result;
     if (finished?.length !== pending.length) return this.finishAlone(pending); // not written
     for (const f of pending) this.forget(f.outcome.workflowId, queueName);
-    setImmediate(() => {
+    this.settleNow();
+    const settle = () => {
       pending.forEach((f, i) => {
         const what = finished[i];
         if (what === "fenced") {
           f.reject(new WorkflowOwnershipLostError(f.outcome.workflowId, f.fence.executorId));
         } else f.resolve(what === "finished");
       });
+    };
+    this.unsettled = settle;
+    setImmediate(() => {
+      if (this.unsettled === settle) this.settleNow();
     });
+  }
+
+  /** Tells the runs of {@link unsettled} now. */
+  private settleNow(): void {
+    const settle = this.unsettled;
+    this.unsettled = undefined;
+    settle?.();
   }
 
   /** How many workflows claimed here are still running. */
