@@ -14,7 +14,7 @@ import { parseWithSchema } from "../schema.js";
 import type { SerializedValue } from "../store/records.js";
 import type { RunFinisher } from "../plugin.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import type { Journal } from "./journal.js";
+import type { Journal, Suspended } from "./journal.js";
 import type { RunOutcome } from "./run-outcome.js";
 import type { RunHost } from "./run-host.js";
 import { createWorkflowContext } from "./workflow-context.js";
@@ -32,7 +32,11 @@ export async function executeWorkflow(
   readInput: () => unknown,
   finish?: RunFinisher,
 ): Promise<RunOutcome> {
-  const outcome = await Promise.race([runBody(definition, journal, readInput), journal.suspension]);
+  // The body's outcome, or the run's suspension if that comes first (one promise, no race).
+  const outcome = await new Promise<BodyOutcome | Suspended>((resolve, reject) => {
+    journal.onSuspended(resolve);
+    runBody(definition, journal, readInput).then(resolve, reject);
+  });
   // Suspended: the body is abandoned where it waits, and its replay resumes it when due.
   if ("wakeAt" in outcome) return { kind: "suspended", wakeAt: outcome.wakeAt };
   if (journal.interruption) return stoppedOutcome(journal);

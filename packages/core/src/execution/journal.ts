@@ -77,12 +77,11 @@ export class Journal {
   private inFlight = 0;
   /** Waits outside durable calls (a child's result) under way. */
   private outside = 0;
-  /** Resolves when the run suspended (`wakeAt`: its due time, if any): see {@link suspend}. */
-  readonly suspension: Promise<Suspended>;
   /** Told when a durable call or a wait outside one settles (parked waits ask again). */
   onSettled: (() => void) | undefined;
   /** The run's waits parked in memory (`suspending-waits.ts`), once one has parked. */
   parking: Parking | undefined;
+  /** Told once when the run suspends (`wakeAt`: its due time, if any): see {@link suspend}. */
   private suspended: ((value: Suspended) => void) | undefined;
   /** Whether the run suspended: the store holds its suspension, and it is ending here. */
   hasSuspended = false;
@@ -111,12 +110,16 @@ export class Journal {
         : new Map(options.history.map((record) => [record.position, record]));
     this.replayLength = options.history.reduce((max, r) => Math.max(max, r.position + 1), 0);
     this.signals = new RunSignals(() => new ContextEndedError(this.workflowId));
-    this.suspension = new Promise((resolve) => (this.suspended = resolve));
     this.log = scopedLogger(
       options.host.logger,
       { workflowId: this.workflowId, workflow: this.workflowName },
       () => this.position < this.replayLength,
     );
+  }
+
+  /** Calls `listener` when the run suspends (the run's driver ends it there); one listener. */
+  onSuspended(listener: (value: Suspended) => void): void {
+    this.suspended = listener;
   }
 
   /** Why the run stopped early, if it did: shut down, store failure, cancelled, taken over. */
@@ -215,7 +218,7 @@ export class Journal {
   /**
    * Suspends the run until `wakeAt` (or the workflow's earlier deadline; none: no due time) or
    * one of `wakeOn` arrives: the store marks it under the fence, `release` runs, the context
-   * ends and {@link suspension} resolves, so the run ends here. The promise then never settles
+   * ends and the {@link onSuspended} listener hears of it, so the run ends here. The promise then never settles
    * and nothing keeps it: the waiting body is garbage, and the workflow comes back by replay.
    * When one of `wakeOn` had arrived already, nothing is written and it resolves (read again).
    */

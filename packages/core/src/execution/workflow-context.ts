@@ -22,10 +22,13 @@ import { sleep } from "./suspending-waits.js";
 export function createWorkflowContext(journal: Journal): WorkflowContext {
   const { host } = journal;
   const channels = journal.definition.channels;
-  /** Streams this run closed: writing to one again is a mistake, caught before it is recorded. */
-  const closedStreams = new Set<string>();
+  /**
+   * Streams this run closed: writing to one again is a mistake, caught before it is recorded.
+   * Made at the first close (most runs close none).
+   */
+  let closedStreams: Set<string> | undefined;
   const assertStreamOpen = (key: string): void => {
-    if (closedStreams.has(key)) {
+    if (closedStreams?.has(key)) {
       throw new InvalidOptionError(`stream "${key}"`, "it was closed by this workflow");
     }
   };
@@ -76,7 +79,7 @@ export function createWorkflowContext(journal: Journal): WorkflowContext {
     },
     async closeStream(key) {
       assertStreamOpen(key);
-      closedStreams.add(key);
+      (closedStreams ??= new Set()).add(key);
       return communication.writeStream(journal, journal.takePosition(), key, undefined, true);
     },
     race: (branches) => communication.race(journal, branches) as Promise<never>,
