@@ -6,7 +6,7 @@
  * only, best a private one) and the statements the server executed (pg_stat_statements, where
  * preloaded), per workflow and per step. `--phases` picks phases; `--rounds N` repeats them in
  * turn; `finish1` and `step1` time the store's lone finish and lone checkpoint, one call at a
- * time. Prints one JSON object. A measurement, not a test. Run it with
+ * time, `finish100` finishes at `--inflight` in flight (all among `--runs` PENDING workflows). Prints one JSON object. A measurement, not a test. Run it with
  * `pnpm --filter @cairn/bench exec tsx src/workflow-profile.ts --url <private server>`.
  */
 import { randomBytes } from "node:crypto";
@@ -174,7 +174,7 @@ async function main() {
             for (let i = 0; i < runs; i++) await engine.run(twenty, 0);
           }),
         );
-      else if (phase === "finish1" || phase === "step1") {
+      else if (phase === "finish1" || phase === "step1" || phase === "finish100") {
         // The store alone, one call at a time: a lone finish (one-row statement), a lone step.
         const ids = Array.from({ length: runs }, (_, i) => `${phase}-${r}-${i}`);
         for (let i = 0; i < ids.length; i += 500)
@@ -182,7 +182,8 @@ async function main() {
             ids.slice(i, i + 500).map((workflowId) =>
               store.createWorkflow({
                 workflowId,
-                name: "profile.none",
+                // No engine here runs it, so none takes it over from "other" (never alive).
+                name: "profile.elsewhere",
                 input: "[0]",
                 executorId: "other",
               }),
@@ -191,6 +192,15 @@ async function main() {
         const fence = { executorId: "other", epoch: 0 };
         results.push(
           await measure(phase, runs, async () => {
+            if (phase === "finish100") {
+              await slidingWindow(ids.length, inflight, (i) =>
+                store.finishWorkflow(
+                  { workflowId: ids[i] ?? "", executorId: "other", status: "SUCCESS", output: "1" },
+                  fence,
+                ),
+              );
+              return;
+            }
             for (const [i, workflowId] of ids.entries()) {
               if (phase === "finish1")
                 await store.finishWorkflow(

@@ -1,0 +1,94 @@
+/**
+ * A finish reads the rows it finishes, whatever the planner knows of `workflows`. On a table
+ * autovacuum has not analyzed yet (a burst of starts, the benches' fresh schemas), custom plans
+ * of the batch finish read every PENDING workflow through the recovery index and hashed them,
+ * and the plan cache kept custom plans of the one-row finish that read every PENDING workflow of
+ * the executor: each finish cost the executor's whole backlog. Both plans of both statements
+ * (custom, and the generic one a prepared statement may settle on) are checked here.
+ */
+import type postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workflowStatements } from "../src/queries/workflows.js";
+import { oneRowStatements } from "../src/queries/workflow-one-row.js";
+import { schemaNames } from "../src/schema-names.js";
+import { createPgStore } from "../src/index.js";
+import { adminSql, databaseUrl, uniqueSchema } from "./support/databases.js";
+import { rowsReadFrom, type PlanNode } from "./support/query-plans.js";
+
+const PENDING = 20_000;
+const BATCH = 500;
+
+class Explained extends Error {
+  readonly plan: PlanNode;
+  constructor(plan: PlanNode) {
+    super("explained");
+    this.plan = plan;
+  }
+}
+
+describe.skipIf(!databaseUrl)("the finish statements' plans on a table not analyzed", () => {
+  const schema = uniqueSchema();
+  let sql: postgres.Sql;
+  beforeAll(async () => {
+    sql = adminSql();
+    const store = createPgStore({ url: databaseUrl, schema, max: 1 });
+    await store.migrate();
+    await store.close();
+    await sql.unsafe(`
+      insert into "${schema}".workflows
+        (workflow_id, name, status, input, executor_id, created_at, updated_at, started_at)
+      select 'wf-' || lpad(i::text, 6, '0'), 'job', 'PENDING', '[1]', 'e1', i, i, i
+      from generate_series(1, ${PENDING}) i`);
+  });
+  afterAll(async () => {
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
+    await sql.end();
+  });
+
+  const ids = Array.from({ length: BATCH }, (_, i) => `wf-${String(i * 7 + 1).padStart(6, "0")}`);
+  const array = (values: readonly (string | number | null)[]) =>
+    `'{${values.map((v) => (v === null ? "NULL" : String(v))).join(",")}}'`;
+
+  let prepared = 0;
+  /** EXPLAIN ANALYZE of `statement` executed with `args`, under `mode`; rolled back. */
+  async function explain(statement: string, args: string, mode: string): Promise<PlanNode> {
+    const name = `finish_plan_${++prepared}`;
+    const plan = await sql
+      .begin(async (tx) => {
+        await tx.unsafe(`set local plan_cache_mode = ${mode}`);
+        await tx.unsafe(`prepare ${name} as ${statement}`);
+        const [row] = await tx.unsafe(`explain (analyze, format json) execute ${name}(${args})`);
+        throw new Explained((row?.["QUERY PLAN"] as [{ Plan: PlanNode }])[0].Plan);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Explained) return error.plan;
+        throw error;
+      });
+    return plan;
+  }
+
+  for (const mode of ["force_custom_plan", "force_generic_plan"]) {
+    it(`finishes a batch by primary key (${mode})`, async () => {
+      const { finish } = workflowStatements(schemaNames(schema));
+      const args = [
+        array(ids),
+        array(ids.map(() => "e1")),
+        array(ids.map(() => "SUCCESS")),
+        array(ids.map(() => "1")),
+        array(ids.map(() => null)),
+        array(ids.map(() => "e1")),
+        array(ids.map(() => 0)),
+      ].join(", ");
+      const plan = await explain(finish, args, mode);
+      // Each row updated is read once by the update; a row left PENDING once more by the
+      // answer's fence check (none here).
+      expect(rowsReadFrom(plan, "workflows")).toBeLessThanOrEqual(BATCH * 2);
+    });
+
+    it(`finishes one workflow by primary key (${mode})`, async () => {
+      const { finish } = oneRowStatements(schemaNames(schema));
+      const plan = await explain(finish, `'${ids[0]}', 'e1', 'SUCCESS', '1', null, 'e1', 0`, mode);
+      expect(rowsReadFrom(plan, "workflows")).toBeLessThanOrEqual(2);
+    });
+  }
+});
