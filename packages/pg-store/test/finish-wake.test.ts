@@ -125,6 +125,36 @@ describe.skipIf(!databaseUrl)("the finish-wake trigger (Postgres)", () => {
     }
   });
 
+  it("marks the awaited workflow again when a suspension writes the same keys again (0020)", async () => {
+    await waiter.migrate();
+    for (const id of ["parent", "child"]) await writer.createWorkflow(newWorkflow(id));
+    const wakeOn = [{ kind: "status" as const, workflowId: "child" }];
+    expect(await waiter.suspendWorkflow("parent", undefined, fence, wakeOn)).toBe(true);
+    // The child unmarked while the parent's row still holds the same keys (as after a delete
+    // and a create of the child under its ID, or a put-back that left the keys).
+    await admin.unsafe(
+      `update "${schema}".workflows set awaited = null where workflow_id = 'child'`,
+    );
+    expect(await waiter.suspendWorkflow("parent", undefined, fence, wakeOn)).toBe(true);
+    await writer.finishWorkflow(success("child"), fence);
+    const claimed = await waiter.claimDueWorkflows(due);
+    expect(claimed.workflows.map((w) => w.workflowId)).toEqual(["parent"]);
+  });
+
+  it("wakes the waiters of an awaited workflow that is deleted (0020)", async () => {
+    await waiter.migrate();
+    for (const id of ["parent", "child", "other"]) await writer.createWorkflow(newWorkflow(id));
+    const wakeOn = [{ kind: "status" as const, workflowId: "child" }];
+    expect(await waiter.suspendWorkflow("parent", undefined, fence, wakeOn)).toBe(true);
+    await admin.unsafe(`delete from "${schema}".workflows where workflow_id = 'other'`);
+    expect((await waiter.claimDueWorkflows(due)).workflows).toEqual([]);
+    // Created again under its ID, the child's new row would not be marked: the waiter reads
+    // again now, and finds it missing.
+    await admin.unsafe(`delete from "${schema}".workflows where workflow_id = 'child'`);
+    const claimed = await waiter.claimDueWorkflows(due);
+    expect(claimed.workflows.map((w) => w.workflowId)).toEqual(["parent"]);
+  });
+
   it("calls no trigger for a finish nobody waits for, and the wake-up for one somebody does", async () => {
     await waiter.migrate();
     for (const id of ["alone", "child", "parent"]) await writer.createWorkflow(newWorkflow(id));

@@ -48,7 +48,15 @@ const timed = workflow("suspend.timed", async (ctx) => {
   const child = await ctx.start(inbox, undefined, { id: `${ctx.workflowId}:kid` });
   return child.result({ timeoutMs: "1h" }).catch((error: Error) => error.name);
 });
-const all: AnyWorkflow[] = [nap, inbox, parent, together, timed];
+/** The engine the race below reads a handle from (set by the test that runs it). */
+let engineOfRace: Engine | undefined;
+const raceLater = workflow("suspend.race-later", async (ctx) => {
+  const handle = engineOfRace?.retrieve("later-1");
+  if (!handle) throw new Error("no engine");
+  return (await ctx.race({ other: handle, timeout: { timer: "2h" } })).key;
+});
+const quick = workflow("suspend.quick", () => Promise.resolve("done"));
+const all: AnyWorkflow[] = [nap, inbox, parent, together, timed, raceLater, quick];
 
 /** Polls `condition` until it holds; the test's timeout bounds it. */
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
@@ -171,6 +179,35 @@ for (const backend of engineBackends) {
       await engine.retrieve("tg:kid").send("go", "from the child");
       expect(await handle.result()).toEqual({ message: "hello", result: "from the child" });
       expect(bodies.filter((b) => b === "together")).toHaveLength(4);
+    });
+
+    it("keeps a race over a workflow that does not exist yet in memory, and ends it when that one finishes", async () => {
+      // Its store could not wake a suspension on a row that is not there yet (migration 0020):
+      // before, the race suspended and that workflow's finish woke nobody.
+      const clock = createVirtualClock(Date.UTC(2026, 0, 1));
+      const store = db.store();
+      const reads: string[] = [];
+      const suspensions: string[] = [];
+      const watched: WorkflowStore = {
+        ...store,
+        getWorkflow: (id) => {
+          reads.push(id);
+          return store.getWorkflow(id);
+        },
+        suspendWorkflow: (id, wakeAt, fence, wakeOn) => {
+          suspensions.push(id);
+          return store.suspendWorkflow(id, wakeAt, fence, wakeOn);
+        },
+      };
+      // A poll too slow to matter: only the finish's notification can end the race in time.
+      const { engine } = await launch(clock, watched, "exec-a", 3_600_000);
+      engineOfRace = engine;
+      const handle = await engine.start(raceLater, undefined, { id: "rl" });
+      await until(() => reads.includes("later-1"));
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(suspensions).toEqual([]); // no suspension asked for while it is missing
+      await engine.start(quick, undefined, { id: "later-1" });
+      expect(await handle.result()).toBe("other");
     });
 
     it("suspends a child's result with timeoutMs and wakes it at the timeout", async () => {

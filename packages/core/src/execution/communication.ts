@@ -299,6 +299,7 @@ async function raceAfter(
       watching(journal, wakeOnOf(journal, parsed).map(wakeKeyOf), async (watch) => {
         for (;;) {
           journal.throwIfStopped();
+          let missing = false;
           for (const branch of parsed) {
             const name = `${RACE_PREFIX}${branch.key}`;
             const template = journal.checkpoint(position, name, opStartedAt, {});
@@ -318,12 +319,16 @@ async function raceAfter(
               );
               if (record && terminal.has(record.status))
                 return settled(template, record, journal.host.serializer);
+              missing ||= record === undefined;
             }
           }
           const nextTimer = Math.min(...parsed.map(deadlineOf));
           const finite = Number.isFinite(nextTimer);
           await waitOrSuspend(journal, watch, {
-            since: opStartedAt,
+            // A workflow that does not exist yet keeps the race in memory, on its watch: a
+            // store can only wake a suspension on a workflow that existed when it was written
+            // (it answers "arrived" otherwise, and the race would ask again at once).
+            since: missing ? Number.POSITIVE_INFINITY : opStartedAt,
             own: 2, // this operation, and the whole race
             waitMs: finite ? nextTimer - journal.host.clock.now() : Number.POSITIVE_INFINITY,
             wakeAt: finite ? nextTimer : undefined,

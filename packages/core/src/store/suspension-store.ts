@@ -60,7 +60,8 @@ export interface SuspensionStore {
    * Marks PENDING workflow `workflowId` as suspended until `wakeAt` (epoch ms; `undefined`: no
    * due time) or until one of `wakeOn` arrives, under `fence`. A later suspension replaces an
    * earlier one. When one of `wakeOn` has arrived already, nothing is written and the answer is
-   * `false`; else `true`. From then until the suspension ends, each write that makes one of
+   * `false`; else `true`. The end of a workflow the store does not have counts as arrived: the
+   * waits read again, and wait in memory for a workflow that does not exist yet. From then until the suspension ends, each write that makes one of
    * `wakeOn` arrive (a message sent, an event set, the workflow finishing) makes it due at once,
    * and tells its executor with a `wake` notification.
    * @throws WorkflowOwnershipLostError when the fence is stale or the workflow is not PENDING;

@@ -78,10 +78,12 @@ export function suspensionStatements({ workflows, messages, events }: SchemaName
             where m.destination_id = o->>1 and m.topic = o->>2 and m.consumed_at is null)
           when 'event' then exists (
             select 1 from ${events} e where e.workflow_id = o->>1 and e.key = o->>2)
-          when 'status' then exists (
+          -- A status it cannot see counts as arrived: only an existing row can be marked
+          -- awaited, which its finish needs to look for waiters (migrations 0019, 0020).
+          when 'status' then not exists (
             select 1 from ${workflows} f
             where f.workflow_id = o->>1
-              and f.status in ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER'))
+              and f.status not in ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER'))
           else false end
       ),
       written as (

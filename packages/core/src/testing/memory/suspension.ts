@@ -22,8 +22,10 @@ function hasArrived(t: MemoryTables, on: WakeOn): boolean {
     case "event":
       return t.events.has(pairKey(on.workflowId, on.key));
     case "status": {
+      // One the store does not have counts as arrived: the wait reads again (the SQL stores
+      // can only watch a finish of a workflow that exists when the suspension is written).
       const status = t.workflows.get(on.workflowId)?.record.status;
-      return status !== undefined && FINAL_STATUSES.includes(status);
+      return status === undefined || FINAL_STATUSES.includes(status);
     }
   }
 }

@@ -47,6 +47,19 @@ export function describeSuspensionArrivals(fx: Fixture): void {
       });
     });
 
+    it("writes nothing when it waits for the end of a workflow the store does not have", async () => {
+      // A finish can only wake a suspension on a workflow that existed when it was written (SQL
+      // stores mark that row): a wait for one created later reads again, in memory.
+      await fx.store.createWorkflow(newWorkflow("waiter"));
+      const wakeOn: WakeOn[] = [{ kind: "status", workflowId: "later" }];
+      expect(await fx.store.suspendWorkflow("waiter", undefined, fenceA(), wakeOn)).toBe(false);
+      expect(ids(await fx.store.listRunnable("executor-a", 10))).toEqual(["waiter"]);
+      await fx.store.createWorkflow(newWorkflow("later"));
+      expect(await fx.store.suspendWorkflow("waiter", undefined, fenceA(), wakeOn)).toBe(true);
+      await fx.store.finishWorkflow(success("later"));
+      expect(ids((await fx.store.claimDueWorkflows(due(1))).workflows)).toEqual(["waiter"]);
+    });
+
     it("makes a suspension due at once when its message arrives, and wakes its executor", async (context) => {
       await fx.store.createWorkflow(newWorkflow("waiter"));
       const recorder = fx.store.subscribe ? await record(fx.store) : undefined;
