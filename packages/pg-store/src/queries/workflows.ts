@@ -56,27 +56,15 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
     // (the update re-checks the row it locks, so a takeover that committed first wins); one
     // whose fence no longer matches a PENDING workflow is reported `fenced` (from the snapshot:
     // a takeover racing this statement shows as `stale`, and the engine reads the row).
-    // Each outcome's row is probed by primary key, whatever the planner knows of the table. The
-    // arrays reach `unnest` through a subquery it cannot flatten (`offset 0`), so even a custom
-    // plan does not know their length and counts on a few outcomes: a nested loop over them with
-    // an index probe each. The status test is collated "C" so that no partial index of PENDING
-    // workflows can answer it. Before, on a table not analyzed yet, custom plans and even the
-    // generic one read every PENDING workflow through the recovery index (test:
-    // finish-plans.test.ts). The update joins its input plainly: given `w.workflow_id = any($1)`
-    // as well, Postgres chose another index and a batched finish cost 117-167 µs of server CPU
-    // instead of 53-63 (per backend, /proc, 100 in flight).
+    // The update joins its input plainly. Given `w.workflow_id = any($1)` as well (an index
+    // condition, as `create` probes by primary key), Postgres chose another index and a batched
+    // finish cost 117-167 µs of server CPU instead of 53-63 (per backend, /proc, 100 in flight).
     // Each finish notifies `status`, so a result() waiter in another process wakes at once; one
     // statement carries a whole batch, so this is a few notifications per commit, not per call.
     finish: `
       with input as (
-        select o.* from (
-          select $1::text[] as ids, $2::text[] as executors, $3::text[] as statuses,
-                 $4::text[] as outputs, $5::text[] as errors, $6::text[] as fence_executors,
-                 $7::int[] as fence_epochs
-          offset 0
-        ) a
-        cross join lateral unnest(a.ids, a.executors, a.statuses, a.outputs, a.errors,
-                                  a.fence_executors, a.fence_epochs)
+        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::int[])
           as o(workflow_id, executor_id, status, output, error, fence_executor_id, fence_epoch)
       ),
       finished as (
@@ -85,7 +73,7 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
             executor_id = o.executor_id, updated_at = ${NOW_MS}, completed_at = ${NOW_MS}
         from input o
         where w.workflow_id = o.workflow_id
-          and w.status = 'PENDING' collate "C"
+          and w.status = 'PENDING'
           and (o.fence_executor_id is null
                or (w.owner_epoch = o.fence_epoch and w.executor_id = o.fence_executor_id))
         returning w.workflow_id, w.status, w.executor_id
@@ -96,7 +84,7 @@ export function workflowStatements({ workflows, channel }: SchemaNames) {
                   when o.fence_executor_id is not null and exists (
                     select 1 from ${workflows} w
                     where w.workflow_id = o.workflow_id
-                      and w.status = 'PENDING' collate "C"
+                      and w.status = 'PENDING'
                       and not (w.owner_epoch = o.fence_epoch
                                and w.executor_id = o.fence_executor_id)
                   ) then 'fenced'
