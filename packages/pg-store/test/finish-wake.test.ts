@@ -13,6 +13,7 @@ import { postgresExecutor } from "../src/executors/postgres-executor.js";
 import { createPgStore, type PgStore } from "../src/index.js";
 import { migrate } from "../src/migrate.js";
 import { embeddedMigrations } from "../src/migrations/embedded.js";
+import { suspendWorkflows, suspensionStatements } from "../src/queries/suspensions.js";
 import { schemaNames } from "../src/schema-names.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 
@@ -153,6 +154,77 @@ describe.skipIf(!databaseUrl)("the finish-wake trigger (Postgres)", () => {
     await admin.unsafe(`delete from "${schema}".workflows where workflow_id = 'child'`);
     const claimed = await waiter.claimDueWorkflows(due);
     expect(claimed.workflows.map((w) => w.workflowId)).toEqual(["parent"]);
+  });
+
+  /** A suspension of `id` on the end of `awaited`, written as an engine before 0020 wrote it. */
+  const suspendAsBefore0020 = (id: string, awaited: string) =>
+    admin.unsafe(
+      `update "${schema}".workflows
+       set wake_at = null, wake_epoch = owner_epoch, wake_keys = array['status:${awaited}']
+       where workflow_id = '${id}'`,
+    );
+
+  it("gives a suspension on a workflow that does not exist yet a due time a second ahead (0021)", async () => {
+    await waiter.migrate();
+    await writer.createWorkflow(newWorkflow("parent"));
+    await suspendAsBefore0020("parent", "later");
+    expect((await waiter.claimDueWorkflows(due)).workflows).toEqual([]);
+    const soon = { ...due, now: Date.now() + 60_000 };
+    expect((await waiter.claimDueWorkflows(soon)).workflows.map((w) => w.workflowId)).toEqual([
+      "parent",
+    ]);
+  });
+
+  it("marks, at migration 0021, what suspensions in force await, and makes due those awaiting none", async () => {
+    const names = schemaNames(schema);
+    const old = postgresExecutor(postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }), true);
+    try {
+      const version = embeddedMigrations.find((m) => m.name === "suspensions_on_missing_workflows");
+      await migrate(old, names, embeddedMigrations.slice(0, (version?.version ?? 0) - 1));
+      for (const id of ["parent", "orphan"]) await writer.createWorkflow(newWorkflow(id));
+      await suspendAsBefore0020("parent", "later");
+      await suspendAsBefore0020("orphan", "gone");
+      await writer.createWorkflow(newWorkflow("later")); // unmarked: created after the wait
+      await waiter.migrate();
+      expect((await waiter.claimDueWorkflows(due)).workflows.map((w) => w.workflowId)).toEqual([
+        "orphan",
+      ]);
+      await writer.finishWorkflow(success("later"), fence);
+      expect((await waiter.claimDueWorkflows(due)).workflows.map((w) => w.workflowId)).toEqual([
+        "parent",
+      ]);
+    } finally {
+      await old.close();
+    }
+  });
+
+  it("writes a batch in which one waiter awaits another member of the batch", async () => {
+    await waiter.migrate();
+    for (const id of ["parent", "child"]) await writer.createWorkflow(newWorkflow(id));
+    const db = postgresExecutor(postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }), true);
+    try {
+      const results = await suspendWorkflows(db, suspensionStatements(schemaNames(schema)), [
+        {
+          workflowId: "parent",
+          wakeAt: undefined,
+          fence,
+          wakeOn: [{ kind: "status", workflowId: "child" }],
+        },
+        {
+          workflowId: "child",
+          wakeAt: undefined,
+          fence,
+          wakeOn: [{ kind: "message", workflowId: "child", topic: "go" }],
+        },
+      ]);
+      expect(results).toEqual(["suspended", "suspended"]);
+    } finally {
+      await db.close();
+    }
+    await writer.finishWorkflow(success("child"), fence);
+    expect((await waiter.claimDueWorkflows(due)).workflows.map((w) => w.workflowId)).toEqual([
+      "parent",
+    ]);
   });
 
   it("calls no trigger for a finish nobody waits for, and the wake-up for one somebody does", async () => {
