@@ -5,7 +5,6 @@ import {
   step,
   workflow,
   WorkflowDeadLetteredError,
-  UNASSIGNED_EXECUTOR,
   type AnyWorkflow,
   type WorkflowStore,
 } from "../src/index.js";
@@ -239,56 +238,6 @@ describe("recovery", () => {
     expect(subscriptions).toBe(1);
     await expect(second.retrieve("h").result()).resolves.toBe("recovered");
     await second.shutdown();
-  });
-
-  it("claims nothing a notification announces before its first heartbeat, though it listens while it migrates", async () => {
-    const store = createMemoryStore();
-    const calls: string[] = [];
-    const job = workflow("job", async () => "done");
-    await store.createWorkflow({
-      workflowId: "u",
-      name: "job",
-      input: "-1",
-      executorId: UNASSIGNED_EXECUTOR,
-    });
-    const watched: WorkflowStore = {
-      ...store,
-      async migrate() {
-        calls.push("migrate");
-        // Turns of the event loop in which a LISTEN made alongside has answered.
-        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-        await store.migrate();
-      },
-      async heartbeat(executor) {
-        calls.push("heartbeat");
-        await store.heartbeat(executor);
-      },
-      async takeOver(request) {
-        calls.push("claim");
-        return store.takeOver(request);
-      },
-      async claimRecoverable(request) {
-        calls.push("claim");
-        return store.claimRecoverable(request);
-      },
-      async subscribe(listener) {
-        const unsubscribe = await store.subscribe!(listener);
-        // Another process created an unassigned workflow: this one's pickup would claim it.
-        listener({
-          kind: "status",
-          workflowId: "u",
-          status: "PENDING",
-          executorId: UNASSIGNED_EXECUTOR,
-        });
-        return unsubscribe;
-      },
-    };
-    const engine = createEngine({ store: watched, workflows: [job], logger: recordingLogger() });
-    await engine.launch();
-    expect(calls.indexOf("heartbeat")).toBeGreaterThan(-1);
-    expect(calls.indexOf("claim")).toBeGreaterThan(calls.indexOf("heartbeat"));
-    await expect(engine.retrieve("u").result()).resolves.toBe("done");
-    await engine.shutdown();
   });
 
   it("shutdown leaves unfinished workflows PENDING and the next launch resumes them", async () => {

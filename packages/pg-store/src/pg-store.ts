@@ -58,21 +58,7 @@ export function createPgStore(options: PgStoreOptions = {}): PgStore {
     names,
     retryAlone: (error) => !isConnectionError(error),
     exclusive: false,
-    // An engine's launch migrates on the pool's first connection, then heartbeats on the lease
-    // connection, and its plugins' first statements (a queue's definitions) meet the pool busy
-    // with the launch's last claims: each opened one after another, 3-7 ms apiece under load.
-    // Opening them (no statement) while it migrates takes them off the launch's path.
-    ...(lease ? { warmUp: () => void Promise.all([connectOne(lease), connectOne(sql)]) } : {}),
   });
-}
-
-/** Opens one connection of `sql` (unless one is idle) and leaves it in the pool; never rejects. */
-async function connectOne(sql: postgres.Sql): Promise<void> {
-  try {
-    (await sql.reserve()).release();
-  } catch {
-    // the calls that follow meet the same failure and report it
-  }
 }
 
 /** Longest wait between two attempts to reconnect, in seconds (postgres.js counts seconds). */

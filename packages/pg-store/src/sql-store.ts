@@ -114,8 +114,6 @@ export interface SqlStoreOptions {
   readonly retryAlone: (error: unknown) => boolean;
   /** Whether only one process can open this database (PGlite). */
   readonly exclusive: boolean;
-  /** The store's `warmUp()`: opens connections an engine's launch uses next. */
-  readonly warmUp?: (() => void) | undefined;
 }
 
 /** Rows per group-commit statement: keeps parameters and statement size bounded. */
@@ -251,13 +249,6 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     schema: names.schema,
     connection: { db, names, exclusive, isClosed: () => closed },
     migrate: () => open("migrate", () => migrate(db, names)),
-    ...(options.warmUp
-      ? {
-          warmUp: () => {
-            if (!closed) options.warmUp?.();
-          },
-        }
-      : {}),
     createWorkflow: (workflow, options) =>
       open("createWorkflow", () =>
         untilSeen(`createWorkflow(${workflow.workflowId})`, () =>

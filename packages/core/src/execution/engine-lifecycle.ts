@@ -1,9 +1,7 @@
 /**
  * An engine's two transitions. `launch`: migrate the store, heartbeat (alive before claiming
  * anything), listen for notifications, recover this executor's workflows, start the background
- * loops, then the plugins. The LISTEN is sent with the migration (its connection opens
- * meanwhile) but what it hears is dropped until the heartbeat is done: nothing reacts to a
- * notification before then, as when it listened only after the heartbeat. `shutdown`: stop the plugins and the runs within one grace period,
+ * loops, then the plugins. `shutdown`: stop the plugins and the runs within one grace period,
  * release the lease and the listener, close the store — bounded even when the database is gone.
  */
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
@@ -23,17 +21,12 @@ export async function launchEngine(
     throw new InvalidOptionError("launch", `the engine is already ${state.phase}`);
   }
   state.phase = "launching";
-  config.store.warmUp?.(); // connections of the heartbeat and the pool open while it migrates
-  // Never rejects: a store that cannot listen falls back to polling.
-  const listening = wakeups.start({ muted: true });
   try {
     await config.store.migrate();
     await background.heartbeat(); // alive before claiming anything
-    await listening;
-    wakeups.unmute(); // notifications may claim work: only now
+    await wakeups.start();
     state.phase = "running";
   } catch (error) {
-    await wakeups.stop();
     state.phase = "created";
     throw error;
   }

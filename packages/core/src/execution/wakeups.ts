@@ -132,28 +132,10 @@ export class Wakeups {
     this.clock = clock;
   }
 
-  /** Notifications arriving now are dropped (see {@link start}). */
-  private muted = false;
-
-  /**
-   * Subscribes to the store's notifications, once. Safe to call many times. `muted`: drop every
-   * notification until {@link unmute}, so an engine can listen while it migrates (LISTEN needs
-   * no schema) and still hear nothing before its first heartbeat, as if it listened only then.
-   */
-  start(options: { muted?: boolean } = {}): Promise<void> {
-    if (options.muted === true) this.muted = true;
+  /** Subscribes to the store's notifications, once. Safe to call many times. */
+  start(): Promise<void> {
     this.subscribing ??= this.subscribe();
     return this.subscribing;
-  }
-
-  /** A failure to listen met while muted: reported at `unmute()` (a failed launch says why). */
-  private mutedFailure: unknown;
-
-  /** Delivers notifications from now on (those dropped meanwhile are not replayed). */
-  unmute(): void {
-    this.muted = false;
-    if (this.mutedFailure !== undefined) this.unavailable(this.mutedFailure);
-    this.mutedFailure = undefined;
   }
 
   /** Also tells `listener` about every notification (the engine reacts to status changes). */
@@ -194,8 +176,6 @@ export class Wakeups {
     for (const set of [...this.watches.values()]) for (const watch of [...set]) watch.fire();
     await this.subscribing;
     this.subscribing = undefined; // a relaunch after a failed launch subscribes again
-    this.muted = false;
-    this.mutedFailure = undefined;
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
     await unsubscribe?.().catch((error: unknown) => {
@@ -206,17 +186,10 @@ export class Wakeups {
   private async subscribe(): Promise<void> {
     if (!this.store.subscribe) return;
     try {
-      this.unsubscribe = await this.store.subscribe((n) => {
-        if (!this.muted) this.notify(n);
-      });
+      this.unsubscribe = await this.store.subscribe((n) => this.notify(n));
       this.pushes = true;
     } catch (error) {
-      if (this.muted) this.mutedFailure = error;
-      else this.unavailable(error);
+      this.logger.warn("store notifications unavailable; falling back to polling", { error });
     }
-  }
-
-  private unavailable(error: unknown): void {
-    this.logger.warn("store notifications unavailable; falling back to polling", { error });
   }
 }

@@ -10,13 +10,6 @@ export interface LifecycleStore {
   migrate(): Promise<void>;
 
   /**
-   * Optional. Called by an engine as its launch starts, before `migrate()`: the store may open
-   * now, alongside the migration, the connections launch uses next (heartbeats, the pool). It
-   * must not touch the schema, and never throws: a failure shows in the calls that follow.
-   */
-  warmUp?(): void;
-
-  /**
    * Deletes up to `limit` workflows that finished (`SUCCESS`, `ERROR`, `CANCELLED`) before
    * `finishedBefore` (epoch ms, by `updatedAt`), with their steps, messages, events and streams.
    * Returns how many workflows it deleted.
