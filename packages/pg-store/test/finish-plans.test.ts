@@ -13,17 +13,9 @@ import { oneRowStatements } from "../src/queries/workflow-one-row.js";
 import { schemaNames } from "../src/schema-names.js";
 import { createPgStore } from "../src/index.js";
 import { adminSql, databaseUrl, uniqueSchema } from "./support/databases.js";
-import { rowsReadFrom, type PlanNode } from "./support/query-plans.js";
+import { explainPrepared, rowsReadFrom } from "./support/query-plans.js";
 
 const PENDING = 20_000;
-
-class Explained extends Error {
-  readonly plan: PlanNode;
-  constructor(plan: PlanNode) {
-    super("explained");
-    this.plan = plan;
-  }
-}
 
 describe.skipIf(!databaseUrl)("the finish statements' plans on a table not analyzed", () => {
   const schema = uniqueSchema();
@@ -44,28 +36,11 @@ describe.skipIf(!databaseUrl)("the finish statements' plans on a table not analy
     await sql.end();
   });
 
-  let prepared = 0;
-  /** EXPLAIN ANALYZE of `statement` executed with `args`, under `mode`; rolled back. */
-  async function explain(statement: string, args: string, mode: string): Promise<PlanNode> {
-    const name = `finish_plan_${++prepared}`;
-    const plan = await sql
-      .begin(async (tx) => {
-        await tx.unsafe(`set local plan_cache_mode = ${mode}`);
-        await tx.unsafe(`prepare ${name} as ${statement}`);
-        const [row] = await tx.unsafe(`explain (analyze, format json) execute ${name}(${args})`);
-        throw new Explained((row?.["QUERY PLAN"] as [{ Plan: PlanNode }])[0].Plan);
-      })
-      .catch((error: unknown) => {
-        if (error instanceof Explained) return error.plan;
-        throw error;
-      });
-    return plan;
-  }
-
-  for (const mode of ["force_custom_plan", "force_generic_plan"]) {
+  for (const mode of ["force_custom_plan", "force_generic_plan"] as const) {
     it(`finishes one workflow by primary key (${mode})`, async () => {
       const { finish } = oneRowStatements(schemaNames(schema));
-      const plan = await explain(finish, `'wf-000007', 'e1', 'SUCCESS', '1', null, 'e1', 0`, mode);
+      const args = `'wf-000007', 'e1', 'SUCCESS', '1', null, 'e1', 0`;
+      const plan = await explainPrepared(sql, finish, args, mode);
       expect(rowsReadFrom(plan, "workflows")).toBeLessThanOrEqual(2);
     });
   }

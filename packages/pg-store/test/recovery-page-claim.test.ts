@@ -11,18 +11,10 @@ import { claimStatements, claimWorkflows } from "../src/queries/claims.js";
 import { schemaNames } from "../src/schema-names.js";
 import { createPgStore } from "../src/index.js";
 import { adminSql, databaseUrl, uniqueSchema } from "./support/databases.js";
-import { rowsReadFrom, type PlanNode } from "./support/query-plans.js";
+import { explainPrepared, rowsReadFrom } from "./support/query-plans.js";
 
 const WAITING = 20_000;
 const PAGE = 1_000;
-
-class Explained extends Error {
-  readonly plan: PlanNode;
-  constructor(plan: PlanNode) {
-    super("explained");
-    this.plan = plan;
-  }
-}
 
 describe.skipIf(!databaseUrl)("a recovered page's claim on Postgres", () => {
   const schema = uniqueSchema();
@@ -50,22 +42,10 @@ describe.skipIf(!databaseUrl)("a recovered page's claim on Postgres", () => {
   it("reads the page's workflows by primary key, not the executor's whole backlog", async () => {
     const statements = claimStatements(schemaNames(schema));
     const ids = `{${page(0).join(",")}}`;
-    const plan = await sql
-      .begin(async (tx) => {
-        // The plan a prepared statement settles on after five executions: one for any page.
-        await tx.unsafe("set local plan_cache_mode = force_generic_plan");
-        await tx.unsafe(`prepare page_claim as ${statements.claimAmong}`);
-        const [row] = await tx.unsafe(
-          `explain (analyze, format json)
-           execute page_claim('e1', '{job}', '{}', '{}', null, '${ids}', true)`,
-        );
-        // EXPLAIN ANALYZE claimed them: undo, and hand the plan out through the rollback.
-        throw new Explained((row?.["QUERY PLAN"] as [{ Plan: PlanNode }])[0].Plan);
-      })
-      .catch((error: unknown) => {
-        if (error instanceof Explained) return error.plan;
-        throw error;
-      });
+    // The plan a prepared statement settles on after five executions: one for any page.
+    // (EXPLAIN ANALYZE claims the page: the helper rolls it back.)
+    const args = `'e1', '{job}', '{}', '{}', null, '${ids}', true`;
+    const plan = await explainPrepared(sql, statements.claimAmong, args, "force_generic_plan");
     // The page (1,000) and its updates; reading the backlog would be 20,000 or more.
     expect(rowsReadFrom(plan, "workflows")).toBeLessThan(4 * PAGE);
   });
