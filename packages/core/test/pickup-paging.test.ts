@@ -8,6 +8,41 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/**
+ * "held" runs wait for the gate and count how many run at once; "opener" opens the gate. The
+ * straggler tests assign an "opener" here without a notification while held runs fill the room.
+ */
+function heldAndOpener() {
+  const release = gate();
+  const counts = { inFlight: 0, most: 0 };
+  const held = workflow("held", async (_ctx, n: number) => {
+    counts.most = Math.max(counts.most, ++counts.inFlight);
+    await release.wait;
+    counts.inFlight--;
+    return n;
+  });
+  const opener = workflow("opener", async () => {
+    release.open();
+    return "opened";
+  });
+  return { release, counts, held, opener };
+}
+
+/** Assigns workflow "missed" to e1 without a notification, as one lost with a dropped connection. */
+async function assignMissed(
+  store: ReturnType<typeof createMemoryStore>,
+  name: string,
+  input: string,
+): Promise<void> {
+  await store.createWorkflow({
+    workflowId: "missed",
+    name,
+    input,
+    executorId: "e1",
+    notify: false,
+  });
+}
+
 describe("the poll's pickup", () => {
   it("finds a workflow whose notification it missed while running more than a page of others", async () => {
     const store = createMemoryStore();
@@ -31,14 +66,7 @@ describe("the poll's pickup", () => {
       // More than the poll's page of 100, all older than the one it must find.
       for (let i = 0; i < 120; i++) await engine.start(held, i);
       await until(() => running === 120);
-      // Assigned to this engine without a notification, as one lost with a dropped connection.
-      await store.createWorkflow({
-        workflowId: "missed",
-        name: "quick",
-        input: "[1]", // 1, serialized
-        executorId: "e1",
-        notify: false,
-      });
+      await assignMissed(store, "quick", "[1]"); // 1, serialized
       await until(async () => (await store.getWorkflow("missed"))?.status === "SUCCESS");
       expect(running).toBe(120); // none of the held ones was started twice
     } finally {
@@ -49,20 +77,8 @@ describe("the poll's pickup", () => {
 
   it("runs a straggler assigned here while recovered workflows wait for room, even one they wait on", async () => {
     const store = createMemoryStore();
-    const release = gate();
-    let inFlight = 0;
-    let most = 0;
-    const held = workflow("held", async (_ctx, n: number) => {
-      most = Math.max(most, ++inFlight);
-      await release.wait;
-      inFlight--;
-      return n;
-    });
-    // The one the held runs wait for: its notification was lost.
-    const opener = workflow("opener", async () => {
-      release.open();
-      return "opened";
-    });
+    // The opener is the one the held runs wait for: its notification was lost.
+    const { release, counts, held, opener } = heldAndOpener();
     for (let n = 0; n < 3; n++) {
       // PENDING for this executor, as a process that died mid-run left them.
       await store.createWorkflow({
@@ -82,19 +98,13 @@ describe("the poll's pickup", () => {
     });
     await engine.launch();
     try {
-      await until(() => inFlight === 1);
-      await store.createWorkflow({
-        workflowId: "missed",
-        name: "opener",
-        input: "-1", // undefined, serialized
-        executorId: "e1",
-        notify: false,
-      });
+      await until(() => counts.inFlight === 1);
+      await assignMissed(store, "opener", "-1"); // undefined, serialized
       expect(await engine.retrieve("missed").result()).toBe("opened");
       expect(
         await Promise.all([0, 1, 2].map((n) => engine.retrieve(`left-${n}`).result())),
       ).toEqual([0, 1, 2]);
-      expect(most).toBe(1); // the poll ran none of those waiting for room
+      expect(counts.most).toBe(1); // the poll ran none of those waiting for room
     } finally {
       release.open();
       await engine.shutdown();
@@ -103,19 +113,7 @@ describe("the poll's pickup", () => {
 
   it("runs a straggler assigned here while a bulk start waits in the store for room", async () => {
     const store = createMemoryStore();
-    const release = gate();
-    let inFlight = 0;
-    let most = 0;
-    const held = workflow("held", async (_ctx, n: number) => {
-      most = Math.max(most, ++inFlight);
-      await release.wait;
-      inFlight--;
-      return n;
-    });
-    const opener = workflow("opener", async () => {
-      release.open();
-      return "opened";
-    });
+    const { release, counts, held, opener } = heldAndOpener();
     const engine = createEngine({
       store,
       workflows: [held, opener],
@@ -130,20 +128,14 @@ describe("the poll's pickup", () => {
         held,
         [0, 1, 2, 3, 4].map((input) => ({ input })),
       );
-      await until(() => inFlight === 2);
+      await until(() => counts.inFlight === 2);
       // A row of the batch's millisecond would be one of the batch's (read back with it).
       const batchDone = Date.now();
       await until(() => Date.now() > batchDone);
-      await store.createWorkflow({
-        workflowId: "missed",
-        name: "opener",
-        input: "-1",
-        executorId: "e1",
-        notify: false,
-      });
+      await assignMissed(store, "opener", "-1");
       expect(await engine.retrieve("missed").result()).toBe("opened");
       expect(await Promise.all(handles.map((h) => h.result()))).toEqual([0, 1, 2, 3, 4]);
-      expect(most).toBe(2);
+      expect(counts.most).toBe(2);
     } finally {
       release.open();
       await engine.shutdown();
