@@ -94,8 +94,8 @@ export const cairn: SystemAdapter = {
     await engine.launch();
     return { close: closing(engine) };
   },
-  backlogDone: `select count(*)::int as n from cairn.workflows
-    where queue_name = '${BACKLOG}' and status = 'SUCCESS'`,
+  backlogDone: `select count(*)::int as n, max(completed_at)::float8 as last_ms
+    from cairn.workflows where queue_name = '${BACKLOG}' and status = 'SUCCESS'`,
   recovery: {
     async crash(url, count, parked) {
       parking = parked;
@@ -117,7 +117,7 @@ export const cairn: SystemAdapter = {
       await engine.launch();
       return { close: closing(engine) };
     },
-    done: `select count(*)::int as n from cairn.workflows
-      where name = 'bench.recovery' and status = 'SUCCESS'`,
+    done: `select count(*)::int as n, max(completed_at)::float8 as last_ms
+      from cairn.workflows where name = 'bench.recovery' and status = 'SUCCESS'`,
   },
 };

@@ -94,8 +94,8 @@ export const dbos: SystemAdapter = {
     await launch(url, "bench-drainer", [BACKLOG]);
     return { close };
   },
-  backlogDone: `select count(*)::int as n from dbos.workflow_status
-    where queue_name = '${BACKLOG}' and status = 'SUCCESS'`,
+  backlogDone: `select count(*)::int as n, max(updated_at)::float8 as last_ms
+    from dbos.workflow_status where queue_name = '${BACKLOG}' and status = 'SUCCESS'`,
   recovery: {
     async crash(url, count, parked) {
       parking = parked;
@@ -107,7 +107,7 @@ export const dbos: SystemAdapter = {
       await launch(url, RECOVERY_EXECUTOR, []);
       return { close };
     },
-    done: `select count(*)::int as n from dbos.workflow_status
-      where name = 'recovery' and status = 'SUCCESS'`,
+    done: `select count(*)::int as n, max(updated_at)::float8 as last_ms
+      from dbos.workflow_status where name = 'recovery' and status = 'SUCCESS'`,
   },
 };

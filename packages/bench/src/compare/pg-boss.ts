@@ -42,6 +42,7 @@ export const pgBoss: SystemAdapter = {
     );
     return { close: stop(boss) };
   },
-  backlogDone: `select count(*)::int as n from pgboss.job
-    where name = '${BACKLOG}' and state = 'completed'`,
+  backlogDone: `select count(*)::int as n,
+      (extract(epoch from max(completed_on)) * 1000)::float8 as last_ms
+    from pgboss.job where name = '${BACKLOG}' and state = 'completed'`,
 };

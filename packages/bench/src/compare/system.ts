@@ -33,14 +33,17 @@ export interface SystemAdapter {
   readonly enqueuer: (url: string, concurrency: number, pollMs: number) => Promise<Enqueuer>;
   /** Starts serving the backlog queue (`concurrency` at once); resolves once it serves. */
   readonly drainer: (url: string, concurrency: number) => Promise<Closable>;
-  /** SQL counting the backlog's finished items (one row, column n). */
+  /**
+   * SQL counting the backlog's finished items, with the time the last one finished as the system
+   * records it (one row: n, and last_ms in epoch milliseconds; see `pollCount`).
+   */
   readonly backlogDone: string;
   readonly recovery?: {
     /** Starts `count` 10-step workflows; each calls `parked` when it blocks in step 6. */
     crash(url: string, count: number, parked: () => void): Promise<void>;
     /** Launches the same executor, which recovers them; resolves after launch. */
     recover(url: string): Promise<Closable>;
-    /** Counts the recovered workflows that finished. */
+    /** Counts the recovered workflows that finished, with the last one's time, as `backlogDone`. */
     readonly done: string;
   };
 }
