@@ -1,7 +1,8 @@
 /**
  * `SqlExecutor.pipelinedTransaction` on Postgres and PGlite: statements sent together run in
  * order in one transaction — each sees the ones before, all commit together, and one failure
- * leaves nothing written and rejects with that statement's error.
+ * leaves nothing written and rejects with that statement's error. On Postgres, one started as
+ * the previous one's answer is read runs on the same connection.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectionOf } from "../src/store-connection.js";
@@ -56,6 +57,24 @@ describe.each(engineBackends)("pipelined transactions on $name", (backend) => {
       // The connection is usable again.
       await executor.pipelinedTransaction([{ text: `insert into ${table} (n) values (7)` }]);
       expect(await rows()).toEqual([7]);
+    },
+  );
+
+  it.skipIf(backend.skip || backend.name !== "Postgres")(
+    "runs back-to-back pipelined transactions on one connection while the pool has others open",
+    async () => {
+      const { executor } = await open();
+      // Three connections open and idle in the pool.
+      await Promise.all([1, 2, 3].map(() => executor.query("select pg_sleep(0.05)")));
+      const pids = new Set<number>();
+      for (let i = 0; i < 6; i++) {
+        const [rows] = await executor.pipelinedTransaction([
+          { text: "select pg_backend_pid() as pid" },
+        ]);
+        pids.add((rows as { pid: number }[])[0]?.pid ?? -1);
+      }
+      // Given back at once, the pool handed out its longest-idle connection: three pids.
+      expect(pids.size).toBe(1);
     },
   );
 });

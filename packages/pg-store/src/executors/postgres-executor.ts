@@ -80,37 +80,66 @@ const socketGone = (answer: PromiseSettledResult<unknown>): boolean =>
   SOCKET_GONE_CODES.has(String((answer.reason as { code?: unknown } | null)?.code));
 
 /**
- * BEGIN, the statements and COMMIT written at once on a reserved connection; the server runs
- * them in order. After a failed statement the rest fail too (the transaction is aborted) and
- * COMMIT rolls back; the call waits for every answer before it gives the connection back.
- * A connection whose socket went away is not given back: postgres.js already took it back to
- * reconnect it, and an unpatched 3.4.9 would hand it out dead (docs/decisions/0019-patched-postgres-js.md).
+ * Pipelined transactions: BEGIN, the statements and COMMIT written at once on a reserved
+ * connection; the server runs them in order. After a failed statement the rest fail too (the
+ * transaction is aborted) and COMMIT rolls back; each call waits for every answer before it
+ * lets the connection go. A connection whose socket went away is not given back: postgres.js
+ * already took it back to reconnect it, and an unpatched 3.4.9 would hand it out dead
+ * (docs/decisions/0019-patched-postgres-js.md).
+ *
+ * The connection goes back to the pool at the event loop's next check phase (`setImmediate`),
+ * not at once: a pipelined transaction started before then (the queue's next claim, sent while
+ * the previous claim's answer is read) takes it again. Given back at once, consecutive claims
+ * went round every open connection (the pool hands out its longest-idle one), and each paid the
+ * claim's first plan again (~25 ms of server CPU for its 18 KB statement). A connection lost in
+ * between fails the call that takes it as any lost connection does (the patched postgres.js
+ * rejects a lost reservation's statements unsent).
  */
-async function pipelined(
-  sql: postgres.Sql,
-  statements: readonly PipelinedStatement[],
-): Promise<unknown[][]> {
-  let reserved: postgres.ReservedSql;
-  try {
-    reserved = await sql.reserve();
-  } catch (error) {
-    throw mapError(error);
-  }
-  let answers: PromiseSettledResult<unknown[]>[] = [];
-  try {
-    answers = await Promise.allSettled([
-      reserved.unsafe("begin"),
-      ...statements.map(({ text, params = [] }) =>
-        reserved.unsafe(text, params as Params, { prepare: true }),
-      ),
-      reserved.unsafe("commit"),
-    ]);
-  } finally {
-    if (!answers.some(socketGone)) reserved.release();
-  }
-  const failed = answers.find((answer) => answer.status === "rejected");
-  if (failed) throw mapError(failed.reason);
-  return answers.slice(1, -1).map((answer) => (answer as PromiseFulfilledResult<unknown[]>).value);
+function pipelinedOn(sql: postgres.Sql) {
+  let kept: postgres.ReservedSql | undefined;
+  const releaseKept = () => {
+    const reserved = kept;
+    kept = undefined;
+    reserved?.release();
+  };
+  const reserve = async (): Promise<postgres.ReservedSql> => {
+    const reserved = kept;
+    kept = undefined;
+    if (reserved) return reserved;
+    try {
+      return await sql.reserve();
+    } catch (error) {
+      throw mapError(error);
+    }
+  };
+  const letGo = (reserved: postgres.ReservedSql) => {
+    if (kept) return reserved.release(); // another call's connection is kept for this turn
+    kept = reserved;
+    setImmediate(releaseKept);
+  };
+  return {
+    releaseKept,
+    async run(statements: readonly PipelinedStatement[]): Promise<unknown[][]> {
+      const reserved = await reserve();
+      let answers: PromiseSettledResult<unknown[]>[] = [];
+      try {
+        answers = await Promise.allSettled([
+          reserved.unsafe("begin"),
+          ...statements.map(({ text, params = [] }) =>
+            reserved.unsafe(text, params as Params, { prepare: true }),
+          ),
+          reserved.unsafe("commit"),
+        ]);
+      } finally {
+        if (!answers.some(socketGone)) letGo(reserved);
+      }
+      const failed = answers.find((answer) => answer.status === "rejected");
+      if (failed) throw mapError(failed.reason);
+      return answers
+        .slice(1, -1)
+        .map((answer) => (answer as PromiseFulfilledResult<unknown[]>).value);
+    },
+  };
 }
 
 /**
@@ -122,6 +151,7 @@ export function postgresExecutor(
   owned: boolean,
   afterEnd: () => void = () => {},
 ): SqlExecutor {
+  const pipelined = pipelinedOn(sql);
   return {
     ...queryable(sql),
     async transaction<T>(
@@ -135,7 +165,7 @@ export function postgresExecutor(
         throw mapError(error);
       }
     },
-    pipelinedTransaction: (statements) => pipelined(sql, statements),
+    pipelinedTransaction: (statements) => pipelined.run(statements),
     async listen(channel, onPayload) {
       // postgres.js keeps one dedicated connection for every LISTEN of this client, quotes the
       // channel, and listens again after a reconnect.
@@ -147,6 +177,7 @@ export function postgresExecutor(
       }
     },
     async close(): Promise<void> {
+      pipelined.releaseKept();
       if (!owned) return;
       // After a second, connections still busy (or still reconnecting) are destroyed.
       await sql.end({ timeout: 1 });
