@@ -17,13 +17,29 @@ const TEXT_ARRAY = 1009;
 const INT4_ARRAY = 1007;
 const INT8_ARRAY = 1016;
 
-/** A one-dimensional array as a Postgres array literal; every element quoted, `null` as NULL. */
+/** Characters that need a backslash inside a quoted array element (tested, then replaced). */
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPED = /[\\"]/g;
+
+/**
+ * A one-dimensional array as a Postgres array literal; every element quoted, `null` as NULL.
+ * One string built in a loop, escaping only elements that need it: the queue claim binds 7
+ * arrays of up to 50 outcomes per claim (a map, a callback per match and a join cost ~3x more).
+ */
 export function arrayLiteral(values: readonly (string | number | bigint | null)[]): string {
-  const elements = values.map((value) => {
+  let literal = "{";
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
     if (value === undefined) throw new TypeError("an array bound to a query holds undefined");
-    return value === null ? "NULL" : `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-  });
-  return `{${elements.join(",")}}`;
+    if (i > 0) literal += ",";
+    if (value === null) {
+      literal += "NULL";
+      continue;
+    }
+    const text = String(value);
+    literal += NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, "\\$&")}"` : `"${text}"`;
+  }
+  return `${literal}}`;
 }
 
 /** Parses a one-dimensional Postgres array literal into its elements as text (NULL as `null`). */
