@@ -2,11 +2,15 @@
  * `SqlExecutor.pipelinedTransaction` on Postgres and PGlite: statements sent together run in
  * order in one transaction — each sees the ones before, all commit together, and one failure
  * leaves nothing written and rejects with that statement's error. On Postgres, one started as
- * the previous one's answer is read runs on the same connection.
+ * the previous one's answer is read runs on the same connection, unless the pool has only that
+ * one: then a statement waiting for it runs first.
  */
+import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { postgresExecutor } from "../src/executors/postgres-executor.js";
 import { connectionOf } from "../src/store-connection.js";
 import type { PgStore } from "../src/index.js";
+import { databaseUrl } from "./support/databases.js";
 import { engineBackends, type TestDatabase } from "./support/engine-databases.js";
 
 describe.each(engineBackends)("pipelined transactions on $name", (backend) => {
@@ -77,4 +81,26 @@ describe.each(engineBackends)("pipelined transactions on $name", (backend) => {
       expect(pids.size).toBe(1);
     },
   );
+});
+
+describe.skipIf(!databaseUrl)("pipelined transactions on a pool of one", () => {
+  it("serves a statement queued behind one before the next pipelined transaction", async () => {
+    const executor = postgresExecutor(
+      postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }),
+      true,
+    );
+    try {
+      const order: string[] = [];
+      const first = executor.pipelinedTransaction([{ text: "select 1" }]);
+      // Queued: the pool's only connection is reserved by the first transaction.
+      const queued = executor.query("select 2").then(() => order.push("queued statement"));
+      await first;
+      await executor.pipelinedTransaction([{ text: "select 3" }]);
+      order.push("next pipelined transaction");
+      await queued;
+      expect(order).toEqual(["queued statement", "next pipelined transaction"]);
+    } finally {
+      await executor.close();
+    }
+  });
 });

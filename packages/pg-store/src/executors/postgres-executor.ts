@@ -112,8 +112,10 @@ function pipelinedOn(sql: postgres.Sql) {
       throw mapError(error);
     }
   };
+  // A pool of one keeps nothing: its only connection would wait out back-to-back claims while
+  // other statements queue for it (given back at once, the pool serves them first).
   const letGo = (reserved: postgres.ReservedSql) => {
-    if (kept) return reserved.release(); // another call's connection is kept for this turn
+    if (kept || sql.options.max <= 1) return reserved.release(); // (kept: another call's)
     kept = reserved;
     setImmediate(releaseKept);
   };
