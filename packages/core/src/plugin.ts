@@ -23,7 +23,14 @@ import type { AnyWorkflow } from "./workflow.js";
 export interface EnginePlugin {
   /** What it is, e.g. `"cairn/queues"`; `engine.plugin(kind)` finds it. */
   readonly kind: string;
-  /** Called at the end of `launch()`. */
+  /**
+   * Optional. Called during `launch()` once the store is migrated, alongside the first heartbeat
+   * and before anything is claimed: writes what the plugin needs in the store (a queue's
+   * definitions) so `start` finds it there. It must not claim or run work. It may run again
+   * when a failed launch is retried; a failure fails the launch.
+   */
+  prepare?(): Promise<void>;
+  /** Called at the end of `launch()`, after `prepare`. */
   start(host: EnginePluginHost): void | Promise<void>;
   /** Called first in `shutdown()`: stop taking new work. */
   stop(): Promise<void>;

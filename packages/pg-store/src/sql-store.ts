@@ -233,11 +233,20 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
   };
 
   const subscribe = async (listener: (notification: StoreNotification) => void) => {
-    const unlisten = await db.listen(names.channel, (payload) => {
-      const notification = parseNotification(payload);
-      if (notification) listener(notification);
-    });
+    // postgres.js keeps the listener of a LISTEN that failed and sends it again on reconnect:
+    // such a subscription, and one stopped, must deliver nothing.
+    let live = true;
+    const unlisten = await db
+      .listen(names.channel, (payload) => {
+        const notification = live ? parseNotification(payload) : undefined;
+        if (notification) listener(notification);
+      })
+      .catch((error: unknown) => {
+        live = false;
+        throw error;
+      });
     const stop = async (): Promise<void> => {
+      live = false;
       if (!subscriptions.delete(stop)) return;
       await unlisten();
     };

@@ -110,6 +110,19 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
   let scheduler: Scheduler | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
 
+  /** Whether `prepare()` wrote the served queues' definitions. */
+  let defined = false;
+  const defineServed = async (): Promise<void> => {
+    if (served.length === 0) return;
+    await store.defineQueues(
+      served.map((q) => ({
+        queueName: q.name,
+        partitioned: q.options.partitioned === true,
+        limits: limitsOf(q),
+      })),
+    );
+  };
+
   const hostFor = (operation: string): EnginePluginHost => {
     if (!host) throw new EngineNotLaunchedError(operation);
     return host;
@@ -233,16 +246,16 @@ export function createQueues(options: QueuesOptions): QueueRuntime {
     ...scheduleControl,
     enqueueChild: childEnqueuer(store, (queueName) => dispatcher?.notify(queueName)),
 
+    async prepare() {
+      defined = false;
+      await defineServed();
+      defined = true;
+    },
+
     async start(engineHost) {
       host = engineHost;
       if (served.length > 0) {
-        await store.defineQueues(
-          served.map((q) => ({
-            queueName: q.name,
-            partitioned: q.options.partitioned === true,
-            limits: limitsOf(q),
-          })),
-        );
+        if (!defined) await defineServed(); // an engine that did not call prepare()
         const d = new Dispatcher({ store, host, queues: served, pollIntervalMs, claimBatch });
         dispatcher = d;
         host.onRunEnded((workflowId, status) => d.runEnded(workflowId, status));

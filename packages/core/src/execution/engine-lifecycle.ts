@@ -1,7 +1,9 @@
 /**
- * An engine's two transitions. `launch`: migrate the store, heartbeat (alive before claiming
- * anything), listen for notifications, recover this executor's workflows, start the background
- * loops, then the plugins. `shutdown`: stop the plugins and the runs within one grace period,
+ * An engine's two transitions. `launch`: migrate the store; then at once heartbeat (alive before
+ * claiming anything), listen for notifications (held: nothing heard is delivered before the
+ * heartbeat is done) and prepare the plugins (a queue's definitions); then recover this
+ * executor's workflows, start the background loops, then the plugins. A launch that fails
+ * leaves nothing listening. `shutdown`: stop the plugins and the runs within one grace period,
  * release the lease and the listener, close the store — bounded even when the database is gone.
  */
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
@@ -23,10 +25,15 @@ export async function launchEngine(
   state.phase = "launching";
   try {
     await config.store.migrate();
-    await background.heartbeat(); // alive before claiming anything
-    await wakeups.start();
+    await settleAll([
+      background.heartbeat(), // alive before claiming anything
+      wakeups.start({ held: true }), // never rejects: a store that cannot listen polls
+      ...config.plugins.map(async (plugin) => plugin.prepare?.()),
+    ]);
+    wakeups.release(); // what it hears may claim work: only now, once alive
     state.phase = "running";
   } catch (error) {
+    await wakeups.stop();
     state.phase = "created";
     throw error;
   }
@@ -44,6 +51,13 @@ export async function launchEngine(
   background.start();
   for (const plugin of config.plugins) await plugin.start(pluginHost);
   return report;
+}
+
+/** Waits for every one of `work` to settle, then throws the first failure (in order), if any. */
+async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(work)) {
+    if (result.status === "rejected") throw result.reason;
+  }
 }
 
 /** `engine.shutdown()`. */

@@ -132,10 +132,22 @@ export class Wakeups {
     this.clock = clock;
   }
 
-  /** Subscribes to the store's notifications, once. Safe to call many times. */
-  start(): Promise<void> {
-    this.subscribing ??= this.subscribe();
+  /** The current subscription's gate: what it hears is delivered only while `open`. */
+  private gate: { open: boolean } | undefined;
+
+  /**
+   * Subscribes to the store's notifications, once. Safe to call many times. `held`: deliver
+   * nothing until {@link release} (an engine listens alongside its first heartbeat and must hear
+   * nothing before it); what arrives meanwhile is dropped.
+   */
+  start(options: { held?: boolean } = {}): Promise<void> {
+    this.subscribing ??= this.subscribe(options.held !== true);
     return this.subscribing;
+  }
+
+  /** Delivers notifications from now on (those dropped while held are not replayed). */
+  release(): void {
+    if (this.gate) this.gate.open = true;
   }
 
   /** Also tells `listener` about every notification (the engine reacts to status changes). */
@@ -174,6 +186,9 @@ export class Wakeups {
   /** Stops listening and wakes every watcher so it re-checks (and sees the engine is closing). */
   async stop(): Promise<void> {
     for (const set of [...this.watches.values()]) for (const watch of [...set]) watch.fire();
+    // Closed for good: postgres.js listens again after a reconnect, even for a LISTEN that failed.
+    if (this.gate) this.gate.open = false;
+    this.gate = undefined;
     await this.subscribing;
     this.subscribing = undefined; // a relaunch after a failed launch subscribes again
     const unsubscribe = this.unsubscribe;
@@ -183,10 +198,14 @@ export class Wakeups {
     });
   }
 
-  private async subscribe(): Promise<void> {
+  private async subscribe(open: boolean): Promise<void> {
     if (!this.store.subscribe) return;
+    const gate = { open };
+    this.gate = gate;
     try {
-      this.unsubscribe = await this.store.subscribe((n) => this.notify(n));
+      this.unsubscribe = await this.store.subscribe((n) => {
+        if (gate.open) this.notify(n);
+      });
       this.pushes = true;
     } catch (error) {
       this.logger.warn("store notifications unavailable; falling back to polling", { error });
