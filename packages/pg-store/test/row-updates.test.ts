@@ -1,8 +1,9 @@
 /**
- * What an update of a workflow writes besides the row (migration 0022). Postgres locks each row
- * an UPDATE changes before it runs the table's BEFORE UPDATE row triggers, whatever their
- * columns or WHEN clause: one such trigger on `workflows` made every claim, finish and
- * suspension write a row lock first.
+ * What an update of a workflow or a queue item writes besides the row (migrations 0022, 0023).
+ * Postgres locks each row an UPDATE changes before it runs the table's BEFORE UPDATE row
+ * triggers, whatever their columns or WHEN clause: one such trigger on `workflows` made every
+ * claim, finish and suspension write a row lock first. Queue items keep room in their pages, so
+ * a claim's update of an item stays on the item's page.
  */
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,5 +35,11 @@ describe.skipIf(!databaseUrl)("row updates on Postgres", () => {
       where tgrelid = ${`"${schema}".workflows`}::regclass and not tgisinternal
         and tgtype & ${ROW + BEFORE + UPDATE} = ${ROW + BEFORE + UPDATE}`;
     expect(triggers.map((t) => t.tgname)).toEqual([]);
+  });
+
+  it("leaves half of each queue item page free for the item's update", async () => {
+    const [table] = await sql<{ reloptions: string[] | null }[]>`
+      select reloptions from pg_class where oid = ${`"${schema}".queue_items`}::regclass`;
+    expect(table?.reloptions).toContain("fillfactor=50");
   });
 });
