@@ -39,6 +39,12 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
   let running: Promise<void> | undefined;
 
   const takeBatch = (): Waiter<I, O>[] => {
+    if (queue.length === 1) {
+      // The sequential case (nothing else waited): no keys to compare.
+      const batch = queue;
+      queue = [];
+      return batch;
+    }
     const keys = new Set<string>();
     const batch: Waiter<I, O>[] = [];
     const rest: Waiter<I, O>[] = [];

@@ -15,7 +15,12 @@ import type { SerializedValue, StepRecord } from "../store/records.js";
 import type { ChildRunner, WorkflowDefinition } from "../workflow.js";
 import { assertWorkflowId } from "../workflow-id.js";
 import type { Journal } from "./journal.js";
-import { observedAttempt, runAttempts, runOnlyAttempt } from "./run-attempts.js";
+import {
+  observedAttempt,
+  runAttempts,
+  runOnlyAttempt,
+  type AttemptsResult,
+} from "./run-attempts.js";
 import { recordFailedAttempt, resumedAttempts } from "./step-attempts.js";
 import { childHandle } from "./communication.js";
 import { childResult } from "./suspending-waits.js";
@@ -56,8 +61,37 @@ export function runStep(
   );
 }
 
-/** Runs a step's attempts and makes their outcome its checkpoint. */
-async function performStep(
+/**
+ * Runs a step's attempts and makes their outcome its checkpoint. A step with one attempt, no
+ * timeout and no observers (most steps) takes the short path: no async frame of its own.
+ */
+function performStep(
+  journal: Journal,
+  definition: StepDefinition,
+  args: readonly unknown[],
+  position: number,
+  startedAt: number,
+): Promise<StepRecord> {
+  const { host } = journal;
+  if (
+    definition.retry.maxAttempts > 1 ||
+    definition.timeoutMs !== undefined ||
+    !host.observers.none
+  )
+    return performAttempts(journal, definition, args, position, startedAt);
+  const scope = {
+    workflowId: journal.workflowId,
+    log: journal.log,
+    stop: journal.attemptStop,
+    clock: host.clock,
+  };
+  return runOnlyAttempt(definition, args, scope).then((result) =>
+    stepCheckpoint(journal, definition.name, position, startedAt, result),
+  );
+}
+
+/** The retry loop and the observers' wrapper around a step's attempts, then its checkpoint. */
+async function performAttempts(
   journal: Journal,
   definition: StepDefinition,
   args: readonly unknown[],
@@ -66,37 +100,40 @@ async function performStep(
 ): Promise<StepRecord> {
   const { host } = journal;
   const { name, retry } = definition;
-  const result =
-    retry.maxAttempts <= 1 && definition.timeoutMs === undefined && host.observers.none
-      ? await runOnlyAttempt(definition, args, {
-          workflowId: journal.workflowId,
-          log: journal.log,
-          stop: journal.attemptStop,
-          clock: host.clock,
-        })
-      : await runAttempts(definition, args, {
-          workflowId: journal.workflowId,
-          log: journal.log,
-          stop: journal.attemptStop,
-          observers: host.observers,
-          clock: host.clock,
-          attemptOf: (attempt) => ({ run: journal.run, kind: "step", name, position, attempt }),
-          // A step without retries never recorded an attempt: nothing to read.
-          resume:
-            retry.maxAttempts > 1 ? await resumedAttempts(journal, position, name) : undefined,
-          recordRetry: (attempt, nextAttemptAt) =>
-            recordFailedAttempt(journal, position, name, attempt, nextAttemptAt),
-        });
+  const result = await runAttempts(definition, args, {
+    workflowId: journal.workflowId,
+    log: journal.log,
+    stop: journal.attemptStop,
+    observers: host.observers,
+    clock: host.clock,
+    attemptOf: (attempt) => ({ run: journal.run, kind: "step", name, position, attempt }),
+    // A step without retries never recorded an attempt: nothing to read.
+    resume: retry.maxAttempts > 1 ? await resumedAttempts(journal, position, name) : undefined,
+    recordRetry: (attempt, nextAttemptAt) =>
+      recordFailedAttempt(journal, position, name, attempt, nextAttemptAt),
+  });
+  return stepCheckpoint(journal, name, position, startedAt, result);
+}
+
+/** The checkpoint of a step's attempts: its serialized output, or its error. */
+function stepCheckpoint(
+  journal: Journal,
+  name: string,
+  position: number,
+  startedAt: number,
+  result: AttemptsResult,
+): StepRecord {
+  const { serializer } = journal.host;
   const { attempts } = result;
   if (!result.ok) {
-    const error = host.serializer.serializeError(result.error, `error of step "${name}"`);
+    const error = serializer.serializeError(result.error, `error of step "${name}"`);
     return journal.checkpoint(position, name, startedAt, { error, attempts });
   }
   let output: SerializedValue;
   try {
-    output = host.serializer.serialize(result.value, `output of step "${name}"`);
+    output = serializer.serialize(result.value, `output of step "${name}"`);
   } catch (failure) {
-    const error = host.serializer.serializeError(failure, `output of step "${name}"`);
+    const error = serializer.serializeError(failure, `output of step "${name}"`);
     return journal.checkpoint(position, name, startedAt, { error, attempts });
   }
   return journal.checkpoint(position, name, startedAt, { output, attempts });

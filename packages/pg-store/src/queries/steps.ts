@@ -16,7 +16,7 @@ import type { Fence, StepRecord } from "@cairn/core";
 import type { SqlQueryable } from "../executors/sql-executor.js";
 import { STEP_COLUMNS, stepValues, toStepRecord, type StepRow } from "../rows.js";
 import type { SchemaNames } from "../schema-names.js";
-import { fenceColumns, fenceParams } from "./fence.js";
+import { fenceColumns } from "./fence.js";
 
 export type StepStatements = ReturnType<typeof stepStatements>;
 
@@ -135,7 +135,8 @@ async function insertOneStep(
   q: StepStatements,
   { step, fence }: FencedStep,
 ): Promise<StepOutcome> {
-  const params = [...stepValues(step), ...fenceParams(fence)];
+  const params = stepValues(step);
+  params.push(fence?.executorId ?? null, fence?.epoch ?? null); // $10, $11: see `insertOne`
   const inserted = await db.query<{ inserted: number }>(q.insertOne, params);
   if (inserted.length > 0) return "inserted";
   if (!fence) return "conflict";
