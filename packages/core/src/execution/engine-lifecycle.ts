@@ -3,7 +3,8 @@
  * claiming anything), listen for notifications (held: nothing heard is delivered before the
  * heartbeat is done) and prepare the plugins (a queue's definitions); then recover this
  * executor's workflows, start the background loops, then the plugins. A launch that fails
- * leaves nothing listening. `shutdown`: stop the plugins and the runs within one grace period,
+ * leaves nothing listening; one overtaken by `shutdown()` fails with `EngineClosedError` and
+ * starts nothing. `shutdown`: stop the plugins and the runs within one grace period,
  * release the lease and the listener, close the store — bounded even when the database is gone.
  */
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
@@ -30,10 +31,12 @@ export async function launchEngine(
       wakeups.start({ held: true }), // never rejects: a store that cannot listen polls
       ...config.plugins.map(async (plugin) => plugin.prepare?.()),
     ]);
+    stopIfClosing(state);
     wakeups.release(); // what it hears may claim work: only now, once alive
     state.phase = "running";
   } catch (error) {
     await wakeups.stop();
+    stopIfClosing(state); // what failed may be the shutdown's doing (the store closed)
     state.phase = "created";
     throw error;
   }
@@ -45,12 +48,24 @@ export async function launchEngine(
     // as created, so the caller may launch again. A claim that committed after all is claimed
     // again, at a newer epoch, by the next launch.
     await wakeups.stop();
+    stopIfClosing(state);
     state.phase = "created";
     throw error;
   }
+  // Shut down while recovering: the background loops and the plugins, which the shutdown has
+  // already stopped (or is stopping), are not started after it.
+  stopIfClosing(state);
   background.start();
   for (const plugin of config.plugins) await plugin.start(pluginHost);
   return report;
+}
+
+/**
+ * A `shutdown()` called while the launch waited: the launch fails and leaves the engine to the
+ * shutdown, which has stopped (or is stopping) what a launch starts and closes the store.
+ */
+function stopIfClosing(state: EngineParts["state"]): void {
+  if (state.closing) throw new EngineClosedError("launch");
 }
 
 /** Waits for every one of `work` to settle, then throws the first failure (in order), if any. */

@@ -1,0 +1,84 @@
+/**
+ * `shutdown()` called while `launch()` waits (for the heartbeat, or for recovery): the launch
+ * fails with EngineClosedError and starts nothing the shutdown stopped — no claim after the
+ * heartbeat, no plugin started, and the engine stays closed instead of running on a closed store.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  EngineClosedError,
+  createEngine,
+  workflow,
+  type EnginePlugin,
+  type WorkflowStore,
+} from "../src/index.js";
+import { createMemoryStore } from "../src/testing/index.js";
+import { gate, recordingLogger } from "./support.js";
+
+const job = workflow("job", async () => "done");
+
+/** A store whose `method` waits for `held` once entered, and a promise of its entry. */
+function holding(method: "heartbeat" | "claimRecoverable") {
+  const store = createMemoryStore();
+  const held = gate();
+  const entered = gate();
+  const calls: string[] = [];
+  const watched: WorkflowStore = {
+    ...store,
+    async heartbeat(executor) {
+      calls.push("heartbeat");
+      if (method === "heartbeat") {
+        entered.open();
+        await held.wait;
+      }
+      return store.heartbeat(executor);
+    },
+    async claimRecoverable(request) {
+      calls.push("claimRecoverable");
+      if (method === "claimRecoverable") {
+        entered.open();
+        await held.wait;
+      }
+      return store.claimRecoverable(request);
+    },
+  };
+  return { store: watched, held, entered, calls };
+}
+
+function countingPlugin() {
+  const counts = { start: 0 };
+  const plugin: EnginePlugin = {
+    kind: "counting",
+    start: () => void counts.start++,
+    stop: async () => undefined,
+  };
+  return { plugin, counts };
+}
+
+describe("shutdown during launch", () => {
+  for (const method of ["heartbeat", "claimRecoverable"] as const) {
+    it(`fails the launch and starts nothing when it comes during ${method}`, async () => {
+      const { store, held, entered, calls } = holding(method);
+      const { plugin, counts } = countingPlugin();
+      const engine = createEngine({
+        store,
+        workflows: [job],
+        executorId: "e1",
+        logger: recordingLogger(),
+        plugins: [plugin],
+      });
+      const launching = engine.launch().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await entered.wait;
+      const shutting = engine.shutdown();
+      held.open();
+      const [failure] = await Promise.all([launching, shutting]);
+      expect(EngineClosedError.is(failure)).toBe(true);
+      expect(counts.start).toBe(0); // no plugin started after its stop
+      if (method === "heartbeat") expect(calls).not.toContain("claimRecoverable");
+      await expect(engine.start(job, undefined)).rejects.toSatisfy(EngineClosedError.is);
+      await expect(engine.launch()).rejects.toThrow(/already closed/);
+    });
+  }
+});
