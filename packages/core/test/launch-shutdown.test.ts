@@ -1,7 +1,8 @@
 /**
  * `shutdown()` called while `launch()` waits (for the heartbeat, or for recovery): the launch
  * fails with EngineClosedError and starts nothing the shutdown stopped — no claim after the
- * heartbeat, no plugin started, and the engine stays closed instead of running on a closed store.
+ * heartbeat, no plugin started, no workflow recovery claimed, and the engine stays closed
+ * instead of running on a closed store.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -15,6 +16,11 @@ import { createMemoryStore } from "../src/testing/index.js";
 import { gate, recordingLogger } from "./support.js";
 
 const job = workflow("job", async () => "done");
+let recoveredRuns = 0;
+const left = workflow("left", async () => {
+  recoveredRuns++;
+  return "ran";
+});
 
 /** A store whose `method` waits for `held` once entered, and a promise of its entry. */
 function holding(method: "heartbeat" | "claimRecoverable") {
@@ -41,7 +47,7 @@ function holding(method: "heartbeat" | "claimRecoverable") {
       return store.claimRecoverable(request);
     },
   };
-  return { store: watched, held, entered, calls };
+  return { store: watched, underlying: store, held, entered, calls };
 }
 
 function countingPlugin() {
@@ -81,4 +87,33 @@ describe("shutdown during launch", () => {
       await expect(engine.launch()).rejects.toThrow(/already closed/);
     });
   }
+
+  it("runs none of what recovery claimed when it comes while recovery claims", async () => {
+    const { store, underlying, held, entered } = holding("claimRecoverable");
+    // PENDING for this executor, as a process that died mid-run left it.
+    await store.createWorkflow({
+      workflowId: "left-1",
+      name: "left",
+      input: "-1",
+      executorId: "e1",
+    });
+    // The shutdown closes the store given to the engine, not the one read afterwards.
+    const engine = createEngine({
+      store: { ...store, close: () => Promise.resolve() },
+      workflows: [left],
+      executorId: "e1",
+      logger: recordingLogger(),
+    });
+    const launching = engine.launch().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await entered.wait;
+    const shutting = engine.shutdown();
+    held.open();
+    const [failure] = await Promise.all([launching, shutting]);
+    expect(EngineClosedError.is(failure)).toBe(true);
+    expect(recoveredRuns).toBe(0); // no body ran after the shutdown stopped the runs
+    expect((await underlying.getWorkflow("left-1"))?.status).toBe("PENDING"); // for the next launch
+  });
 });

@@ -295,12 +295,17 @@ export class RunSet {
     history: readonly StepRecord[],
     cause: RunCause,
   ): void {
+    // Claimed while the engine began shutting down (a recovery or takeover that was reading
+    // histories): leave it PENDING, as a start then does, for the next launch or a takeover.
+    if (!this.deps.isRunning()) return;
     const previous = this.running.get(record.workflowId);
     if (!previous) return this.spawn(definition, record, history, cause);
     if (previous.journal.fence.epoch >= record.ownerEpoch) return; // already runs this claim
     previous.journal.lose();
     void previous.done
-      .then(() => this.spawn(definition, record, history, cause))
+      .then(() => {
+        if (this.deps.isRunning()) this.spawn(definition, record, history, cause);
+      })
       .catch((error: unknown) => {
         this.deps.logger.error(`could not start workflow ${record.workflowId}`, { error });
       });
