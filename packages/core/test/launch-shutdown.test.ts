@@ -117,3 +117,45 @@ describe("shutdown during launch", () => {
     expect((await underlying.getWorkflow("left-1"))?.status).toBe("PENDING"); // for the next launch
   });
 });
+
+describe("a launch that fails after its heartbeat", () => {
+  it("gives up the lease, so the others need not wait for it to take over", async () => {
+    const store = createMemoryStore();
+    const stopped: string[] = [];
+    const beat = gate();
+    const watched: WorkflowStore = {
+      ...store,
+      async heartbeat(executor) {
+        await store.heartbeat(executor);
+        beat.open();
+      },
+      async stopExecutor(executorId) {
+        stopped.push(executorId);
+        return store.stopExecutor(executorId);
+      },
+    };
+    let prepares = 0;
+    const plugin: EnginePlugin = {
+      kind: "failing-once",
+      prepare: async () => {
+        if (++prepares > 1) return;
+        await beat.wait; // the lease is taken when it fails
+        throw new Error("prepare failed");
+      },
+      start: () => undefined,
+      stop: async () => undefined,
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [job],
+      executorId: "e1",
+      logger: recordingLogger(),
+      plugins: [plugin],
+    });
+    await expect(engine.launch()).rejects.toThrow("prepare failed");
+    expect(stopped).toEqual(["e1"]);
+    await engine.launch(); // heartbeats again: alive
+    await expect(engine.run(job, undefined)).resolves.toBe("done");
+    await engine.shutdown();
+  });
+});

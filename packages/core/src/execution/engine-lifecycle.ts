@@ -24,10 +24,14 @@ export async function launchEngine(
     throw new InvalidOptionError("launch", `the engine is already ${state.phase}`);
   }
   state.phase = "launching";
+  let alive = false;
   try {
     await config.store.migrate();
     await settleAll([
-      background.heartbeat(), // alive before claiming anything
+      // alive before claiming anything
+      background.heartbeat().then(() => {
+        alive = true;
+      }),
       wakeups.start({ held: true }), // never rejects: a store that cannot listen polls
       ...config.plugins.map(async (plugin) => plugin.prepare?.()),
     ]);
@@ -37,6 +41,10 @@ export async function launchEngine(
   } catch (error) {
     await wakeups.stop();
     stopIfClosing(state); // what failed may be the shutdown's doing (the store closed)
+    // Nothing runs here yet: give up the lease the heartbeat took, so that a launch failing
+    // again and again (a plugin's prepare, say) does not keep this executor's workflows from
+    // the others' takeover.
+    if (alive) await markStopped(parts);
     state.phase = "created";
     throw error;
   }
@@ -66,6 +74,14 @@ export async function launchEngine(
  */
 function stopIfClosing(state: EngineParts["state"]): void {
   if (state.closing) throw new EngineClosedError("launch");
+}
+
+async function markStopped({ config }: EngineParts): Promise<void> {
+  await config.store.stopExecutor(config.executorId).catch((error: unknown) => {
+    config.logger.warn("could not mark this executor stopped; others wait for its lease", {
+      error,
+    });
+  });
 }
 
 /** Waits for every one of `work` to settle, then throws the first failure (in order), if any. */
