@@ -158,4 +158,42 @@ describe("a launch that fails after its heartbeat", () => {
     await expect(engine.run(job, undefined)).resolves.toBe("done");
     await engine.shutdown();
   });
+
+  it("stays closed when a shutdown comes while it gives up the lease", async () => {
+    const store = createMemoryStore();
+    const giving = gate();
+    const givingUp = gate();
+    const watched: WorkflowStore = {
+      ...store,
+      async stopExecutor(executorId) {
+        givingUp.open();
+        await giving.wait;
+        return store.stopExecutor(executorId);
+      },
+      close: () => Promise.resolve(),
+    };
+    const plugin: EnginePlugin = {
+      kind: "failing",
+      prepare: () => Promise.reject(new Error("prepare failed")),
+      start: () => undefined,
+      stop: async () => undefined,
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [job],
+      executorId: "e1",
+      logger: recordingLogger(),
+      plugins: [plugin],
+    });
+    const launching = engine.launch().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await givingUp.wait;
+    const shutting = engine.shutdown();
+    giving.open();
+    const [failure] = await Promise.all([launching, shutting]);
+    expect(EngineClosedError.is(failure)).toBe(true);
+    await expect(engine.launch()).rejects.toThrow(/already closed/);
+  });
 });

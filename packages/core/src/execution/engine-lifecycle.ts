@@ -40,11 +40,13 @@ export async function launchEngine(
     state.phase = "running";
   } catch (error) {
     await wakeups.stop();
-    stopIfClosing(state); // what failed may be the shutdown's doing (the store closed)
     // Nothing runs here yet: give up the lease the heartbeat took, so that a launch failing
     // again and again (a plugin's prepare, say) does not keep this executor's workflows from
-    // the others' takeover.
-    if (alive) await markStopped(parts);
+    // the others' takeover. (A shutdown marks it stopped itself.)
+    if (alive && !state.closing) await markStopped(parts);
+    // Checked after the last await: what failed may be the shutdown's doing (the store closed),
+    // and a shutdown that began meanwhile keeps the engine closed.
+    stopIfClosing(state);
     state.phase = "created";
     throw error;
   }
