@@ -63,11 +63,15 @@ describe.each(engineBackends)("pipelined transactions on $name", (backend) => {
       expect(await rows()).toEqual([7]);
     },
   );
+});
 
-  it.skipIf(backend.skip || backend.name !== "Postgres")(
-    "runs back-to-back pipelined transactions on one connection while the pool has others open",
-    async () => {
-      const { executor } = await open();
+describe.skipIf(!databaseUrl)("pipelined transactions on a Postgres pool", () => {
+  it("runs back-to-back ones on one connection while the pool has others open", async () => {
+    const executor = postgresExecutor(
+      postgres(databaseUrl ?? "", { max: 10, onnotice: () => {} }),
+      true,
+    );
+    try {
       // Three connections open and idle in the pool.
       await Promise.all([1, 2, 3].map(() => executor.query("select pg_sleep(0.05)")));
       const pids = new Set<number>();
@@ -79,12 +83,12 @@ describe.each(engineBackends)("pipelined transactions on $name", (backend) => {
       }
       // Given back at once, the pool handed out its longest-idle connection: three pids.
       expect(pids.size).toBe(1);
-    },
-  );
-});
+    } finally {
+      await executor.close();
+    }
+  });
 
-describe.skipIf(!databaseUrl)("pipelined transactions on a pool of one", () => {
-  it("serves a statement queued behind one before the next pipelined transaction", async () => {
+  it("on a pool of one, serves a statement queued behind one before the next", async () => {
     const executor = postgresExecutor(
       postgres(databaseUrl ?? "", { max: 1, onnotice: () => {} }),
       true,
