@@ -9,6 +9,7 @@ import {
   EngineClosedError,
   createEngine,
   workflow,
+  type Engine,
   type EnginePlugin,
   type WorkflowStore,
 } from "../src/index.js";
@@ -60,6 +61,26 @@ function countingPlugin() {
   return { plugin, counts };
 }
 
+/**
+ * Launches `engine`, calls `shutdown()` once `entered` opens (the launch waits in the store),
+ * then opens `held` to let the launch go on; resolves with what the launch failed with.
+ */
+async function shutDownWhileLaunching(
+  engine: Engine,
+  entered: ReturnType<typeof gate>,
+  held: ReturnType<typeof gate>,
+): Promise<unknown> {
+  const launching = engine.launch().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  await entered.wait;
+  const shutting = engine.shutdown();
+  held.open();
+  const [failure] = await Promise.all([launching, shutting]);
+  return failure;
+}
+
 describe("shutdown during launch", () => {
   for (const method of ["heartbeat", "claimRecoverable"] as const) {
     it(`fails the launch and starts nothing when it comes during ${method}`, async () => {
@@ -72,14 +93,7 @@ describe("shutdown during launch", () => {
         logger: recordingLogger(),
         plugins: [plugin],
       });
-      const launching = engine.launch().then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      await entered.wait;
-      const shutting = engine.shutdown();
-      held.open();
-      const [failure] = await Promise.all([launching, shutting]);
+      const failure = await shutDownWhileLaunching(engine, entered, held);
       expect(EngineClosedError.is(failure)).toBe(true);
       expect(counts.start).toBe(0); // no plugin started after its stop
       if (method === "heartbeat") expect(calls).not.toContain("claimRecoverable");
@@ -104,14 +118,7 @@ describe("shutdown during launch", () => {
       executorId: "e1",
       logger: recordingLogger(),
     });
-    const launching = engine.launch().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    await entered.wait;
-    const shutting = engine.shutdown();
-    held.open();
-    const [failure] = await Promise.all([launching, shutting]);
+    const failure = await shutDownWhileLaunching(engine, entered, held);
     expect(EngineClosedError.is(failure)).toBe(true);
     expect(recoveredRuns).toBe(0); // no body ran after the shutdown stopped the runs
     expect((await underlying.getWorkflow("left-1"))?.status).toBe("PENDING"); // for the next launch
@@ -185,14 +192,7 @@ describe("a launch that fails after its heartbeat", () => {
       logger: recordingLogger(),
       plugins: [plugin],
     });
-    const launching = engine.launch().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    await givingUp.wait;
-    const shutting = engine.shutdown();
-    giving.open();
-    const [failure] = await Promise.all([launching, shutting]);
+    const failure = await shutDownWhileLaunching(engine, givingUp, giving);
     expect(EngineClosedError.is(failure)).toBe(true);
     await expect(engine.launch()).rejects.toThrow(/already closed/);
   });
