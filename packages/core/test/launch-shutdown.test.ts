@@ -9,6 +9,7 @@ import {
   EngineClosedError,
   createEngine,
   workflow,
+  type AnyWorkflow,
   type Engine,
   type EnginePlugin,
   type WorkflowStore,
@@ -61,6 +62,15 @@ function countingPlugin() {
   return { plugin, counts };
 }
 
+/** An engine "e1" on `store` running `workflows`, with `plugins`. */
+function engineOn(
+  store: WorkflowStore,
+  workflows: readonly AnyWorkflow[],
+  plugins: readonly EnginePlugin[] = [],
+): Engine {
+  return createEngine({ store, workflows, executorId: "e1", logger: recordingLogger(), plugins });
+}
+
 /**
  * Launches `engine`, calls `shutdown()` once `entered` opens (the launch waits in the store),
  * then opens `held` to let the launch go on; resolves with what the launch failed with.
@@ -86,13 +96,7 @@ describe("shutdown during launch", () => {
     it(`fails the launch and starts nothing when it comes during ${method}`, async () => {
       const { store, held, entered, calls } = holding(method);
       const { plugin, counts } = countingPlugin();
-      const engine = createEngine({
-        store,
-        workflows: [job],
-        executorId: "e1",
-        logger: recordingLogger(),
-        plugins: [plugin],
-      });
+      const engine = engineOn(store, [job], [plugin]);
       const failure = await shutDownWhileLaunching(engine, entered, held);
       expect(EngineClosedError.is(failure)).toBe(true);
       expect(counts.start).toBe(0); // no plugin started after its stop
@@ -112,12 +116,7 @@ describe("shutdown during launch", () => {
       executorId: "e1",
     });
     // The shutdown closes the store given to the engine, not the one read afterwards.
-    const engine = createEngine({
-      store: { ...store, close: () => Promise.resolve() },
-      workflows: [left],
-      executorId: "e1",
-      logger: recordingLogger(),
-    });
+    const engine = engineOn({ ...store, close: () => Promise.resolve() }, [left]);
     const failure = await shutDownWhileLaunching(engine, entered, held);
     expect(EngineClosedError.is(failure)).toBe(true);
     expect(recoveredRuns).toBe(0); // no body ran after the shutdown stopped the runs
@@ -152,13 +151,7 @@ describe("a launch that fails after its heartbeat", () => {
       start: () => undefined,
       stop: async () => undefined,
     };
-    const engine = createEngine({
-      store: watched,
-      workflows: [job],
-      executorId: "e1",
-      logger: recordingLogger(),
-      plugins: [plugin],
-    });
+    const engine = engineOn(watched, [job], [plugin]);
     await expect(engine.launch()).rejects.toThrow("prepare failed");
     expect(stopped).toEqual(["e1"]);
     await engine.launch(); // heartbeats again: alive
@@ -185,13 +178,7 @@ describe("a launch that fails after its heartbeat", () => {
       start: () => undefined,
       stop: async () => undefined,
     };
-    const engine = createEngine({
-      store: watched,
-      workflows: [job],
-      executorId: "e1",
-      logger: recordingLogger(),
-      plugins: [plugin],
-    });
+    const engine = engineOn(watched, [job], [plugin]);
     const failure = await shutDownWhileLaunching(engine, givingUp, giving);
     expect(EngineClosedError.is(failure)).toBe(true);
     await expect(engine.launch()).rejects.toThrow(/already closed/);
