@@ -159,6 +159,26 @@ describe("a launch that fails after its heartbeat", () => {
     await engine.shutdown();
   });
 
+  it("gives up the lease when its recovery fails, as when its first stage fails", async () => {
+    const store = createMemoryStore();
+    let claims = 0;
+    const watched: WorkflowStore = {
+      ...store,
+      async claimRecoverable(request) {
+        if (++claims === 1) throw new Error("connection lost mid-claim");
+        return store.claimRecoverable(request);
+      },
+    };
+    const engine = engineOn(watched, [job]);
+    await expect(engine.launch()).rejects.toThrow("connection lost mid-claim");
+    const [executor] = await store.listExecutors();
+    expect(executor?.status).toBe("stopped"); // others may take its workflows over at once
+    await engine.launch(); // heartbeats again: alive
+    expect((await store.listExecutors())[0]?.status).toBe("alive");
+    await expect(engine.run(job, undefined)).resolves.toBe("done");
+    await engine.shutdown();
+  });
+
   it("stays closed when a shutdown comes while it gives up the lease", async () => {
     const store = createMemoryStore();
     const giving = gate();

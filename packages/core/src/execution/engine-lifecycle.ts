@@ -54,10 +54,12 @@ export async function launchEngine(
   try {
     report = await recovery.recover();
   } catch (error) {
-    // The store failed mid-claim (say, a server restart): stop listening and leave the engine
-    // as created, so the caller may launch again. A claim that committed after all is claimed
-    // again, at a newer epoch, by the next launch.
+    // The store failed mid-claim (say, a server restart): stop listening, give up the lease as
+    // a failure before recovery does, and leave the engine as created, so the caller may launch
+    // again. A claim that committed after all is claimed again, at a newer epoch, by the next
+    // launch (or by another engine's takeover, now that this executor is stopped).
     await wakeups.stop();
+    if (!state.closing) await markStopped(parts);
     stopIfClosing(state);
     state.phase = "created";
     throw error;
