@@ -31,6 +31,7 @@ import {
   claimWorkflows,
   listTakeoverUnknown,
   listUnknownWorkflows,
+  refundRecoveryAttempts,
   takeOverWorkflows,
 } from "./queries/claims.js";
 import { createdBatchStatements, listCreatedBatch } from "./queries/created-batch.js";
@@ -343,6 +344,10 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
       open("stopExecutor", () => stopExecutor(leaseDb, executorsQ, executorId)),
     listExecutors: (filter) => open("listExecutors", () => listExecutors(db, executorsQ, filter)),
     takeOver: (request) => open("takeOver", () => takeOver(request)),
+    refundRecoveryAttempts: (executorId, claimed) =>
+      open("refundRecoveryAttempts", () =>
+        refundRecoveryAttempts(db, claimsQ, executorId, claimed),
+      ),
     setAppVersion: (workflowIds, appVersion) =>
       open("setAppVersion", () => setAppVersion(db, workflowsQ, workflowIds, appVersion)),
     deleteWorkflows: (workflowIds, { children }) =>

@@ -12,7 +12,7 @@ import type { Logger } from "../logger.js";
 import type { StepRecord, WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { WorkflowDefinition } from "../workflow.js";
-import { historiesOf, type RunSet } from "./run-set.js";
+import type { RunSet } from "./run-set.js";
 
 /** What the batches need from their engine. */
 export interface CreatedBatchesDeps {
@@ -25,9 +25,15 @@ export interface CreatedBatchesDeps {
   isRunning(): boolean;
   /**
    * Claims recovered workflows that waited for room, counting their recovery attempt now that
-   * they run, and returns those still PENDING here (recovery's `claimWaiting`).
+   * they run, and returns those still PENDING here with their histories (recovery's
+   * `claimWaiting`; none once the engine began shutting down).
    */
-  claimWaiting(workflowIds: readonly string[]): Promise<readonly WorkflowRecord[]>;
+  claimWaiting(workflowIds: readonly string[]): Promise<{
+    readonly runnable: readonly WorkflowRecord[];
+    readonly histories: ReadonlyMap<string, readonly StepRecord[]>;
+  }>;
+  /** Gives back the attempt counted for claimed workflows left unrun (recovery's `giveBack`). */
+  giveBack(records: readonly WorkflowRecord[]): void;
 }
 
 /**
@@ -228,7 +234,7 @@ export class CreatedBatches {
    * finished or moved meanwhile is not claimed; one that runs here already is left to its run.
    */
   private async runRecoveredPage(): Promise<void> {
-    const { store, runs } = this.deps;
+    const { runs } = this.deps;
     const next: string[] = [];
     for (const want = Math.min(PAGE, this.room()); next.length < want;) {
       const step = this.cursor.next();
@@ -239,21 +245,19 @@ export class CreatedBatches {
     }
     // A claim would fence off a run here (a pickup's): leave those to it.
     const ids = next.filter((id) => !runs.busy(id) && !runs.endedRecently(id));
-    const page = await runs.holding(ids, async () => {
-      const runnable = await this.deps.claimWaiting(ids).catch((error: unknown) => {
+    const page = await runs.holding(ids, () =>
+      this.deps.claimWaiting(ids).catch((error: unknown) => {
         // Not claimed: put back in front, for the next drain (a poll or a run's end).
         this.restartRecovered(ids);
         throw error;
-      });
-      // Claimed (counted) but not read: PENDING here and no longer waiting, so the poll runs them.
-      const histories = await historiesOf(
-        store,
-        runnable.map((r) => r.workflowId),
-      );
-      return { runnable, histories };
-    });
-    for (const record of page.runnable) {
-      if (!this.deps.isRunning()) return; // left PENDING for the next launch
+      }),
+    );
+    for (const [i, record] of page.runnable.entries()) {
+      if (!this.deps.isRunning()) {
+        // Left PENDING for the next launch: the claim's count is given back.
+        this.deps.giveBack(page.runnable.slice(i));
+        return;
+      }
       const id = record.workflowId;
       if (runs.busy(id) || runs.endedRecently(id)) continue;
       await runs.ensureRunning(record, page.histories.get(id) ?? [], undefined, "recovery");

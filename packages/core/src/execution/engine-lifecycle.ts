@@ -97,7 +97,7 @@ async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
 
 /** `engine.shutdown()`. */
 export async function shutdownEngine(parts: EngineParts): Promise<void> {
-  const { state, config, closing, runs, background, wakeups, suspensions } = parts;
+  const { state, config, closing, runs, background, wakeups, suspensions, recovery } = parts;
   const { logger, shutdownGraceMs } = config;
   if (state.closing) return;
   state.phase = "closing";
@@ -109,7 +109,8 @@ export async function shutdownEngine(parts: EngineParts): Promise<void> {
   await settleWithin(stopping, shutdownGraceMs, "stopping plugins", logger);
   suspensions.stop();
   await runs.stopAll(Math.max(0, graceEnd - Date.now()));
-  const released = Promise.all([background.stop(), wakeups.stop()]);
+  // A claim the shutdown overtook gives back what it counted for workflows it leaves unrun.
+  const released = Promise.all([recovery.settled(), background.stop(), wakeups.stop()]);
   await settleWithin(released, SHUTDOWN_PHASE_MS, "releasing the lease", logger);
   state.phase = "closed";
   const left = graceEnd + SHUTDOWN_MARGIN_MS - Date.now();

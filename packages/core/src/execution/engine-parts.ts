@@ -5,7 +5,6 @@
  * part takes the others it needs explicitly; nothing here runs until `launch()`.
  */
 import type { WorkflowHandle } from "../handle.js";
-import type { WorkflowRecord } from "../store/records.js";
 import type { WorkflowDefinition } from "../workflow.js";
 import { Background } from "./background.js";
 import { CreatedBatches, DEFAULT_BULK_IN_FLIGHT } from "./created-batches.js";
@@ -18,7 +17,7 @@ import { createOperator, type Operator } from "./operator.js";
 import { OutageMonitor } from "./outage.js";
 import { Pickup } from "./pickup.js";
 import { receiverChannels } from "./receiver-channels.js";
-import { Recovery } from "./recovery.js";
+import { Recovery, type ClaimedPage } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { RunSet } from "./run-set.js";
 import { StartPath } from "./start-path.js";
@@ -112,7 +111,8 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     executorId,
     limit: config.runCapacity ?? DEFAULT_BULK_IN_FLIGHT,
     isRunning,
-    claimWaiting: (ids): Promise<readonly WorkflowRecord[]> => recovery.claimWaiting(ids),
+    claimWaiting: (ids): Promise<ClaimedPage> => recovery.claimWaiting(ids),
+    giveBack: (records) => void recovery.giveBack(records),
   });
   const suspensions = new Suspensions({
     store,
@@ -146,6 +146,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     appVersion,
     runCapacity: config.runCapacity,
     afterClaim: () => void suspensions.wakeDue(),
+    isRunning,
   });
   const pickup = new Pickup({
     runs,

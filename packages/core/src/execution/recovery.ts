@@ -10,7 +10,7 @@ import { WorkflowNotRegisteredError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RunCause } from "../observer.js";
 import type { RecoveryResult } from "../store/ownership-store.js";
-import type { WorkflowRecord } from "../store/records.js";
+import type { StepRecord, WorkflowRecord } from "../store/records.js";
 import type { WorkflowStore } from "../store/workflow-store.js";
 import type { CreatedBatches } from "./created-batches.js";
 import type { Observers } from "./observers.js";
@@ -49,7 +49,17 @@ export interface RecoveryDeps {
   readonly runCapacity: number | undefined;
   /** After each claim: it may have moved suspended workflows here (decision 0014). */
   afterClaim?(): void;
+  /** False once the engine began shutting down: nothing is claimed, nothing claimed runs. */
+  isRunning(): boolean;
 }
+
+/** Claimed workflows read back to run: their records and histories. */
+export interface ClaimedPage {
+  readonly runnable: readonly WorkflowRecord[];
+  readonly histories: ReadonlyMap<string, readonly StepRecord[]>;
+}
+
+const NOTHING: LaunchReport = { recovered: [], deadLettered: [], unknown: [] };
 
 /** Most workflows one takeover claims, however much room there is. */
 const TAKEOVER_BATCH = 100;
@@ -59,6 +69,8 @@ export class Recovery {
   private readonly deps: RecoveryDeps;
   /** Names already reported as not registered here: each is logged once, not on every claim. */
   private readonly reportedNames = new Set<string>();
+  /** Claims (and their refunds) under way: a shutdown waits for them before closing the store. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(deps: RecoveryDeps) {
     this.deps = deps;
@@ -71,7 +83,42 @@ export class Recovery {
    * is counted only for the workflows handed to a run, so a process that dies at every launch
    * dead-letters what it ran, never what waited.
    */
-  async recover(): Promise<LaunchReport> {
+  recover(): Promise<LaunchReport> {
+    return this.track(this.recoverAll());
+  }
+
+  /**
+   * Waits until no claim, nor the refund of one that a shutdown overtook, is under way; the
+   * engine's shutdown calls it (bounded) before it closes the store.
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Gives back the recovery attempt the claim of `records` counted, because they are left
+   * unrun (the engine began shutting down between the claim and their runs): a shutdown in
+   * every launch must not dead-letter workflows that never ran. Never rejects.
+   */
+  giveBack(records: readonly WorkflowRecord[]): Promise<void> {
+    const { store, executorId, logger } = this.deps;
+    if (records.length === 0 || !store.refundRecoveryAttempts) return Promise.resolve();
+    const claimed = records.map(({ workflowId, ownerEpoch }) => ({ workflowId, ownerEpoch }));
+    return this.track(
+      store.refundRecoveryAttempts(executorId, claimed).then(
+        () => undefined,
+        (error: unknown) => {
+          logger.warn(
+            `could not give back the recovery attempt of ${records.length} workflows left ` +
+              "unrun by the shutdown; each counts one attempt more",
+            { error },
+          );
+        },
+      ),
+    );
+  }
+
+  private async recoverAll(): Promise<LaunchReport> {
     const { store } = this.deps;
     const report = await this.recoverOwn();
     if (!store.exclusive) return report;
@@ -88,9 +135,14 @@ export class Recovery {
    * Claims (and runs) workflows of executors whose lease expired or that stopped, and those
    * started for any engine: as many as the room below `runCapacity` allows, none when full.
    */
-  async takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
+  takeOver(options: { ignoreLeases?: boolean } = {}): Promise<LaunchReport> {
+    if (!this.deps.isRunning()) return Promise.resolve(NOTHING);
+    return this.track(this.takeOverNow(options));
+  }
+
+  private async takeOverNow(options: { ignoreLeases?: boolean }): Promise<LaunchReport> {
     const limit = this.room();
-    if (limit === 0) return { recovered: [], deadLettered: [], unknown: [] };
+    if (limit === 0) return NOTHING;
     const result = await this.deps.store.takeOver({
       ...this.claim(),
       limit,
@@ -104,13 +156,29 @@ export class Recovery {
 
   /**
    * Counts a recovery attempt for `workflowIds` (waiting for room since the launch claimed them)
-   * and returns those still PENDING here, at a new epoch, to run now; dead letters are reported.
+   * and returns those still PENDING here, at a new epoch, with their histories, to run now;
+   * dead letters are reported. Overtaken by a shutdown, it gives the attempts back and returns
+   * none.
    */
-  async claimWaiting(workflowIds: readonly string[]): Promise<readonly WorkflowRecord[]> {
-    if (workflowIds.length === 0) return [];
-    const claim = await this.deps.store.claimRecoverable({ ...this.claim(), workflowIds });
-    this.report(claim);
-    return claim.recovered;
+  claimWaiting(workflowIds: readonly string[]): Promise<ClaimedPage> {
+    const none: ClaimedPage = { runnable: [], histories: new Map() };
+    if (workflowIds.length === 0 || !this.deps.isRunning()) return Promise.resolve(none);
+    return this.track(
+      (async () => {
+        const { store } = this.deps;
+        const claim = await store.claimRecoverable({ ...this.claim(), workflowIds });
+        this.report(claim);
+        const runnable = claim.recovered;
+        if (!this.deps.isRunning()) return this.givenBack(runnable, none);
+        // Claimed (counted) but not read: PENDING here and no longer waiting, so the poll runs them.
+        const histories = await historiesOf(
+          store,
+          runnable.map((r) => r.workflowId),
+        );
+        if (!this.deps.isRunning()) return this.givenBack(runnable, none);
+        return { runnable, histories };
+      })(),
+    );
   }
 
   /** The launch's claim of this executor's own workflows: see {@link recover}. */
@@ -118,7 +186,8 @@ export class Recovery {
     const { store, batches } = this.deps;
     const fenced = await store.claimRecoverable({ ...this.claim(), countAttempts: false });
     const ordered = childrenFirst(fenced.recovered).map((r) => r.workflowId);
-    const first = ordered.slice(0, batches.room());
+    // Shut down meanwhile: count nothing, run nothing (the launch fails).
+    const first = this.deps.isRunning() ? ordered.slice(0, batches.room()) : [];
     const claim =
       first.length === 0
         ? { recovered: [], deadLettered: [], unknown: [] }
@@ -171,19 +240,39 @@ export class Recovery {
     };
   }
 
-  /** Runs claimed `records`, every history read (in one read) before any run starts. */
+  /**
+   * Runs claimed `records`, every history read (in one read) before any run starts. Claimed
+   * while the engine began shutting down, they are left PENDING and their attempt given back.
+   */
   private async spawnAll(records: readonly WorkflowRecord[], cause: RunCause): Promise<void> {
     const { runs, store, registry } = this.deps;
     const ids = records.map((r) => r.workflowId);
+    if (ids.length === 0) return;
     // The poll must not start them meanwhile.
-    await runs.holding(ids, async () => {
+    const spawned = await runs.holding(ids, async () => {
       const histories = await historiesOf(store, ids);
+      if (!this.deps.isRunning()) return false;
       for (const record of records) {
         const definition = registry.get(record.name);
         if (!definition) continue;
         runs.spawnClaimed(definition, record, histories.get(record.workflowId) ?? [], cause);
       }
+      return true;
     });
+    if (!spawned) await this.giveBack(records);
+  }
+
+  private async givenBack<T>(records: readonly WorkflowRecord[], result: T): Promise<T> {
+    await this.giveBack(records);
+    return result;
+  }
+
+  /** `work`, counted as under way until it settles. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const done = () => void this.inFlight.delete(work);
+    void work.then(done, done);
+    return work;
   }
 
   private report(claim: RecoveryResult): void {

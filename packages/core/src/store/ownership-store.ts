@@ -134,6 +134,20 @@ export interface OwnershipStore {
    */
   takeOver(claim: TakeoverClaim): Promise<RecoveryResult>;
 
+  /**
+   * Gives back the recovery attempt a claim (`claimRecoverable` or `takeOver`) counted for
+   * workflows the claimer then did not run, because it began shutting down before it could:
+   * each of `claimed` still `PENDING`, owned by `executorId` at the `ownerEpoch` that claim gave
+   * it, has `recoveryAttempts` lowered by one (never below 0); owner and epoch stay, so the next
+   * claim counts it as if this one had not. One changed hands since is left alone. Returns the
+   * IDs given back. Optional: without it such a workflow keeps the attempt, one more toward
+   * `DEAD_LETTER` for a run that never happened.
+   */
+  refundRecoveryAttempts?(
+    executorId: string,
+    claimed: readonly { readonly workflowId: string; readonly ownerEpoch: number }[],
+  ): Promise<string[]>;
+
   /** Moves PENDING workflows to another application version; returns the IDs moved. */
   setAppVersion(workflowIds: readonly string[], appVersion: string): Promise<string[]>;
 }

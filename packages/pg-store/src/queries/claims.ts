@@ -146,6 +146,15 @@ export function claimStatements({ quoted, workflows, steps, executors }: SchemaN
         for update of p skip locked
       )
       ${claimCandidates("true")}`,
+    // Gives back the attempt a claim counted, for workflows ($2) still PENDING at the epochs it
+    // gave them ($3) under executor $1; found by primary key, as claimAmong.
+    refund: `
+      update ${workflows} w
+      set recovery_attempts = greatest(w.recovery_attempts - 1, 0), updated_at = ${NOW_MS}
+      from unnest($2::text[], $3::int[]) as c(workflow_id, owner_epoch)
+      where w.workflow_id = c.workflow_id and w.executor_id = $1
+        and w.owner_epoch = c.owner_epoch and w.status = 'PENDING' collate "C"
+      returning w.workflow_id`,
     // What a takeover would claim but for the name (any version), at most $4 of them.
     takeOverUnknown: `
       with ${aliveCte(executors)}
@@ -242,4 +251,20 @@ export async function listTakeoverUnknown(
     takeoverLimit(claim),
   ]);
   return rows.map((r) => ({ workflowId: r.workflow_id, name: r.name }));
+}
+
+/** Gives back the recovery attempt counted for `claimed` (see `refundRecoveryAttempts`). */
+export async function refundRecoveryAttempts(
+  db: SqlQueryable,
+  q: ClaimStatements,
+  executorId: string,
+  claimed: readonly { readonly workflowId: string; readonly ownerEpoch: number }[],
+): Promise<string[]> {
+  if (claimed.length === 0) return [];
+  const rows = await db.query<{ workflow_id: string }>(q.refund, [
+    executorId,
+    claimed.map((c) => c.workflowId),
+    claimed.map((c) => c.ownerEpoch),
+  ]);
+  return rows.map((r) => r.workflow_id);
 }

@@ -76,6 +76,19 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
       }
       return result;
     },
+    async refundRecoveryAttempts(executorId, claimed) {
+      t.enter("refundRecoveryAttempts");
+      const refunded: string[] = [];
+      for (const { workflowId, ownerEpoch } of claimed) {
+        const stored = t.workflows.get(workflowId);
+        const record = stored?.record;
+        if (!stored || record?.status !== "PENDING" || record.executorId !== executorId) continue;
+        if (record.ownerEpoch !== ownerEpoch) continue;
+        t.update(stored, { recoveryAttempts: Math.max(0, record.recoveryAttempts - 1) });
+        refunded.push(workflowId);
+      }
+      return refunded;
+    },
     async setAppVersion(workflowIds, appVersion) {
       t.enter("setAppVersion");
       const moved: string[] = [];

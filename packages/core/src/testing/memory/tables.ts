@@ -125,6 +125,7 @@ const storeMethods: readonly StoreMethod[] = [
   "stopExecutor",
   "listExecutors",
   "takeOver",
+  "refundRecoveryAttempts",
   "setAppVersion",
   "deleteFinished",
   "deleteWorkflows",

@@ -147,6 +147,29 @@ export function describeRecovery(fx: Fixture): void {
       expect(counted.recovered[0]).toMatchObject({ recoveryAttempts: 1 });
     });
 
+    it("refundRecoveryAttempts gives back a claim's count only where that claim still holds", async () => {
+      const { store } = fx;
+      if (!store.refundRecoveryAttempts) return; // optional
+      for (const id of ["kept", "moved", "done"]) await store.createWorkflow(newWorkflow(id));
+      await store.claimRecoverable(claimFor());
+      const { recovered } = await store.claimRecoverable(claimFor()); // 2 attempts each
+      const claimed = recovered.map(({ workflowId, ownerEpoch }) => ({ workflowId, ownerEpoch }));
+      await store.claimRecoverable({ ...claimFor(), workflowIds: ["moved"], countAttempts: false });
+      await store.finishWorkflow(success("done"));
+      expect(await store.refundRecoveryAttempts("executor-b", claimed)).toEqual([]);
+      expect(await store.refundRecoveryAttempts("executor-a", claimed)).toEqual(["kept"]);
+      expect(await store.getWorkflow("kept")).toMatchObject({
+        recoveryAttempts: 1,
+        ownerEpoch: recovered[0]?.ownerEpoch,
+        executorId: "executor-a",
+      });
+      expect((await store.getWorkflow("moved"))?.recoveryAttempts).toBe(2);
+      // The next claim counts as if the refunded one had not happened.
+      const next = await store.claimRecoverable({ ...claimFor(), workflowIds: ["kept"] });
+      expect(next.recovered[0]?.recoveryAttempts).toBe(2);
+      expect(await store.refundRecoveryAttempts("executor-a", [])).toEqual([]);
+    });
+
     it("with workflowIds claims and counts only those, and reports unknown names among them only", async () => {
       for (const id of ["wf-1", "wf-2", "wf-3"]) await fx.store.createWorkflow(newWorkflow(id));
       await fx.store.createWorkflow(newWorkflow("stranger", { name: "legacy" }));
