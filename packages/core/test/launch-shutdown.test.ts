@@ -204,3 +204,43 @@ describe("a launch that fails after its heartbeat", () => {
     await expect(engine.launch()).rejects.toThrow(/already closed/);
   });
 });
+
+describe("a heartbeat in flight when shutdown comes", () => {
+  it("lands before the shutdown marks the executor stopped, so it does not revive it", async () => {
+    const store = createMemoryStore();
+    let beats = 0;
+    const held = gate();
+    const entered = gate();
+    const watched: WorkflowStore = {
+      ...store,
+      async heartbeat(executor) {
+        if (++beats === 2) {
+          entered.open(); // the lease loop's first tick, after the launch's heartbeat
+          await held.wait;
+        }
+        return store.heartbeat(executor);
+      },
+      async subscribe(listener) {
+        const unsubscribe = await store.subscribe!(listener);
+        // Called by the shutdown beside its stop of the executor: the held heartbeat lands now.
+        return async () => {
+          held.open();
+          await unsubscribe();
+        };
+      },
+      close: () => Promise.resolve(), // read afterwards
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [job],
+      executorId: "e1",
+      logger: recordingLogger(),
+      leaseMs: 30, // the loop's tick comes within 12 ms
+    });
+    await engine.launch();
+    await entered.wait;
+    await engine.shutdown();
+    const [executor] = await store.listExecutors();
+    expect(executor?.status).toBe("stopped"); // others may take its workflows over at once
+  });
+});

@@ -49,6 +49,8 @@ export class Background {
   private readonly deps: BackgroundDeps;
   /** When a heartbeat or takeover last met an outage; takeovers wait a lease after one. */
   private lastOutageAt = 0;
+  /** Heartbeats under way: the stop waits for them, so none lands after it and revives us. */
+  private readonly beating = new Set<Promise<void>>();
 
   constructor(deps: BackgroundDeps) {
     this.deps = deps;
@@ -57,12 +59,16 @@ export class Background {
   /** Sends the first heartbeat (so this executor is alive before it claims anything). */
   heartbeat(): Promise<void> {
     const { store, executorId, appVersion, leaseMs } = this.deps;
-    return store.heartbeat({
+    const beat = store.heartbeat({
       executorId,
       appVersion,
       leaseMs,
       workflowNames: this.deps.workflowNames(),
     });
+    this.beating.add(beat);
+    const done = () => void this.beating.delete(beat);
+    void beat.then(done, done);
+    return beat;
   }
 
   start(): void {
@@ -76,6 +82,9 @@ export class Background {
   /** Ends the loops and marks this executor stopped, so others take its work at once. */
   async stop(): Promise<void> {
     this.stopped.abort();
+    // A heartbeat that landed after the stop would mark this executor alive again: others would
+    // wait out its lease before taking its workflows over.
+    await Promise.allSettled([...this.beating]);
     await this.deps.store.stopExecutor(this.deps.executorId).catch((error: unknown) => {
       this.deps.logger.warn("could not mark this executor stopped; others wait for its lease", {
         error,
