@@ -193,4 +193,28 @@ describe("launch", () => {
     await expect(engine.retrieve("u").result()).resolves.toBe("done");
     await engine.shutdown();
   });
+
+  it("a shutdown closes its subscription for good: a listener the store still calls delivers nothing", async () => {
+    const t = await watchedStore();
+    t.openHeartbeats();
+    const heard: StoreNotification[] = [];
+    const listeningPlugin: EnginePlugin = {
+      kind: "test/listening",
+      start: (host) => host.onNotification((n) => heard.push(n)),
+      stop: async () => undefined,
+    };
+    const engine = createEngine({
+      store: t.store,
+      workflows: [job],
+      logger: recordingLogger(),
+      plugins: [listeningPlugin],
+    });
+    await engine.launch();
+    await engine.shutdown();
+    expect(t.unsubscribed()).toBe(1);
+    // postgres.js listens again after a reconnect, even for a listener whose unlisten failed.
+    const note: StoreNotification = { kind: "event", workflowId: "w", key: "k" };
+    for (const listener of t.listeners) listener(note);
+    expect(heard).toEqual([]);
+  });
 });
