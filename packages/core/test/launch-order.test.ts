@@ -218,3 +218,45 @@ describe("launch", () => {
     expect(heard).toEqual([]);
   });
 });
+
+describe("launch without notifications", () => {
+  const unavailable = (logger: ReturnType<typeof recordingLogger>) =>
+    logger.lines.filter((line) => line.message.includes("notifications unavailable"));
+
+  /** `watchedStore()`, whose first `subscribe` fails as a LISTEN in an outage does. */
+  async function failingFirstListen() {
+    const t = await watchedStore();
+    let subscribes = 0;
+    const store: WorkflowStore = {
+      ...t.store,
+      async subscribe(listener) {
+        if (++subscribes === 1) throw new Error("LISTEN failed");
+        return t.store.subscribe!(listener);
+      },
+    };
+    return { ...t, store };
+  }
+
+  it("says it polls once a launch goes on without them", async () => {
+    const t = await failingFirstListen();
+    t.openHeartbeats();
+    const logger = recordingLogger();
+    const engine = createEngine({ store: t.store, workflows: [job], logger });
+    await engine.launch();
+    expect(unavailable(logger)).toHaveLength(1);
+    await engine.shutdown();
+  });
+
+  it("says nothing of polling when that launch fails and the relaunch listens", async () => {
+    const t = await failingFirstListen();
+    t.failNextHeartbeat();
+    t.openHeartbeats();
+    const logger = recordingLogger();
+    const engine = createEngine({ store: t.store, workflows: [job], logger });
+    await expect(engine.launch()).rejects.toThrow("heartbeat lost");
+    await engine.launch();
+    expect(t.listeners).toHaveLength(1); // the relaunch listens
+    expect(unavailable(logger)).toEqual([]);
+    await engine.shutdown();
+  });
+});

@@ -134,6 +134,11 @@ export class Wakeups {
 
   /** The current subscription's gate: what it hears is delivered only while `open`. */
   private gate: { open: boolean } | undefined;
+  /**
+   * Why a held subscription could not listen: logged at `release()`, when the engine goes on
+   * polling instead. A launch that fails meanwhile says nothing of it; its relaunch listens again.
+   */
+  private listenFailure: { error: unknown } | undefined;
 
   /**
    * Subscribes to the store's notifications, once. Safe to call many times. `held`: deliver
@@ -148,6 +153,7 @@ export class Wakeups {
   /** Delivers notifications from now on (those dropped while held are not replayed). */
   release(): void {
     if (this.gate) this.gate.open = true;
+    this.reportUnavailable();
   }
 
   /** Also tells `listener` about every notification (the engine reacts to status changes). */
@@ -191,6 +197,7 @@ export class Wakeups {
     this.gate = undefined;
     await this.subscribing;
     this.subscribing = undefined; // a relaunch after a failed launch subscribes again
+    this.listenFailure = undefined;
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
     await unsubscribe?.().catch((error: unknown) => {
@@ -208,7 +215,18 @@ export class Wakeups {
       });
       this.pushes = true;
     } catch (error) {
-      this.logger.warn("store notifications unavailable; falling back to polling", { error });
+      this.listenFailure = { error };
+      if (open) this.reportUnavailable();
     }
+  }
+
+  private reportUnavailable(): void {
+    const failure = this.listenFailure;
+    this.listenFailure = undefined;
+    if (!failure) return;
+    this.logger.warn(
+      `store notifications unavailable; polling every ${this.pollIntervalMs} ms instead`,
+      { error: failure.error },
+    );
   }
 }
