@@ -19,7 +19,9 @@ export interface PgStoreOptions {
   readonly url?: string | undefined;
   /**
    * Bring your own postgres.js client instead of `url`. The store never ends it: `close()` leaves
-   * it open. It must not transform column names (no `transform: postgres.camel`). Its `backoff`
+   * it open. Close the store (or shut the engine down) before `sql.end()`: until then a queue's
+   * claim may hold a connection to the end of the event loop's turn, and postgres.js's `end()`
+   * would wait for it for ever. It must not transform column names (no `transform: postgres.camel`). Its `backoff`
    * decides how soon notifications return after an outage: postgres.js's default grows to 20 s
    * between attempts, the store's own client waits at most 1 s (see docs/postgres.md).
    */

@@ -107,4 +107,17 @@ describe.skipIf(!databaseUrl)("pipelined transactions on a Postgres pool", () =>
       await executor.close();
     }
   });
+
+  it("lets a user's own client end in the same turn as an answer that came after the store closed", async () => {
+    const sql = postgres(databaseUrl ?? "", { max: 10, onnotice: () => {} });
+    const executor = postgresExecutor(sql, false); // not owned: close() leaves the client open
+    const answered = executor.pipelinedTransaction([{ text: "select 1" }]);
+    await executor.close(); // before the answer, which needs the socket's next read
+    await answered;
+    // Kept to the next check phase, the connection would still be reserved here: postgres.js's
+    // end() then waits for its release, and a release after end() opens it again instead of
+    // ending it, so this never resolved (the test timed out).
+    await sql.end();
+    await expect(executor.query("select 1")).rejects.toThrow(); // ended for good
+  });
 });

@@ -94,9 +94,15 @@ const socketGone = (answer: PromiseSettledResult<unknown>): boolean =>
  * claim's first plan again (~25 ms of server CPU for its 18 KB statement). A connection lost in
  * between fails the call that takes it as any lost connection does (the patched postgres.js
  * rejects a lost reservation's statements unsent).
+ *
+ * None is kept once the store closes: postgres.js's `end()` waits for a reserved connection to
+ * be given back, and one given back after `end()` is opened again instead of ended, so a user's
+ * `sql.end()` in the same turn as an answer that came after `close()` waited for ever. (Ending
+ * a user's client without closing the store first can still wait so: see the `sql` option.)
  */
 function pipelinedOn(sql: postgres.Sql) {
   let kept: postgres.ReservedSql | undefined;
+  let closed = false;
   const releaseKept = () => {
     const reserved = kept;
     kept = undefined;
@@ -115,12 +121,17 @@ function pipelinedOn(sql: postgres.Sql) {
   // A pool of one keeps nothing: its only connection would wait out back-to-back claims while
   // other statements queue for it (given back at once, the pool serves them first).
   const letGo = (reserved: postgres.ReservedSql) => {
-    if (kept || sql.options.max <= 1) return reserved.release(); // (kept: another call's)
+    // (kept: another call's)
+    if (kept || closed || sql.options.max <= 1) return reserved.release();
     kept = reserved;
     setImmediate(releaseKept);
   };
   return {
-    releaseKept,
+    /** Gives back a kept connection, and keeps none from now on (the store is closing). */
+    close() {
+      closed = true;
+      releaseKept();
+    },
     async run(statements: readonly PipelinedStatement[]): Promise<unknown[][]> {
       const reserved = await reserve();
       let answers: PromiseSettledResult<unknown[]>[] = [];
@@ -179,7 +190,7 @@ export function postgresExecutor(
       }
     },
     async close(): Promise<void> {
-      pipelined.releaseKept();
+      pipelined.close();
       if (!owned) return;
       // After a second, connections still busy (or still reconnecting) are destroyed.
       await sql.end({ timeout: 1 });
