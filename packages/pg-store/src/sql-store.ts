@@ -235,7 +235,8 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
 
   const subscribe = async (listener: (notification: StoreNotification) => void) => {
     // postgres.js keeps the listener of a LISTEN that failed and sends it again on reconnect:
-    // such a subscription, and one stopped, must deliver nothing.
+    // such a subscription, and one stopped, must deliver nothing. It cannot be removed (only a
+    // LISTEN that succeeded hands back an unlisten), so each failure leaves one such listener.
     let live = true;
     const unlisten = await db
       .listen(names.channel, (payload) => {
