@@ -107,7 +107,12 @@ function enqueueStatement(
       union all
       select i.workflow_id, 'duplicate', null, ${workflowColumnsOf("w")}
       from input i
-      join ${items} q on q.queue_name = i.queue_name and q.dedup_id = i.dedup_id
+      cross join lateral (
+        select q.workflow_id from ${items} q
+        where q.queue_name = i.queue_name and q.dedup_id = i.dedup_id
+          and q.dedup_id is not null
+        limit 1
+      ) q
       join ${workflows} w on w.workflow_id = q.workflow_id
       where i.dedup_id is not null
         and i.workflow_id not in (select workflow_id from existing)
@@ -128,7 +133,9 @@ export function queueItemStatements({ quoted, workflows, channel }: SchemaNames)
     // item's ID is held by a workflow of another name (a bulk enqueue is all or none). Items are
     // inserted in array order (their FIFO order); of two with one dedup key, the first wins.
     // Rows already in `workflows` are looked up one by one (lateral, `limit 1`): a primary-key
-    // probe per item, never a scan of the table (why: `steps.insert` in queries/steps.ts).
+    // probe per item, never a scan of the table (why: `steps.insert` in queries/steps.ts); so
+    // are the holders of dedup keys, through the dedup index: as a join, the generic plan read
+    // every queue item (swept ones included, until a vacuum) even for an item without a key.
     // Returns only what the caller cannot know: a first row (`for_id` null) with the
     // statement's time, the `created_at` of every row it inserted; then per item not inserted
     // (`for_id`) the row holding its ID (`exists`), the live (or finished) holder of its dedup
