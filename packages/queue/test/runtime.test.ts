@@ -294,6 +294,51 @@ describe("with a store that writes outcomes in its claims", () => {
     await runtime.stop();
   });
 
+  it("writes a run's outcome through the workflow store when the queue's last claim left nothing waiting", async () => {
+    // An idle queue: no claim would have a slot to fill, and one costs a finish's server time
+    // several times over.
+    const q = defineQueue("q");
+    const { store, claims, enqueue } = fakeStore(
+      { q: 1 },
+      { finishesAs: () => "finished", shared: false, saysMore: true },
+    );
+    const { host, runs, finish, storeFinishes } = fakeHost();
+    const runtime = createQueues({
+      store,
+      serve: [q],
+      pollIntervalMs: 3_600_000,
+      shutdownGraceMs: 0,
+    });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    expect(await finish(runs[0] ?? "")).toBe(true);
+    expect(storeFinishes).toEqual([runs[0]]);
+    expect(claims).toHaveLength(1);
+    expect(runtime.running).toBe(0);
+    enqueue("q", 1); // the next enqueue's claim still comes from its notification
+    await vi.waitFor(() => expect(runs).toHaveLength(2));
+    expect(claims.every((c) => c.finishes === undefined)).toBe(true);
+    await runtime.stop();
+  });
+
+  it("keeps an idle queue's outcome for the next claim under a concurrency limit", async () => {
+    // Written alone, a finish could commit after a concurrent claim's snapshot: that claim
+    // would find the queue full, and no run left here would end to claim again.
+    const q = defineQueue("q", { concurrency: 5 });
+    const { store, claims } = fakeStore(
+      { q: 1 },
+      { finishesAs: () => "finished", shared: false, saysMore: true },
+    );
+    const { host, runs, finish, storeFinishes } = fakeHost();
+    const runtime = createQueues({ store, serve: [q], shutdownGraceMs: 0 });
+    await runtime.start(host);
+    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    expect(await finish(runs[0] ?? "")).toBe(true);
+    expect(storeFinishes).toEqual([]);
+    expect(claims[1]?.finishes?.map((f) => f.outcome.workflowId)).toEqual([runs[0]]);
+    await runtime.stop();
+  });
+
   it("answers a fenced outcome with WorkflowOwnershipLostError and a stale one with false", async () => {
     const q = defineQueue("q");
     const as = (id: string): ClaimFinishResult => (id === "q-0" ? "fenced" : "stale");
