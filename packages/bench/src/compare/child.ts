@@ -68,7 +68,7 @@ async function run(spec: ChildSpec): Promise<PhaseResult> {
       case "workflows":
         return await workflowsPhase(adapter, url, spec.sizes, counter);
       case "enqueue":
-        return await enqueuePhase(adapter, url, spec.sizes, counter);
+        return await enqueuePhase(adapter, url, spec.sizes, counter, observer);
       case "drain":
         return await drainPhase(adapter, url, spec.sizes, counter, observer);
       case "recover":

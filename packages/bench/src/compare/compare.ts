@@ -49,6 +49,18 @@ export function timeFigures(sizes: Sizes): FigureDef[] {
       label: `bulk enqueue, batches of ${n(sizes.batch)}, items/s`,
       better: "higher",
     },
+    { key: "drainNodeCpuUs", label: "queue drain: Node CPU per item, µs", better: "lower" },
+    {
+      key: "drainServerCpuUs",
+      label: "queue drain: Postgres backends' CPU per item, µs",
+      better: "lower",
+    },
+    { key: "bulkNodeCpuUs", label: "bulk enqueue: Node CPU per item, µs", better: "lower" },
+    {
+      key: "bulkServerCpuUs",
+      label: "bulk enqueue: Postgres backends' CPU per item, µs",
+      better: "lower",
+    },
   ];
 }
 
@@ -75,8 +87,8 @@ export const STATEMENT_FIGURES: FigureDef[] = [
 
 const PHASE_FIGURES: Record<Exclude<Phase, "crash">, readonly FigureKey[]> = {
   workflows: ["msPerStep", "workflowsPerSecond"],
-  enqueue: ["enqueuePerSecond", "bulkEnqueuePerSecond"],
-  drain: ["drainPerSecond"],
+  enqueue: ["enqueuePerSecond", "bulkEnqueuePerSecond", "bulkNodeCpuUs", "bulkServerCpuUs"],
+  drain: ["drainPerSecond", "drainNodeCpuUs", "drainServerCpuUs"],
   recover: ["recoverySeconds", "statementsPerRecoveredWorkflow"],
 };
 

@@ -9,6 +9,7 @@ import type postgres from "postgres";
 import { slidingWindow } from "../measure.js";
 import type { StatementCounter, StatementTally } from "../statement-counter.js";
 import { perSecond } from "../stats.js";
+import { markCpu } from "./cpu-meter.js";
 import type { Sizes, StatementFigure } from "./protocol.js";
 import type { Closable, SystemAdapter } from "./system.js";
 import { median, type FigureKey } from "./table.js";
@@ -98,6 +99,7 @@ export async function enqueuePhase(
   url: string,
   sizes: Sizes,
   counter: StatementCounter,
+  observer: postgres.Sql,
 ): Promise<PhaseResult> {
   const enqueuer = await adapter.enqueuer(url, sizes.concurrency, sizes.dbosPollMs);
   try {
@@ -116,11 +118,15 @@ export async function enqueuePhase(
       const batch = (b: number) =>
         Array.from({ length: sizes.batch }, (_, i) => b * sizes.batch + i);
       await many(batch(0)); // warm-up
+      const cpu = await markCpu(observer);
       const bulk = await tallied(counter, async () => {
         for (let b = 1; b <= sizes.batches; b++) await many(batch(b));
       });
       const items = sizes.batch * sizes.batches;
+      const { nodeUs, serverUs } = await cpu.read(items);
       figures.bulkEnqueuePerSecond = perSecond(items, bulk.ms);
+      figures.bulkNodeCpuUs = nodeUs;
+      if (serverUs !== undefined) figures.bulkServerCpuUs = serverUs;
       statements.statementsPerBulkItem = perUnit(bulk.tally, items, "item");
     }
     return { figures, statements };
@@ -170,9 +176,10 @@ function untilLastFinish(startedAt: number, done: Done): number {
 }
 
 /**
- * From launching a serving process to the last backlog item finished. Statements are counted in
- * the steady state only, from a tenth of the backlog done to nine tenths, so neither the launch
- * nor the tail is in the per-item figure.
+ * From launching a serving process to the last backlog item finished. Statements and CPU are
+ * counted in the steady state only, from a tenth of the backlog done to nine tenths, so neither
+ * the launch nor the tail is in the per-item figures (the CPU includes the observer's polls:
+ * this process's few, and their backend's, the same for every system).
  */
 export async function drainPhase(
   adapter: SystemAdapter,
@@ -187,14 +194,20 @@ export async function drainPhase(
   try {
     const from = (await pollCount(observer, adapter.backlogDone, (n) => n >= total / 10)).n;
     const mark = counter.mark();
+    const cpu = await markCpu(observer);
     const to = (await pollCount(observer, adapter.backlogDone, (n) => n >= (total * 9) / 10)).n;
     const steady = mark.read();
+    const { nodeUs, serverUs } = await cpu.read(to - from);
     const ms = untilLastFinish(
       startedAt,
       await pollCount(observer, adapter.backlogDone, (n) => n >= total),
     );
     return {
-      figures: { drainPerSecond: perSecond(total, ms) },
+      figures: {
+        drainPerSecond: perSecond(total, ms),
+        drainNodeCpuUs: nodeUs,
+        ...(serverUs === undefined ? {} : { drainServerCpuUs: serverUs }),
+      },
       statements: {
         statementsPerDrainedItem: perUnit(steady, Math.max(1, to - from), "drained item"),
       },

@@ -10,7 +10,12 @@ const NO_BULK = "no bulk enqueue";
 
 export const UNSUPPORTED: Readonly<Record<SystemName, Partial<Record<FigureKey, string>>>> = {
   cairn: {},
-  dbos: { bulkEnqueuePerSecond: NO_BULK, statementsPerBulkItem: NO_BULK },
+  dbos: {
+    bulkEnqueuePerSecond: NO_BULK,
+    bulkNodeCpuUs: NO_BULK,
+    bulkServerCpuUs: NO_BULK,
+    statementsPerBulkItem: NO_BULK,
+  },
   "pg-boss": {
     msPerStep: NO_WORKFLOWS,
     workflowsPerSecond: NO_WORKFLOWS,
