@@ -3,7 +3,15 @@
  * statement is in flight wait in a queue, and the whole queue goes out as ONE statement the
  * moment the previous one finishes. At low load nothing waits; under load each round trip
  * carries many rows. A caller's promise settles only after its own statement committed.
+ *
+ * With `gatherBurst`, "at once" and "the moment" mean one `process.nextTick` later: once every
+ * promise continuation queued so far has run. When a commit resolves many callers and each calls
+ * again from its continuation (a workflow's next step), those calls then share one statement.
+ * Without it, the first of them went out alone and the others waited for its round trip: with
+ * 100 three-step workflows in flight, every write was a statement of one or two rows followed by
+ * one of the other ~98 (docs/benchmarks.md).
  */
+import { nextTick } from "node:process";
 
 /** Batches calls into one `flush` at a time. */
 export interface GroupCommit<I, O> {
@@ -26,6 +34,8 @@ export interface GroupCommitOptions<I, O> {
    * caller. Connection errors should answer false: retrying would fail the same way.
    */
   readonly retryAlone: (error: unknown) => boolean;
+  /** Whether a flush first waits for the calls of the current burst (see above). */
+  readonly gatherBurst?: boolean | undefined;
 }
 
 interface Waiter<I, O> {
@@ -74,8 +84,13 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
     }
   };
 
+  const burst = (): Promise<void> => new Promise((resolve) => nextTick(resolve));
+
   const drain = async (): Promise<void> => {
-    while (queue.length > 0) await settle(takeBatch());
+    while (queue.length > 0) {
+      if (options.gatherBurst) await burst();
+      await settle(takeBatch());
+    }
     running = undefined;
   };
 
@@ -83,7 +98,7 @@ export function createGroupCommit<I, O>(options: GroupCommitOptions<I, O>): Grou
     submit(item) {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        running ??= drain(); // starts the statement now if none is in flight
+        running ??= drain(); // starts the statement now (or after the burst) if none is in flight
       });
     },
     async idle() {

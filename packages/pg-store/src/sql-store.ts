@@ -159,12 +159,14 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     key: (w) => w.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
+    gatherBurst: true,
   });
   const checkpoints = createGroupCommit<FencedStep, StepOutcome>({
     flush: (batch) => insertSteps(db, stepsQ, batch),
     key: ({ step }) => stepKey(step.workflowId, step.position),
     maxBatch: MAX_BATCH,
     retryAlone,
+    gatherBurst: true,
   });
   const outcomes = createGroupCommit<FencedOutcome, FinishResult>({
     flush: async (batch) => {
@@ -176,6 +178,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     key: ({ outcome }) => outcome.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
+    gatherBurst: true,
   });
 
   const suspensions = createGroupCommit<FencedSuspension, SuspensionResult>({

@@ -75,6 +75,92 @@ describe("group commit", () => {
     ]);
   });
 
+  describe("gathering a burst", () => {
+    /** A commit whose callers each call again from their continuation, as workflow steps do. */
+    const gathering = (fail: (items: readonly number[]) => boolean = () => false) => {
+      const batches: number[][] = [];
+      const commit = createGroupCommit<number, number>({
+        flush: async (items) => {
+          batches.push([...items]);
+          await new Promise((resolve) => setImmediate(resolve));
+          if (fail(items)) throw new Error(`bad batch ${items.join(",")}`);
+          return items.map((i) => i * 10);
+        },
+        key: (item) => String(item % 100),
+        maxBatch: 50,
+        retryAlone: () => true,
+        gatherBurst: true,
+      });
+      return { batches, commit };
+    };
+    /** Each caller submits `first + i`, then, once that committed, `second + i`, a few hops on. */
+    const twoRounds = (commit: ReturnType<typeof gathering>["commit"], n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const a = await commit.submit(i);
+          await Promise.resolve(); // the caller's own work between its two calls
+          await Promise.resolve();
+          return [a, await commit.submit(50 + i)];
+        }),
+      );
+
+    it("sends a lone call alone, without waiting for another", async () => {
+      const { batches, commit } = gathering();
+      const result = commit.submit(1);
+      expect(batches).toEqual([]); // not yet: after the current burst
+      expect(await result).toBe(10);
+      expect(batches).toEqual([[1]]);
+    });
+
+    it("sends the calls of one burst as one batch, also those its callers make on resuming", async () => {
+      const { batches, commit } = gathering();
+      const results = await twoRounds(commit, 30);
+      expect(results).toEqual(Array.from({ length: 30 }, (_, i) => [i * 10, (50 + i) * 10]));
+      // Without gathering: [1, 29], then the resumed callers' first call alone: [1, 29, 1, 29].
+      expect(batches.map((b) => b.length)).toEqual([30, 30]);
+    });
+
+    it("still caps a batch at maxBatch and keeps equal keys apart", async () => {
+      const { batches, commit } = gathering();
+      await Promise.all(
+        [0, 1, 101, 2, ...Array.from({ length: 60 }, (_, i) => 3 + i)].map((i) => commit.submit(i)),
+      );
+      expect(batches[0]).toEqual([0, 1, 2, ...Array.from({ length: 47 }, (_, i) => 3 + i)]);
+      expect(batches.slice(1).flat()).toContain(101);
+      expect(batches.every((b) => b.length <= 50)).toBe(true);
+    });
+
+    it("settles each caller only after its own batch, and fails only the bad item's caller", async () => {
+      const { batches, commit } = gathering((items) => items.includes(57));
+      const settled: number[] = [];
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, async (_, i) => {
+          await commit.submit(i);
+          const second = commit.submit(50 + i);
+          void second.then(
+            () => settled.push(50 + i),
+            () => settled.push(-(50 + i)),
+          );
+          return second;
+        }),
+      );
+      expect(results.map((r) => r.status)).toEqual(
+        Array.from({ length: 10 }, (_, i) => (i === 7 ? "rejected" : "fulfilled")),
+      );
+      // The second burst went out as one batch, failed for 57, then item by item.
+      expect(batches.map((b) => b.length)).toEqual([10, 10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+      expect(settled.filter((n) => n < 0)).toEqual([-57]);
+    });
+
+    it("is idle once every queued call settled, also while it waits for the burst", async () => {
+      const { batches, commit } = gathering();
+      const all = Promise.all([1, 2, 3].map((i) => commit.submit(i)));
+      await commit.idle();
+      expect(batches).toEqual([[1, 2, 3]]);
+      await expect(Promise.race([all, Promise.resolve("pending")])).resolves.not.toBe("pending");
+    });
+  });
+
   it("is idle once every queued call settled", async () => {
     const { commit } = recorder();
     const all = Promise.all([1, 2, 3].map((i) => commit.submit(i)));
@@ -170,10 +256,8 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     const steps = Array.from({ length: 100 }, (_, i) => stepAt(`wf-${i % 10}`, Math.floor(i / 10)));
     const fence = { executorId: "e", epoch: 0 };
     const sent = await count(() => Promise.all(steps.map((s) => store.recordStep(s, fence))));
-    // The first goes out alone, as a one-row insert; the others queue behind it and share.
-    expect(sent[0]).toBe("insert");
-    expect(sent.slice(1).every((s) => s === "with")).toBe(true);
-    expect(sent.length).toBeLessThanOrEqual(3);
+    // Called in one burst, they share one statement (the batch form, a CTE).
+    expect(sent).toEqual(["with"]);
     const [row] = await admin.unsafe(`select count(*)::int as n from "${store.schema}".steps`);
     expect(row?.["n"]).toBe(101);
   });
