@@ -105,6 +105,64 @@ describe("recovery at launch within runCapacity", () => {
     }
   });
 
+  it("counts one attempt for a page whose history read failed after its claim: the poll runs it", async () => {
+    const store = createMemoryStore();
+    const release = gate();
+    let bodies = 0;
+    const capped = workflow(
+      { name: "capped", maxRecoveryAttempts: 1 },
+      async (_ctx, hold?: boolean) => {
+        bodies++;
+        if (hold === true) await release.wait;
+        return "ran";
+      },
+    );
+    // c-1 takes the only room; c-2 waits, and its page's claim counts its one attempt.
+    await store.createWorkflow({
+      workflowId: "c-1",
+      name: "capped",
+      input: "[true]",
+      executorId: "e-1",
+    });
+    await store.createWorkflow({
+      workflowId: "c-2",
+      name: "capped",
+      input: "-1",
+      executorId: "e-1",
+    });
+    let failed = false;
+    const engine = createEngine({
+      store: {
+        ...store,
+        exclusive: false,
+        async listStepsOf(workflowIds) {
+          if (!failed && workflowIds.includes("c-2")) {
+            failed = true; // after the page's claim committed
+            throw new Error("connection lost mid-read");
+          }
+          return store.listStepsOf!(workflowIds);
+        },
+      },
+      workflows: [capped],
+      executorId: "e-1",
+      logger: recordingLogger(),
+      runCapacity: 1,
+      pollIntervalMs: 10,
+    });
+    await engine.launch();
+    try {
+      release.open();
+      // Claimed again, it would count a second attempt and be dead-lettered unrun.
+      await expect(engine.retrieve("c-2").result()).resolves.toBe("ran");
+      expect(failed).toBe(true);
+      expect(bodies).toBe(2);
+      expect((await store.getWorkflow("c-2"))?.recoveryAttempts).toBe(1);
+    } finally {
+      release.open();
+      await engine.shutdown();
+    }
+  });
+
   it("runs a claimed child before its claimed parent, so a parent waiting on it never holds the only room", async () => {
     const store = createMemoryStore();
     const order: string[] = [];

@@ -26,9 +26,13 @@ export interface CreatedBatchesDeps {
   /**
    * Claims recovered workflows that waited for room, counting their recovery attempt now that
    * they run, and returns those still PENDING here with their histories (recovery's
-   * `claimWaiting`; none once the engine began shutting down).
+   * `claimWaiting`; none once the engine began shutting down). Calls `unclaimed` when it fails
+   * before the claim committed.
    */
-  claimWaiting(workflowIds: readonly string[]): Promise<{
+  claimWaiting(
+    workflowIds: readonly string[],
+    unclaimed: () => void,
+  ): Promise<{
     readonly runnable: readonly WorkflowRecord[];
     readonly histories: ReadonlyMap<string, readonly StepRecord[]>;
   }>;
@@ -245,12 +249,10 @@ export class CreatedBatches {
     }
     // A claim would fence off a run here (a pickup's): leave those to it.
     const ids = next.filter((id) => !runs.busy(id) && !runs.endedRecently(id));
+    // Not claimed (nothing counted): put back in front, for the next drain (a poll or a run's
+    // end). Claimed but not read back: left to the poll, which runs them under that count.
     const page = await runs.holding(ids, () =>
-      this.deps.claimWaiting(ids).catch((error: unknown) => {
-        // Not claimed: put back in front, for the next drain (a poll or a run's end).
-        this.restartRecovered(ids);
-        throw error;
-      }),
+      this.deps.claimWaiting(ids, () => this.restartRecovered(ids)),
     );
     for (const [i, record] of page.runnable.entries()) {
       if (!this.deps.isRunning()) {

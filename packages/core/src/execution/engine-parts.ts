@@ -111,7 +111,7 @@ export function assembleEngine(config: EngineConfig): EngineParts {
     executorId,
     limit: config.runCapacity ?? DEFAULT_BULK_IN_FLIGHT,
     isRunning,
-    claimWaiting: (ids): Promise<ClaimedPage> => recovery.claimWaiting(ids),
+    claimWaiting: (ids, unclaimed): Promise<ClaimedPage> => recovery.claimWaiting(ids, unclaimed),
     giveBack: (records) => void recovery.giveBack(records),
   });
   const suspensions = new Suspensions({

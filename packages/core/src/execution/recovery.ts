@@ -158,19 +158,26 @@ export class Recovery {
    * Counts a recovery attempt for `workflowIds` (waiting for room since the launch claimed them)
    * and returns those still PENDING here, at a new epoch, with their histories, to run now;
    * dead letters are reported. Overtaken by a shutdown, it gives the attempts back and returns
-   * none.
+   * none. `unclaimed` is called when it rejects before the claim committed (nothing counted): the
+   * caller may hand them to another claim. A failed read after the claim rejects without it.
    */
-  claimWaiting(workflowIds: readonly string[]): Promise<ClaimedPage> {
+  claimWaiting(workflowIds: readonly string[], unclaimed: () => void): Promise<ClaimedPage> {
     const none: ClaimedPage = { runnable: [], histories: new Map() };
     if (workflowIds.length === 0 || !this.deps.isRunning()) return Promise.resolve(none);
     return this.track(
       (async () => {
         const { store } = this.deps;
-        const claim = await store.claimRecoverable({ ...this.claim(), workflowIds });
+        const claim = await store
+          .claimRecoverable({ ...this.claim(), workflowIds })
+          .catch((error: unknown) => {
+            unclaimed();
+            throw error;
+          });
         this.report(claim);
         const runnable = claim.recovered;
         if (!this.deps.isRunning()) return this.givenBack(runnable, none);
-        // Claimed (counted) but not read: PENDING here and no longer waiting, so the poll runs them.
+        // Claimed (counted) but not read, if this fails: PENDING here and no longer waiting, so
+        // the poll runs them under this count. Claimed again, each would count a second attempt.
         const histories = await historiesOf(
           store,
           runnable.map((r) => r.workflowId),
