@@ -243,4 +243,28 @@ describe("a heartbeat in flight when shutdown comes", () => {
     const [executor] = await store.listExecutors();
     expect(executor?.status).toBe("stopped"); // others may take its workflows over at once
   });
+
+  it("is not sent by a launch whose migration ends after the shutdown marked the executor stopped", async () => {
+    const store = createMemoryStore();
+    const migrated = gate();
+    const migrating = gate();
+    const watched: WorkflowStore = {
+      ...store,
+      async migrate() {
+        migrating.open();
+        await migrated.wait;
+        return store.migrate();
+      },
+      async stopExecutor(executorId) {
+        await store.stopExecutor(executorId);
+        migrated.open(); // the migration's answer comes once the executor is marked stopped
+      },
+      close: () => Promise.resolve(), // read afterwards
+    };
+    const engine = engineOn(watched, [job]);
+    const failure = await shutDownWhileLaunching(engine, migrating, gate());
+    expect(EngineClosedError.is(failure)).toBe(true);
+    const [executor] = await store.listExecutors();
+    expect(executor?.status ?? "never alive").not.toBe("alive"); // no lease to wait out
+  });
 });

@@ -27,6 +27,9 @@ export async function launchEngine(
   let alive = false;
   try {
     await config.store.migrate();
+    // A shutdown that began meanwhile may have marked the executor stopped already: a heartbeat
+    // now would mark it alive again (one sent from here on, the shutdown waits for).
+    stopIfClosing(state);
     await settleAll([
       // alive before claiming anything
       background.heartbeat().then(() => {
