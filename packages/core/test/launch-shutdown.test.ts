@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
   EngineClosedError,
   createEngine,
+  step,
   workflow,
   type AnyWorkflow,
   type Engine,
@@ -176,6 +177,56 @@ describe("a launch that fails after its heartbeat", () => {
     await engine.launch(); // heartbeats again: alive
     expect((await store.listExecutors())[0]?.status).toBe("alive");
     await expect(engine.run(job, undefined)).resolves.toBe("done");
+    await engine.shutdown();
+  });
+
+  it("stops the runs its recovery started before it gives up the lease", async () => {
+    const store = createMemoryStore();
+    const entered = gate();
+    let holds = 0;
+    let live = false;
+    // The first attempt runs until the run is abandoned (its signal aborts); later ones return.
+    const hold = step.withContext("hold", ({ signal }) => {
+      if (++holds > 1) return Promise.resolve("held");
+      live = true;
+      entered.open();
+      return new Promise<string>((_, reject) => {
+        signal.addEventListener("abort", () => {
+          live = false;
+          reject(new Error("abandoned"));
+        });
+      });
+    });
+    const slow = workflow("slow", async (ctx) => hold(ctx));
+    // PENDING for this executor, as a process that died mid-run left it.
+    await store.createWorkflow({ workflowId: "s-1", name: "slow", input: "-1", executorId: "e1" });
+    let takeOvers = 0;
+    let liveAtStop: boolean | undefined;
+    const watched: WorkflowStore = {
+      ...store,
+      async takeOver(claim) {
+        if (++takeOvers > 1) return store.takeOver(claim);
+        await entered.wait; // recovery's run of s-1 is in its step
+        throw new Error("connection lost mid-takeover");
+      },
+      async stopExecutor(executorId) {
+        liveAtStop = live;
+        return store.stopExecutor(executorId);
+      },
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [slow],
+      executorId: "e1",
+      logger: recordingLogger(),
+      shutdownGraceMs: 0, // the step is abandoned at once, as a shutdown's would be
+    });
+    await expect(engine.launch()).rejects.toThrow("connection lost mid-takeover");
+    // Others may take s-1 over once the executor is stopped: its run here had ended before.
+    expect(liveAtStop).toBe(false);
+    expect(await store.getWorkflow("s-1")).toMatchObject({ status: "PENDING" });
+    await engine.launch(); // a created engine again: its relaunch runs s-1
+    await expect(engine.retrieve("s-1").result()).resolves.toBe("held");
     await engine.shutdown();
   });
 

@@ -3,8 +3,8 @@
  * claiming anything), listen for notifications (held: nothing heard is delivered before the
  * heartbeat is done) and prepare the plugins (a queue's definitions); then recover this
  * executor's workflows, start the background loops, then the plugins. A launch that fails
- * leaves nothing listening; one overtaken by `shutdown()` fails with `EngineClosedError` and
- * starts nothing. `shutdown`: stop the plugins and the runs within one grace period,
+ * leaves nothing listening or running; one overtaken by `shutdown()` fails with
+ * `EngineClosedError` and starts nothing. `shutdown`: stop the plugins and the runs within one grace period,
  * release the lease and the listener, close the store — bounded even when the database is gone.
  */
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
@@ -61,7 +61,7 @@ export async function launchEngine(
     // a failure before recovery does, and leave the engine as created, so the caller may launch
     // again. A claim that committed after all is claimed again, at a newer epoch, by the next
     // launch (or by another engine's takeover, now that this executor is stopped).
-    await wakeups.stop();
+    await stopStartedRuns(parts);
     if (!state.closing) await markStopped(parts);
     stopIfClosing(state);
     state.phase = "created";
@@ -81,6 +81,23 @@ export async function launchEngine(
  */
 function stopIfClosing(state: EngineParts["state"]): void {
   if (state.closing) throw new EngineClosedError("launch");
+}
+
+/**
+ * Stops what a failed recovery may have started already: its own runs (on an exclusive store,
+ * before its takeover failed) and those a notification started. They stop as a shutdown stops
+ * them, and claims under way give back their counts, before the lease is given up: others then
+ * take those workflows over at once, and a step still running here would run twice. Not
+ * running, the engine starts nothing more meanwhile. A shutdown that began does this itself.
+ */
+async function stopStartedRuns(parts: EngineParts): Promise<void> {
+  const { state, config, wakeups, suspensions, runs, recovery } = parts;
+  if (!state.closing) state.phase = "launching";
+  await wakeups.stop();
+  if (state.closing) return;
+  suspensions.stop();
+  await runs.stopAll(config.shutdownGraceMs);
+  await recovery.settled();
 }
 
 async function markStopped({ config }: EngineParts): Promise<void> {
