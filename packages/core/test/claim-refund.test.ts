@@ -123,4 +123,58 @@ describe("a claim overtaken by a shutdown", () => {
       recoveryAttempts: 0,
     });
   });
+
+  it("gives the attempt back before the executor is marked stopped and others take over", async () => {
+    bodies = 0;
+    const store = createMemoryStore();
+    const held = gate();
+    const entered = gate();
+    const claimed = gate();
+    const takenOver = gate();
+    let stopping = false;
+    const watched: WorkflowStore = {
+      ...store,
+      exclusive: false,
+      async takeOver(claim) {
+        entered.open();
+        await held.wait;
+        const result = await store.takeOver(claim);
+        claimed.open();
+        return result;
+      },
+      async subscribe(listener) {
+        const unsubscribe = await store.subscribe!(listener);
+        // Called by the shutdown beside its stop of the executor: the held claim commits now.
+        return async () => {
+          held.open();
+          await unsubscribe();
+        };
+      },
+      async stopExecutor(executorId) {
+        stopping = true;
+        await claimed.wait;
+        await store.stopExecutor(executorId);
+        // Another engine's takeover, as soon as e1 is stopped.
+        const other = { executorId: "e2", names: ["left"], maxRecoveryAttempts: {} };
+        await store.takeOver({ ...other, limit: 10, ignoreLeases: false });
+        takenOver.open();
+      },
+      async refundRecoveryAttempts(executorId, workflows) {
+        if (stopping) await takenOver.wait; // a refund after the stop comes after that takeover
+        return store.refundRecoveryAttempts!(executorId, workflows);
+      },
+      close: () => Promise.resolve(),
+    };
+    const engine = engineOn(watched);
+    await engine.launch();
+    await pending(store, "u-1", UNASSIGNED_EXECUTOR); // announced: the engine takes it over
+    await entered.wait;
+    await engine.shutdown();
+    expect(bodies).toBe(0);
+    expect(await store.getWorkflow("u-1")).toMatchObject({
+      status: "PENDING",
+      executorId: "e2",
+      recoveryAttempts: 1, // e2's claim only: e1's was given back before e2 could claim
+    });
+  });
 });

@@ -10,6 +10,7 @@
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { EnginePlugin, EnginePluginHost } from "../plugin.js";
+import { delay } from "./delay.js";
 import type { EngineParts } from "./engine-parts.js";
 import type { LaunchReport } from "./recovery.js";
 import { SHUTDOWN_MARGIN_MS, SHUTDOWN_PHASE_MS, settleWithin } from "./shutdown-bounds.js";
@@ -129,12 +130,26 @@ export async function shutdownEngine(parts: EngineParts): Promise<void> {
   await settleWithin(stopping, shutdownGraceMs, "stopping plugins", logger);
   suspensions.stop();
   await runs.stopAll(Math.max(0, graceEnd - Date.now()));
-  // A claim the shutdown overtook gives back what it counted for workflows it leaves unrun.
-  const released = Promise.all([recovery.settled(), background.stop(), wakeups.stop()]);
+  // A claim the shutdown overtook gives back what it counted for workflows it leaves unrun,
+  // before the executor is marked stopped: after, another engine's takeover may claim them first
+  // and make the refund a no-op. Half the phase at most, so that the stop still lands within it.
+  const refunded = claimsSettledWithin(recovery, SHUTDOWN_PHASE_MS / 2);
+  const released = Promise.all([
+    recovery.settled(),
+    refunded.then(() => background.stop()),
+    wakeups.stop(),
+  ]);
   await settleWithin(released, SHUTDOWN_PHASE_MS, "releasing the lease", logger);
   state.phase = "closed";
   const left = graceEnd + SHUTDOWN_MARGIN_MS - Date.now();
   await settleWithin(config.store.close(), left, "closing the store", logger);
+}
+
+/** Waits until `recovery` has no claim or refund under way, or `ms` passed. */
+async function claimsSettledWithin(recovery: EngineParts["recovery"], ms: number): Promise<void> {
+  const bound = new AbortController();
+  await Promise.race([recovery.settled(), delay(ms, bound.signal).catch(() => undefined)]);
+  bound.abort();
 }
 
 async function stopPlugins(plugins: readonly EnginePlugin[], logger: Logger): Promise<void> {
