@@ -139,8 +139,8 @@ export interface OwnershipStore {
    * workflows the claimer then did not run, because it began shutting down before it could:
    * each of `claimed` still `PENDING`, owned by `executorId` at the `ownerEpoch` that claim gave
    * it, has `recoveryAttempts` lowered by one (never below 0); owner and epoch stay, so the next
-   * claim counts it as if this one had not. One changed hands since is left alone. Returns the
-   * IDs given back. Optional: without it such a workflow keeps the attempt, one more toward
+   * claim counts it as if this one had not. One changed hands since is left alone; one named
+   * twice is lowered once. Returns the IDs given back, each once. Optional: without it such a workflow keeps the attempt, one more toward
    * `DEAD_LETTER` for a run that never happened.
    */
   refundRecoveryAttempts?(

@@ -83,7 +83,8 @@ export function memoryOwnership(t: MemoryTables): OwnershipStore {
         const stored = t.workflows.get(workflowId);
         const record = stored?.record;
         if (!stored || record?.status !== "PENDING" || record.executorId !== executorId) continue;
-        if (record.ownerEpoch !== ownerEpoch) continue;
+        // Named twice, lowered once: as Postgres's UPDATE … FROM changes each row once.
+        if (record.ownerEpoch !== ownerEpoch || refunded.includes(workflowId)) continue;
         t.update(stored, { recoveryAttempts: Math.max(0, record.recoveryAttempts - 1) });
         refunded.push(workflowId);
       }

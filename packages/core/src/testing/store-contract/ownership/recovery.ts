@@ -170,6 +170,20 @@ export function describeRecovery(fx: Fixture): void {
       expect(await store.refundRecoveryAttempts("executor-a", [])).toEqual([]);
     });
 
+    it("refundRecoveryAttempts gives back one attempt for a workflow named twice", async () => {
+      const { store } = fx;
+      if (!store.refundRecoveryAttempts) return; // optional
+      await store.createWorkflow(newWorkflow("twice"));
+      await store.claimRecoverable(claimFor());
+      const { recovered } = await store.claimRecoverable(claimFor()); // 2 attempts
+      const { workflowId, ownerEpoch } = recovered[0] ?? { workflowId: "", ownerEpoch: 0 };
+      const claimed = [{ workflowId, ownerEpoch }];
+      expect(await store.refundRecoveryAttempts("executor-a", [...claimed, ...claimed])).toEqual([
+        "twice",
+      ]);
+      expect((await store.getWorkflow("twice"))?.recoveryAttempts).toBe(1);
+    });
+
     it("with workflowIds claims and counts only those, and reports unknown names among them only", async () => {
       for (const id of ["wf-1", "wf-2", "wf-3"]) await fx.store.createWorkflow(newWorkflow(id));
       await fx.store.createWorkflow(newWorkflow("stranger", { name: "legacy" }));
