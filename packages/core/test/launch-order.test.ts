@@ -259,4 +259,24 @@ describe("launch without notifications", () => {
     expect(unavailable(logger)).toEqual([]);
     await engine.shutdown();
   });
+
+  it("says nothing of polling when that launch fails in recovery and the relaunch listens", async () => {
+    const t = await failingFirstListen();
+    t.openHeartbeats();
+    let claims = 0;
+    const store: WorkflowStore = {
+      ...t.store,
+      async claimRecoverable(request) {
+        if (++claims === 1) throw new Error("connection lost mid-claim");
+        return t.store.claimRecoverable(request);
+      },
+    };
+    const logger = recordingLogger();
+    const engine = createEngine({ store, workflows: [job], logger });
+    await expect(engine.launch()).rejects.toThrow("connection lost mid-claim");
+    await engine.launch();
+    expect(t.listeners).toHaveLength(1); // the relaunch listens
+    expect(unavailable(logger)).toEqual([]);
+    await engine.shutdown();
+  });
 });

@@ -71,6 +71,7 @@ export async function launchEngine(
   // Shut down while recovering: the background loops and the plugins, which the shutdown has
   // already stopped (or is stopping), are not started after it.
   stopIfClosing(state);
+  wakeups.launched();
   background.start();
   for (const plugin of config.plugins) await plugin.start(pluginHost);
   return report;

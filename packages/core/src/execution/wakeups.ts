@@ -135,8 +135,9 @@ export class Wakeups {
   /** The current subscription's gate: what it hears is delivered only while `open`. */
   private gate: { open: boolean } | undefined;
   /**
-   * Why a held subscription could not listen: logged at `release()`, when the engine goes on
-   * polling instead. A launch that fails meanwhile says nothing of it; its relaunch listens again.
+   * Why a held subscription could not listen: logged by {@link launched}, when the engine goes
+   * on polling instead. A launch that fails meanwhile (its recovery included) says nothing of
+   * it; its relaunch listens again.
    */
   private listenFailure: { error: unknown } | undefined;
 
@@ -153,6 +154,10 @@ export class Wakeups {
   /** Delivers notifications from now on (those dropped while held are not replayed). */
   release(): void {
     if (this.gate) this.gate.open = true;
+  }
+
+  /** The launch is done: says now if the engine goes on polling because it could not listen. */
+  launched(): void {
     this.reportUnavailable();
   }
 
