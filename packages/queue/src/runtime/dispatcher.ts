@@ -44,6 +44,19 @@ export interface DispatcherDeps {
   readonly claimBatch: number;
 }
 
+/** What one claim of a queue asks for, decided before it is sent. */
+interface ClaimPlan {
+  /** The queue's runs claimed here that have not ended. */
+  readonly local: Set<string>;
+  /** Outcomes this claim writes. */
+  readonly finishes: readonly PendingFinish[];
+  /** Most workflows it may take. */
+  readonly room: number;
+  readonly wantsWork: boolean;
+  /** Whether a run of the queue ended while the claim was in flight. */
+  readonly claiming: { readonly runEnded: boolean };
+}
+
 /** Claims and runs the work of the served queues. */
 export class Dispatcher {
   private readonly deps: DispatcherDeps;
@@ -60,6 +73,12 @@ export class Dispatcher {
    * an idle queue costs one claim per enqueue, not a second one each time its run ends.
    */
   private readonly heldBack = new Set<string>();
+  /**
+   * The queue whose claim is in flight (one at a time), and whether a run of it ended meanwhile:
+   * the claim's snapshot may have counted that run as running, so a claim that then says work is
+   * left waiting claims again rather than wait for a run ending that already happened.
+   */
+  private claiming: { readonly queue: string; runEnded: boolean } | undefined;
   /** The limits the latest claim of each queue applied (runtime limits included). */
   private readonly limits = new Map<string, QueueLimits>();
   private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
@@ -109,6 +128,7 @@ export class Dispatcher {
     const queueName = this.queueOf.get(workflowId);
     if (queueName === undefined) return;
     this.forget(workflowId, queueName);
+    if (this.claiming?.queue === queueName) this.claiming.runEnded = true;
     if (this.heldBack.has(queueName)) this.notify(queueName);
   }
 
@@ -278,7 +298,7 @@ export class Dispatcher {
   }
 
   private async claimFrom(queue: Queue): Promise<void> {
-    const { store, host, claimBatch } = this.deps;
+    const { host, claimBatch } = this.deps;
     const local = this.inFlight.get(queue.name) ?? new Set<string>();
     const { workerConcurrency } = this.limits.get(queue.name) ?? queue.options;
     // Runs whose outcomes this claim writes free their slots for it.
@@ -294,6 +314,17 @@ export class Dispatcher {
       this.heldBack.add(queue.name);
       return;
     }
+    const claiming = (this.claiming = { queue: queue.name, runEnded: false });
+    try {
+      await this.claimAndRun(queue, { local, finishes, room, wantsWork, claiming });
+    } finally {
+      this.claiming = undefined;
+    }
+  }
+
+  private async claimAndRun(queue: Queue, plan: ClaimPlan): Promise<void> {
+    const { store, host } = this.deps;
+    const { local, finishes, room, wantsWork, claiming } = plan;
     let result: ClaimResult;
     try {
       result = await store.claim({
@@ -349,7 +380,8 @@ export class Dispatcher {
       const more = result.more ?? true;
       if (more) this.heldBack.add(queue.name);
       else this.heldBack.delete(queue.name);
-      if ((more && wantsWork && result.claimed.length >= room) || result.requeued > 0) {
+      const roomLeft = wantsWork && result.claimed.length >= room;
+      if ((more && (roomLeft || claiming.runEnded)) || result.requeued > 0) {
         this.wanted.add(queue.name);
       }
       if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);
