@@ -71,6 +71,27 @@ export class Background {
     return beat;
   }
 
+  /**
+   * Renews the lease (a heartbeat now, then every third of `leaseMs`) until `signal` aborts or
+   * the loops stop: a launch that failed keeps it while it stops the runs it started, before the
+   * lease loop ever began. Each beat is tracked as the loop's are, so `stop()` and
+   * {@link beatsSettled} wait for those under way.
+   */
+  keepLeaseUntil(signal: AbortSignal): void {
+    const until = AbortSignal.any([signal, this.stopped.signal]);
+    if (until.aborted) return;
+    void this.keepLease().then(
+      () => this.deps.outage.succeeded(),
+      (error: unknown) => this.failed(error),
+    );
+    this.every(this.deps.leaseMs / 3, () => this.keepLease(), 0.2, until);
+  }
+
+  /** Waits for the heartbeats under way (none starts after the signal that ended them). */
+  async beatsSettled(): Promise<void> {
+    await Promise.allSettled([...this.beating]);
+  }
+
   start(): void {
     const { leaseMs, pollIntervalMs, retention } = this.deps;
     this.every(leaseMs / 3, () => this.keepLease(), 0.2);
@@ -84,7 +105,7 @@ export class Background {
     this.stopped.abort();
     // A heartbeat that landed after the stop would mark this executor alive again: others would
     // wait out its lease before taking its workflows over.
-    await Promise.allSettled([...this.beating]);
+    await this.beatsSettled();
     await this.deps.store.stopExecutor(this.deps.executorId).catch((error: unknown) => {
       this.deps.logger.warn("could not mark this executor stopped; others wait for its lease", {
         error,
@@ -128,10 +149,14 @@ export class Background {
     else this.deps.logger.warn("a background check of the store failed; retrying", { error });
   }
 
-  /** Runs `tick` every `intervalMs` (with up to `jitter` of it added) until stopped. */
-  private every(intervalMs: number, tick: () => Promise<void>, jitter: number): void {
+  /** Runs `tick` every `intervalMs` (with up to `jitter` of it added) until `signal` aborts. */
+  private every(
+    intervalMs: number,
+    tick: () => Promise<void>,
+    jitter: number,
+    signal: AbortSignal = this.stopped.signal,
+  ): void {
     const loop = async () => {
-      const { signal } = this.stopped;
       while (!signal.aborted) {
         await delay(intervalMs * (1 + Math.random() * jitter), signal).catch(() => undefined);
         if (signal.aborted) return;

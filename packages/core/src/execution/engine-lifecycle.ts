@@ -3,9 +3,10 @@
  * claiming anything), listen for notifications (held: nothing heard is delivered before the
  * heartbeat is done) and prepare the plugins (a queue's definitions); then recover this
  * executor's workflows, start the background loops, then the plugins. A launch that fails
- * leaves nothing listening or running; one overtaken by `shutdown()` fails with
- * `EngineClosedError` and starts nothing. `shutdown`: stop the plugins and the runs within one grace period,
- * release the lease and the listener, close the store — bounded even when the database is gone.
+ * leaves nothing listening or running (one whose recovery failed keeps its lease while its runs
+ * stop); one overtaken by `shutdown()` fails with `EngineClosedError` and starts nothing.
+ * `shutdown`: stop the plugins and the runs within one grace period, release the lease and the
+ * listener, close the store — bounded even when the database is gone.
  */
 import { InvalidOptionError, EngineClosedError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -89,17 +90,46 @@ function stopIfClosing(state: EngineParts["state"]): void {
  * Stops what a failed recovery may have started already: its own runs (on an exclusive store,
  * before its takeover failed) and those a notification started. They stop as a shutdown stops
  * them, and claims under way give back their counts, before the lease is given up: others then
- * take those workflows over at once, and a step still running here would run twice. Not
- * running, the engine starts nothing more meanwhile. A shutdown that began does this itself.
+ * take those workflows over at once, and a step still running here would run twice. The lease
+ * is renewed meanwhile (the lease loop never started), or others would take them over when it
+ * ran out. Bounded as a shutdown's stop is: `shutdownGraceMs`, a second for abandoned runs, half
+ * the lease-release phase for claims (one may hang). Not running, the engine starts nothing
+ * more meanwhile. A shutdown that begins does the rest itself: the wait ends, and the beats go
+ * on until the shutdown's stop of the loops, which waits for them.
  */
 async function stopStartedRuns(parts: EngineParts): Promise<void> {
-  const { state, config, wakeups, suspensions, runs, recovery } = parts;
+  const { state, config, closing, wakeups, suspensions, runs, recovery, background } = parts;
   if (!state.closing) state.phase = "launching";
   await wakeups.stop();
   if (state.closing) return;
   suspensions.stop();
-  await runs.stopAll(config.shutdownGraceMs);
-  await recovery.settled();
+  const stopped = new AbortController();
+  background.keepLeaseUntil(stopped.signal);
+  try {
+    await untilAborted(runs.stopAll(config.shutdownGraceMs), closing.signal);
+    await claimsSettledWithin(recovery, SHUTDOWN_PHASE_MS / 2, closing.signal);
+  } finally {
+    if (!state.closing) {
+      stopped.abort();
+      // None may land after the stop that follows: it would mark this executor alive again.
+      await background.beatsSettled();
+    }
+  }
+}
+
+/** Waits for `work`, or until `signal` aborts. */
+async function untilAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 async function markStopped({ config }: EngineParts): Promise<void> {
@@ -146,10 +176,15 @@ export async function shutdownEngine(parts: EngineParts): Promise<void> {
   await settleWithin(config.store.close(), left, "closing the store", logger);
 }
 
-/** Waits until `recovery` has no claim or refund under way, or `ms` passed. */
-async function claimsSettledWithin(recovery: EngineParts["recovery"], ms: number): Promise<void> {
+/** Waits until `recovery` has no claim or refund under way, or `ms` passed, or `until` aborts. */
+async function claimsSettledWithin(
+  recovery: EngineParts["recovery"],
+  ms: number,
+  until?: AbortSignal,
+): Promise<void> {
   const bound = new AbortController();
-  await Promise.race([recovery.settled(), delay(ms, bound.signal).catch(() => undefined)]);
+  const ends = until ? AbortSignal.any([bound.signal, until]) : bound.signal;
+  await Promise.race([recovery.settled(), delay(ms, ends).catch(() => undefined)]);
   bound.abort();
 }
 

@@ -1,0 +1,142 @@
+/**
+ * A launch whose recovery fails stops the runs it had started before it gives up the lease
+ * (launch-shutdown has the basic case). While it waits for them it keeps the lease, its waits
+ * are bounded (a claim under way may hang).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  UNASSIGNED_EXECUTOR,
+  createEngine,
+  step,
+  workflow,
+  type WorkflowStore,
+} from "../src/index.js";
+import { createMemoryStore } from "../src/testing/index.js";
+import { forever, gate, recordingLogger } from "./support.js";
+
+const job = workflow("job", async () => "done");
+
+describe("a launch whose recovery fails", () => {
+  it("rejects with the store's error though a claim a notification started hangs", async () => {
+    const store = createMemoryStore();
+    const recovering = gate();
+    const fail = gate();
+    const hanging = gate();
+    const watched: WorkflowStore = {
+      ...store,
+      exclusive: false,
+      async claimRecoverable() {
+        recovering.open();
+        await fail.wait;
+        throw new Error("connection lost mid-recovery");
+      },
+      async takeOver() {
+        hanging.open();
+        return forever();
+      },
+      close: () => Promise.resolve(),
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [job],
+      executorId: "e1",
+      logger: recordingLogger(),
+      shutdownGraceMs: 0,
+    });
+    const launching = engine.launch();
+    await recovering.wait;
+    // Wakeups are released before recovery: this notification starts a takeover, which hangs.
+    await store.createWorkflow({
+      workflowId: "u-1",
+      name: "job",
+      input: "-1",
+      executorId: UNASSIGNED_EXECUTOR,
+      notify: true,
+    });
+    await hanging.wait;
+    fail.open();
+    // Without a bound on the wait for claims under way, it never settled.
+    await expect(launching).rejects.toThrow("connection lost mid-recovery");
+    await engine.shutdown();
+  });
+
+  it("keeps its lease while its runs stop, so no other engine takes over a step still running here", async () => {
+    const store = createMemoryStore();
+    const leaseMs = 1_000;
+    const entered = gate();
+    const release = gate();
+    let live = 0;
+    let maxLive = 0;
+    // Ignores its signal, as a call to another system may: it ends when the test says so.
+    const work = step("work", async () => {
+      live++;
+      maxLive = Math.max(maxLive, live);
+      entered.open();
+      await release.wait;
+      live--;
+      return "ok";
+    });
+    const slow = workflow("slow", async (ctx) => work(ctx));
+    await store.createWorkflow({ workflowId: "s-1", name: "slow", input: "-1", executorId: "e1" });
+
+    let leaseFrom = Infinity; // when e1's launch heartbeat had landed
+    let takeOvers = 0;
+    const e1 = createEngine({
+      store: {
+        ...store,
+        exclusive: true, // recovery runs s-1, then takes over (and fails)
+        async heartbeat(executor) {
+          await store.heartbeat(executor);
+          leaseFrom = Math.min(leaseFrom, Date.now());
+        },
+        async takeOver(claim) {
+          if (++takeOvers > 1) return store.takeOver(claim);
+          await entered.wait; // recovery's run of s-1 is in its step
+          throw new Error("connection lost mid-takeover");
+        },
+        close: () => Promise.resolve(),
+      },
+      workflows: [slow],
+      executorId: "e1",
+      logger: recordingLogger(),
+      leaseMs,
+      shutdownGraceMs: 60_000, // the step ends first
+    });
+    const launching = e1.launch();
+    launching.catch(() => undefined);
+    await entered.wait;
+
+    const lapsed = gate(); // e2 looked for work when e1's launch heartbeat alone had run out
+    const takenWhileLive: string[] = [];
+    const e2 = createEngine({
+      store: {
+        ...store,
+        exclusive: false,
+        async takeOver(claim) {
+          const startedAt = Date.now();
+          const result = await store.takeOver(claim);
+          if (live > 0) takenWhileLive.push(...result.recovered.map((r) => r.workflowId));
+          if (startedAt >= leaseFrom + 2 * leaseMs) lapsed.open();
+          return result;
+        },
+        close: () => Promise.resolve(),
+      },
+      workflows: [slow],
+      executorId: "e2",
+      logger: recordingLogger(),
+      leaseMs,
+    });
+    await e2.launch();
+    await lapsed.wait;
+    release.open();
+
+    await expect(launching).rejects.toThrow("connection lost mid-takeover");
+    // Without the heartbeats, e2 took s-1 over once e1's lease ran out, its step still live here.
+    expect(takenWhileLive).toEqual([]);
+    // Once e1 gave up the lease, e2 takes s-1 over and finishes it from the step's checkpoint.
+    await expect(e2.retrieve("s-1").result()).resolves.toBe("ok");
+    expect(maxLive).toBe(1);
+    await e2.shutdown();
+    await e1.shutdown();
+  });
+});
