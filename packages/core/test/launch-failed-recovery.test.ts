@@ -1,10 +1,12 @@
 /**
  * A launch whose recovery fails stops the runs it had started before it gives up the lease
  * (launch-shutdown has the basic case). While it waits for them it keeps the lease, its waits
- * are bounded (a claim under way may hang).
+ * are bounded (a claim under way may hang), and a shutdown that comes meanwhile ends the wait
+ * without replacing the store's error.
  */
 import { describe, expect, it } from "vitest";
 import {
+  EngineClosedError,
   UNASSIGNED_EXECUTOR,
   createEngine,
   step,
@@ -138,5 +140,54 @@ describe("a launch whose recovery fails", () => {
     expect(maxLive).toBe(1);
     await e2.shutdown();
     await e1.shutdown();
+  });
+
+  it("rejects with the store's error when a shutdown comes while its runs stop", async () => {
+    const store = createMemoryStore();
+    const entered = gate();
+    const release = gate();
+    const stopping = gate();
+    const hold = step("hold", async () => {
+      entered.open();
+      await release.wait;
+      return "held";
+    });
+    const slow = workflow("slow", async (ctx) => hold(ctx));
+    await store.createWorkflow({ workflowId: "s-1", name: "slow", input: "-1", executorId: "e1" });
+    let failed = false;
+    let takeOvers = 0;
+    const watched: WorkflowStore = {
+      ...store,
+      exclusive: true,
+      async heartbeat(executor) {
+        if (failed) stopping.open(); // the launch keeps its lease while its runs stop
+        return store.heartbeat(executor);
+      },
+      async takeOver(claim) {
+        if (++takeOvers > 1) return store.takeOver(claim);
+        await entered.wait;
+        failed = true;
+        throw new Error("connection lost mid-takeover");
+      },
+      close: () => Promise.resolve(),
+    };
+    const engine = createEngine({
+      store: watched,
+      workflows: [slow],
+      executorId: "e1",
+      logger: recordingLogger(),
+      shutdownGraceMs: 60_000,
+    });
+    const launching = engine.launch().catch((error: unknown) => error);
+    await stopping.wait;
+    const closing = engine.shutdown();
+    // The shutdown stops the run itself: the launch's wait ends before the step does.
+    const failure = await launching;
+    release.open();
+    await closing;
+    // Not "launch() was called after shutdown()": the launch had failed, and says why.
+    expect(EngineClosedError.is(failure)).toBe(false);
+    expect(String(failure)).toContain("connection lost mid-takeover");
+    await expect(engine.launch()).rejects.toThrow(/already closed/);
   });
 });

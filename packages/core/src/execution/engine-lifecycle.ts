@@ -63,10 +63,14 @@ export async function launchEngine(
     // a failure before recovery does, and leave the engine as created, so the caller may launch
     // again. A claim that committed after all is claimed again, at a newer epoch, by the next
     // launch (or by another engine's takeover, now that this executor is stopped).
+    // A shutdown that began during recovery may have caused the failure (the store closed); one
+    // that began while the runs stopped did not, and the launch fails with `error` (the engine
+    // stays closed).
+    const overtaken = state.closing;
     await stopStartedRuns(parts);
     if (!state.closing) await markStopped(parts);
-    stopIfClosing(state);
-    state.phase = "created";
+    if (overtaken) stopIfClosing(state);
+    if (!state.closing) state.phase = "created";
     throw error;
   }
   // Shut down while recovering: the background loops and the plugins, which the shutdown has
