@@ -63,8 +63,11 @@ describe("a launch whose recovery fails", () => {
   });
 
   it("keeps its lease while its runs stop, so no other engine takes over a step still running here", async () => {
-    const store = createMemoryStore();
-    const leaseMs = 1_000;
+    // The store's clock is the test's: a lease runs out only when the test moves it, never
+    // because a busy machine delayed a timer.
+    let storeNow = 1_000_000;
+    const store = createMemoryStore({ now: () => storeNow });
+    const leaseMs = 300;
     const entered = gate();
     const release = gate();
     let live = 0;
@@ -81,7 +84,8 @@ describe("a launch whose recovery fails", () => {
     const slow = workflow("slow", async (ctx) => work(ctx));
     await store.createWorkflow({ workflowId: "s-1", name: "slow", input: "-1", executorId: "e1" });
 
-    let leaseFrom = Infinity; // when e1's launch heartbeat had landed
+    let lapsedAt = Infinity; // store time past every lease e1 held before its takeover failed
+    const renewed = gate(); // e1 heartbeat at or after lapsedAt
     let takeOvers = 0;
     const e1 = createEngine({
       store: {
@@ -89,11 +93,13 @@ describe("a launch whose recovery fails", () => {
         exclusive: true, // recovery runs s-1, then takes over (and fails)
         async heartbeat(executor) {
           await store.heartbeat(executor);
-          leaseFrom = Math.min(leaseFrom, Date.now());
+          if (storeNow >= lapsedAt) renewed.open();
         },
         async takeOver(claim) {
           if (++takeOvers > 1) return store.takeOver(claim);
           await entered.wait; // recovery's run of s-1 is in its step
+          storeNow += 10 * leaseMs; // the launch's heartbeat alone no longer holds the lease
+          lapsedAt = storeNow;
           throw new Error("connection lost mid-takeover");
         },
         close: () => Promise.resolve(),
@@ -106,19 +112,18 @@ describe("a launch whose recovery fails", () => {
     });
     const launching = e1.launch();
     launching.catch(() => undefined);
-    await entered.wait;
+    // Without the heartbeats while its runs stop, none comes after the lease lapsed (the test
+    // times out here), and e2 below took s-1 over with its step still live here.
+    await renewed.wait;
 
-    const lapsed = gate(); // e2 looked for work when e1's launch heartbeat alone had run out
     const takenWhileLive: string[] = [];
     const e2 = createEngine({
       store: {
         ...store,
         exclusive: false,
         async takeOver(claim) {
-          const startedAt = Date.now();
           const result = await store.takeOver(claim);
           if (live > 0) takenWhileLive.push(...result.recovered.map((r) => r.workflowId));
-          if (startedAt >= leaseFrom + 2 * leaseMs) lapsed.open();
           return result;
         },
         close: () => Promise.resolve(),
@@ -128,19 +133,18 @@ describe("a launch whose recovery fails", () => {
       logger: recordingLogger(),
       leaseMs,
     });
-    await e2.launch();
-    await lapsed.wait;
+    await e2.launch(); // its launch looks for work to take over at once
+    expect(takenWhileLive).toEqual([]);
     release.open();
 
     await expect(launching).rejects.toThrow("connection lost mid-takeover");
-    // Without the heartbeats, e2 took s-1 over once e1's lease ran out, its step still live here.
     expect(takenWhileLive).toEqual([]);
     // Once e1 gave up the lease, e2 takes s-1 over and finishes it from the step's checkpoint.
     await expect(e2.retrieve("s-1").result()).resolves.toBe("ok");
     expect(maxLive).toBe(1);
     await e2.shutdown();
     await e1.shutdown();
-  });
+  }, 20_000);
 
   it("rejects with the store's error when a shutdown comes while its runs stop", async () => {
     const store = createMemoryStore();
