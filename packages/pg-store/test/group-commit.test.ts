@@ -1,8 +1,10 @@
 import type { CreateWorkflowResult, StepRecord } from "@cairn/core";
+import type { EnqueueResult } from "@cairn/queue";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createGroupCommit } from "../src/group-commit.js";
 import { createPgStore, type PgStore } from "../src/index.js";
+import { createPgQueueStore } from "../src/queue/index.js";
 import { adminSql, databaseUrl, freshSchema } from "./support/databases.js";
 
 const stepAt = (
@@ -279,6 +281,27 @@ describe.skipIf(!databaseUrl)("statements on the wire (Postgres)", () => {
     expect(results.map((r) => r.created)).toEqual(ids.map((id) => id !== "taken"));
     expect(results.map((r) => r.workflow.workflowId)).toEqual(ids);
     expect(results[50]?.workflow.input).toBe("old");
+  });
+
+  it("enqueues 100 items called in one burst with one statement, each answered for itself", async () => {
+    const queues = createPgQueueStore(store);
+    const item = (workflowId: string) => ({
+      workflow: newWorkflow(workflowId),
+      queueName: "q",
+      priority: 0,
+      partitionKey: "",
+    });
+    await queues.enqueue(item("warm-q")); // postgres.js describes a statement before preparing it
+    const ids = Array.from({ length: 100 }, (_, i) => `q-${i}`);
+    let results: EnqueueResult[] = [];
+    const sent = await count(async () => {
+      results = await Promise.all(ids.map((id) => queues.enqueue(item(id))));
+    });
+    // Without gathering the burst, the first call went out alone and the other 99 after it.
+    expect(sent).toHaveLength(1);
+    expect(results.map((r) => [r.kind, r.workflow.workflowId])).toEqual(
+      ids.map((id) => ["created", id]),
+    );
   });
 
   it("never puts two creates of one ID in a statement: one wins, the others get its row", async () => {

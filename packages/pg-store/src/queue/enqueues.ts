@@ -58,6 +58,8 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     key: (item) => item.workflow.workflowId,
     maxBatch: MAX_ENQUEUE_BATCH,
     retryAlone: (error) => !DatabaseUnavailableError.is(error),
+    // Callers an enqueue's commit resumes enqueue again from their continuations: one statement.
+    gatherBurst: true,
   });
 
   /**
