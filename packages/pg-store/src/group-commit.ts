@@ -9,7 +9,9 @@
  * again from its continuation (a workflow's next step), those calls then share one statement.
  * Without it, the first of them went out alone and the others waited for its round trip: with
  * 100 three-step workflows in flight, every write was a statement of one or two rows followed by
- * one of the other ~98 (docs/benchmarks.md).
+ * one of the other ~98 (docs/benchmarks.md). Only for a driver whose answers come from the event
+ * loop (`SqlExecutor.answersFromEventLoop`): with PGlite's in-process answers, a tick would wait
+ * until no continuation is left at all.
  */
 import { nextTick } from "node:process";
 

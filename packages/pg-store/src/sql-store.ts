@@ -159,14 +159,14 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     key: (w) => w.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
-    gatherBurst: true,
+    gatherBurst: db.answersFromEventLoop,
   });
   const checkpoints = createGroupCommit<FencedStep, StepOutcome>({
     flush: (batch) => insertSteps(db, stepsQ, batch),
     key: ({ step }) => stepKey(step.workflowId, step.position),
     maxBatch: MAX_BATCH,
     retryAlone,
-    gatherBurst: true,
+    gatherBurst: db.answersFromEventLoop,
   });
   const outcomes = createGroupCommit<FencedOutcome, FinishResult>({
     flush: async (batch) => {
@@ -178,7 +178,7 @@ export function createSqlStore(options: SqlStoreOptions): PgStore {
     key: ({ outcome }) => outcome.workflowId,
     maxBatch: MAX_BATCH,
     retryAlone,
-    gatherBurst: true,
+    gatherBurst: db.answersFromEventLoop,
   });
 
   const suspensions = createGroupCommit<FencedSuspension, SuspensionResult>({

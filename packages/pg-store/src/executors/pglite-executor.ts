@@ -29,6 +29,7 @@ export function pgliteExecutor(
   let opening: Promise<PGliteInterface> | undefined;
   const db = (): Promise<PGliteInterface> => (opening ??= open());
   return {
+    answersFromEventLoop: false,
     async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
       return queryable(await db()).query<R>(text, params);
     },

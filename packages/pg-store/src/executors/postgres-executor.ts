@@ -179,6 +179,7 @@ export function postgresExecutor(
       }
     },
     pipelinedTransaction: (statements) => pipelined.run(statements),
+    answersFromEventLoop: true,
     async listen(channel, onPayload) {
       // postgres.js keeps one dedicated connection for every LISTEN of this client, quotes the
       // channel, and listens again after a reconnect.

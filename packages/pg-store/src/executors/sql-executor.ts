@@ -53,4 +53,12 @@ export interface SqlExecutor extends SqlQueryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Closes the connection(s) if the store opened them; leaves a caller's client open. */
   close(): Promise<void>;
+  /**
+   * Whether answers come from the event loop (a socket, postgres.js) rather than as promise
+   * continuations alone (PGlite, in process). Only then may a group commit wait one
+   * `process.nextTick` to gather a burst of calls: with PGlite, a tick comes only once no
+   * continuation is left, so a loop of statements (a queue draining its backlog) would hold
+   * every checkpoint and finish back until the loop ends.
+   */
+  readonly answersFromEventLoop: boolean;
 }

@@ -59,7 +59,7 @@ export function createEnqueues(db: SqlExecutor, q: QueueItemStatements): Enqueue
     maxBatch: MAX_ENQUEUE_BATCH,
     retryAlone: (error) => !DatabaseUnavailableError.is(error),
     // Callers an enqueue's commit resumes enqueue again from their continuations: one statement.
-    gatherBurst: true,
+    gatherBurst: db.answersFromEventLoop,
   });
 
   /**
