@@ -59,7 +59,7 @@ describe("Postgres: a run ending while its queue's claim is in flight", () => {
       const claims: ClaimResult[] = [];
       const hooks: {
         beforeFinish?: (() => Promise<void>) | undefined;
-        afterClaim?: (() => Promise<void>) | undefined;
+        afterClaim?: ((result: ClaimResult) => Promise<void>) | undefined;
       } = {};
       const realQueueStore = createPgQueueStore(store);
       const queueStore = new Proxy(realQueueStore, {
@@ -68,7 +68,7 @@ describe("Postgres: a run ending while its queue's claim is in flight", () => {
           return async (request: Parameters<QueueStore["claim"]>[0]) => {
             const result = await target.claim(request);
             claims.push(result);
-            await hooks.afterClaim?.();
+            await hooks.afterClaim?.(result);
             return result;
           };
         },
@@ -124,7 +124,10 @@ describe("Postgres: a run ending while its queue's claim is in flight", () => {
       // Y's claim sees X still running, takes nothing and says work is left; its answer is held
       // here until X's outcome has committed and its run has ended in this process.
       const claimAnswered = new Gate();
-      hooks.afterClaim = async () => {
+      // (X's enqueue also notified this engine, whose claim of nothing may answer late: only
+      // a claim that leaves work waiting, Y's, is held.)
+      hooks.afterClaim = async (result) => {
+        if (result.more !== true) return;
         hooks.afterClaim = undefined;
         await claimAnswered.pass();
       };
