@@ -18,6 +18,13 @@ import { gate, recordingLogger } from "./support.js";
 
 const job = workflow("job", async () => "done");
 
+/** A plugin that keeps every notification the engine hands it in `heard`. */
+const listeningTo = (heard: StoreNotification[]): EnginePlugin => ({
+  kind: "test/listening",
+  start: (host) => host.onNotification((n) => heard.push(n)),
+  stop: async () => undefined,
+});
+
 /** Another process created an unassigned workflow: an engine hearing this claims it. */
 const unassigned: StoreNotification = {
   kind: "status",
@@ -105,11 +112,7 @@ describe("launch", () => {
     t.failNextHeartbeat();
     t.openHeartbeats();
     const heard: StoreNotification[] = [];
-    const listeningPlugin: EnginePlugin = {
-      kind: "test/listening",
-      start: (host) => host.onNotification((n) => heard.push(n)),
-      stop: async () => undefined,
-    };
+    const listeningPlugin = listeningTo(heard);
     const engine = createEngine({
       store: t.store,
       workflows: [job],
@@ -198,11 +201,7 @@ describe("launch", () => {
     const t = await watchedStore();
     t.openHeartbeats();
     const heard: StoreNotification[] = [];
-    const listeningPlugin: EnginePlugin = {
-      kind: "test/listening",
-      start: (host) => host.onNotification((n) => heard.push(n)),
-      stop: async () => undefined,
-    };
+    const listeningPlugin = listeningTo(heard);
     const engine = createEngine({
       store: t.store,
       workflows: [job],
