@@ -362,6 +362,10 @@ export class Dispatcher {
           result.claimed.filter((record) => !ids.has(record.workflowId)),
         );
       }
+      if (runnable.length > 0 && !host.isRunning()) {
+        await this.putBackUnrun(queue, runnable);
+        return;
+      }
       for (const record of runnable) {
         local.add(record.workflowId);
         this.queueOf.set(record.workflowId, queue.name);
@@ -415,6 +419,27 @@ export class Dispatcher {
       records.map((r) => r.workflowId),
       this.deps.host.executorId,
     );
+  }
+
+  /**
+   * Puts back, unstarted, what a claim answered once the engine had begun to shut down: the
+   * engine would not run them (it leaves such a claim PENDING), and the put-back of a stopped
+   * executor's items would then count a recovery attempt for a run that never happened, so a
+   * process shut down during its claims again and again could dead-letter workflows that never
+   * ran. Left PENDING if this fails (the store may be going away): the old put-back then applies.
+   */
+  private async putBackUnrun(queue: Queue, records: readonly { workflowId: string }[]) {
+    const { store, host } = this.deps;
+    try {
+      await store.release(
+        records.map((r) => r.workflowId),
+        host.executorId,
+      );
+    } catch (error) {
+      host.logger.warn(`could not put back what queue "${queue.name}" handed out at shutdown`, {
+        error,
+      });
+    }
   }
 
   /** Claims from `queueName` again in `delayMs` (keeps the earlier of two timers). */
