@@ -77,7 +77,9 @@ describe("Postgres: a queue claim answered during its engine's shutdown", () => 
           logger: quietLogger,
           executorId,
           pollIntervalMs: 3_600_000,
-          shutdownGraceMs: 200,
+          // The put-back happens within the shutdown's grace; nothing runs, so a long one costs
+          // nothing and a slow machine cannot outlast it.
+          shutdownGraceMs: 30_000,
         });
       };
 
