@@ -384,8 +384,8 @@ export class Dispatcher {
       const more = result.more ?? true;
       if (more) this.heldBack.add(queue.name);
       else this.heldBack.delete(queue.name);
-      const roomLeft = wantsWork && result.claimed.length >= room;
-      if ((more && (roomLeft || claiming.runEnded)) || result.requeued > 0) {
+      const filledRoom = wantsWork && result.claimed.length >= room;
+      if ((more && (filledRoom || claiming.runEnded)) || result.requeued > 0) {
         this.wanted.add(queue.name);
       }
       if (result.retryInMs !== undefined) this.retryLater(queue.name, result.retryInMs);
